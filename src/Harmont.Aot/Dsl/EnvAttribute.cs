@@ -1,0 +1,9 @@
+namespace Harmont.Aot;
+
+/// <summary>Sets an environment variable (<c>NAME=value</c>) for a step.</summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = true, Inherited = false)]
+public sealed class EnvAttribute(string assignment) : Attribute
+{
+    /// <summary>The <c>NAME=value</c> text.</summary>
+    public string Assignment { get; } = assignment;
+}

@@ -1,0 +1,15 @@
+namespace Harmont.Aot;
+
+/// <summary>Marks a static partial class whose static step methods form one pipeline.</summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+public sealed class PipelineAttribute(string slug) : Attribute
+{
+    /// <summary>The pipeline's name on the command line (<c>run ci</c>).</summary>
+    public string Slug { get; } = slug;
+
+    /// <summary>Image for root steps that set none.</summary>
+    public string? DefaultImage { get; set; }
+
+    /// <summary>Where steps run unless a step says otherwise.</summary>
+    public Runner Runner { get; set; } = Runner.Auto;
+}

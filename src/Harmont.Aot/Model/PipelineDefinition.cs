@@ -1,0 +1,17 @@
+namespace Harmont.Aot.Model;
+
+/// <summary>A pipeline as the generator (or an IR document) describes it.</summary>
+public sealed class PipelineDefinition
+{
+    /// <summary>The pipeline's name on the command line.</summary>
+    public required string Slug { get; init; }
+
+    /// <summary>Image for root steps that set none.</summary>
+    public string? DefaultImage { get; init; }
+
+    /// <summary>Default backend for the pipeline's steps.</summary>
+    public Runner Runner { get; init; } = Runner.Auto;
+
+    /// <summary>The steps, in declaration order.</summary>
+    public required IReadOnlyList<StepDefinition> Steps { get; init; }
+}

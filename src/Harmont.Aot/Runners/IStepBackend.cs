@@ -1,0 +1,48 @@
+namespace Harmont.Aot.Runners;
+
+/// <summary>Runs one step's command in a prepared workspace; Docker or the host.</summary>
+internal interface IStepBackend : IAsyncDisposable
+{
+    /// <summary>Short name shown to the user (<c>docker</c>, <c>host</c>).</summary>
+    string Name { get; }
+
+    /// <summary>
+    /// Runs the command to completion. Cancellation is cooperative: the backend stops the
+    /// process or container, cleans up what it created, and then throws.
+    /// </summary>
+    Task<StepResult> RunAsync(StepInvocation invocation, CancellationToken cancellationToken);
+
+    /// <summary>Removes snapshots that were only needed during this run.</summary>
+    Task ReapAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>Everything a backend needs to run one step.</summary>
+/// <param name="RunId">Identifies the run in labels, so cleanup finds its own.</param>
+/// <param name="StepKey">The step's key.</param>
+/// <param name="Command">Shell command, run as <c>sh -c</c>.</param>
+/// <param name="Workspace">Host directory that is the step's workspace.</param>
+/// <param name="BaseImage">Parent's snapshot, or the root image; null on the host.</param>
+/// <param name="Env">Environment for the command.</param>
+/// <param name="KeepSnapshot">Whether a child will start from this step's system state.</param>
+/// <param name="Log">Receives each complete output line.</param>
+internal sealed record StepInvocation(
+    string RunId,
+    string StepKey,
+    string Command,
+    string Workspace,
+    string? BaseImage,
+    IReadOnlyList<KeyValuePair<string, string>> Env,
+    bool KeepSnapshot,
+    Action<LogStream, string> Log);
+
+/// <summary>How a step's command ended.</summary>
+/// <param name="ExitCode">The command's exit code.</param>
+/// <param name="Snapshot">Image committed from the step's container, when one was kept.</param>
+internal sealed record StepResult(int ExitCode, string? Snapshot);
+
+/// <summary>Which output stream a line came from.</summary>
+internal enum LogStream
+{
+    Stdout,
+    Stderr,
+}
