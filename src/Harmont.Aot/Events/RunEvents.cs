@@ -1,0 +1,48 @@
+namespace Harmont.Aot.Events;
+
+/// <summary>Something that happened during a run; renderers and tests consume these.</summary>
+public abstract record RunEvent(DateTimeOffset At);
+
+/// <summary>The run has started.</summary>
+public sealed record BuildStarted(DateTimeOffset At, string Pipeline, string RunId, IReadOnlyList<string> Steps) : RunEvent(At);
+
+/// <summary>A step is waiting for its inputs or a free slot.</summary>
+public sealed record StepQueued(DateTimeOffset At, string Step) : RunEvent(At);
+
+/// <summary>A step's command has started on a backend.</summary>
+public sealed record StepStarted(DateTimeOffset At, string Step, string Backend) : RunEvent(At);
+
+/// <summary>One line of a step's output.</summary>
+public sealed record StepLog(DateTimeOffset At, string Step, bool IsError, string Line) : RunEvent(At);
+
+/// <summary>A step has reached a final status.</summary>
+public sealed record StepFinished(DateTimeOffset At, string Step, StepStatus Status, int? ExitCode, TimeSpan Duration, string? Reason) : RunEvent(At);
+
+/// <summary>The run has ended.</summary>
+public sealed record BuildFinished(DateTimeOffset At, string Pipeline, int ExitCode, TimeSpan Duration) : RunEvent(At);
+
+/// <summary>Where a step ended up.</summary>
+public enum StepStatus
+{
+    /// <summary>Ran and exited 0.</summary>
+    Passed,
+
+    /// <summary>Ran and exited non-zero, or could not be started.</summary>
+    Failed,
+
+    /// <summary>Never started because something it needs did not pass.</summary>
+    Skipped,
+
+    /// <summary>Stopped by fail-fast or Ctrl-C.</summary>
+    Cancelled,
+
+    /// <summary>Stopped by its timeout or the build's.</summary>
+    TimedOut,
+}
+
+/// <summary>Receives run events; implementations must be safe to call from several steps at once.</summary>
+public interface IRunEventSink
+{
+    /// <summary>Handles one event.</summary>
+    void Publish(RunEvent runEvent);
+}

@@ -1,0 +1,89 @@
+using Harmont.Aot.Model;
+using Harmont.Aot.Runners.Host;
+
+namespace Harmont.Aot.Runners;
+
+/// <summary>The backends a run uses, chosen once before any step starts.</summary>
+internal sealed class BackendSet : IAsyncDisposable
+{
+    private readonly Dictionary<string, IStepBackend> _byStep;
+    private readonly IStepBackend[] _all;
+
+    private BackendSet(Dictionary<string, IStepBackend> byStep, IStepBackend[] all)
+    {
+        _byStep = byStep;
+        _all = all;
+    }
+
+    public IStepBackend For(string stepKey) => _byStep[stepKey];
+
+    /// <summary>
+    /// Resolves each step's runner: the step's own, else the command line's, else the pipeline's.
+    /// <c>auto</c> means Docker when an engine answers and the host otherwise, said in one line.
+    /// </summary>
+    public static async Task<BackendSet> ResolveAsync(
+        PipelineDefinition pipeline, Runner? commandLine, DockerConnector docker, TextWriter notices, CancellationToken cancellationToken)
+    {
+        var wanted = pipeline.Steps.ToDictionary(
+            s => s.Key,
+            s => s.Runner != Runner.Inherit ? s.Runner : commandLine ?? (pipeline.Runner == Runner.Inherit ? Runner.Auto : pipeline.Runner),
+            StringComparer.Ordinal);
+
+        IStepBackend? dockerBackend = null;
+        if (wanted.Values.Any(r => r is Runner.Auto or Runner.Docker))
+        {
+            dockerBackend = await docker.ConnectAsync(cancellationToken);
+            if (dockerBackend is null)
+            {
+                var needs = wanted.Where(p => p.Value == Runner.Docker).Select(p => p.Key).ToList();
+                if (needs.Count > 0)
+                {
+                    throw new EngineUnavailableException(
+                        $"steps {string.Join(", ", needs)} need Docker, but no engine answered at {docker.Endpoint}. " +
+                        "Start one (dockerd, or systemctl start docker), point DOCKER_HOST at one, or run them with --runner host.");
+                }
+
+                notices.WriteLine($"harmont: no Docker engine answered at {docker.Endpoint}; running steps on the host backend.");
+            }
+            else
+            {
+                notices.WriteLine($"harmont: running steps in Docker (engine at {docker.Endpoint}).");
+            }
+        }
+
+        var host = new HostBackend();
+        var byStep = wanted.ToDictionary(
+            p => p.Key,
+            p => p.Value is Runner.Host || dockerBackend is null ? (IStepBackend)host : dockerBackend,
+            StringComparer.Ordinal);
+
+        foreach (var step in pipeline.Steps)
+        {
+            if (byStep[step.Key] == dockerBackend && step.From is null && (step.Image ?? pipeline.DefaultImage) is null)
+            {
+                throw new PipelineException(
+                    $"pipeline '{pipeline.Slug}': root step '{step.Key}' runs in Docker but has no image. " +
+                    "Set [Pipeline(DefaultImage = \"...\")] or [Step(Image = \"...\")], or run it with Runner = Runner.Host.");
+            }
+        }
+
+        return new BackendSet(byStep, dockerBackend is null ? [host] : [host, dockerBackend]);
+    }
+
+    /// <summary>Removes every snapshot that only this run needed.</summary>
+    public async Task ReapAsync(CancellationToken cancellationToken)
+    {
+        foreach (var backend in _all)
+        {
+            await backend.ReapAsync(cancellationToken);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var backend in _all)
+        {
+            await backend.DisposeAsync();
+        }
+    }
+}

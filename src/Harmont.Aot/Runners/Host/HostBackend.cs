@@ -1,0 +1,61 @@
+using System.Diagnostics;
+
+namespace Harmont.Aot.Runners.Host;
+
+/// <summary>Runs steps as <c>sh -c</c> child processes in their workspaces; captures no system state.</summary>
+internal sealed class HostBackend : IStepBackend
+{
+    public string Name => "host";
+
+    public async Task<StepResult> RunAsync(StepInvocation invocation, CancellationToken cancellationToken)
+    {
+        var psi = new ProcessStartInfo("sh")
+        {
+            WorkingDirectory = invocation.Workspace,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(invocation.Command);
+        foreach (var (name, value) in invocation.Env)
+        {
+            psi.Environment[name] = value;
+        }
+
+        using var process = Process.Start(psi)
+            ?? throw new InvalidOperationException("could not start 'sh'; the host backend needs a POSIX shell on PATH.");
+        process.StandardInput.Close();
+
+        var stdout = PumpAsync(process.StandardOutput, LogStream.Stdout, invocation.Log);
+        var stderr = PumpAsync(process.StandardError, LogStream.Stderr, invocation.Log);
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // The shell's children would otherwise outlive the run.
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+            await Task.WhenAll(stdout, stderr);
+            throw;
+        }
+
+        await Task.WhenAll(stdout, stderr);
+        return new StepResult(process.ExitCode, Snapshot: null);
+    }
+
+    public Task ReapAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private static async Task PumpAsync(StreamReader reader, LogStream stream, Action<LogStream, string> log)
+    {
+        while (await reader.ReadLineAsync(CancellationToken.None) is { } line)
+        {
+            log(stream, line);
+        }
+    }
+}

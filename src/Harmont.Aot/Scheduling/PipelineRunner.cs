@@ -1,0 +1,198 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Harmont.Aot.Events;
+using Harmont.Aot.Runners;
+using Harmont.Aot.Workspaces;
+
+namespace Harmont.Aot.Scheduling;
+
+/// <summary>
+/// Runs a validated graph: each step starts as soon as its prerequisites pass and a slot is free.
+/// A failure cancels running steps and skips the rest (fail-fast) unless keep-going is set, in
+/// which case only the failure's dependents are skipped.
+/// </summary>
+internal sealed class PipelineRunner
+{
+    private readonly PipelineGraph _graph;
+    private readonly BackendSet _backends;
+    private readonly RunWorkspaces _workspaces;
+    private readonly RunOptions _options;
+    private readonly IRunEventSink _events;
+    private readonly string _runId;
+    private readonly ConcurrentDictionary<string, string> _snapshots = new(StringComparer.Ordinal);
+
+    public PipelineRunner(PipelineGraph graph, BackendSet backends, RunWorkspaces workspaces, RunOptions options, IRunEventSink events, string runId)
+    {
+        _graph = graph;
+        _backends = backends;
+        _workspaces = workspaces;
+        _options = options;
+        _events = events;
+        _runId = runId;
+    }
+
+    public async Task<RunResult> RunAsync(CancellationToken userCancellation)
+    {
+        var clock = Stopwatch.StartNew();
+        var pipeline = _graph.Pipeline;
+        _events.Publish(new BuildStarted(DateTimeOffset.UtcNow, pipeline.Slug, _runId, [.. pipeline.Steps.Select(s => s.Key)]));
+
+        using var stopAll = CancellationTokenSource.CreateLinkedTokenSource(userCancellation);
+        using var slots = new SemaphoreSlim(Math.Max(1, _options.Parallelism));
+        var tasks = new Dictionary<string, Task<StepStatus>>(StringComparer.Ordinal);
+
+        // Tasks are created in an order where prerequisites exist first; the graph has no cycles.
+        foreach (var key in TopologicalOrder())
+        {
+            var step = _graph[key];
+            var prerequisites = PipelineGraph.Prerequisites(step).Select(p => tasks[p]).ToArray();
+            tasks[key] = RunStepAsync(key, prerequisites, slots, stopAll);
+        }
+
+        var statuses = await Task.WhenAll(tasks.Values);
+        var byKey = tasks.ToDictionary(p => p.Key, p => p.Value.Result, StringComparer.Ordinal);
+        var exitCode = RunResult.ExitCodeFor(statuses, userCancellation.IsCancellationRequested);
+        _events.Publish(new BuildFinished(DateTimeOffset.UtcNow, pipeline.Slug, exitCode, clock.Elapsed));
+        return new RunResult(exitCode, byKey);
+    }
+
+    private async Task<StepStatus> RunStepAsync(string key, Task<StepStatus>[] prerequisites, SemaphoreSlim slots, CancellationTokenSource stopAll)
+    {
+        await Task.Yield();
+        var step = _graph[key];
+        _events.Publish(new StepQueued(DateTimeOffset.UtcNow, key));
+        var clock = Stopwatch.StartNew();
+
+        var inputs = await Task.WhenAll(prerequisites);
+        if (inputs.Any(s => s != StepStatus.Passed))
+        {
+            var blockers = PipelineGraph.Prerequisites(step).Where((_, i) => inputs[i] != StepStatus.Passed);
+            return Skip(step.Key, $"{string.Join(", ", blockers)} did not pass");
+        }
+
+        try
+        {
+            await slots.WaitAsync(stopAll.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return Skip(step.Key, "the run was stopped");
+        }
+
+        try
+        {
+            return await ExecuteAsync(key, clock, stopAll);
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    private async Task<StepStatus> ExecuteAsync(string key, Stopwatch clock, CancellationTokenSource stopAll)
+    {
+        var step = _graph[key];
+        var backend = _backends.For(key);
+        string? workspace = null;
+        StepStatus status;
+        int? exitCode = null;
+        string? reason = null;
+        try
+        {
+            workspace = step.From is null
+                ? await _workspaces.ForRootAsync(key, stopAll.Token)
+                : await _workspaces.ForChildAsync(key, step.From, stopAll.Token);
+
+            var baseImage = step.From is not null && _snapshots.TryGetValue(step.From, out var snapshot)
+                ? snapshot
+                : step.Image ?? _graph.Pipeline.DefaultImage;
+            var keepSnapshot = _graph.ChildrenOf(key).Any(child => _backends.For(child) == backend);
+
+            _events.Publish(new StepStarted(DateTimeOffset.UtcNow, key, backend.Name));
+            var invocation = new StepInvocation(
+                _runId, key, step.Command(), workspace, baseImage, step.Env, keepSnapshot,
+                (stream, line) => _events.Publish(new StepLog(DateTimeOffset.UtcNow, key, stream == LogStream.Stderr, line)));
+            var result = await backend.RunAsync(invocation, stopAll.Token);
+
+            exitCode = result.ExitCode;
+            status = result.ExitCode == 0 ? StepStatus.Passed : StepStatus.Failed;
+            if (status == StepStatus.Passed)
+            {
+                if (result.Snapshot is not null)
+                {
+                    _snapshots[key] = result.Snapshot;
+                }
+
+                _workspaces.KeepOutput(key, workspace, _graph.ChildrenOf(key).Count);
+                workspace = null;
+            }
+        }
+        catch (OperationCanceledException) when (stopAll.IsCancellationRequested)
+        {
+            status = StepStatus.Cancelled;
+            reason = "the run was stopped";
+        }
+#pragma warning disable CA1031 // One step's unexpected error fails that step, not the whole runner.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            status = StepStatus.Failed;
+            reason = ex.Message;
+            _events.Publish(new StepLog(DateTimeOffset.UtcNow, key, true, $"harmont: {ex.Message}"));
+        }
+        finally
+        {
+            if (workspace is not null)
+            {
+                RunWorkspaces.Delete(workspace);
+            }
+        }
+
+        if (status == StepStatus.Failed && !_options.KeepGoing)
+        {
+            await stopAll.CancelAsync();
+        }
+
+        _events.Publish(new StepFinished(DateTimeOffset.UtcNow, key, status, exitCode, clock.Elapsed, reason));
+        return status;
+    }
+
+    private StepStatus Skip(string key, string reason)
+    {
+        // A child that never starts gives back its claim, so the parent's output is freed now.
+        if (_graph[key].From is { } parent)
+        {
+            _workspaces.Release(parent);
+        }
+
+        _events.Publish(new StepFinished(DateTimeOffset.UtcNow, key, StepStatus.Skipped, null, TimeSpan.Zero, reason));
+        return StepStatus.Skipped;
+    }
+
+    private List<string> TopologicalOrder()
+    {
+        var order = new List<string>();
+        var done = new HashSet<string>(StringComparer.Ordinal);
+        void Visit(string key)
+        {
+            if (!done.Add(key))
+            {
+                return;
+            }
+
+            foreach (var prerequisite in PipelineGraph.Prerequisites(_graph[key]))
+            {
+                Visit(prerequisite);
+            }
+
+            order.Add(key);
+        }
+
+        foreach (var step in _graph.Steps)
+        {
+            Visit(step.Key);
+        }
+
+        return order;
+    }
+}
