@@ -1,0 +1,44 @@
+namespace Harmont.Aot.Generators.Model;
+
+/// <summary>Everything the emitter needs for one pipeline class; free of symbols, syntax and locations.</summary>
+/// <param name="HintName">Unique generated file name.</param>
+/// <param name="Namespace">The class's namespace, or null for the global namespace.</param>
+/// <param name="ContainingTypes">Enclosing type declarations, outermost first.</param>
+/// <param name="Type">The pipeline class declaration itself.</param>
+/// <param name="TypeExpression">Fully qualified reference to the class (<c>global::Ns.Ci</c>).</param>
+internal sealed record PipelineSpec(
+    string HintName,
+    string? Namespace,
+    EquatableArray<TypeDeclarationSpec> ContainingTypes,
+    TypeDeclarationSpec Type,
+    string TypeExpression,
+    string Slug,
+    string? DefaultImage,
+    RunnerSpec Runner,
+    EquatableArray<StepSpec> Steps);
+
+/// <summary>One type declaration header as the user wrote it, so the emitted part matches it.</summary>
+/// <param name="Modifiers">Modifier tokens in source order (<c>internal static partial</c>).</param>
+/// <param name="Keyword">The declaration keyword (<c>class</c>, <c>struct</c>, <c>record struct</c>, ...).</param>
+/// <param name="Name">The identifier as written, including any <c>@</c>.</param>
+internal sealed record TypeDeclarationSpec(string Modifiers, string Keyword, string Name);
+
+/// <summary>A <c>Harmont.Aot.Runner</c> value: the member name when it names one, otherwise the raw number.</summary>
+internal sealed record RunnerSpec(int Value, string? Member);
+
+/// <summary>One step, resolved: graph references are step keys, not method names.</summary>
+/// <param name="MethodName">Escaped method identifier used by the generated command delegate.</param>
+/// <param name="ConstantCommand">The command when the compiler folds it to a constant.</param>
+internal sealed record StepSpec(
+    string MethodName,
+    string Key,
+    string Label,
+    string? ConstantCommand,
+    string? From,
+    EquatableArray<string> After,
+    string? Image,
+    EquatableArray<EnvSpec> Env,
+    RunnerSpec Runner);
+
+/// <summary>One <c>NAME=value</c> environment entry, split at the first '='.</summary>
+internal sealed record EnvSpec(string Name, string Value);

@@ -1,0 +1,18 @@
+using Microsoft.CodeAnalysis;
+
+namespace Harmont.Aot.Generators.Parsing;
+
+/// <summary>The runtime's DSL types as seen by one compilation; null where the runtime is not referenced.</summary>
+internal sealed record KnownTypes(INamedTypeSymbol? StepAttribute, INamedTypeSymbol? EnvAttribute, INamedTypeSymbol? Runner)
+{
+    public const string PipelineAttributeName = "Harmont.Aot.PipelineAttribute";
+    public const string PipelineDefinitionName = "Harmont.Aot.Model.PipelineDefinition";
+
+    public static KnownTypes From(Compilation compilation) => new(
+        compilation.GetTypeByMetadataName("Harmont.Aot.StepAttribute"),
+        compilation.GetTypeByMetadataName("Harmont.Aot.EnvAttribute"),
+        compilation.GetTypeByMetadataName("Harmont.Aot.Runner"));
+
+    public static bool Is(AttributeData attribute, INamedTypeSymbol? type) =>
+        type is not null && SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, type);
+}

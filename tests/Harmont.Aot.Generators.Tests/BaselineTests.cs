@@ -1,0 +1,64 @@
+using System.Runtime.CompilerServices;
+using Harmont.Aot.Generators.Tests.Support;
+using Xunit;
+
+namespace Harmont.Aot.Generators.Tests;
+
+/// <summary>
+/// Generated text against checked-in baselines. After an intended change to the emitted code, run
+/// the tests with HARMONT_UPDATE_BASELINES=1 to rewrite the files, and review the diff.
+/// </summary>
+public sealed class BaselineTests
+{
+    private const string UpdateVariable = "HARMONT_UPDATE_BASELINES";
+
+    [Theory]
+    [InlineData("Ci.g.cs")]
+    [InlineData("Harmont.Aot.Generated.PipelineCatalog.g.cs")]
+    public void Generated_text_matches_the_baseline(string hintName)
+    {
+        var run = GeneratorHarness.Run(Samples.Ci);
+        Assert.Empty(run.Diagnostics);
+        Match(hintName, run.Source(hintName));
+    }
+
+    [Fact]
+    public void Nested_pipeline_text_matches_the_baseline() =>
+        Match("Acme.Build.Pipelines.Release.g.cs", GeneratorHarness.Run(Samples.Nested).Source("Acme.Build.Pipelines.Release.g.cs"));
+
+    private static void Match(string hintName, string actual, [CallerFilePath] string testFile = "")
+    {
+        // The source tree, not the build output: that is the copy a rewrite must land in.
+        var path = Path.Combine(Path.GetDirectoryName(testFile)!, "Baselines", hintName + ".txt");
+        if (Environment.GetEnvironmentVariable(UpdateVariable) == "1")
+        {
+            File.WriteAllText(path, actual);
+            return;
+        }
+
+        Assert.True(File.Exists(path), $"No baseline at {path}. Run the tests with {UpdateVariable}=1 to create it.");
+        var expected = File.ReadAllText(path).ReplaceLineEndings("\n");
+        if (expected == actual)
+        {
+            return;
+        }
+
+        var expectedLines = expected.Split('\n');
+        var actualLines = actual.Split('\n');
+        var line = 0;
+        while (line < expectedLines.Length && line < actualLines.Length && expectedLines[line] == actualLines[line])
+        {
+            line++;
+        }
+
+        Assert.Fail(
+            $"""
+            Generated {hintName} differs from {path} at line {line + 1}:
+              expected: {(line < expectedLines.Length ? expectedLines[line] : "<end of file>")}
+              actual:   {(line < actualLines.Length ? actualLines[line] : "<end of file>")}
+            If the change is intended, run the tests with {UpdateVariable}=1 and review the baseline diff.
+            Full generated text:
+            {actual}
+            """);
+    }
+}
