@@ -1,0 +1,61 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Harmont.Aot.Runners.Docker;
+
+/// <summary>Labels, repositories and name sanitising shared by everything that creates or finds Docker objects.</summary>
+internal static class DockerNames
+{
+    /// <summary>On every container and image this runner creates, so cleanup finds its own and nothing else.</summary>
+    public const string OwnerLabel = "dev.harmont.aot";
+
+    /// <summary>The run that created the object.</summary>
+    public const string RunLabel = "dev.harmont.aot.run";
+
+    /// <summary>The step a container runs.</summary>
+    public const string StepLabel = "dev.harmont.aot.step";
+
+    /// <summary>Marks snapshots that only the current run needs.</summary>
+    public const string EphemeralLabel = "dev.harmont.aot.ephemeral";
+
+    /// <summary>Repository of step snapshots.</summary>
+    public const string SnapshotRepository = "harmont-aot/snap";
+
+    private const int MaxTagLength = 128;
+
+    /// <summary>
+    /// Makes <paramref name="raw"/> fit Docker's tag grammar, <c>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}</c>.
+    /// When anything had to change, a hash of the original keeps distinct inputs distinct.
+    /// </summary>
+    public static string ToTag(string raw, int maxLength = MaxTagLength)
+    {
+        ArgumentNullException.ThrowIfNull(raw);
+        var builder = new StringBuilder(raw.Length + 1);
+        foreach (var c in raw)
+        {
+            builder.Append(char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-' ? c : '_');
+        }
+
+        if (builder.Length == 0 || builder[0] is '.' or '-')
+        {
+            builder.Insert(0, '_');
+        }
+
+        var clean = builder.ToString();
+        if (clean == raw && clean.Length <= maxLength)
+        {
+            return clean;
+        }
+
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(raw)).AsSpan(0, 6));
+        var keep = Math.Min(clean.Length, maxLength - hash.Length - 1);
+        return $"{clean[..keep]}-{hash}";
+    }
+
+    /// <summary>The snapshot tag for a step of a run.</summary>
+    public static string SnapshotTag(string runId, string stepKey) => ToTag($"{runId}-{stepKey}");
+
+    /// <summary>A unique, readable container name for one step execution.</summary>
+    public static string ContainerName(string runId, string stepKey) =>
+        $"harmont-{ToTag($"{runId}-{stepKey}", 48)}-{Guid.NewGuid():N}";
+}

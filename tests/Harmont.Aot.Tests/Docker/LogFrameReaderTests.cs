@@ -1,0 +1,163 @@
+using System.Buffers.Binary;
+using System.Text;
+using Harmont.Aot.Runners;
+using Harmont.Aot.Runners.Docker;
+
+namespace Harmont.Aot.Tests;
+
+public sealed class LogFrameReaderTests
+{
+    private const byte Out = 1;
+    private const byte Err = 2;
+
+    [Fact]
+    public async Task Line_split_across_frames_is_joined()
+    {
+        var lines = await ReadAsync(Frame(Out, "hel"), Frame(Out, "lo\nwor"), Frame(Out, "ld\n"));
+
+        Assert.Equal(["out:hello", "out:world"], lines);
+    }
+
+    [Fact]
+    public async Task Many_lines_in_one_frame_each_come_out()
+    {
+        var lines = await ReadAsync(Frame(Out, "a\nb\n\nc\n"));
+
+        Assert.Equal(["out:a", "out:b", "out:", "out:c"], lines);
+    }
+
+    [Fact]
+    public async Task Stdout_and_stderr_partials_are_kept_apart()
+    {
+        var lines = await ReadAsync(Frame(Out, "out-a"), Frame(Err, "err-a"), Frame(Out, "-b\n"), Frame(Err, "-b\n"));
+
+        Assert.Equal(["out:out-a-b", "err:err-a-b"], lines);
+    }
+
+    [Fact]
+    public async Task Trailing_partial_line_is_flushed_at_end_of_stream()
+    {
+        var lines = await ReadAsync(Frame(Out, "a\nno newline"), Frame(Err, "err tail"));
+
+        Assert.Equal(["out:a", "out:no newline", "err:err tail"], lines);
+    }
+
+    [Fact]
+    public async Task Crlf_is_stripped_even_when_split_between_frames()
+    {
+        var lines = await ReadAsync(Frame(Out, "a\r\nb\r"), Frame(Out, "\nc\r\n"));
+
+        Assert.Equal(["out:a", "out:b", "out:c"], lines);
+    }
+
+    [Fact]
+    public async Task Overlong_line_is_emitted_in_pieces()
+    {
+        var lines = await ReadAsync(maxLineChars: 10, Frame(Out, new string('x', 25) + "\nshort\n"));
+
+        Assert.Equal(["out:" + new string('x', 10), "out:" + new string('x', 10), "out:xxxxx", "out:short"], lines);
+    }
+
+    [Fact]
+    public async Task Line_of_exactly_the_cap_is_one_piece()
+    {
+        var lines = await ReadAsync(maxLineChars: 4, Frame(Out, "abcd\nef\n"));
+
+        Assert.Equal(["out:abcd", "out:ef"], lines);
+    }
+
+    [Fact]
+    public async Task Multibyte_character_split_across_frames_decodes_whole()
+    {
+        var bytes = Encoding.UTF8.GetBytes("héllo→😀\n");
+        var lines = await ReadAsync(Frame(Out, bytes[..2]), Frame(Out, bytes[2..9]), Frame(Out, bytes[9..12]), Frame(Out, bytes[12..]));
+
+        Assert.Equal(["out:héllo→😀"], lines);
+    }
+
+    [Fact]
+    public async Task Overlong_line_does_not_cut_a_surrogate_pair()
+    {
+        var lines = await ReadAsync(maxLineChars: 4, Frame(Out, "abc😀d\n"));
+
+        Assert.Equal(["out:abc", "out:😀d"], lines);
+    }
+
+    [Fact]
+    public async Task Headers_and_payloads_arriving_a_byte_at_a_time_still_parse()
+    {
+        var data = Concat(Frame(Out, "one\ntw"), Frame(Err, "e1\n"), Frame(Out, "o\n"));
+        var lines = new List<string>();
+
+        await new LogFrameReader(Collect(lines)).ReadToEndAsync(new TrickleStream(data), TestContext.Current.CancellationToken);
+
+        Assert.Equal(["out:one", "err:e1", "out:two"], lines);
+    }
+
+    [Fact]
+    public async Task Frame_larger_than_the_read_buffer_is_streamed_through()
+    {
+        var text = string.Concat(Enumerable.Range(0, 20_000).Select(i => $"{i}\n"));
+        var lines = await ReadAsync(Frame(Out, text));
+
+        Assert.Equal(Enumerable.Range(0, 20_000).Select(i => $"out:{i}"), lines);
+    }
+
+    [Fact]
+    public async Task Stream_cut_mid_frame_keeps_what_arrived()
+    {
+        var whole = Frame(Out, "complete\npartial line that is cut");
+        var lines = await ReadAsync(whole[..^7]);
+
+        Assert.Equal(["out:complete", "out:partial line that"], lines);
+    }
+
+    [Fact]
+    public async Task Unframed_tty_output_is_read_as_stdout()
+    {
+        var lines = await ReadAsync(Encoding.UTF8.GetBytes("plain tty output\nsecond\n"));
+
+        Assert.Equal(["out:plain tty output", "out:second"], lines);
+    }
+
+    [Fact]
+    public async Task Empty_stream_yields_no_lines()
+    {
+        Assert.Empty(await ReadAsync());
+    }
+
+    private static async Task<List<string>> ReadAsync(params byte[][] frames) => await ReadAsync(LineSplitter.DefaultMaxLineChars, frames);
+
+    private static async Task<List<string>> ReadAsync(int maxLineChars, params byte[][] frames)
+    {
+        var lines = new List<string>();
+        using var stream = new MemoryStream(Concat(frames));
+        await new LogFrameReader(Collect(lines), maxLineChars).ReadToEndAsync(stream, TestContext.Current.CancellationToken);
+        return lines;
+    }
+
+    private static Action<LogStream, string> Collect(List<string> lines) =>
+        (stream, line) => lines.Add((stream == LogStream.Stdout ? "out:" : "err:") + line);
+
+    private static byte[] Frame(byte stream, string text) => Frame(stream, Encoding.UTF8.GetBytes(text));
+
+    private static byte[] Frame(byte stream, byte[] payload)
+    {
+        var frame = new byte[8 + payload.Length];
+        frame[0] = stream;
+        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(4), (uint)payload.Length);
+        payload.CopyTo(frame, 8);
+        return frame;
+    }
+
+    private static byte[] Concat(params byte[][] parts) => parts.SelectMany(p => p).ToArray();
+
+    /// <summary>Hands out one byte per read, as a slow socket might.</summary>
+    private sealed class TrickleStream(byte[] data) : MemoryStream(data)
+    {
+        public override int Read(byte[] buffer, int offset, int count) => base.Read(buffer, offset, Math.Min(count, 1));
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            base.ReadAsync(buffer[..Math.Min(buffer.Length, 1)], cancellationToken);
+    }
+}
