@@ -61,7 +61,6 @@ internal sealed class PipelineRunner
         await Task.Yield();
         var step = _graph[key];
         _events.Publish(new StepQueued(DateTimeOffset.UtcNow, key));
-        var clock = Stopwatch.StartNew();
 
         var inputs = await Task.WhenAll(prerequisites);
         if (inputs.Any(s => s != StepStatus.Passed))
@@ -81,7 +80,7 @@ internal sealed class PipelineRunner
 
         try
         {
-            return await ExecuteAsync(key, clock, stopAll);
+            return await ExecuteAsync(key, stopAll);
         }
         finally
         {
@@ -89,8 +88,9 @@ internal sealed class PipelineRunner
         }
     }
 
-    private async Task<StepStatus> ExecuteAsync(string key, Stopwatch clock, CancellationTokenSource stopAll)
+    private async Task<StepStatus> ExecuteAsync(string key, CancellationTokenSource stopAll)
     {
+        var clock = Stopwatch.StartNew();
         var step = _graph[key];
         var backend = _backends.For(key);
         string? workspace = null;

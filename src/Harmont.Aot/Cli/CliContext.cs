@@ -1,0 +1,34 @@
+using Harmont.Aot.Events;
+using Harmont.Aot.Runners;
+
+namespace Harmont.Aot.Cli;
+
+/// <summary>What a command reads from the outside world, passed in so tests can drive it in-process.</summary>
+/// <param name="Out">Human output and events.</param>
+/// <param name="Error">Notices and errors.</param>
+/// <param name="WorkingDirectory">Where the source tree is looked for.</param>
+/// <param name="GetEnv">Environment lookup.</param>
+/// <param name="Docker">How to reach a Docker engine.</param>
+/// <param name="Cancellation">Cancelled by Ctrl-C / SIGTERM.</param>
+internal sealed record CliContext(
+    TextWriter Out,
+    TextWriter Error,
+    string WorkingDirectory,
+    Func<string, string?> GetEnv,
+    DockerConnector Docker,
+    CancellationToken Cancellation)
+{
+    /// <summary>Also receives every run event; lets tests observe a run without parsing its text.</summary>
+    public IRunEventSink? Observer { get; init; }
+
+    public static CliContext FromProcess()
+    {
+        return new CliContext(
+            Console.Out,
+            Console.Error,
+            Environment.CurrentDirectory,
+            Environment.GetEnvironmentVariable,
+            DockerConnectors.FromEnvironment(Environment.GetEnvironmentVariable),
+            CancellationToken.None);
+    }
+}

@@ -1,0 +1,38 @@
+using System.CommandLine;
+using Harmont.Aot.Model;
+
+namespace Harmont.Aot.Cli;
+
+/// <summary>The command line of a pipeline program: <c>return await HarmontCli.RunAsync(args, PipelineCatalog.All);</c></summary>
+public static class HarmontCli
+{
+    private static readonly string[] Verbs = ["run", "list"];
+
+    /// <summary>Parses <paramref name="args"/> and runs the verb; returns the process exit code.</summary>
+    public static Task<int> RunAsync(string[] args, IReadOnlyList<PipelineDefinition> pipelines) =>
+        RunAsync(args, pipelines, CliContext.FromProcess());
+
+    internal static async Task<int> RunAsync(string[] args, IReadOnlyList<PipelineDefinition> pipelines, CliContext context)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var root = new RootCommand("Harmont.Aot: runs the C# pipelines in this program, each step in its own container or process.");
+        root.Subcommands.Add(RunCommand.Create(pipelines, context));
+        root.Subcommands.Add(ListCommand.Create(pipelines, context));
+
+        var configuration = new InvocationConfiguration
+        {
+            Output = context.Out,
+            Error = context.Error,
+
+            // Ctrl-C is handled by the run itself, so it can clean up before exiting.
+            ProcessTerminationTimeout = null,
+        };
+        return await root.Parse(WithDefaultVerb(args)).InvokeAsync(configuration, context.Cancellation);
+    }
+
+    // `run` is the default verb: `pipeline` alone, or `pipeline ci --parallelism 2`, means `run ...`.
+    private static string[] WithDefaultVerb(string[] args) =>
+        args.Length > 0 && (Verbs.Contains(args[0]) || args[0] is "-h" or "--help" or "-?" or "--version")
+            ? args
+            : ["run", .. args];
+}

@@ -1,0 +1,49 @@
+using System.CommandLine;
+using Harmont.Aot.Model;
+
+namespace Harmont.Aot.Cli;
+
+/// <summary><c>list</c>: the pipelines of this program and their steps.</summary>
+internal static class ListCommand
+{
+    public static Command Create(IReadOnlyList<PipelineDefinition> pipelines, CliContext context)
+    {
+        var command = new Command("list", "List the pipelines and their steps.");
+        command.SetAction(_ =>
+        {
+            Write(pipelines, context.Out);
+            return 0;
+        });
+        return command;
+    }
+
+    internal static void Write(IReadOnlyList<PipelineDefinition> pipelines, TextWriter output)
+    {
+        foreach (var pipeline in pipelines)
+        {
+            var image = pipeline.DefaultImage is null ? "" : $", image {pipeline.DefaultImage}";
+            output.WriteLine($"{pipeline.Slug} (runner {pipeline.Runner.ToString().ToLowerInvariant()}{image})");
+            var width = pipeline.Steps.Max(s => (int?)s.Key.Length) ?? 0;
+            foreach (var step in pipeline.Steps)
+            {
+                var relations = new List<string>();
+                if (step.From is not null)
+                {
+                    relations.Add($"from {step.From}");
+                }
+
+                if (step.After.Count > 0)
+                {
+                    relations.Add($"after {string.Join(", ", step.After)}");
+                }
+
+                if (step.Runner != Runner.Inherit)
+                {
+                    relations.Add($"runner {step.Runner.ToString().ToLowerInvariant()}");
+                }
+
+                output.WriteLine($"  {step.Key.PadRight(width)}  {string.Join("; ", relations)}".TrimEnd());
+            }
+        }
+    }
+}

@@ -1,0 +1,148 @@
+using System.CommandLine;
+using System.Security.Cryptography;
+using Harmont.Aot.Events;
+using Harmont.Aot.Model;
+using Harmont.Aot.Runners;
+using Harmont.Aot.Scheduling;
+using Harmont.Aot.Workspaces;
+
+namespace Harmont.Aot.Cli;
+
+/// <summary><c>run [pipeline]</c>: executes one pipeline of this program.</summary>
+internal static class RunCommand
+{
+    public static Command Create(IReadOnlyList<PipelineDefinition> pipelines, CliContext context)
+    {
+        var pipelineArgument = new Argument<string?>("pipeline")
+        {
+            Description = "Slug of the pipeline to run; may be left out when the program defines one.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var parallelism = new Option<int>("--parallelism", "-j")
+        {
+            Description = "Most steps running at once.",
+            DefaultValueFactory = _ => Environment.ProcessorCount,
+        };
+        var runner = new Option<string?>("--runner")
+        {
+            Description = "Backend for steps that do not pin one: auto (Docker if an engine answers), docker or host.",
+        };
+        runner.AcceptOnlyFromAmong("auto", "docker", "host");
+        var keepGoing = new Option<bool>("--keep-going", "-k")
+        {
+            Description = "After a failure, let independent branches finish; only the failure's dependents are skipped.",
+        };
+
+        var command = new Command("run", "Run a pipeline (the default verb).") { pipelineArgument, parallelism, runner, keepGoing };
+        command.SetAction((parse, cancellation) =>
+        {
+            var request = new RunRequest(
+                parse.GetValue(pipelineArgument),
+                parse.GetValue(parallelism),
+                ParseRunner(parse.GetValue(runner)),
+                parse.GetValue(keepGoing));
+            return ExecuteAsync(pipelines, request, context, cancellation);
+        });
+        return command;
+    }
+
+    internal static async Task<int> ExecuteAsync(
+        IReadOnlyList<PipelineDefinition> pipelines, RunRequest request, CliContext context, CancellationToken cancellation)
+    {
+        using var signals = new SignalCancellation(CancellationTokenSource.CreateLinkedTokenSource(cancellation, context.Cancellation).Token);
+        try
+        {
+            if (request.Parallelism < 1)
+            {
+                throw new PipelineException($"--parallelism must be at least 1, not {request.Parallelism}.");
+            }
+
+            var pipeline = Select(pipelines, request.Pipeline);
+            var graph = PipelineGraph.Build(pipeline);
+            var directories = HarmontDirectories.FromEnvironment(context.GetEnv);
+            var runId = NewRunId();
+            var options = new RunOptions(FindSourceRoot(context.WorkingDirectory), directories.Work, request.Parallelism, request.KeepGoing);
+
+            await using var backends = await BackendSet.ResolveAsync(pipeline, request.Runner, context.Docker, context.Error, signals.Token);
+            await using var workspaces = new RunWorkspaces(Path.Combine(options.WorkRoot, $"run-{runId}"), options.SourceRoot, new CopyStrategy());
+            IRunEventSink renderer = new PlainRenderer(context.Out);
+            if (context.Observer is { } observer)
+            {
+                renderer = new TeeSink(renderer, observer);
+            }
+
+            try
+            {
+                var result = await new PipelineRunner(graph, backends, workspaces, options, renderer, runId).RunAsync(signals.Token);
+                return result.ExitCode;
+            }
+            finally
+            {
+                await backends.ReapAsync(CancellationToken.None);
+            }
+        }
+        catch (PipelineException ex)
+        {
+            await context.Error.WriteLineAsync($"harmont: error: {ex.Message}");
+            return ExitCodes.Usage;
+        }
+        catch (EngineUnavailableException ex)
+        {
+            await context.Error.WriteLineAsync($"harmont: error: {ex.Message}");
+            return ExitCodes.EngineUnavailable;
+        }
+        catch (OperationCanceledException) when (signals.Token.IsCancellationRequested)
+        {
+            await context.Error.WriteLineAsync("harmont: cancelled");
+            return ExitCodes.Cancelled;
+        }
+    }
+
+    internal static PipelineDefinition Select(IReadOnlyList<PipelineDefinition> pipelines, string? slug)
+    {
+        if (pipelines.Count == 0)
+        {
+            throw new PipelineException("this program defines no pipeline. Add a static partial class marked [Pipeline(\"name\")] with [Step] methods.");
+        }
+
+        if (slug is null)
+        {
+            return pipelines.Count == 1
+                ? pipelines[0]
+                : throw new PipelineException(
+                    $"this program defines {pipelines.Count} pipelines ({string.Join(", ", pipelines.Select(p => p.Slug))}); name the one to run, e.g. 'run {pipelines[0].Slug}'.");
+        }
+
+        return pipelines.FirstOrDefault(p => p.Slug == slug)
+            ?? throw new PipelineException($"no pipeline named '{slug}'. This program defines: {string.Join(", ", pipelines.Select(p => p.Slug))}.");
+    }
+
+    private static Runner? ParseRunner(string? value) => value switch
+    {
+        null => null,
+        "auto" => Runner.Auto,
+        "docker" => Runner.Docker,
+        "host" => Runner.Host,
+        _ => throw new PipelineException($"unknown runner '{value}'; use auto, docker or host."),
+    };
+
+    // The source base is the whole work tree, even when run from a subdirectory of it.
+    private static string FindSourceRoot(string start)
+    {
+        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+        {
+            if (Directory.Exists(Path.Combine(dir.FullName, ".git")) || File.Exists(Path.Combine(dir.FullName, ".git")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        return Path.GetFullPath(start);
+    }
+
+    private static string NewRunId() =>
+        $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
+}
+
+/// <summary>What <c>run</c> was asked to do.</summary>
+internal sealed record RunRequest(string? Pipeline, int Parallelism, Runner? Runner, bool KeepGoing);
