@@ -1,0 +1,99 @@
+using Harmont.Aot.Cli;
+using Harmont.Aot.Events;
+using Harmont.Aot.Model;
+using Harmont.Aot.Runners;
+
+namespace Harmont.Aot.Tests;
+
+/// <summary>A private source tree and cache directory, and a way to run a pipeline over them in-process.</summary>
+public sealed class RunHarness : IDisposable
+{
+    public RunHarness()
+    {
+        Root = Directory.CreateTempSubdirectory("harmont-test-").FullName;
+        Source = Directory.CreateDirectory(Path.Combine(Root, "src")).FullName;
+        Cache = Path.Combine(Root, "cache");
+    }
+
+    public string Root { get; }
+
+    public string Source { get; }
+
+    public string Cache { get; }
+
+    public string WorkDir => Path.Combine(Cache, "work");
+
+    public void WriteSource(string relativePath, string content)
+    {
+        var path = Path.Combine(Source, relativePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+    }
+
+    public async Task<RunOutcome> RunAsync(PipelineDefinition pipeline, params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var events = new RecordingSink();
+        string? GetEnv(string name) => name == "HARMONT_CACHE_DIR" ? Cache : Environment.GetEnvironmentVariable(name);
+        var context = new CliContext(
+            output, error, Source, GetEnv, DockerConnectors.FromEnvironment(GetEnv), TestContext.Current.CancellationToken)
+        {
+            Observer = events,
+        };
+        var exitCode = await HarmontCli.RunAsync(["run", .. args], [pipeline], context);
+        return new RunOutcome(exitCode, output.ToString(), error.ToString(), events.Snapshot());
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: a leak here is a test-machine temp dir, and the assertions already ran.
+        }
+    }
+
+    private sealed class RecordingSink : IRunEventSink
+    {
+        private readonly Lock _gate = new();
+        private readonly List<RunEvent> _events = [];
+
+        public void Publish(RunEvent runEvent)
+        {
+            lock (_gate)
+            {
+                _events.Add(runEvent);
+            }
+        }
+
+        public IReadOnlyList<RunEvent> Snapshot()
+        {
+            lock (_gate)
+            {
+                return [.. _events];
+            }
+        }
+    }
+}
+
+/// <summary>What one run printed and emitted.</summary>
+public sealed record RunOutcome(int ExitCode, string Output, string Error, IReadOnlyList<RunEvent> Events)
+{
+    public IReadOnlyList<string> LogsOf(string step) =>
+        [.. Events.OfType<StepLog>().Where(e => e.Step == step).Select(e => e.Line)];
+
+    public StepStatus StatusOf(string step) =>
+        Events.OfType<StepFinished>().Single(e => e.Step == step).Status;
+
+    public bool Started(string step) => Events.OfType<StepStarted>().Any(e => e.Step == step);
+
+    public StepStarted StartOf(string step) => Events.OfType<StepStarted>().Single(e => e.Step == step);
+
+    public StepFinished EndOf(string step) => Events.OfType<StepFinished>().Single(e => e.Step == step);
+
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Output}\n--- stderr\n{Error}";
+}

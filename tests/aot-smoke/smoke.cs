@@ -1,0 +1,24 @@
+#:project ../../src/Harmont.Aot/Harmont.Aot.csproj
+#:property TargetFramework=$(HarmontTargetFramework)
+#:property PublishAot=$(HarmontPublishAot)
+
+// A small pipeline that the test suite publishes as a native-AOT binary and runs against Docker.
+using Harmont.Aot;
+using Harmont.Aot.Cli;
+using Harmont.Aot.Generated;
+
+return await HarmontCli.RunAsync(args, PipelineCatalog.All);
+
+[Pipeline("smoke", DefaultImage = "harmont-test/busybox:1")]
+static partial class Smoke
+{
+    [Step]
+    static string Prepare() => "echo prepared > prepared.txt && echo system-state > /etc/smoke-mark";
+
+    [Step(From = nameof(Prepare))]
+    static string Left() => "cat prepared.txt /etc/smoke-mark && echo left";
+
+    // Not a compile-time constant: the generated code calls the method at run time.
+    [Step(From = nameof(Prepare)), Env("WHO=aot")]
+    static string Right() => $"cat prepared.txt && echo \"right by $WHO on {Environment.OSVersion.Platform}\"";
+}
