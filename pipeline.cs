@@ -1,0 +1,29 @@
+#:project src/Harmont.Aot/Harmont.Aot.csproj
+#:property TargetFramework=$(HarmontTargetFramework)
+#:property PublishAot=$(HarmontPublishAot)
+
+// This repository's own CI, run by our own runner: `dotnet run pipeline.cs`.
+// In CI the same file is published as a native-AOT binary (see the publish-aot step).
+using Harmont.Aot;
+using Harmont.Aot.Cli;
+using Harmont.Aot.Generated;
+
+return await HarmontCli.RunAsync(args, PipelineCatalog.All);
+
+// The steps need the host's .NET SDK, and no registry is reachable here to pull an SDK image,
+// so this pipeline pins the host runner. Build once; test and AOT-publish fork from its output.
+[Pipeline("ci", Runner = Runner.Host)]
+static partial class Ci
+{
+    [Step, Env("DOTNET_CLI_TELEMETRY_OPTOUT=1")]
+    static string Build() => "dotnet build Harmont.Aot.sln -c Release -nologo";
+
+    // The tests that need only the SDK; tests/run.sh runs the whole suite with Docker, XFS and fuse.
+    [Step(From = nameof(Build)), Env("DOTNET_CLI_TELEMETRY_OPTOUT=1")]
+    static string Test() => "dotnet test --solution Harmont.Aot.sln -c Release --no-build --no-progress --filter-not-trait Requires=docker";
+
+    // The pipeline itself as a single native binary (net9.0: the net10.0 NativeAOT pack is not in this registry copy).
+    [Step(From = nameof(Build)), Env("DOTNET_CLI_TELEMETRY_OPTOUT=1")]
+    static string PublishAot() =>
+        "dotnet publish pipeline.cs -p:HarmontTargetFramework=net9.0 -p:HarmontPublishAot=true -o artifacts/aot -nologo && ./artifacts/aot/pipeline list";
+}
