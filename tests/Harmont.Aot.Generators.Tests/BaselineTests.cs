@@ -28,13 +28,17 @@ public sealed class BaselineTests
 
     private static void Match(string hintName, string actual, [CallerFilePath] string testFile = "")
     {
-        // The source tree, not the build output: that is the copy a rewrite must land in.
-        var path = Path.Combine(Path.GetDirectoryName(testFile)!, "Baselines", hintName + ".txt");
+        var name = Path.Combine("Baselines", hintName + ".txt");
         if (Environment.GetEnvironmentVariable(UpdateVariable) == "1")
         {
-            File.WriteAllText(path, actual);
+            // A rewrite lands in the source tree, which is where the compiler saw this file.
+            File.WriteAllText(Path.Combine(Path.GetDirectoryName(testFile)!, name), actual);
             return;
         }
+
+        // Compare against the copy next to the test assembly: the compile-time path of this file
+        // is gone when the build ran in another directory (a CI workspace, say).
+        var path = Path.Combine(AppContext.BaseDirectory, name);
 
         Assert.True(File.Exists(path), $"No baseline at {path}. Run the tests with {UpdateVariable}=1 to create it.");
         var expected = File.ReadAllText(path).ReplaceLineEndings("\n");
