@@ -23,6 +23,9 @@ public sealed class RunHarness : IDisposable
 
     public string WorkDir => Path.Combine(Cache, "work");
 
+    /// <summary>Environment overrides seen by the run (DOCKER_HOST, say); the rest comes from the process.</summary>
+    public Dictionary<string, string> Env { get; } = new(StringComparer.Ordinal);
+
     public void WriteSource(string relativePath, string content)
     {
         var path = Path.Combine(Source, relativePath);
@@ -30,18 +33,22 @@ public sealed class RunHarness : IDisposable
         File.WriteAllText(path, content);
     }
 
-    public async Task<RunOutcome> RunAsync(PipelineDefinition pipeline, params string[] args)
+    public Task<RunOutcome> RunAsync(PipelineDefinition pipeline, params string[] args) => RunAsync([pipeline], ["run", .. args]);
+
+    /// <summary>Runs the command line <paramref name="args"/> (verb included) over <paramref name="pipelines"/>.</summary>
+    public async Task<RunOutcome> RunAsync(IReadOnlyList<PipelineDefinition> pipelines, string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
         var events = new RecordingSink();
-        string? GetEnv(string name) => name == "HARMONT_CACHE_DIR" ? Cache : Environment.GetEnvironmentVariable(name);
+        string? GetEnv(string name) =>
+            name == "HARMONT_CACHE_DIR" ? Cache : Env.TryGetValue(name, out var value) ? value : Environment.GetEnvironmentVariable(name);
         var context = new CliContext(
             output, error, Source, GetEnv, DockerConnectors.FromEnvironment(GetEnv), TestContext.Current.CancellationToken)
         {
             Observer = events,
         };
-        var exitCode = await HarmontCli.RunAsync(["run", .. args], [pipeline], context);
+        var exitCode = await HarmontCli.RunAsync(args, pipelines, context);
         return new RunOutcome(exitCode, output.ToString(), error.ToString(), events.Snapshot());
     }
 
