@@ -12,6 +12,9 @@ public sealed class PipelineDefinition
     /// <summary>Default backend for the pipeline's steps.</summary>
     public Runner Runner { get; init; } = Runner.Auto;
 
+    /// <summary>Longest the whole run may take; past it running steps are TimedOut (exit 124). Null: no limit.</summary>
+    public TimeSpan? Timeout { get; init; }
+
     /// <summary>The steps, in declaration order.</summary>
     public required IReadOnlyList<StepDefinition> Steps { get; init; }
 }

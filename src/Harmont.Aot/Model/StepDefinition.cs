@@ -29,4 +29,7 @@ public sealed class StepDefinition
 
     /// <summary>Backend override; <see cref="Runner.Inherit"/> takes the pipeline's.</summary>
     public Runner Runner { get; init; } = Runner.Inherit;
+
+    /// <summary>Longest the command may run; past it the step is TimedOut (exit 124). Null: no limit.</summary>
+    public TimeSpan? Timeout { get; init; }
 }
