@@ -21,6 +21,9 @@ internal sealed record CliContext(
     /// <summary>Also receives every run event; lets tests observe a run without parsing its text.</summary>
     public IRunEventSink? Observer { get; init; }
 
+    /// <summary>Whether <see cref="Out"/> is a terminal, which selects the live view.</summary>
+    public bool IsTerminal { get; init; }
+
     public static CliContext FromProcess()
     {
         return new CliContext(
@@ -29,6 +32,9 @@ internal sealed record CliContext(
             Environment.CurrentDirectory,
             Environment.GetEnvironmentVariable,
             DockerConnectors.FromEnvironment(Environment.GetEnvironmentVariable),
-            CancellationToken.None);
+            CancellationToken.None)
+        {
+            IsTerminal = !Console.IsOutputRedirected,
+        };
     }
 }

@@ -33,14 +33,29 @@ internal static class RunCommand
             Description = "After a failure, let independent branches finish; only the failure's dependents are skipped.",
         };
 
-        var command = new Command("run", "Run a pipeline (the default verb).") { pipelineArgument, parallelism, runner, keepGoing };
+        var format = new Option<string>("--format")
+        {
+            Description = "human (live view on a terminal, plain lines elsewhere) or json (NDJSON events on stdout, nothing else).",
+            DefaultValueFactory = _ => "human",
+        };
+        format.AcceptOnlyFromAmong("human", "json");
+        var logs = new Option<bool>("--logs")
+        {
+            Description = "Plain prefixed log lines even on a terminal.",
+        };
+
+        var command = new Command("run", "Run a pipeline (the default verb).") { pipelineArgument, parallelism, runner, keepGoing, format, logs };
         command.SetAction((parse, cancellation) =>
         {
             var request = new RunRequest(
                 parse.GetValue(pipelineArgument),
                 parse.GetValue(parallelism),
                 ParseRunner(parse.GetValue(runner)),
-                parse.GetValue(keepGoing));
+                parse.GetValue(keepGoing))
+            {
+                Format = parse.GetValue(format) ?? "human",
+                Logs = parse.GetValue(logs),
+            };
             return ExecuteAsync(pipelines, request, context, cancellation);
         });
         return command;
@@ -65,11 +80,9 @@ internal static class RunCommand
 
             await using var backends = await BackendSet.ResolveAsync(pipeline, request.Runner, context.Docker, context.Error, signals.Token);
             await using var workspaces = new RunWorkspaces(Path.Combine(options.WorkRoot, $"run-{runId}"), options.SourceRoot, new CopyStrategy());
-            IRunEventSink renderer = new PlainRenderer(context.Out);
-            if (context.Observer is { } observer)
-            {
-                renderer = new TeeSink(renderer, observer);
-            }
+            var display = OutputMode.Create(request.Format, request.Logs, context.Out, context.IsTerminal, context.GetEnv);
+            using var disposeDisplay = display as IDisposable;
+            var renderer = context.Observer is { } observer ? new TeeSink(display, observer) : display;
 
             try
             {
@@ -145,4 +158,11 @@ internal static class RunCommand
 }
 
 /// <summary>What <c>run</c> was asked to do.</summary>
-internal sealed record RunRequest(string? Pipeline, int Parallelism, Runner? Runner, bool KeepGoing);
+internal sealed record RunRequest(string? Pipeline, int Parallelism, Runner? Runner, bool KeepGoing)
+{
+    /// <summary>"human" or "json".</summary>
+    public string Format { get; init; } = "human";
+
+    /// <summary>Plain log lines even on a terminal.</summary>
+    public bool Logs { get; init; }
+}

@@ -4,7 +4,11 @@ namespace Harmont.Aot.Events;
 public abstract record RunEvent(DateTimeOffset At);
 
 /// <summary>The run has started.</summary>
-public sealed record BuildStarted(DateTimeOffset At, string Pipeline, string RunId, IReadOnlyList<string> Steps) : RunEvent(At);
+public sealed record BuildStarted(DateTimeOffset At, string Pipeline, string RunId, IReadOnlyList<string> Steps) : RunEvent(At)
+{
+    /// <summary>Each step's lineage parent, for steps that have one; renderers nest by it.</summary>
+    public IReadOnlyDictionary<string, string> Parents { get; init; } = new Dictionary<string, string>();
+}
 
 /// <summary>A step is waiting for its inputs or a free slot.</summary>
 public sealed record StepQueued(DateTimeOffset At, string Step) : RunEvent(At);
@@ -17,6 +21,9 @@ public sealed record StepLog(DateTimeOffset At, string Step, bool IsError, strin
 
 /// <summary>A step has reached a final status.</summary>
 public sealed record StepFinished(DateTimeOffset At, string Step, StepStatus Status, int? ExitCode, TimeSpan Duration, string? Reason) : RunEvent(At);
+
+/// <summary>A step failed or timed out; says why in one line.</summary>
+public sealed record StepFailure(DateTimeOffset At, string Step, StepStatus Status, int? ExitCode, string Message) : RunEvent(At);
 
 /// <summary>The run has ended.</summary>
 public sealed record BuildFinished(DateTimeOffset At, string Pipeline, int ExitCode, TimeSpan Duration) : RunEvent(At);

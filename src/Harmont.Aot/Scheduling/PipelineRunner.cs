@@ -35,9 +35,19 @@ internal sealed class PipelineRunner
     {
         var clock = Stopwatch.StartNew();
         var pipeline = _graph.Pipeline;
-        _events.Publish(new BuildStarted(DateTimeOffset.UtcNow, pipeline.Slug, _runId, [.. pipeline.Steps.Select(s => s.Key)]));
+        _events.Publish(new BuildStarted(DateTimeOffset.UtcNow, pipeline.Slug, _runId, [.. pipeline.Steps.Select(s => s.Key)])
+        {
+            Parents = pipeline.Steps.Where(s => s.From is not null).ToDictionary(s => s.Key, s => s.From!, StringComparer.Ordinal),
+        });
 
-        using var stopAll = CancellationTokenSource.CreateLinkedTokenSource(userCancellation);
+        using var buildTimeout = new CancellationTokenSource();
+        if (pipeline.Timeout is { } limit)
+        {
+            buildTimeout.CancelAfter(limit);
+        }
+
+        using var stopAll = CancellationTokenSource.CreateLinkedTokenSource(userCancellation, buildTimeout.Token);
+        var control = new RunControl(stopAll, buildTimeout.Token, userCancellation);
         using var slots = new SemaphoreSlim(Math.Max(1, _options.Parallelism));
         var tasks = new Dictionary<string, Task<StepStatus>>(StringComparer.Ordinal);
 
@@ -46,17 +56,17 @@ internal sealed class PipelineRunner
         {
             var step = _graph[key];
             var prerequisites = PipelineGraph.Prerequisites(step).Select(p => tasks[p]).ToArray();
-            tasks[key] = RunStepAsync(key, prerequisites, slots, stopAll);
+            tasks[key] = RunStepAsync(key, prerequisites, slots, control);
         }
 
         var statuses = await Task.WhenAll(tasks.Values);
         var byKey = tasks.ToDictionary(p => p.Key, p => p.Value.Result, StringComparer.Ordinal);
-        var exitCode = RunResult.ExitCodeFor(statuses, userCancellation.IsCancellationRequested);
+        var exitCode = RunResult.ExitCodeFor(statuses, userCancellation.IsCancellationRequested, buildTimeout.IsCancellationRequested);
         _events.Publish(new BuildFinished(DateTimeOffset.UtcNow, pipeline.Slug, exitCode, clock.Elapsed));
         return new RunResult(exitCode, byKey);
     }
 
-    private async Task<StepStatus> RunStepAsync(string key, Task<StepStatus>[] prerequisites, SemaphoreSlim slots, CancellationTokenSource stopAll)
+    private async Task<StepStatus> RunStepAsync(string key, Task<StepStatus>[] prerequisites, SemaphoreSlim slots, RunControl control)
     {
         await Task.Yield();
         var step = _graph[key];
@@ -71,16 +81,16 @@ internal sealed class PipelineRunner
 
         try
         {
-            await slots.WaitAsync(stopAll.Token);
+            await slots.WaitAsync(control.StopAll.Token);
         }
         catch (OperationCanceledException)
         {
-            return Skip(step.Key, "the run was stopped");
+            return Skip(step.Key, control.Why());
         }
 
         try
         {
-            return await ExecuteAsync(key, stopAll);
+            return await ExecuteAsync(key, control);
         }
         finally
         {
@@ -88,10 +98,18 @@ internal sealed class PipelineRunner
         }
     }
 
-    private async Task<StepStatus> ExecuteAsync(string key, CancellationTokenSource stopAll)
+    private async Task<StepStatus> ExecuteAsync(string key, RunControl control)
     {
         var clock = Stopwatch.StartNew();
         var step = _graph[key];
+        var stopAll = control.StopAll;
+        using var stepTimeout = CancellationTokenSource.CreateLinkedTokenSource(stopAll.Token);
+        if (step.Timeout is { } limit)
+        {
+            stepTimeout.CancelAfter(limit);
+        }
+
+        var cancellation = stepTimeout.Token;
         var backend = _backends.For(key);
         string? workspace = null;
         StepStatus status;
@@ -100,8 +118,8 @@ internal sealed class PipelineRunner
         try
         {
             workspace = step.From is null
-                ? await _workspaces.ForRootAsync(key, stopAll.Token)
-                : await _workspaces.ForChildAsync(key, step.From, stopAll.Token);
+                ? await _workspaces.ForRootAsync(key, cancellation)
+                : await _workspaces.ForChildAsync(key, step.From, cancellation);
 
             var baseImage = step.From is not null && _snapshots.TryGetValue(step.From, out var snapshot)
                 ? snapshot
@@ -112,7 +130,7 @@ internal sealed class PipelineRunner
             var invocation = new StepInvocation(
                 _runId, key, step.Command(), workspace, baseImage, step.Env, keepSnapshot,
                 (stream, line) => _events.Publish(new StepLog(DateTimeOffset.UtcNow, key, stream == LogStream.Stderr, line)));
-            var result = await backend.RunAsync(invocation, stopAll.Token);
+            var result = await backend.RunAsync(invocation, cancellation);
 
             exitCode = result.ExitCode;
             status = result.ExitCode == 0 ? StepStatus.Passed : StepStatus.Failed;
@@ -127,10 +145,15 @@ internal sealed class PipelineRunner
                 workspace = null;
             }
         }
+        catch (OperationCanceledException) when (stepTimeout.IsCancellationRequested && !stopAll.IsCancellationRequested)
+        {
+            status = StepStatus.TimedOut;
+            reason = $"exceeded its timeout of {DurationText.Format(step.Timeout!.Value)}";
+        }
         catch (OperationCanceledException) when (stopAll.IsCancellationRequested)
         {
-            status = StepStatus.Cancelled;
-            reason = "the run was stopped";
+            status = control.BuildTimedOut ? StepStatus.TimedOut : StepStatus.Cancelled;
+            reason = control.Why();
         }
 #pragma warning disable CA1031 // One step's unexpected error fails that step, not the whole runner.
         catch (Exception ex)
@@ -148,12 +171,18 @@ internal sealed class PipelineRunner
             }
         }
 
-        if (status == StepStatus.Failed && !_options.KeepGoing)
+        if (status is StepStatus.Failed or StepStatus.TimedOut && !_options.KeepGoing)
         {
             await stopAll.CancelAsync();
         }
 
         _events.Publish(new StepFinished(DateTimeOffset.UtcNow, key, status, exitCode, clock.Elapsed, reason));
+        if (status is StepStatus.Failed or StepStatus.TimedOut)
+        {
+            var message = reason ?? $"step '{key}' failed with exit code {exitCode}";
+            _events.Publish(new StepFailure(DateTimeOffset.UtcNow, key, status, exitCode, status == StepStatus.TimedOut ? $"step '{key}' {reason}" : message));
+        }
+
         return status;
     }
 
@@ -167,6 +196,17 @@ internal sealed class PipelineRunner
 
         _events.Publish(new StepFinished(DateTimeOffset.UtcNow, key, StepStatus.Skipped, null, TimeSpan.Zero, reason));
         return StepStatus.Skipped;
+    }
+
+    /// <summary>Why steps stop: the user, the build timeout, or fail-fast after a failure.</summary>
+    private sealed record RunControl(CancellationTokenSource StopAll, CancellationToken BuildTimeout, CancellationToken User)
+    {
+        public bool BuildTimedOut => BuildTimeout.IsCancellationRequested && !User.IsCancellationRequested;
+
+        public string Why() =>
+            User.IsCancellationRequested ? "the run was cancelled"
+            : BuildTimedOut ? "the build timeout passed"
+            : "the run stopped after a failure";
     }
 
     private List<string> TopologicalOrder()

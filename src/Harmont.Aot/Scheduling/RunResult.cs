@@ -6,7 +6,7 @@ namespace Harmont.Aot.Scheduling;
 internal sealed record RunResult(int ExitCode, IReadOnlyDictionary<string, StepStatus> Steps)
 {
     /// <summary>Exit codes of DESIGN §6: 130 cancelled, 124 timed out, 1 a step failed, else 0.</summary>
-    public static int ExitCodeFor(IEnumerable<StepStatus> statuses, bool cancelledByUser)
+    public static int ExitCodeFor(IEnumerable<StepStatus> statuses, bool cancelledByUser, bool buildTimedOut)
     {
         if (cancelledByUser)
         {
@@ -14,7 +14,7 @@ internal sealed record RunResult(int ExitCode, IReadOnlyDictionary<string, StepS
         }
 
         var all = statuses.ToList();
-        if (all.Contains(StepStatus.TimedOut))
+        if (buildTimedOut || all.Contains(StepStatus.TimedOut))
         {
             return ExitCodes.Timeout;
         }
