@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: build (warnings are errors), every test project, and the AOT binary check.
-# As root it first installs what the tests need (Docker engine, fuse-overlayfs, xfsprogs, busybox-static)
+# As root it first installs what the tests need (Docker engine, fuse-overlayfs, xfsprogs, busybox-static, tmux)
 # and starts dockerd when no engine answers. Tests that need a capability fail, never skip, without it.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +15,7 @@ install_prerequisites() {
   command -v mkfs.xfs >/dev/null || missing+=(xfsprogs)
   [ -x /bin/busybox ] || missing+=(busybox-static)
   command -v git >/dev/null || missing+=(git)
+  command -v tmux >/dev/null || missing+=(tmux)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -22,3 +22,17 @@ static partial class Smoke
     [Step(From = nameof(Prepare)), Env("WHO=aot")]
     static string Right() => $"cat prepared.txt && echo \"right by $WHO on {Environment.OSVersion.Platform}\"";
 }
+
+// A run that is still going when the signal tests interrupt it.
+[Pipeline("sleepy", DefaultImage = "harmont-test/busybox:1")]
+static partial class Sleepy
+{
+    [Step]
+    static string Prepare() => "echo prepared > prepared.txt && echo ready";
+
+    [Step(From = nameof(Prepare))]
+    static string Wait() => "echo waiting && sleep 300";
+
+    [Step(From = nameof(Prepare))]
+    static string Tick() => "for i in $(seq 1 300); do echo tick $i; sleep 1; done";
+}

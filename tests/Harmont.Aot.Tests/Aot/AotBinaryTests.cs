@@ -1,32 +1,19 @@
-using System.Diagnostics;
-
 namespace Harmont.Aot.Tests;
 
 /// <summary>Publishes a real pipeline program as a native-AOT binary and runs it against the Docker engine.</summary>
 [Trait("Requires", "docker")]
-public sealed class AotBinaryTests : IDisposable
+public sealed class AotBinaryTests
 {
-    private readonly string _out = Directory.CreateTempSubdirectory("harmont-aot-").FullName;
-
-    public void Dispose() => Directory.Delete(_out, recursive: true);
-
     [Fact]
     public async Task Pipeline_publishes_as_a_warning_free_native_binary_that_runs_steps_in_docker()
     {
         await BusyboxImage.EnsureAsync();
-        var repo = RepoRoot();
         var cancel = TestContext.Current.CancellationToken;
-
-        // net9.0: the net10.0 NativeAOT runtime pack is not in this machine's registry copy.
-        var publish = await Exec.RunAsync(
-            "dotnet",
-            ["publish", Path.Combine(repo, "tests", "aot-smoke", "smoke.cs"), "-p:HarmontTargetFramework=net9.0", "-p:HarmontPublishAot=true", "-o", _out, "-nologo"],
-            repo,
-            cancel);
+        var publish = await AotSmoke.PublishedAsync();
         Assert.True(publish.ExitCode == 0, publish.Output);
         Assert.DoesNotMatch(@"warning IL[23]\d{3}", publish.Output);
 
-        var binary = Path.Combine(_out, "smoke");
+        var binary = publish.Binary;
         Assert.True(File.Exists(binary), $"no binary at {binary}:\n{publish.Output}");
         var magic = new byte[4];
         await using (var stream = File.OpenRead(binary))
@@ -35,12 +22,12 @@ public sealed class AotBinaryTests : IDisposable
         }
 
         Assert.Equal("\u007fELF"u8.ToArray(), magic);
-        Assert.Empty(Directory.GetFiles(_out, "*.dll"));
+        Assert.Empty(Directory.GetFiles(publish.Directory, "*.dll"));
 
         var work = Directory.CreateTempSubdirectory("harmont-aot-run-").FullName;
         try
         {
-            var run = await Exec.RunAsync(binary, ["--runner", "docker", "-j", "2"], work, cancel, ("HARMONT_CACHE_DIR", Path.Combine(work, ".cache")));
+            var run = await Exec.RunAsync(binary, ["smoke", "--runner", "docker", "-j", "2"], work, cancel, ("HARMONT_CACHE_DIR", Path.Combine(work, ".cache")));
             Assert.True(run.ExitCode == 0, run.Output);
             Assert.Matches(@"\[left\s*\] prepared", run.Output);
             Assert.Matches(@"\[left\s*\] system-state", run.Output);
@@ -54,18 +41,5 @@ public sealed class AotBinaryTests : IDisposable
         {
             Directory.Delete(work, recursive: true);
         }
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Harmont.Aot.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("the repository root (Harmont.Aot.sln) was not found above the test assembly");
     }
 }
