@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Security.Cryptography;
+using Harmont.Aot.Cleanup;
 using Harmont.Aot.Events;
 using Harmont.Aot.Model;
 using Harmont.Aot.Runners;
@@ -78,8 +79,15 @@ internal static class RunCommand
             var runId = NewRunId();
             var options = new RunOptions(FindSourceRoot(context.WorkingDirectory), directories.Work, request.Parallelism, request.KeepGoing);
 
+            using var runDirectory = RunDirectory.Claim(options.WorkRoot, runId);
+            var stale = RunDirectory.CollectStale(options.WorkRoot);
+            if (stale.Count > 0)
+            {
+                await context.Error.WriteLineAsync($"harmont: removed {stale.Count} work dir(s) left by runs that ended abnormally.");
+            }
+
             await using var backends = await BackendSet.ResolveAsync(pipeline, request.Runner, context.Docker, context.Error, signals.Token);
-            await using var workspaces = new RunWorkspaces(Path.Combine(options.WorkRoot, $"run-{runId}"), options.SourceRoot, new CopyStrategy());
+            await using var workspaces = new RunWorkspaces(runDirectory.Path, options.SourceRoot, new CopyStrategy());
             var display = OutputMode.Create(request.Format, request.Logs, context.Out, context.IsTerminal, context.GetEnv);
             using var disposeDisplay = display as IDisposable;
             var renderer = context.Observer is { } observer ? new TeeSink(display, observer) : display;
