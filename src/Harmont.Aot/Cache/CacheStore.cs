@@ -1,0 +1,249 @@
+using System.Text.Json;
+
+namespace Harmont.Aot.Cache;
+
+/// <summary>
+/// The step cache on disk (DESIGN §7). An entry is staged in <c>staging/</c> and appears in
+/// <c>entries/&lt;key&gt;</c> by one rename, so a reader never sees a partial entry and the first
+/// writer wins. Readers hold a shared lock on entry.json while they use an entry; removal takes an
+/// exclusive one, so an entry in use is never evicted from under a run.
+/// </summary>
+internal sealed class CacheStore
+{
+    private const string EntryFile = "entry.json";
+    private const string UsedFile = ".used";
+    private readonly TimeProvider _clock;
+
+    public CacheStore(string root, TimeProvider clock)
+    {
+        Root = root;
+        _clock = clock;
+    }
+
+    public string Root { get; }
+
+    private string EntriesDir => Path.Combine(Root, "entries");
+
+    private string StagingDir => Path.Combine(Root, "staging");
+
+    /// <summary>Opens a complete entry and marks it used; null when there is none (or it is unreadable, then it is dropped).</summary>
+    public CacheLease? TryOpen(string key)
+    {
+        var dir = Path.Combine(EntriesDir, key);
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(Path.Combine(dir, EntryFile), FileMode.Open, FileAccess.Read, FileShare.Read);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+        catch (IOException)
+        {
+            return null; // Being removed right now: a miss, not an error.
+        }
+
+        CacheEntry? entry;
+        try
+        {
+            entry = JsonSerializer.Deserialize(stream, CacheJsonContext.Default.CacheEntry);
+        }
+        catch (JsonException)
+        {
+            entry = null;
+        }
+
+        if (entry is null || entry.Format != CacheEntry.CurrentFormat || entry.Key != key)
+        {
+            stream.Dispose();
+            TryRemove(key);
+            return null;
+        }
+
+        Touch(dir);
+        return new CacheLease(entry, dir, stream);
+    }
+
+    /// <summary>A fresh staging directory on the cache's filesystem; fill it, then <see cref="Publish"/>.</summary>
+    public string BeginEntry()
+    {
+        var path = Path.Combine(StagingDir, Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    /// <summary>
+    /// Writes entry.json into <paramref name="staged"/> and moves it into place. Returns false when
+    /// another writer published the same key first; the staged copy is then discarded.
+    /// </summary>
+    public bool Publish(string staged, CacheEntry entry)
+    {
+        var size = SizeOf(staged);
+        entry = entry with { Size = size };
+        using (var stream = new FileStream(Path.Combine(staged, EntryFile), FileMode.Create, FileAccess.Write))
+        {
+            JsonSerializer.Serialize(stream, entry, CacheJsonContext.Default.CacheEntry);
+        }
+
+        Touch(staged);
+        Directory.CreateDirectory(EntriesDir);
+        try
+        {
+            Directory.Move(staged, Path.Combine(EntriesDir, entry.Key));
+            return true;
+        }
+        catch (IOException) when (Directory.Exists(Path.Combine(EntriesDir, entry.Key)))
+        {
+            Directory.Delete(staged, recursive: true);
+            return false;
+        }
+    }
+
+    /// <summary>Reads entry.json of a directory that is not (yet) in the store.</summary>
+    public static CacheEntry? ReadStaged(string dir)
+    {
+        try
+        {
+            using var stream = File.OpenRead(Path.Combine(dir, EntryFile));
+            return JsonSerializer.Deserialize(stream, CacheJsonContext.Default.CacheEntry);
+        }
+        catch (Exception ex) when (ex is IOException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Every complete entry with its last use, oldest use first.</summary>
+    public IReadOnlyList<CacheListing> List()
+    {
+        if (!Directory.Exists(EntriesDir))
+        {
+            return [];
+        }
+
+        var listings = new List<CacheListing>();
+        foreach (var dir in Directory.EnumerateDirectories(EntriesDir))
+        {
+            try
+            {
+                using var stream = new FileStream(Path.Combine(dir, EntryFile), FileMode.Open, FileAccess.Read, FileShare.Read);
+                if (JsonSerializer.Deserialize(stream, CacheJsonContext.Default.CacheEntry) is { } entry)
+                {
+                    listings.Add(new CacheListing(entry, LastUsed(dir), dir));
+                }
+            }
+            catch (Exception ex) when (ex is IOException or JsonException)
+            {
+                // In use by a remover, or not ours: listing skips it.
+            }
+        }
+
+        return [.. listings.OrderBy(l => l.LastUsed)];
+    }
+
+    /// <summary>Removes least-recently-used entries until the store fits in <paramref name="maxBytes"/>; entries in use stay.</summary>
+    public IReadOnlyList<CacheListing> EvictToFit(long maxBytes)
+    {
+        var listings = List();
+        var total = listings.Sum(l => l.Entry.Size);
+        var evicted = new List<CacheListing>();
+        foreach (var listing in listings)
+        {
+            if (total <= maxBytes)
+            {
+                break;
+            }
+
+            if (TryRemove(listing.Entry.Key))
+            {
+                total -= listing.Entry.Size;
+                evicted.Add(listing);
+            }
+        }
+
+        return evicted;
+    }
+
+    /// <summary>Removes entries not used within <paramref name="olderThan"/>.</summary>
+    public IReadOnlyList<CacheListing> Prune(TimeSpan olderThan)
+    {
+        var cutoff = _clock.GetUtcNow() - olderThan;
+        return [.. List().Where(l => l.LastUsed < cutoff && TryRemove(l.Entry.Key))];
+    }
+
+    /// <summary>Removes an entry unless a run is using it; true when it is gone.</summary>
+    public bool TryRemove(string key)
+    {
+        var dir = Path.Combine(EntriesDir, key);
+        if (!Directory.Exists(dir))
+        {
+            return true;
+        }
+
+        var doomed = Path.Combine(StagingDir, $"removing-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(StagingDir);
+        try
+        {
+            // Held across the rename, so no reader can open the entry in between.
+            using (new FileStream(Path.Combine(dir, EntryFile), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+            {
+                Directory.Move(dir, doomed);
+            }
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+
+        Directory.Delete(doomed, recursive: true);
+        return true;
+    }
+
+    /// <summary>Removes staging leftovers of writers that died before publishing.</summary>
+    public void SweepStaging(TimeSpan olderThan)
+    {
+        if (!Directory.Exists(StagingDir))
+        {
+            return;
+        }
+
+        var cutoff = _clock.GetUtcNow().UtcDateTime - olderThan;
+        foreach (var dir in Directory.EnumerateDirectories(StagingDir).Where(d => Directory.GetLastWriteTimeUtc(d) < cutoff))
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    internal static long SizeOf(string dir) =>
+        new DirectoryInfo(dir).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+            .Where(f => f.LinkTarget is null)
+            .Sum(f => f.Length);
+
+    private void Touch(string dir)
+    {
+        var used = Path.Combine(dir, UsedFile);
+        File.WriteAllBytes(used, []);
+        File.SetLastWriteTimeUtc(used, _clock.GetUtcNow().UtcDateTime);
+    }
+
+    private static DateTimeOffset LastUsed(string dir)
+    {
+        var used = Path.Combine(dir, UsedFile);
+        return File.Exists(used) ? File.GetLastWriteTimeUtc(used) : Directory.GetLastWriteTimeUtc(dir);
+    }
+}
+
+/// <summary>An entry opened for use; the shared lock it holds keeps eviction away until disposed.</summary>
+internal sealed class CacheLease(CacheEntry entry, string directory, FileStream @lock) : IDisposable
+{
+    public CacheEntry Entry { get; } = entry;
+
+    /// <summary>The entry's directory; its <c>workspace/</c> is the step's output workspace.</summary>
+    public string Directory { get; } = directory;
+
+    public void Dispose() => @lock.Dispose();
+}
+
+/// <summary>An entry as <c>cache ls</c> shows it.</summary>
+internal sealed record CacheListing(CacheEntry Entry, DateTimeOffset LastUsed, string Directory);

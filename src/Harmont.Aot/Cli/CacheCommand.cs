@@ -1,0 +1,142 @@
+using System.CommandLine;
+using Harmont.Aot.Cache;
+using Harmont.Aot.Model;
+using Harmont.Aot.Scheduling;
+using Harmont.Aot.Workspaces;
+
+namespace Harmont.Aot.Cli;
+
+/// <summary><c>cache ls | prune | clean | export | import</c>: look after the step cache.</summary>
+internal static class CacheCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var command = new Command("cache", "Inspect and manage the step cache.");
+        command.Subcommands.Add(List(context));
+        command.Subcommands.Add(Prune(context));
+        command.Subcommands.Add(Clean(context));
+        command.Subcommands.Add(Export(context));
+        command.Subcommands.Add(Import(context));
+        return command;
+    }
+
+    private static Command List(CliContext context)
+    {
+        var command = new Command("ls", "List entries: key, pipeline/step, size, age and last use.");
+        command.SetAction(_ => Guard(context, store =>
+        {
+            var now = DateTimeOffset.UtcNow;
+            var listings = store.List().OrderByDescending(l => l.LastUsed).ToList();
+            context.Out.WriteLine($"{"KEY",-16}  {"STEP",-30}  {"SIZE",10}  {"AGE",5}  {"USED",5}");
+            foreach (var l in listings)
+            {
+                var step = $"{l.Entry.Pipeline}/{l.Entry.Step}";
+                context.Out.WriteLine(
+                    $"{l.Entry.Key[..16]}  {step,-30}  {CacheUnits.FormatSize(l.Entry.Size),10}  {CacheUnits.FormatAge(now - l.Entry.Created),5}  {CacheUnits.FormatAge(now - l.LastUsed),5}");
+            }
+
+            context.Out.WriteLine($"{listings.Count} entries, {CacheUnits.FormatSize(listings.Sum(l => l.Entry.Size))} in {store.Root}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Prune(CliContext context)
+    {
+        var olderThan = new Option<string?>("--older-than") { Description = "Also remove entries not used for this long (7d, 12h, 30m)." };
+        var maxSize = new Option<string?>("--max-size") { Description = "Size bound to evict down to (default: HARMONT_CACHE_MAX_SIZE, else 10GiB)." };
+        var command = new Command("prune", "Evict least-recently-used entries down to the size bound; entries in use stay.") { olderThan, maxSize };
+        command.SetAction(parse => Guard(context, store =>
+        {
+            var removed = new List<CacheListing>();
+            if (parse.GetValue(olderThan) is { } age)
+            {
+                removed.AddRange(store.Prune(CacheUnits.ParseAge(age, "--older-than")));
+            }
+
+            removed.AddRange(store.EvictToFit(MaxBytes(context, parse.GetValue(maxSize))));
+            store.SweepStaging(TimeSpan.FromDays(1));
+            foreach (var l in removed)
+            {
+                context.Out.WriteLine($"removed {l.Entry.Key[..16]} {l.Entry.Pipeline}/{l.Entry.Step} ({CacheUnits.FormatSize(l.Entry.Size)})");
+            }
+
+            context.Out.WriteLine($"{removed.Count} entries removed");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Clean(CliContext context)
+    {
+        var command = new Command("clean", "Remove every entry that no run is using.");
+        command.SetAction(_ => Guard(context, store =>
+        {
+            var listings = store.List();
+            var removed = listings.Count(l => store.TryRemove(l.Entry.Key));
+            store.SweepStaging(TimeSpan.Zero);
+            context.Out.WriteLine($"{removed} entries removed{(removed < listings.Count ? $", {listings.Count - removed} in use kept" : "")}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Export(CliContext context)
+    {
+        var file = new Argument<string>("file") { Description = "The .tar.gz bundle to write." };
+        var command = new Command("export", "Write every entry to a tar.gz bundle (for CI cache services).") { file };
+        command.SetAction((parse, cancellation) => GuardAsync(context, async store =>
+        {
+            var count = await CacheBundle.ExportAsync(store, parse.GetValue(file)!, cancellation);
+            context.Out.WriteLine($"exported {count} entries to {parse.GetValue(file)}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Import(CliContext context)
+    {
+        var file = new Argument<string>("file") { Description = "A bundle written by 'cache export'." };
+        var command = new Command("import", "Add the entries of a bundle; entries already present are kept.") { file };
+        command.SetAction((parse, cancellation) => GuardAsync(context, async store =>
+        {
+            var path = parse.GetValue(file)!;
+            if (!File.Exists(path))
+            {
+                throw new PipelineException($"cache import: no file at {path}.");
+            }
+
+            var count = await CacheBundle.ImportAsync(store, path, cancellation);
+            context.Out.WriteLine($"imported {count} entries from {path}");
+            return 0;
+        }));
+        return command;
+    }
+
+    internal static long MaxBytes(CliContext context, string? option) =>
+        option is not null ? CacheUnits.ParseSize(option, "--max-size")
+        : context.GetEnv("HARMONT_CACHE_MAX_SIZE") is { Length: > 0 } env ? CacheUnits.ParseSize(env, "HARMONT_CACHE_MAX_SIZE")
+        : CacheUnits.DefaultMaxBytes;
+
+    private static int Guard(CliContext context, Func<CacheStore, int> action) =>
+        GuardAsync(context, store => Task.FromResult(action(store))).GetAwaiter().GetResult();
+
+    private static async Task<int> GuardAsync(CliContext context, Func<CacheStore, Task<int>> action)
+    {
+        try
+        {
+            var directories = HarmontDirectories.FromEnvironment(context.GetEnv);
+            return await action(new CacheStore(directories.Cache, TimeProvider.System));
+        }
+        catch (PipelineException ex)
+        {
+            await context.Error.WriteLineAsync($"harmont: error: {ex.Message}");
+            return ExitCodes.Usage;
+        }
+        catch (InvalidDataException ex)
+        {
+            await context.Error.WriteLineAsync($"harmont: error: the bundle is not a gzipped tar ({ex.Message}). Pass a file written by 'cache export'.");
+            return ExitCodes.Usage;
+        }
+    }
+}
