@@ -88,4 +88,59 @@ internal static class DiagnosticDescriptors
         category: Category,
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true);
+
+    /// <summary>Location: the duration argument of the [CacheTtl] attribute.</summary>
+    public static readonly DiagnosticDescriptor InvalidTtl = new(
+        id: "HM0010",
+        title: "Cache TTL is not a positive duration",
+        messageFormat: "CacheTtl \"{0}\" {1}; write a positive duration such as \"30m\", \"12h\" or \"7d\"",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
+
+    /// <summary>Location: the glob argument of the [CacheOnChange] attribute.</summary>
+    public static readonly DiagnosticDescriptor InvalidGlob = new(
+        id: "HM0011",
+        title: "Empty or malformed glob",
+        messageFormat: "CacheOnChange glob \"{0}\" {1}",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
+
+    /// <summary>Location: the env key argument of the cache attribute, or the [Env] argument, that names the secret.</summary>
+    public static readonly DiagnosticDescriptor SecretAlsoInEnv = new(
+        id: "HM0012",
+        title: "Secret also listed as an env key or env variable",
+        messageFormat: "'{0}' is a secret of {1} and is also {2}",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "A secret's value must never enter a cache key or appear in the clear.");
+
+    /// <summary>Location: the Timeout argument of [Step] or [Pipeline].</summary>
+    public static readonly DiagnosticDescriptor InvalidTimeout = new(
+        id: "HM0013",
+        title: "Timeout is not a positive duration",
+        messageFormat: "Timeout \"{0}\" {1}; write a positive duration such as \"90s\", \"15m\" or \"1h\"",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
+
+    /// <summary>Location: the Cwd argument of [Step].</summary>
+    public static readonly DiagnosticDescriptor InvalidCwd = new(
+        id: "HM0014",
+        title: "Working directory is outside the workspace",
+        messageFormat: "Cwd \"{0}\" {1}; give a directory relative to the workspace root, such as \"src/app\"",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
+
+    /// <summary>Location: the [Secret] argument or the cache attribute's env key argument.</summary>
+    public static readonly DiagnosticDescriptor InvalidVariableName = new(
+        id: "HM0015",
+        title: "Not an environment variable name",
+        messageFormat: "\"{0}\" is not an environment variable name; use letters, digits and '_', not starting with a digit",
+        category: Category,
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true);
 }

@@ -26,6 +26,14 @@ public sealed class BaselineTests
     public void Nested_pipeline_text_matches_the_baseline() =>
         Match("Acme.Build.Pipelines.Release.g.cs", GeneratorHarness.Run(Samples.Nested).Source("Acme.Build.Pipelines.Release.g.cs"));
 
+    [Fact]
+    public void Pipeline_with_every_feature_matches_the_baseline()
+    {
+        var run = GeneratorHarness.Run(Samples.Full);
+        Assert.Empty(run.Diagnostics);
+        Match("Full.g.cs", run.Source("Full.g.cs"));
+    }
+
     private static void Match(string hintName, string actual, [CallerFilePath] string testFile = "")
     {
         var name = Path.Combine("Baselines", hintName + ".txt");

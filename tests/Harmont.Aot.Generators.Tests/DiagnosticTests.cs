@@ -191,6 +191,19 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void HM0009_malformed_pipeline_env_points_at_the_env_argument_on_the_class()
+    {
+        DiagnosticAssert.Reports("""
+            using Harmont.Aot;
+            [Pipeline("ci"), Env("CI=true"), Env([|"CI"|])]
+            static partial class Ci
+            {
+                [Step] static string Build() => "make";
+            }
+            """, ("HM0009", Error));
+    }
+
+    [Fact]
     public void Pipeline_with_errors_emits_no_source_and_the_catalog_leaves_it_out()
     {
         var run = GeneratorHarness.Run("""

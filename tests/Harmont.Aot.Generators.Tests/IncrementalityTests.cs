@@ -16,8 +16,8 @@ public sealed class IncrementalityTests
     [Fact]
     public void Equal_input_parses_to_equal_models()
     {
-        var first = GeneratorHarness.Run(Samples.Ci, Samples.Nested);
-        var second = GeneratorHarness.Run(Samples.Ci, Samples.Nested);
+        var first = GeneratorHarness.Run(Samples.Ci, Samples.Nested, Samples.Full);
+        var second = GeneratorHarness.Run(Samples.Ci, Samples.Nested, Samples.Full);
 
         foreach (var name in TrackedSteps)
         {
@@ -35,7 +35,7 @@ public sealed class IncrementalityTests
     [Fact]
     public void Models_hold_no_symbols_syntax_or_compilations()
     {
-        var run = GeneratorHarness.Run(Samples.Ci, Samples.Nested, "using Harmont.Aot; [Pipeline(\"x\")] static partial class X { [Step(From = \"Nope\")] static string A() => \"a\"; }");
+        var run = GeneratorHarness.Run(Samples.Ci, Samples.Nested, Samples.Full, "using Harmont.Aot; [Pipeline(\"x\")] static partial class X { [Step(From = \"Nope\")] static string A() => \"a\"; }");
         foreach (var name in TrackedSteps)
         {
             foreach (var value in Outputs(run, name))
@@ -52,6 +52,29 @@ public sealed class IncrementalityTests
         var rerun = GeneratorHarness.Run(run.Driver, run.Input.AddSyntaxTrees(GeneratorHarness.Tree(Unrelated, 1)));
 
         AssertCachedOrUnchanged(rerun, TrackedSteps);
+    }
+
+    [Fact]
+    public void Adding_an_unrelated_file_leaves_the_pipeline_with_every_feature_cached()
+    {
+        var run = GeneratorHarness.Run(Samples.Full);
+        var rerun = GeneratorHarness.Run(run.Driver, run.Input.AddSyntaxTrees(GeneratorHarness.Tree(Unrelated, 1)));
+
+        AssertCachedOrUnchanged(rerun, TrackedSteps);
+    }
+
+    [Fact]
+    public void Changing_a_cache_policy_regenerates_the_pipeline_but_not_the_catalog()
+    {
+        var run = GeneratorHarness.Run(Samples.Full);
+        var edited = run.Input.ReplaceSyntaxTree(
+            run.Input.SyntaxTrees.Single(),
+            GeneratorHarness.Tree(Samples.Full.Replace("CacheTtl(\"7d\")", "CacheTtl(\"1d\")", StringComparison.Ordinal), 0));
+        var rerun = GeneratorHarness.Run(run.Driver, edited);
+
+        Assert.Contains(IncrementalStepRunReason.Modified, Reasons(rerun, Names.Specs));
+        AssertCachedOrUnchanged(rerun, Names.Catalog);
+        Assert.Contains("/* 1d */", rerun.Source("Full.g.cs"), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Linq;
 using Harmont.Aot.Generators.Model;
 
 namespace Harmont.Aot.Generators.Emitting;
@@ -54,7 +53,10 @@ internal static class PipelineEmitter
             .Open()
             .Line($"Slug = {Literals.String(pipeline.Slug)},")
             .Line($"DefaultImage = {Literals.String(pipeline.DefaultImage)},")
-            .Line($"Runner = {Literals.Runner(pipeline.Runner)},");
+            .Line($"Runner = {Literals.Runner(pipeline.Runner)},")
+            .Line($"Timeout = {Literals.Duration(pipeline.Timeout)},")
+            .Line($"Project = {Literals.String(pipeline.Project)},")
+            .Line($"Env = {Literals.Env(pipeline.Env)},");
 
         if (pipeline.Steps.IsEmpty)
         {
@@ -83,19 +85,40 @@ internal static class PipelineEmitter
             .Line($"Command = static () => {step.MethodName}(),")
             .Line($"ConstantCommand = {Literals.String(step.ConstantCommand)},")
             .Line($"From = {Literals.String(step.From)},")
-            .Line(step.After.IsEmpty
-                ? "After = global::System.Array.Empty<string>(),"
-                : $"After = new string[] {{ {string.Join(", ", step.After.Select(Literals.String))} }},")
-            .Line($"Image = {Literals.String(step.Image)},");
-
-        const string Pair = "global::System.Collections.Generic.KeyValuePair<string, string>";
-        builder
-            .Line(step.Env.IsEmpty
-                ? $"Env = global::System.Array.Empty<{Pair}>(),"
-                : $"Env = new {Pair}[] {{ {string.Join(", ", step.Env.Select(e => $"new({Literals.String(e.Name)}, {Literals.String(e.Value)})"))} }},")
+            .Line($"After = {Literals.Strings(step.After)},")
+            .Line($"Image = {Literals.String(step.Image)},")
+            .Line($"Env = {Literals.Env(step.Env)},")
+            .Line($"Secrets = {Literals.Strings(step.Secrets)},")
+            .Line($"Cwd = {Literals.String(step.Cwd)},")
             .Line($"Runner = {Literals.Runner(step.Runner)},")
+            .Line($"Timeout = {Literals.Duration(step.Timeout)},");
+
+        if (step.Cache.IsEmpty)
+        {
+            builder.Line($"Cache = global::System.Array.Empty<{Model}.CachePolicy>(),");
+        }
+        else
+        {
+            builder.Line($"Cache = new {Model}.CachePolicy[]").Open();
+            foreach (var policy in step.Cache)
+            {
+                builder.Line(Cache(policy) + ",");
+            }
+
+            builder.Close(",");
+        }
+
+        builder
+            .Line($"DefinitionHash = {Literals.String(step.DefinitionHash)},")
             .Close(",");
     }
+
+    private static string Cache(CacheSpec policy) => policy.Kind switch
+    {
+        CacheSpec.KindForever => $"new {Model}.ForeverCachePolicy({Literals.Strings(policy.Items)})",
+        CacheSpec.KindTtl => $"new {Model}.TtlCachePolicy({Literals.Duration(policy.Ttl)}, {Literals.Strings(policy.Items)})",
+        _ => $"new {Model}.OnChangeCachePolicy({Literals.Strings(policy.Items)})",
+    };
 
     // The slug lands in an XML doc comment; keep a '<' or '&' in it from breaking the comment.
     private static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");

@@ -15,6 +15,9 @@ internal sealed record PipelineSpec(
     string Slug,
     string? DefaultImage,
     RunnerSpec Runner,
+    DurationSpec? Timeout,
+    string? Project,
+    EquatableArray<EnvSpec> Env,
     EquatableArray<StepSpec> Steps);
 
 /// <summary>One type declaration header as the user wrote it, so the emitted part matches it.</summary>
@@ -29,6 +32,10 @@ internal sealed record RunnerSpec(int Value, string? Member);
 /// <summary>One step, resolved: graph references are step keys, not method names.</summary>
 /// <param name="MethodName">Escaped method identifier used by the generated command delegate.</param>
 /// <param name="ConstantCommand">The command when the compiler folds it to a constant.</param>
+/// <param name="After">Ordering-only prerequisites, including those an AfterAll barrier implies.</param>
+/// <param name="Env">The effective env: the pipeline's entries overlaid with the step's own.</param>
+/// <param name="Secrets">The pipeline's and the step's secret names.</param>
+/// <param name="DefinitionHash">The DESIGN §3 definition hash; null when the command is not constant.</param>
 internal sealed record StepSpec(
     string MethodName,
     string Key,
@@ -38,7 +45,26 @@ internal sealed record StepSpec(
     EquatableArray<string> After,
     string? Image,
     EquatableArray<EnvSpec> Env,
-    RunnerSpec Runner);
+    EquatableArray<string> Secrets,
+    string? Cwd,
+    DurationSpec? Timeout,
+    EquatableArray<CacheSpec> Cache,
+    RunnerSpec Runner,
+    string? DefinitionHash);
+
+/// <summary>A duration as the user wrote it and its length in ticks.</summary>
+internal sealed record DurationSpec(string Text, long Ticks);
+
+/// <summary>One cache policy attribute.</summary>
+/// <param name="Kind">forever, ttl or on-change.</param>
+/// <param name="Ttl">The bucket length of a ttl policy.</param>
+/// <param name="Items">Env keys (forever, ttl) or globs (on-change).</param>
+internal sealed record CacheSpec(string Kind, DurationSpec? Ttl, EquatableArray<string> Items)
+{
+    public const string KindForever = "forever";
+    public const string KindTtl = "ttl";
+    public const string KindOnChange = "on-change";
+}
 
 /// <summary>One <c>NAME=value</c> environment entry, split at the first '='.</summary>
 internal sealed record EnvSpec(string Name, string Value);

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
+using Harmont.Aot.Generators.Model;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
@@ -48,6 +49,37 @@ internal readonly struct AttributeArguments
         ImplicitArrayCreationExpressionSyntax array => array.Initializer.Expressions.ToList(),
         _ => null,
     };
+
+    /// <summary>
+    /// The strings of a <c>params string[]</c> constructor parameter at <paramref name="index"/>, each
+    /// with the expression that wrote it when the syntax lines up, else the whole attribute.
+    /// </summary>
+    public IReadOnlyList<(string? Value, LocationInfo? Location)> ParamsStrings(int index)
+    {
+        if (index >= _data.ConstructorArguments.Length || _data.ConstructorArguments[index] is not { Kind: TypedConstantKind.Array, IsNull: false } array)
+        {
+            return [];
+        }
+
+        var positional = Syntax?.ArgumentList?.Arguments.Where(a => a.NameEquals is null && a.NameColon is null).Select(a => a.Expression).ToList() ?? [];
+        var expressions = positional.Count == index + array.Values.Length
+            ? positional.Skip(index).ToList()
+            : positional.Count == index + 1 ? ElementExpressions(positional[index])?.ToList() : null;
+        var perElement = expressions is not null && expressions.Count == array.Values.Length;
+
+        var result = new List<(string?, LocationInfo?)>(array.Values.Length);
+        for (var i = 0; i < array.Values.Length; i++)
+        {
+            if (array.Values[i].Kind == TypedConstantKind.Error)
+            {
+                continue;
+            }
+
+            result.Add((AsString(array.Values[i]), LocationInfo.From(perElement ? expressions![i] : Syntax)));
+        }
+
+        return result;
+    }
 
     public static string? AsString(TypedConstant constant) =>
         constant.Kind == TypedConstantKind.Primitive ? constant.Value as string : null;

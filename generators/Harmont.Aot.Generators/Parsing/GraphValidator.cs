@@ -56,6 +56,19 @@ internal static class GraphValidator
                 }
             }
 
+            // A barrier waits for every step above it that it does not already wait for.
+            if (step.AfterAll is { } barrier)
+            {
+                for (var above = 0; above < i; above++)
+                {
+                    if (steps[above].Key != fromKey && !afterKeys.Contains(steps[above].Key))
+                    {
+                        edges[i].Add(new Edge(above, barrier.Location));
+                        afterKeys.Add(steps[above].Key);
+                    }
+                }
+            }
+
             resolved.Add((fromKey, afterKeys));
         }
 

@@ -3,7 +3,14 @@ using Microsoft.CodeAnalysis;
 namespace Harmont.Aot.Generators.Parsing;
 
 /// <summary>The runtime's DSL types as seen by one compilation; null where the runtime is not referenced.</summary>
-internal sealed record KnownTypes(INamedTypeSymbol? StepAttribute, INamedTypeSymbol? EnvAttribute, INamedTypeSymbol? Runner)
+internal sealed record KnownTypes(
+    INamedTypeSymbol? StepAttribute,
+    INamedTypeSymbol? EnvAttribute,
+    INamedTypeSymbol? SecretAttribute,
+    INamedTypeSymbol? CacheForeverAttribute,
+    INamedTypeSymbol? CacheTtlAttribute,
+    INamedTypeSymbol? CacheOnChangeAttribute,
+    INamedTypeSymbol? Runner)
 {
     public const string PipelineAttributeName = "Harmont.Aot.PipelineAttribute";
     public const string PipelineDefinitionName = "Harmont.Aot.Model.PipelineDefinition";
@@ -11,6 +18,10 @@ internal sealed record KnownTypes(INamedTypeSymbol? StepAttribute, INamedTypeSym
     public static KnownTypes From(Compilation compilation) => new(
         compilation.GetTypeByMetadataName("Harmont.Aot.StepAttribute"),
         compilation.GetTypeByMetadataName("Harmont.Aot.EnvAttribute"),
+        compilation.GetTypeByMetadataName("Harmont.Aot.SecretAttribute"),
+        compilation.GetTypeByMetadataName("Harmont.Aot.CacheForeverAttribute"),
+        compilation.GetTypeByMetadataName("Harmont.Aot.CacheTtlAttribute"),
+        compilation.GetTypeByMetadataName("Harmont.Aot.CacheOnChangeAttribute"),
         compilation.GetTypeByMetadataName("Harmont.Aot.Runner"));
 
     public static bool Is(AttributeData attribute, INamedTypeSymbol? type) =>

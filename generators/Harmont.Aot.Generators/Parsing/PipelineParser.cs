@@ -43,13 +43,20 @@ internal static class PipelineParser
             }
         }
 
+        var pipelineEnv = SettingReader.ReadEnv(type, types, diagnostics, cancellationToken);
+        var pipelineSecrets = SettingReader.ReadSecrets(type, types, diagnostics, cancellationToken);
+        var timeout = SettingReader.ReadTimeout(args, diagnostics);
         var graph = GraphValidator.Validate(slug ?? type.Name, drafts, diagnostics);
+        var settings = drafts.Select(draft => StepSettings.Resolve(draft, pipelineEnv, pipelineSecrets, diagnostics)).ToList();
+        StepSettings.CheckPipelineLevel(pipelineEnv, pipelineSecrets, type.Name, diagnostics);
 
         // A pipeline with errors emits nothing, so the user sees the real error and no cascade.
         // A null slug already has a compiler warning (nullable) at the argument; nothing sensible to emit.
         PipelineSpec? spec = null;
         if (slug is not null && !diagnostics.Any(d => d.IsError))
         {
+            var defaultImage = args.NamedString("DefaultImage");
+            var runner = RunnerReader.Read(args.Named("Runner"), types.Runner, defaultValue: 1);
             var steps = drafts.Select((draft, i) => new StepSpec(
                 Names.EscapeIdentifier(draft.MethodName),
                 draft.Key,
@@ -58,8 +65,13 @@ internal static class PipelineParser
                 graph[i].From,
                 graph[i].After.ToEquatableArray(),
                 draft.Image,
-                draft.Env.ToEquatableArray(),
-                draft.Runner));
+                settings[i].Env,
+                settings[i].Secrets,
+                draft.Cwd,
+                draft.Timeout,
+                draft.Cache.ToEquatableArray(),
+                draft.Runner,
+                StepSettings.DefinitionHash(draft, settings[i], defaultImage, runner)));
 
             spec = new PipelineSpec(
                 HintName: Names.ToHintName(type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat.WithGlobalNamespaceStyle(SymbolDisplayGlobalNamespaceStyle.Omitted))),
@@ -70,8 +82,11 @@ internal static class PipelineParser
                 Type: Declaration(declaration),
                 TypeExpression: type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
                 Slug: slug,
-                DefaultImage: args.NamedString("DefaultImage"),
-                Runner: RunnerReader.Read(args.Named("Runner"), types.Runner, defaultValue: 1),
+                DefaultImage: defaultImage,
+                Runner: runner,
+                Timeout: timeout,
+                Project: args.NamedString("Project"),
+                Env: pipelineEnv.Select(e => e.Entry).ToEquatableArray(),
                 Steps: steps.ToEquatableArray());
         }
 

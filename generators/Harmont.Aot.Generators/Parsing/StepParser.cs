@@ -32,6 +32,16 @@ internal static class StepParser
                 DiagnosticDescriptors.ImageOnChildStep, LocationInfo.From(args.NamedExpression("Image")), method.Name, from.MethodName!));
         }
 
+        var afterAll = args.Named("AfterAll") is { Value: true }
+            ? new Site("AfterAll", LocationInfo.From(args.NamedExpression("AfterAll")))
+            : null;
+        var cwd = args.NamedString("Cwd");
+        if (cwd is not null && SettingRules.CheckCwd(cwd) is { } cwdProblem)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidCwd, LocationInfo.From(args.NamedExpression("Cwd")), cwd, cwdProblem));
+        }
+
+        var cacheEnvKeys = new List<Site>();
         return new StepDraft(
             MethodName: method.Name,
             Key: explicitKey ?? Names.ToKebabCase(method.Name),
@@ -40,8 +50,14 @@ internal static class StepParser
             ConstantCommand: ConstantCommand(method, semanticModel, cancellationToken),
             From: from,
             After: ReadAfter(args),
+            AfterAll: afterAll,
             Image: image,
-            Env: ReadEnv(method, types, diagnostics, cancellationToken),
+            Env: SettingReader.ReadEnv(method, types, diagnostics, cancellationToken),
+            Secrets: SettingReader.ReadSecrets(method, types, diagnostics, cancellationToken),
+            Cwd: cwd,
+            Timeout: SettingReader.ReadTimeout(args, diagnostics),
+            Cache: SettingReader.ReadCache(method, types, cacheEnvKeys, diagnostics, cancellationToken),
+            CacheEnvKeys: cacheEnvKeys,
             Runner: RunnerReader.Read(args.Named("Runner"), types.Runner, defaultValue: 0));
     }
 
@@ -114,34 +130,6 @@ internal static class StepParser
         }
 
         return after;
-    }
-
-    private static List<EnvSpec> ReadEnv(IMethodSymbol method, KnownTypes types, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
-    {
-        var env = new List<EnvSpec>();
-        foreach (var attribute in method.GetAttributes())
-        {
-            if (!KnownTypes.Is(attribute, types.EnvAttribute)
-                || attribute.ConstructorArguments.Length != 1
-                || attribute.ConstructorArguments[0].Kind == TypedConstantKind.Error)
-            {
-                continue;
-            }
-
-            var assignment = AttributeArguments.AsString(attribute.ConstructorArguments[0]);
-            var separator = assignment?.IndexOf('=') ?? -1;
-            if (separator <= 0)
-            {
-                var args = new AttributeArguments(attribute, cancellationToken);
-                var location = LocationInfo.From(args.ConstructorExpression(0)) ?? LocationInfo.From(args.Syntax);
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MalformedEnv, location, assignment ?? "null"));
-                continue;
-            }
-
-            env.Add(new EnvSpec(assignment!.Substring(0, separator), assignment.Substring(separator + 1)));
-        }
-
-        return env;
     }
 
     /// <summary>The command when the method's single returned expression folds to a constant string.</summary>

@@ -6,7 +6,7 @@ namespace Harmont.Aot.Cli;
 /// <summary>The command line of a pipeline program: <c>return await HarmontCli.RunAsync(args, PipelineCatalog.All);</c></summary>
 public static class HarmontCli
 {
-    private static readonly string[] Verbs = ["run", "list", "cache"];
+    private static readonly string[] Verbs = ["run", "list", "render", "graph", "cache"];
 
     /// <summary>Parses <paramref name="args"/> and runs the verb; returns the process exit code.</summary>
     public static Task<int> RunAsync(string[] args, IReadOnlyList<PipelineDefinition> pipelines) =>
@@ -18,6 +18,8 @@ public static class HarmontCli
         var root = new RootCommand("Harmont.Aot: runs the C# pipelines in this program, each step in its own container or process.");
         root.Subcommands.Add(RunCommand.Create(pipelines, context));
         root.Subcommands.Add(ListCommand.Create(pipelines, context));
+        root.Subcommands.Add(RenderCommand.Create(pipelines, context));
+        root.Subcommands.Add(GraphCommand.Create(pipelines, context));
         root.Subcommands.Add(CacheCommand.Create(context));
 
         var configuration = new InvocationConfiguration

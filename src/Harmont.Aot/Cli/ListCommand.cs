@@ -22,7 +22,8 @@ internal static class ListCommand
         foreach (var pipeline in pipelines)
         {
             var image = pipeline.DefaultImage is null ? "" : $", image {pipeline.DefaultImage}";
-            output.WriteLine($"{pipeline.Slug} (runner {pipeline.Runner.ToString().ToLowerInvariant()}{image})");
+            var timeout = pipeline.Timeout is { } limit ? $", timeout {DurationNotation.Format(limit)}" : "";
+            output.WriteLine($"{pipeline.Slug} (runner {pipeline.Runner.ToString().ToLowerInvariant()}{image}{timeout})");
             var width = pipeline.Steps.Max(s => (int?)s.Key.Length) ?? 0;
             foreach (var step in pipeline.Steps)
             {
@@ -40,6 +41,16 @@ internal static class ListCommand
                 if (step.Runner != Runner.Inherit)
                 {
                     relations.Add($"runner {step.Runner.ToString().ToLowerInvariant()}");
+                }
+
+                if (step.Cache.Count > 0)
+                {
+                    relations.Add($"cache {GraphCommand.CacheText(step.Cache)}");
+                }
+
+                if (step.Timeout is { } stepTimeout)
+                {
+                    relations.Add($"timeout {DurationNotation.Format(stepTimeout)}");
                 }
 
                 output.WriteLine($"  {step.Key.PadRight(width)}  {string.Join("; ", relations)}".TrimEnd());

@@ -12,4 +12,10 @@ public sealed class PipelineAttribute(string slug) : Attribute
 
     /// <summary>Where steps run unless a step says otherwise.</summary>
     public Runner Runner { get; set; } = Runner.Auto;
+
+    /// <summary>Longest the whole run may take, e.g. <c>"1h"</c>; past it running steps are TimedOut (exit 124).</summary>
+    public string? Timeout { get; set; }
+
+    /// <summary>Name that keeps this pipeline's cache entries apart from other repositories'; defaults to the origin remote URL.</summary>
+    public string? Project { get; set; }
 }

@@ -13,6 +13,12 @@ public sealed class StepAttribute : Attribute
     /// <summary>Steps that must finish first; ordering only, no state is carried.</summary>
     public string[]? After { get; set; }
 
+    /// <summary>
+    /// A wait barrier: this step starts only after every step declared above it in the class has
+    /// finished. Ordering only, like <see cref="After"/>.
+    /// </summary>
+    public bool AfterAll { get; set; }
+
     /// <summary>Image for a root step. Children inherit their parent's snapshot instead.</summary>
     public string? Image { get; set; }
 
@@ -21,6 +27,12 @@ public sealed class StepAttribute : Attribute
 
     /// <summary>Display name; defaults to the method name.</summary>
     public string? Label { get; set; }
+
+    /// <summary>Longest the command may run, e.g. <c>"90s"</c>, <c>"15m"</c>, <c>"1h30m"</c>; past it the step is TimedOut (exit 124).</summary>
+    public string? Timeout { get; set; }
+
+    /// <summary>Directory to run the command in, relative to the workspace root (<c>"src/app"</c>).</summary>
+    public string? Cwd { get; set; }
 
     /// <summary>Where this step runs; overrides the pipeline's runner.</summary>
     public Runner Runner { get; set; } = Runner.Inherit;

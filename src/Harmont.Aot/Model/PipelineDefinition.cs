@@ -15,6 +15,12 @@ public sealed class PipelineDefinition
     /// <summary>Longest the whole run may take; past it running steps are TimedOut (exit 124). Null: no limit.</summary>
     public TimeSpan? Timeout { get; init; }
 
+    /// <summary>The pipeline's own [Env] entries, for display; each step's <see cref="StepDefinition.Env"/> already includes them.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Env { get; init; } = [];
+
+    /// <summary>What keeps this pipeline's cache entries apart from other repositories' (DESIGN §3 <c>project</c>); null: derived from the repository.</summary>
+    public string? Project { get; init; }
+
     /// <summary>The steps, in declaration order.</summary>
     public required IReadOnlyList<StepDefinition> Steps { get; init; }
 }

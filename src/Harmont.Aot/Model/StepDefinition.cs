@@ -24,8 +24,36 @@ public sealed class StepDefinition
     /// <summary>Image of a root step.</summary>
     public string? Image { get; init; }
 
-    /// <summary>Environment, in declaration order.</summary>
+    /// <summary>
+    /// The step's effective environment: the pipeline's [Env] entries, then the step's own, a later
+    /// entry replacing an earlier one of the same name. In order of first declaration.
+    /// </summary>
     public IReadOnlyList<KeyValuePair<string, string>> Env { get; init; } = [];
+
+    /// <summary>
+    /// Names of secrets the command receives as environment variables of the same name. Their values
+    /// are read from the runner's own process environment when the step starts; they are never part
+    /// of a cache key, never printed and masked in logs. Includes the pipeline's [Secret] names.
+    /// </summary>
+    public IReadOnlyList<string> Secrets { get; init; } = [];
+
+    /// <summary>
+    /// Directory the command runs in, relative to the workspace root (<c>/workspace</c> in a container);
+    /// null runs it in the root. Never absolute and never outside the workspace.
+    /// </summary>
+    public string? Cwd { get; init; }
+
+    /// <summary>Cache policies; empty means never cached. Several compose: the step is a hit only if every policy hits.</summary>
+    public IReadOnlyList<CachePolicy> Cache { get; init; } = [];
+
+    /// <summary>
+    /// The DESIGN §3 <c>definition</c> hash, computed by the generator when the command is a constant;
+    /// null otherwise. <see cref="Keys.StepDefinitionHash"/> computes the same value at run time.
+    /// </summary>
+    public string? DefinitionHash { get; init; }
+
+    /// <summary>A cache key computed elsewhere (an IR document's <c>cache.key</c>); when set, it replaces the derived key.</summary>
+    public string? CacheKey { get; init; }
 
     /// <summary>Backend override; <see cref="Runner.Inherit"/> takes the pipeline's.</summary>
     public Runner Runner { get; init; } = Runner.Inherit;

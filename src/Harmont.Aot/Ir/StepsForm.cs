@@ -1,0 +1,42 @@
+using Harmont.Aot.Model;
+
+namespace Harmont.Aot.Ir;
+
+/// <summary>The steps-list form harmont-py's <c>pipeline_to_json</c> writes: <c>steps</c> of <c>type: command | wait</c>.</summary>
+internal static class StepsForm
+{
+    public static PipelineDefinition Read(IrField stepsField, IrHeader header)
+    {
+        var steps = new List<StepDefinition>();
+        var sinceBarrier = new List<string>();
+        IReadOnlyList<string> barrier = [];
+        foreach (var step in stepsField.Array("list the steps as \"steps\": [{\"type\": \"command\", ...}]"))
+        {
+            step.RequireObject("write each step as an object with \"type\": \"command\" or \"wait\"");
+            var type = step.Property("type");
+            switch (type.RequiredString("set \"type\" to \"command\" or \"wait\""))
+            {
+                case "wait":
+                    if (step.Property("continue_on_failure").OptionalBool("write true or false"))
+                    {
+                        throw step.Property("continue_on_failure").Error(
+                            "is true, which this runner does not support", "remove it, and run with --keep-going to let independent branches finish");
+                    }
+
+                    barrier = [.. sinceBarrier];
+                    sinceBarrier.Clear();
+                    break;
+                case "command":
+                    var from = step.Property("builds_in").OptionalString("name the parent step's key, or write null for a root step");
+                    var definition = IrStep.Read(step, from, barrier, header.Env, null);
+                    steps.Add(definition);
+                    sinceBarrier.Add(definition.Key);
+                    break;
+                case var other:
+                    throw type.Error($"is \"{other}\"", "set \"type\" to \"command\" or \"wait\"");
+            }
+        }
+
+        return header.Pipeline(steps);
+    }
+}

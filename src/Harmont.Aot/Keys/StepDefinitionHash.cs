@@ -1,0 +1,40 @@
+using Harmont.Aot.Model;
+
+namespace Harmont.Aot.Keys;
+
+/// <summary>Computes a step's DESIGN §3 <c>definition</c> hash at run time; the canonical form is <see cref="DefinitionPreimage"/>'s.</summary>
+public static class StepDefinitionHash
+{
+    /// <summary>The generator's constant when it could fold the command, otherwise <see cref="Compute"/>.</summary>
+    public static string Get(PipelineDefinition pipeline, StepDefinition step)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        return step.DefinitionHash ?? Compute(pipeline, step);
+    }
+
+    /// <summary>Hashes the step as it is now, calling <see cref="StepDefinition.Command"/> when the command is not a constant.</summary>
+    public static string Compute(PipelineDefinition pipeline, StepDefinition step)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        ArgumentNullException.ThrowIfNull(step);
+        var image = step.From is null ? step.Image ?? pipeline.DefaultImage : null;
+        var runner = step.Runner == Runner.Inherit ? pipeline.Runner : step.Runner;
+        return DefinitionPreimage.Hash(
+            step.ConstantCommand ?? step.Command(),
+            image,
+            step.Env,
+            step.Secrets,
+            step.Cwd,
+            RunnerName(runner));
+    }
+
+    /// <summary>The runner as it appears in the preimage: the member name in lower case, or the number for an undefined value.</summary>
+    internal static string RunnerName(Runner runner) => runner switch
+    {
+        Runner.Inherit => "inherit",
+        Runner.Auto => "auto",
+        Runner.Docker => "docker",
+        Runner.Host => "host",
+        _ => ((int)runner).ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+}

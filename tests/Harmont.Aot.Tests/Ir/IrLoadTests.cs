@@ -1,0 +1,170 @@
+using Harmont.Aot.Ir;
+using Harmont.Aot.Model;
+
+namespace Harmont.Aot.Tests.Ir;
+
+/// <summary><c>run --ir</c>'s input: both v0 IR forms, and errors that name the field and the fix.</summary>
+public sealed class IrLoadTests
+{
+    // The shape harmont-py's pipeline_to_json emits: optional fields left out, builds_in null for roots,
+    // cache.key precomputed, wait barriers between command steps.
+    private const string StepsList = """
+        {"version": "0", "env": {"CI": "true"}, "default_image": "alpine:3.20", "steps": [
+          {"type": "command", "key": "install", "label": "install", "cmd": "apk add make", "builds_in": null,
+           "cache": {"policy": "ttl", "duration_seconds": 86400, "env_keys": [], "key": "3f5c0e7a9b1d2c4e6f8a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e"}},
+          {"type": "command", "key": "build", "cmd": "make", "builds_in": "install", "env": {"CC": "gcc", "CI": "yes"}, "timeout_seconds": 300},
+          {"type": "command", "key": "lint", "cmd": "make lint", "builds_in": "install",
+           "cache": {"policy": "compose", "sub_policies": [{"policy": "forever", "env_keys": ["FOO"]}, {"policy": "on_change", "paths": ["a.txt", "src/**"]}]}},
+          {"type": "wait"},
+          {"type": "command", "key": "publish", "label": "Publish", "cmd": "echo publish", "builds_in": null, "image": "debian:12", "runner": "host"},
+          {"type": "wait", "continue_on_failure": false},
+          {"type": "command", "key": "notify", "cmd": "echo done", "builds_in": null}
+        ]}
+        """;
+
+    // The shape harmont-cli's lowering and `render` emit (petgraph-serde).
+    private const string Graph = """
+        {"version": "0", "default_image": "ubuntu:24.04", "timeout_seconds": 1800, "graph": {
+          "edge_property": "directed", "node_holes": [],
+          "nodes": [
+            {"env": {"CI": "true"}, "step": {"key": "apt", "label": ":c: apt-base", "cmd": "apt-get update", "image": "ubuntu:24.04",
+                                             "cache": {"policy": "ttl", "duration_seconds": 86400, "env_keys": []}}},
+            {"env": {"CI": "true"}, "step": {"key": "build", "cmd": "make", "cache": {"policy": "forever", "env_keys": []}}},
+            {"env": {"CI": "true", "X": "1"}, "step": {"key": "test", "eval": {"type": "cmd", "cmd": "make test"}, "env": {"X": "1"}, "timeout_seconds": 60}},
+            {"env": {}, "step": {"key": "report", "cmd": "echo report", "cache": null, "label": null, "image": null}}
+          ],
+          "edges": [[0, 1, "builds_in"], [1, 2, "builds_in"], [2, 3, "depends_on"], [1, 3, "depends_on"]]
+        }}
+        """;
+
+    [Fact]
+    public void Steps_list_form_reads_lineage_wait_barriers_env_cache_and_settings()
+    {
+        var pipeline = IrDocument.Parse(StepsList, "ci.json", "ci");
+        var steps = pipeline.Steps.ToDictionary(s => s.Key);
+
+        Assert.Equal("ci", pipeline.Slug);
+        Assert.Equal("alpine:3.20", pipeline.DefaultImage);
+        Assert.Equal(["install", "build", "lint", "publish", "notify"], pipeline.Steps.Select(s => s.Key));
+
+        Assert.Null(steps["install"].From);
+        Assert.Equal("install", steps["build"].From);
+        Assert.Equal("install", steps["lint"].From);
+        Assert.Equal(["install", "build", "lint"], steps["publish"].After);
+        Assert.Equal(["publish"], steps["notify"].After);
+        Assert.Empty(steps["build"].After);
+
+        Assert.Equal([new("CI", "yes"), new("CC", "gcc")], steps["build"].Env);
+        Assert.Equal([new("CI", "true")], steps["install"].Env);
+        Assert.Equal(TimeSpan.FromMinutes(5), steps["build"].Timeout);
+        Assert.Equal("make", steps["build"].Command());
+        Assert.Equal("Publish", steps["publish"].Label);
+        Assert.Equal("build", steps["build"].Label);
+        Assert.Equal("debian:12", steps["publish"].Image);
+        Assert.Equal(Runner.Host, steps["publish"].Runner);
+        Assert.Equal(Runner.Inherit, steps["build"].Runner);
+
+        Assert.Equal([new TtlCachePolicy(TimeSpan.FromDays(1), [])], steps["install"].Cache);
+        Assert.Equal("3f5c0e7a9b1d2c4e6f8a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e", steps["install"].CacheKey);
+        Assert.Equal([new ForeverCachePolicy(["FOO"]), new OnChangeCachePolicy(["a.txt", "src/**"])], steps["lint"].Cache);
+        Assert.Empty(steps["build"].Cache);
+    }
+
+    [Fact]
+    public void Graph_form_reads_nodes_edges_merged_env_and_the_build_timeout()
+    {
+        var pipeline = IrDocument.Parse(Graph, "kitchen-sink.json", "kitchen-sink");
+        var steps = pipeline.Steps.ToDictionary(s => s.Key);
+
+        Assert.Equal("kitchen-sink", pipeline.Slug);
+        Assert.Equal(TimeSpan.FromMinutes(30), pipeline.Timeout);
+        Assert.Equal("ubuntu:24.04", steps["apt"].Image);
+        Assert.Equal(":c: apt-base", steps["apt"].Label);
+        Assert.Equal("apt", steps["build"].From);
+        Assert.Equal("build", steps["test"].From);
+        Assert.Equal(["test", "build"], steps["report"].After);
+        Assert.Null(steps["report"].From);
+        Assert.Equal("make test", steps["test"].Command());
+        Assert.Equal([new("CI", "true"), new("X", "1")], steps["test"].Env);
+        Assert.Empty(steps["report"].Env);
+        Assert.Equal([new ForeverCachePolicy([])], steps["build"].Cache);
+        Assert.Equal("report", steps["report"].Label);
+    }
+
+    [Fact]
+    public void Load_takes_the_slug_from_the_file_name()
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("harmont-ir-").FullName, "nightly.ir.json");
+        File.WriteAllText(path, StepsList);
+
+        Assert.Equal("nightly", IrDocument.Load(path).Slug);
+    }
+
+    [Fact]
+    public void Missing_file_is_a_pipeline_error_naming_the_path()
+    {
+        var error = Assert.Throws<PipelineException>(() => IrDocument.Load("/nonexistent/harmont.json"));
+        Assert.Contains("/nonexistent/harmont.json", error.Message, StringComparison.Ordinal);
+        Assert.Contains("--ir", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "timeout_seconds": 0}]}""",
+        "x.json: steps[0].timeout_seconds is 0, which is not positive; give a positive number of seconds, or remove the field.")]
+    [InlineData("""{"version": "0", "steps": [{"type": "command", "cmd": "x"}]}""",
+        "x.json: steps[0].key is missing; give every step a unique \"key\".")]
+    [InlineData("""{"version": "0", "steps": [{"type": "command", "key": "a"}]}""",
+        "x.json: steps[0].cmd is missing; give the shell command to run, e.g. \"cmd\": \"make test\".")]
+    [InlineData("""{"version": "0", "steps": [{"key": "a", "cmd": "x"}]}""",
+        "x.json: steps[0].type is missing; set \"type\" to \"command\" or \"wait\".")]
+    [InlineData("""{"version": "0", "steps": [{"type": "trigger", "key": "a", "cmd": "x"}]}""",
+        "x.json: steps[0].type is \"trigger\"; set \"type\" to \"command\" or \"wait\".")]
+    [InlineData("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "cache": {"policy": "sometimes"}}]}""",
+        "x.json: steps[0].cache.policy is \"sometimes\", which is not a cache policy; use \"none\", \"forever\", \"ttl\", \"on_change\" or \"compose\".")]
+    [InlineData("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "cache": {"policy": "ttl"}}]}""",
+        "x.json: steps[0].cache.duration_seconds is missing; a ttl policy needs \"duration_seconds\", e.g. 86400 for a day.")]
+    [InlineData("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "cache": {"policy": "on_change", "paths": []}}]}""",
+        "x.json: steps[0].cache.paths is empty; list at least one file or glob to watch.")]
+    [InlineData("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "env": {"A": 1}}]}""",
+        "x.json: steps[0].env.A must be a string, not the number 1; write env as an object of string values, e.g. {\"CC\": \"gcc\"}.")]
+    [InlineData("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "runner": "freestyle"}]}""",
+        "x.json: steps[0].runner is \"freestyle\", which is not a backend of this runner; use \"auto\", \"docker\" or \"host\", or remove the field.")]
+    [InlineData("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "runner_args": {"region": "us"}}]}""",
+        "x.json: steps[0].runner_args is set, but the docker and host runners take no arguments; remove \"runner_args\".")]
+    [InlineData("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "secrets": {"TOKEN": "npm-token"}}]}""",
+        "x.json: steps[0].secrets.TOKEN maps to the secret \"npm-token\", but this runner reads a secret from its environment variable of the same name; write \"TOKEN\": \"TOKEN\" and export TOKEN where the runner starts.")]
+    [InlineData("""{"version": "0", "steps": [{"type": "wait", "continue_on_failure": true}]}""",
+        "x.json: steps[0].continue_on_failure is true, which this runner does not support; remove it, and run with --keep-going to let independent branches finish.")]
+    [InlineData("""{"version": "1", "steps": []}""",
+        "x.json: version is the string \"1\"; this runner reads Harmont v0 IR; set \"version\": \"0\" or re-render the document with a v0 renderer.")]
+    [InlineData("""{"version": "0"}""",
+        "x.json: the document has neither \"graph\" nor \"steps\"; a v0 IR document holds its steps in one of them.")]
+    [InlineData("""{"version": "0", "graph": {"nodes": [{"step": {"key": "a", "cmd": "x"}}], "edges": [[0, 3, "builds_in"]]}}""",
+        "x.json: graph.edges[0][1] is 3, but there are 1 nodes; refer to nodes by their position in graph.nodes, from 0.")]
+    [InlineData("""{"version": "0", "graph": {"nodes": [{"step": {"key": "a", "cmd": "x"}}, {"step": {"key": "b", "cmd": "y"}}], "edges": [[0, 1, "inherits"]]}}""",
+        "x.json: graph.edges[0][2] is \"inherits\"; name the edge kind: \"builds_in\" or \"depends_on\".")]
+    [InlineData("""{"version": "0", "graph": {"nodes": [{"step": {"key": "a", "cmd": "x"}}, {"step": {"key": "b", "cmd": "y"}}, {"step": {"key": "c", "cmd": "z"}}], "edges": [[0, 2, "builds_in"], [1, 2, "builds_in"]]}}""",
+        "x.json: graph.edges[1] gives step 'c' a second builds_in parent ('b' after 'a'); a step builds in one parent; make the other edge \"depends_on\".")]
+    [InlineData("""{"version": "0", "graph": {"nodes": [{"step": {"key": "a", "cmd": "x"}}], "node_holes": [3], "edges": []}}""",
+        "x.json: graph.node_holes is not empty; re-render the graph without removed nodes, so node indices are dense.")]
+    [InlineData("""{"version": "0", "graph": {"nodes": [{"step": {"key": "a", "eval": {"type": "dynamic", "target_name": "t"}}}]}}""",
+        "x.json: graph.nodes[0].step.eval.type is \"dynamic\"; only \"cmd\" steps can run here; render the pipeline's dynamic targets to commands first.")]
+    public void Malformed_document_names_the_field_and_the_fix(string json, string message)
+    {
+        var error = Assert.Throws<PipelineException>(() => IrDocument.Parse(json, "x.json", "x"));
+        Assert.Equal(message, error.Message);
+    }
+
+    [Theory]
+    [InlineData("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "builds_in": "nope"}]}""", "depends on 'nope'")]
+    [InlineData("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x"}, {"type": "command", "key": "a", "cmd": "y"}]}""", "two steps have the key 'a'")]
+    [InlineData("""{"version": "0", "graph": {"nodes": [{"step": {"key": "a", "cmd": "x"}}, {"step": {"key": "b", "cmd": "y"}}], "edges": [[0, 1, "builds_in"], [1, 0, "depends_on"]]}}""", "cycle")]
+    [InlineData("""{"version": "0", "steps": [ {"type": "command" """, "not valid JSON (line 1")]
+    [InlineData("""[1, 2]""", "must be a JSON object")]
+    public void Graph_mistakes_and_broken_json_are_pipeline_errors_naming_the_document(string json, string expected)
+    {
+        var error = Assert.Throws<PipelineException>(() => IrDocument.Parse(json, "x.json", "x"));
+        Assert.StartsWith("x.json: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+}

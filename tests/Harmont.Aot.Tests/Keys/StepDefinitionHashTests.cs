@@ -1,0 +1,77 @@
+using System.Security.Cryptography;
+using System.Text;
+using Harmont.Aot.Keys;
+using Harmont.Aot.Model;
+
+namespace Harmont.Aot.Tests.Keys;
+
+/// <summary>The DESIGN §3 <c>definition</c> hash: the generator's constants equal what the runtime computes.</summary>
+public sealed class StepDefinitionHashTests
+{
+    public static TheoryData<string> Pipelines => ["everything", "host-chain", "host-fork", "docker-chain"];
+
+    private static readonly IReadOnlyList<PipelineDefinition> All =
+        [Everything.Definition, HostChain.Definition, HostFork.Definition, DockerChain.Definition];
+
+    [Theory]
+    [MemberData(nameof(Pipelines))]
+    public void Compile_time_hash_equals_the_runtime_hash_for_every_constant_step(string slug)
+    {
+        var pipeline = All.Single(p => p.Slug == slug);
+        foreach (var step in pipeline.Steps.Where(s => s.ConstantCommand is not null))
+        {
+            Assert.NotNull(step.DefinitionHash);
+            Assert.Equal(StepDefinitionHash.Compute(pipeline, step), step.DefinitionHash);
+        }
+    }
+
+    [Fact]
+    public void A_non_constant_command_is_hashed_at_run_time_from_what_it_returns()
+    {
+        var lint = Everything.Definition.Steps.Single(s => s.Key == "lint");
+
+        Assert.Null(lint.ConstantCommand);
+        Assert.Null(lint.DefinitionHash);
+        Assert.Equal(StepDefinitionHash.Compute(Everything.Definition, lint), StepDefinitionHash.Get(Everything.Definition, lint));
+    }
+
+    [Fact]
+    public void The_preimage_is_the_documented_canonical_form()
+    {
+        var pipeline = Everything.Definition;
+        var build = pipeline.Steps.Single(s => s.Key == "build");
+
+        // Spelled out by hand from DefinitionPreimage's doc comment: a child has no image; env sorted; secrets by name only.
+        var preimage = string.Join('\0',
+            "harmont-definition-v1",
+            "cmd", "make -j",
+            "image", "",
+            "env", "1", "CI", "true",
+            "secrets", "1", "REGISTRY_TOKEN",
+            "cwd", "src",
+            "runner", "auto") + "\0";
+        var expected = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(preimage)));
+
+        Assert.Equal(expected, build.DefinitionHash);
+    }
+
+    [Fact]
+    public void A_root_hashes_its_effective_image_and_runner_and_sorts_env()
+    {
+        var step = new StepDefinition
+        {
+            Key = "s",
+            Label = "s",
+            Command = () => "echo hi",
+            Env = [new("B", "2"), new("A", "1"), new("SECRET", "leaked")],
+            Secrets = ["SECRET"],
+        };
+        var pipeline = new PipelineDefinition { Slug = "p", DefaultImage = "alpine:3.20", Runner = Runner.Host, Steps = [step] };
+
+        var preimage = string.Join('\0',
+            "harmont-definition-v1", "cmd", "echo hi", "image", "alpine:3.20", "env", "2", "A", "1", "B", "2",
+            "secrets", "1", "SECRET", "cwd", "", "runner", "host") + "\0";
+
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(preimage))), StepDefinitionHash.Compute(pipeline, step));
+    }
+}
