@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Security.Cryptography;
 using Harmont.Aot.Cleanup;
 using Harmont.Aot.Events;
+using Harmont.Aot.Ir;
 using Harmont.Aot.Model;
 using Harmont.Aot.Runners;
 using Harmont.Aot.Scheduling;
@@ -45,7 +46,12 @@ internal static class RunCommand
             Description = "Plain prefixed log lines even on a terminal.",
         };
 
-        var command = new Command("run", "Run a pipeline (the default verb).") { pipelineArgument, parallelism, runner, keepGoing, format, logs };
+        var ir = new Option<string?>("--ir")
+        {
+            Description = "Run a Harmont v0 IR document (render's graph form, or harmont-py's pipeline_to_json steps list) instead of this program's pipelines.",
+        };
+
+        var command = new Command("run", "Run a pipeline (the default verb).") { pipelineArgument, parallelism, runner, keepGoing, format, logs, ir };
         command.SetAction((parse, cancellation) =>
         {
             var request = new RunRequest(
@@ -56,6 +62,7 @@ internal static class RunCommand
             {
                 Format = parse.GetValue(format) ?? "human",
                 Logs = parse.GetValue(logs),
+                Ir = parse.GetValue(ir),
             };
             return ExecuteAsync(pipelines, request, context, cancellation);
         });
@@ -73,12 +80,21 @@ internal static class RunCommand
                 throw new PipelineException($"--parallelism must be at least 1, not {request.Parallelism}.");
             }
 
-            var pipeline = Select(pipelines, request.Pipeline);
+            var pipeline = request.Ir switch
+            {
+                null => Select(pipelines, request.Pipeline),
+                _ when request.Pipeline is not null => throw new PipelineException(
+                    $"name a pipeline or pass --ir, not both: '{request.Pipeline}' and --ir {request.Ir}."),
+                var irPath => IrDocument.Load(Path.GetFullPath(irPath, context.WorkingDirectory)),
+            };
+            var secrets = StepSecrets.Resolve(pipeline, context.GetEnv);
             var graph = PipelineGraph.Build(pipeline);
             var directories = HarmontDirectories.FromEnvironment(context.GetEnv);
             var runId = NewRunId();
             var options = new RunOptions(FindSourceRoot(context.WorkingDirectory), directories.Work, request.Parallelism, request.KeepGoing);
 
+            SourceTree.TagAsCache(directories.Cache);
+            SourceTree.TagAsCache(directories.Work);
             using var runDirectory = RunDirectory.Claim(options.WorkRoot, runId);
             var stale = RunDirectory.CollectStale(options.WorkRoot);
             if (stale.Count > 0)
@@ -94,7 +110,7 @@ internal static class RunCommand
 
             try
             {
-                var result = await new PipelineRunner(graph, backends, workspaces, options, renderer, runId).RunAsync(signals.Token);
+                var result = await new PipelineRunner(graph, backends, workspaces, options, renderer, runId, secrets).RunAsync(signals.Token);
                 return result.ExitCode;
             }
             finally
@@ -173,4 +189,7 @@ internal sealed record RunRequest(string? Pipeline, int Parallelism, Runner? Run
 
     /// <summary>Plain log lines even on a terminal.</summary>
     public bool Logs { get; init; }
+
+    /// <summary>Path of a Harmont v0 IR document to run instead of a compiled pipeline.</summary>
+    public string? Ir { get; init; }
 }

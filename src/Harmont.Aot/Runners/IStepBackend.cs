@@ -33,7 +33,17 @@ internal sealed record StepInvocation(
     string? BaseImage,
     IReadOnlyList<KeyValuePair<string, string>> Env,
     bool KeepSnapshot,
-    Action<LogStream, string> Log);
+    Action<LogStream, string> Log)
+{
+    /// <summary>Working directory relative to the workspace root; null is the root itself.</summary>
+    public string? Cwd { get; init; }
+
+    /// <summary>
+    /// Secret values by name. A backend passes them to the command but must never let them reach
+    /// anything that outlives the step (a committed image, a log, a file in the workspace).
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Secrets { get; init; } = [];
+}
 
 /// <summary>How a step's command ended.</summary>
 /// <param name="ExitCode">The command's exit code.</param>

@@ -19,10 +19,13 @@ internal sealed class PipelineRunner
     private readonly RunOptions _options;
     private readonly IRunEventSink _events;
     private readonly string _runId;
+    private readonly StepSecrets _secrets;
     private readonly ConcurrentDictionary<string, string> _snapshots = new(StringComparer.Ordinal);
 
-    public PipelineRunner(PipelineGraph graph, BackendSet backends, RunWorkspaces workspaces, RunOptions options, IRunEventSink events, string runId)
+    public PipelineRunner(
+        PipelineGraph graph, BackendSet backends, RunWorkspaces workspaces, RunOptions options, IRunEventSink events, string runId, StepSecrets? secrets = null)
     {
+        _secrets = secrets ?? StepSecrets.None;
         _graph = graph;
         _backends = backends;
         _workspaces = workspaces;
@@ -129,7 +132,11 @@ internal sealed class PipelineRunner
             _events.Publish(new StepStarted(DateTimeOffset.UtcNow, key, backend.Name));
             var invocation = new StepInvocation(
                 _runId, key, step.Command(), workspace, baseImage, step.Env, keepSnapshot,
-                (stream, line) => _events.Publish(new StepLog(DateTimeOffset.UtcNow, key, stream == LogStream.Stderr, line)));
+                (stream, line) => _events.Publish(new StepLog(DateTimeOffset.UtcNow, key, stream == LogStream.Stderr, _secrets.Redact(line))))
+            {
+                Cwd = step.Cwd,
+                Secrets = _secrets.For(step),
+            };
             var result = await backend.RunAsync(invocation, cancellation);
 
             exitCode = result.ExitCode;
@@ -160,8 +167,8 @@ internal sealed class PipelineRunner
 #pragma warning restore CA1031
         {
             status = StepStatus.Failed;
-            reason = ex.Message;
-            _events.Publish(new StepLog(DateTimeOffset.UtcNow, key, true, $"harmont: {ex.Message}"));
+            reason = _secrets.Redact(ex.Message);
+            _events.Publish(new StepLog(DateTimeOffset.UtcNow, key, true, $"harmont: {reason}"));
         }
         finally
         {

@@ -10,10 +10,65 @@ internal static class SourceTree
     /// In a git work tree git is the authority on .gitignore and .git/info/exclude; elsewhere
     /// everything but <c>.git</c> is taken.
     /// </summary>
+    /// <remarks>
+    /// Directories tagged with a <c>CACHEDIR.TAG</c> (our own cache and work dirs among them, when a
+    /// user keeps them inside the tree) are left out: a run must not copy its own work dir into itself.
+    /// </remarks>
     public static async Task<IReadOnlyList<string>> ListAsync(string root, CancellationToken cancellationToken)
     {
         var fromGit = await TryGitListAsync(root, cancellationToken);
-        return fromGit ?? WalkAll(root);
+        return fromGit is null ? WalkAll(root) : WithoutCacheDirs(root, fromGit);
+    }
+
+    /// <summary>The file that marks a cache directory (https://bford.info/cachedir/).</summary>
+    public const string CacheTagName = "CACHEDIR.TAG";
+
+    private const string CacheTagSignature = "Signature: 8a477f597d28d172789f06886806bc55";
+
+    /// <summary>Marks <paramref name="directory"/> as a cache, so source snapshots and backup tools skip it.</summary>
+    public static void TagAsCache(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var tag = Path.Combine(directory, CacheTagName);
+        if (!File.Exists(tag))
+        {
+            File.WriteAllText(tag, CacheTagSignature + "\n# This directory is Harmont.Aot's cache or work dir; it is never part of a source snapshot.\n");
+        }
+    }
+
+    private static bool IsCacheDir(string directory)
+    {
+        var tag = Path.Combine(directory, CacheTagName);
+        if (!File.Exists(tag))
+        {
+            return false;
+        }
+
+        using var reader = new StreamReader(tag);
+        var head = new char[CacheTagSignature.Length];
+        return reader.ReadBlock(head) == head.Length && new string(head) == CacheTagSignature;
+    }
+
+    private static List<string> WithoutCacheDirs(string root, IReadOnlyList<string> files)
+    {
+        var verdicts = new Dictionary<string, bool>(StringComparer.Ordinal);
+        bool UnderCache(string relativeDir)
+        {
+            if (relativeDir.Length == 0)
+            {
+                return false;
+            }
+
+            if (!verdicts.TryGetValue(relativeDir, out var under))
+            {
+                under = IsCacheDir(Path.Combine(root, relativeDir)) || UnderCache(Path.GetDirectoryName(relativeDir) ?? "");
+                verdicts[relativeDir] = under;
+            }
+
+            return under;
+        }
+
+        return [.. files.Where(f => !UnderCache(Path.GetDirectoryName(f) ?? ""))];
     }
 
     private static async Task<IReadOnlyList<string>?> TryGitListAsync(string root, CancellationToken cancellationToken)
@@ -89,7 +144,10 @@ internal static class SourceTree
 
                 if (entry is DirectoryInfo && entry.LinkTarget is null)
                 {
-                    pending.Push(entry.FullName);
+                    if (!IsCacheDir(entry.FullName))
+                    {
+                        pending.Push(entry.FullName);
+                    }
                 }
                 else
                 {

@@ -57,7 +57,7 @@ public sealed partial class SignalTests : IDisposable
     private async Task AssertNothingLeftAsync(string runId)
     {
         var workDir = Path.Combine(Cache, "work");
-        Assert.Empty(Directory.Exists(workDir) ? Directory.GetFileSystemEntries(workDir) : []);
+        Assert.Empty(RunHarness.RunDirsIn(workDir));
         var mounts = await File.ReadAllTextAsync("/proc/self/mountinfo", TestContext.Current.CancellationToken);
         Assert.DoesNotContain(_work, mounts, StringComparison.Ordinal);
 

@@ -25,7 +25,7 @@ public sealed class TimeoutAndKeepGoingTests : IDisposable
         Assert.Equal(StepStatus.Skipped, run.StatusOf("after-slow"));
         var failure = Assert.Single(run.Events.OfType<StepFailure>());
         Assert.Equal("slow", failure.Step);
-        Assert.Empty(Directory.GetFileSystemEntries(_harness.WorkDir));
+        Assert.Empty(_harness.LeftoverRunDirs());
     }
 
     [Fact]
@@ -87,6 +87,6 @@ public sealed class TimeoutAndKeepGoingTests : IDisposable
         var runId = run.Events.OfType<BuildStarted>().Single().RunId;
         using var client = await DockerTestEngine.ConnectAsync();
         Assert.Empty(await client.ListContainersAsync($"dev.harmont.aot.run={runId}", TestContext.Current.CancellationToken));
-        Assert.Empty(Directory.GetFileSystemEntries(_harness.WorkDir));
+        Assert.Empty(_harness.LeftoverRunDirs());
     }
 }

@@ -23,6 +23,12 @@ public sealed class RunHarness : IDisposable
 
     public string WorkDir => Path.Combine(Cache, "work");
 
+    /// <summary>Run work dirs still on disk; a finished run must leave none.</summary>
+    public IReadOnlyList<string> LeftoverRunDirs() => RunDirsIn(WorkDir);
+
+    public static IReadOnlyList<string> RunDirsIn(string workDir) =>
+        Directory.Exists(workDir) ? Directory.GetDirectories(workDir, "run-*") : [];
+
     /// <summary>Environment overrides seen by the run (DOCKER_HOST, say); the rest comes from the process.</summary>
     public Dictionary<string, string> Env { get; } = new(StringComparer.Ordinal);
 
@@ -42,7 +48,7 @@ public sealed class RunHarness : IDisposable
         var error = new StringWriter();
         var events = new RecordingSink();
         string? GetEnv(string name) =>
-            name == "HARMONT_CACHE_DIR" ? Cache : Env.TryGetValue(name, out var value) ? value : Environment.GetEnvironmentVariable(name);
+            Env.TryGetValue(name, out var value) ? value : name == "HARMONT_CACHE_DIR" ? Cache : Environment.GetEnvironmentVariable(name);
         var context = new CliContext(
             output, error, Source, GetEnv, DockerConnectors.FromEnvironment(GetEnv), TestContext.Current.CancellationToken)
         {

@@ -37,7 +37,7 @@ public sealed class DockerRunTests : IDisposable
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal(before, Directory.GetFileSystemEntries(_harness.Source, "*", SearchOption.AllDirectories));
         Assert.Equal("from-source\n", await File.ReadAllTextAsync(Path.Combine(_harness.Source, "source.txt"), TestContext.Current.CancellationToken));
-        Assert.Empty(Directory.Exists(_harness.WorkDir) ? Directory.GetFileSystemEntries(_harness.WorkDir) : []);
+        Assert.Empty(_harness.LeftoverRunDirs());
 
         var runId = run.Events.OfType<BuildStarted>().Single().RunId;
         using var client = await DockerTestEngine.ConnectAsync();
@@ -77,6 +77,6 @@ public sealed class DockerRunTests : IDisposable
         Assert.False(run.Started("waiter"));
         Assert.Equal(StepStatus.Skipped, run.StatusOf("downstream"));
         Assert.Equal(StepStatus.Skipped, run.StatusOf("waiter"));
-        Assert.Empty(Directory.Exists(_harness.WorkDir) ? Directory.GetFileSystemEntries(_harness.WorkDir) : []);
+        Assert.Empty(_harness.LeftoverRunDirs());
     }
 }

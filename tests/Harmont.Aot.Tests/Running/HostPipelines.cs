@@ -48,3 +48,10 @@ internal static partial class HostFail
     [Step(From = nameof(Fails))]
     private static string Child() => "echo must not run";
 }
+
+[Pipeline("host-list", Runner = Runner.Host)]
+internal static partial class HostList
+{
+    [Step]
+    private static string Inspect() => "find . -type f | sort";
+}

@@ -21,7 +21,7 @@ public sealed class HostRunTests : IDisposable
         Assert.Equal(["from-setup"], run.LogsOf("build"));
         Assert.Equal(["from-setup", "from-build", "hello from env", "True"], run.LogsOf("verify"));
         Assert.All(["setup", "build", "verify"], s => Assert.Equal("host", run.StartOf(s).Backend));
-        Assert.Empty(Directory.GetFileSystemEntries(_harness.WorkDir));
+        Assert.Empty(_harness.LeftoverRunDirs());
         Assert.False(File.Exists(Path.Combine(_harness.Source, "made-by-setup.txt")));
     }
 
@@ -57,6 +57,26 @@ public sealed class HostRunTests : IDisposable
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal(["./.gitignore", "./tracked.txt", "./untracked.txt"], run.LogsOf("inspect"));
         Assert.Equal(before, Snapshot(_harness.Source));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Cache_dir_kept_inside_the_source_tree_is_never_part_of_the_source_base(bool inGit)
+    {
+        _harness.WriteSource("app.txt", "app");
+        _harness.Env["HARMONT_CACHE_DIR"] = Path.Combine(_harness.Source, ".harmont");
+        if (inGit)
+        {
+            Git("init", "-q");
+        }
+
+        var first = await _harness.RunAsync(HostList.Definition);
+        var second = await _harness.RunAsync(HostList.Definition);
+
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.Equal(["./app.txt"], second.LogsOf("inspect"));
     }
 
     [Fact]

@@ -9,9 +9,16 @@ internal sealed class HostBackend : IStepBackend
 
     public async Task<StepResult> RunAsync(StepInvocation invocation, CancellationToken cancellationToken)
     {
+        var workingDirectory = invocation.Cwd is null ? invocation.Workspace : Path.Combine(invocation.Workspace, invocation.Cwd);
+        if (!Directory.Exists(workingDirectory))
+        {
+            throw new InvalidOperationException(
+                $"step '{invocation.StepKey}' runs in '{invocation.Cwd}', which is not a directory of its workspace. Create it in a parent step or fix Cwd.");
+        }
+
         var psi = new ProcessStartInfo("sh")
         {
-            WorkingDirectory = invocation.Workspace,
+            WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
@@ -19,7 +26,7 @@ internal sealed class HostBackend : IStepBackend
         };
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add(invocation.Command);
-        foreach (var (name, value) in invocation.Env)
+        foreach (var (name, value) in invocation.Env.Concat(invocation.Secrets))
         {
             psi.Environment[name] = value;
         }
