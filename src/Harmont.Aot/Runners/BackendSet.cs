@@ -1,4 +1,5 @@
 using Harmont.Aot.Model;
+using Harmont.Aot.Runners.Docker;
 using Harmont.Aot.Runners.Host;
 
 namespace Harmont.Aot.Runners;
@@ -48,6 +49,7 @@ internal sealed class BackendSet : IAsyncDisposable
             else
             {
                 notices.WriteLine($"harmont: running steps in Docker (engine at {docker.Endpoint}).");
+                await CollectGarbageAsync(dockerBackend, notices, cancellationToken);
             }
         }
 
@@ -68,6 +70,33 @@ internal sealed class BackendSet : IAsyncDisposable
         }
 
         return new BackendSet(byStep, dockerBackend is null ? [host] : [host, dockerBackend]);
+    }
+
+    // Leftovers of crashed runs (stopped labelled containers, old ephemeral snapshots); nothing else on the engine.
+    private static async Task CollectGarbageAsync(IStepBackend backend, TextWriter notices, CancellationToken cancellationToken)
+    {
+        if (backend is not DockerBackend docker)
+        {
+            return;
+        }
+
+        try
+        {
+            var report = await DockerGarbage.CollectAsync(docker.Client, DateTimeOffset.UtcNow, cancellationToken);
+            if (report.RemovedContainers.Count + report.RemovedImages.Count > 0)
+            {
+                notices.WriteLine($"harmont: removed {report.RemovedContainers.Count} container(s) and {report.RemovedImages.Count} image(s) left by runs that ended abnormally.");
+            }
+
+            foreach (var problem in report.Problems)
+            {
+                notices.WriteLine($"harmont: cleanup: {problem}");
+            }
+        }
+        catch (DockerEngineException ex)
+        {
+            notices.WriteLine($"harmont: cleanup skipped: {ex.Message}");
+        }
     }
 
     /// <summary>Removes every snapshot that only this run needed.</summary>

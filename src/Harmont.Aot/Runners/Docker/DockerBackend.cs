@@ -3,12 +3,25 @@ namespace Harmont.Aot.Runners.Docker;
 /// <summary>Runs each step in its own container, bind-mounting the workspace, and commits it when a child needs its state.</summary>
 internal sealed class DockerBackend : IStepBackend
 {
+    /// <summary>
+    /// Deepest snapshot kept as a plain commit. The engine refuses to stack more than 125 layers
+    /// ("max depth exceeded"); a snapshot that would pass this is flattened to one layer instead.
+    /// </summary>
+    public const int DefaultMaxSnapshotLayers = 90;
+
     // The attached output closes when the container stops; this only guards against an engine that never closes it.
     private static readonly TimeSpan OutputDrainTimeout = TimeSpan.FromSeconds(30);
+
+    // A cancelled step's workspace is handed back by a helper container; it must not hold up cancellation for long.
+    private static readonly TimeSpan OwnershipHelperTimeout = TimeSpan.FromSeconds(30);
+
+    // Pull progress bars move many times a second; a step's log wants about one line a second.
+    private static readonly TimeSpan PullBarInterval = TimeSpan.FromSeconds(1);
 
     private readonly DockerEngineClient _client;
     private readonly bool _ownsClient;
     private readonly string? _workspaceOwner;
+    private readonly int _maxSnapshotLayers;
     private readonly List<string> _snapshots = [];
 
     /// <summary>Creates a backend over <paramref name="client"/>.</summary>
@@ -18,12 +31,20 @@ internal sealed class DockerBackend : IStepBackend
     /// <c>uid:gid</c> to hand the workspace's files back to after each step, so a non-root host user can
     /// still remove what the container's root wrote; null leaves ownership alone.
     /// </param>
-    public DockerBackend(DockerEngineClient client, bool ownsClient = true, string? workspaceOwner = null)
+    /// <param name="maxSnapshotLayers">Layer depth past which a snapshot is flattened (see <see cref="DefaultMaxSnapshotLayers"/>).</param>
+    public DockerBackend(DockerEngineClient client, bool ownsClient = true, string? workspaceOwner = null, int maxSnapshotLayers = DefaultMaxSnapshotLayers)
     {
         ArgumentNullException.ThrowIfNull(client);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSnapshotLayers, 1);
+        if (workspaceOwner is not null && !IsOwner(workspaceOwner))
+        {
+            throw new ArgumentException($"workspace owner '{workspaceOwner}' is not numeric uid:gid.", nameof(workspaceOwner));
+        }
+
         _client = client;
         _ownsClient = ownsClient;
         _workspaceOwner = workspaceOwner;
+        _maxSnapshotLayers = maxSnapshotLayers;
     }
 
     /// <inheritdoc />
@@ -56,17 +77,29 @@ internal sealed class DockerBackend : IStepBackend
     }
 
     /// <inheritdoc />
-    public async Task<StepResult> RunAsync(StepInvocation invocation, CancellationToken cancellationToken)
+    /// <remarks>Pull progress goes to the step's stderr as <c>harmont: pulling ...</c> lines.</remarks>
+    public Task<StepResult> RunAsync(StepInvocation invocation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(invocation);
+        return RunAsync(invocation, line => invocation.Log(LogStream.Stderr, $"harmont: {line}"), cancellationToken);
+    }
+
+    /// <summary>Runs the step, reporting the pull of a missing image to <paramref name="pullProgress"/>.</summary>
+    /// <param name="invocation">The step to run.</param>
+    /// <param name="pullProgress">Receives <c>pulling IMAGE: ...</c> lines, about one a second while bars move; null drops them.</param>
+    /// <param name="cancellationToken">Kills and removes the container, then throws.</param>
+    public async Task<StepResult> RunAsync(StepInvocation invocation, Action<string>? pullProgress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(invocation);
         var image = invocation.BaseImage
             ?? throw new ArgumentException($"step '{invocation.StepKey}' has no image; the Docker backend needs one.", nameof(invocation));
-        var spec = BuildSpec(invocation, image);
+        using var secrets = invocation.Secrets.Count > 0 ? SecretsFile.Write(invocation.Workspace, invocation.Secrets) : null;
+        var spec = BuildSpec(invocation, image, secrets);
         var completed = false;
         var created = false;
         try
         {
-            await EnsureImageAsync(image, cancellationToken);
+            var baseImage = await EnsureImageAsync(image, pullProgress, cancellationToken);
 
             // Count it as created before asking: if the reply is lost to cancellation, the name still finds it.
             created = true;
@@ -76,7 +109,9 @@ internal sealed class DockerBackend : IStepBackend
             string? snapshot = null;
             if (exitCode == 0 && invocation.KeepSnapshot)
             {
-                snapshot = await SnapshotAsync(id, invocation, cancellationToken);
+                // A commit adds at most one layer on top of the image the container started from.
+                var flatten = baseImage.LayerCount + 1 > _maxSnapshotLayers;
+                snapshot = await SnapshotAsync(id, invocation, flatten, cancellationToken);
             }
 
             completed = true;
@@ -91,7 +126,13 @@ internal sealed class DockerBackend : IStepBackend
         {
             if (created)
             {
-                await RemoveContainerAsync(spec.Name!, kill: cancellationToken.IsCancellationRequested, rethrow: completed);
+                var killed = cancellationToken.IsCancellationRequested;
+                await RemoveContainerAsync(spec.Name!, kill: killed, rethrow: completed);
+                if (killed && !completed && _workspaceOwner is not null)
+                {
+                    // The kill cut the command's own hand-back short, so a helper does it.
+                    await RestoreOwnershipAsync(invocation, image);
+                }
             }
         }
     }
@@ -145,17 +186,46 @@ internal sealed class DockerBackend : IStepBackend
             return ["sh", "-c", command];
         }
 
-        // Only files not already owned are touched: changing every file would bump ctimes and
-        // defeat the hash memo, which keys on them.
-        var (uid, gid) = (workspaceOwner.Split(':')[0], workspaceOwner.Split(':')[^1]);
-        var wrapper =
-            "sh -c \"$1\"; rc=$?; " +
-            $"find /workspace \\( ! -user {uid} -o ! -group {gid} \\) -exec chown -h {uid}:{gid} {{}} + 2>/dev/null; " +
-            "exit $rc";
+        // The command runs in a child shell, so its exit (or failure) still reaches the hand-back.
+        var wrapper = $"sh -c \"$1\"; rc=$?; {OwnershipScript(workspaceOwner)}; exit $rc";
         return ["sh", "-c", wrapper, "sh", command];
     }
 
-    private ContainerSpec BuildSpec(StepInvocation invocation, string image)
+    /// <summary>Shell that gives every workspace path not already owned by <paramref name="workspaceOwner"/> to it.</summary>
+    internal static string OwnershipScript(string workspaceOwner)
+    {
+        // Only files not already owned are touched: changing every file would bump ctimes and
+        // defeat the hash memo, which keys on them.
+        var (uid, gid) = (workspaceOwner.Split(':')[0], workspaceOwner.Split(':')[^1]);
+        return $"find /workspace \\( ! -user {uid} -o ! -group {gid} \\) -exec chown -h {uid}:{gid} {{}} + 2>/dev/null";
+    }
+
+    private static bool IsOwner(string owner)
+    {
+        var parts = owner.Split(':');
+        return parts.Length == 2 && parts.All(p => p.Length > 0 && p.All(char.IsAsciiDigit));
+    }
+
+    private ContainerSpec BuildSpec(StepInvocation invocation, string image, SecretsFile? secrets)
+    {
+        if (invocation.Cwd is { } cwd && !Directory.Exists(Path.Combine(invocation.Workspace, cwd)))
+        {
+            throw new InvalidOperationException(
+                $"step '{invocation.StepKey}' runs in '{cwd}', which is not a directory of its workspace. Create it in a parent step or fix Cwd.");
+        }
+
+        var command = secrets is null ? invocation.Command : SecretsFile.Wrap(invocation.Command);
+        return new(image, BuildCommand(command, _workspaceOwner))
+        {
+            Name = DockerNames.ContainerName(invocation.RunId, invocation.StepKey),
+            Env = invocation.Env.Select(p => $"{p.Key}={p.Value}").ToArray(),
+            WorkingDir = invocation.Cwd is null ? "/workspace" : $"/workspace/{invocation.Cwd}",
+            Binds = secrets is null ? [WorkspaceBind(invocation)] : [WorkspaceBind(invocation), $"{secrets.HostPath}:{SecretsFile.ContainerPath}:ro"],
+            Labels = ContainerLabels(invocation),
+        };
+    }
+
+    private static string WorkspaceBind(StepInvocation invocation)
     {
         var workspace = Path.GetFullPath(invocation.Workspace);
         if (workspace.Contains(':', StringComparison.Ordinal))
@@ -163,31 +233,35 @@ internal sealed class DockerBackend : IStepBackend
             throw new ArgumentException($"workspace path '{workspace}' contains ':', which a Docker bind mount cannot express.", nameof(invocation));
         }
 
-        return new ContainerSpec(image, BuildCommand(invocation.Command, _workspaceOwner))
-        {
-            Name = DockerNames.ContainerName(invocation.RunId, invocation.StepKey),
-            Env = invocation.Env.Select(p => $"{p.Key}={p.Value}").ToArray(),
-            WorkingDir = "/workspace",
-            Binds = [$"{workspace}:/workspace"],
-            Labels = new Dictionary<string, string>(StringComparer.Ordinal)
-            {
-                [DockerNames.OwnerLabel] = "1",
-                [DockerNames.RunLabel] = invocation.RunId,
-                [DockerNames.StepLabel] = invocation.StepKey,
-            },
-        };
+        return $"{workspace}:/workspace";
     }
 
-    private async Task EnsureImageAsync(string image, CancellationToken cancellationToken)
+    private static Dictionary<string, string> ContainerLabels(StepInvocation invocation) => new(StringComparer.Ordinal)
     {
-        if (await _client.ImageExistsAsync(image, cancellationToken))
+        [DockerNames.OwnerLabel] = "1",
+        [DockerNames.RunLabel] = invocation.RunId,
+        [DockerNames.StepLabel] = invocation.StepKey,
+    };
+
+    private static Dictionary<string, string> SnapshotLabels(StepInvocation invocation) => new(StringComparer.Ordinal)
+    {
+        [DockerNames.OwnerLabel] = "1",
+        [DockerNames.RunLabel] = invocation.RunId,
+        [DockerNames.EphemeralLabel] = "1",
+    };
+
+    private async Task<ImageInspect> EnsureImageAsync(string image, Action<string>? progress, CancellationToken cancellationToken)
+    {
+        if (await _client.InspectImageAsync(image, cancellationToken) is { } present)
         {
-            return;
+            return present;
         }
 
+        progress?.Invoke($"pulling {image}: not present locally");
         try
         {
-            await _client.PullImageAsync(image, progress: null, cancellationToken);
+            await _client.PullImageAsync(
+                image, progress is null ? null : line => progress($"pulling {image}: {line}"), cancellationToken, PullBarInterval);
         }
         catch (DockerEngineException ex)
         {
@@ -199,6 +273,9 @@ internal sealed class DockerBackend : IStepBackend
                 "Build or import it locally (docker import / docker build) or set Image= to one that exists.",
                 ex);
         }
+
+        return await _client.InspectImageAsync(image, cancellationToken)
+            ?? throw new DockerEngineException($"image '{image}' was pulled, but the engine does not have it under that name.");
     }
 
     private async Task<int> RunToExitAsync(string id, Action<LogStream, string> log, CancellationToken cancellationToken)
@@ -236,24 +313,92 @@ internal sealed class DockerBackend : IStepBackend
         return (int)status;
     }
 
-    private async Task<string> SnapshotAsync(string id, StepInvocation invocation, CancellationToken cancellationToken)
+    private async Task<string> SnapshotAsync(string id, StepInvocation invocation, bool flatten, CancellationToken cancellationToken)
     {
-        var reference = $"{DockerNames.SnapshotRepository}:{DockerNames.SnapshotTag(invocation.RunId, invocation.StepKey)}";
+        var tag = DockerNames.SnapshotTag(invocation.RunId, invocation.StepKey);
+        var reference = $"{DockerNames.SnapshotRepository}:{tag}";
         lock (_snapshots)
         {
             // Remembered before committing, so a commit that completes after cancellation is still reaped.
             _snapshots.Add(reference);
         }
 
-        var labels = new Dictionary<string, string>(StringComparer.Ordinal)
+        var labels = SnapshotLabels(invocation);
+        if (flatten)
         {
-            [DockerNames.OwnerLabel] = "1",
-            [DockerNames.RunLabel] = invocation.RunId,
-            [DockerNames.EphemeralLabel] = "1",
-        };
-        var tagStart = reference.IndexOf(':', StringComparison.Ordinal);
-        await _client.CommitAsync(id, reference[..tagStart], reference[(tagStart + 1)..], labels, cancellationToken);
+            await FlattenAsync(id, invocation, tag, labels, cancellationToken);
+        }
+        else
+        {
+            await _client.CommitAsync(id, DockerNames.SnapshotRepository, tag, labels, cancellationToken);
+        }
+
         return reference;
+    }
+
+    /// <summary>Snapshots the container as a fresh one-layer image with the config a commit would give it.</summary>
+    /// <remarks>
+    /// The export streams straight into the import, so the filesystem is never held in memory or on disk here.
+    /// The config is not rebuilt from Dockerfile-style <c>changes</c>, which cannot carry every value
+    /// (an env value with a newline, a healthcheck): a container is created from the imported filesystem
+    /// with the stopped container's own config and committed. Its diff is empty, so no layer is added.
+    /// </remarks>
+    private async Task FlattenAsync(
+        string id, StepInvocation invocation, string tag, Dictionary<string, string> labels, CancellationToken cancellationToken)
+    {
+        var config = (await _client.InspectContainerAsync(id, cancellationToken))?.Config
+            ?? throw new DockerEngineException($"container {id} vanished before its snapshot was flattened.");
+
+        // Labelled like a snapshot, so GC finds it if this run dies before the commit below claims it.
+        string? flat = null;
+        await _client.ExportContainerAsync(id, async tar => flat = await _client.ImportImageAsync(tar, labels, cancellationToken), cancellationToken);
+
+        var carrierLabels = new Dictionary<string, string>(config.Labels ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        foreach (var (key, value) in ContainerLabels(invocation))
+        {
+            carrierLabels[key] = value;
+        }
+
+        var carrierName = DockerNames.ContainerName(invocation.RunId, invocation.StepKey + "-flatten");
+        try
+        {
+            await _client.CreateContainerAsync(config with { Image = flat!, Labels = carrierLabels }, carrierName, cancellationToken);
+            await _client.CommitAsync(carrierName, DockerNames.SnapshotRepository, tag, labels, cancellationToken);
+        }
+        finally
+        {
+            await RemoveContainerAsync(carrierName, kill: false, rethrow: false);
+        }
+
+        // Untagged, the imported image now lives on only as the snapshot's parent, and goes when the snapshot does.
+    }
+
+    /// <summary>Hands a killed step's workspace back to its owner from a short-lived helper container.</summary>
+    private async Task RestoreOwnershipAsync(StepInvocation invocation, string image)
+    {
+        // Never the caller's token, which has fired; a bounded one of our own instead.
+        using var timeout = new CancellationTokenSource(OwnershipHelperTimeout);
+        var spec = new ContainerSpec(image, ["sh", "-c", OwnershipScript(_workspaceOwner!)])
+        {
+            Name = DockerNames.ContainerName(invocation.RunId, invocation.StepKey + "-chown"),
+            WorkingDir = "/workspace",
+            Binds = [WorkspaceBind(invocation)],
+            Labels = ContainerLabels(invocation),
+        };
+        try
+        {
+            await _client.CreateContainerAsync(spec, timeout.Token);
+            await _client.StartContainerAsync(spec.Name!, timeout.Token);
+            await _client.WaitContainerAsync(spec.Name!, timeout.Token);
+        }
+        catch (Exception ex) when (ex is DockerEngineException or OperationCanceledException or IOException)
+        {
+            invocation.Log(LogStream.Stderr, $"harmont: could not hand the workspace back to {_workspaceOwner} after cancelling: {ex.Message}");
+        }
+        finally
+        {
+            await RemoveContainerAsync(spec.Name!, kill: true, rethrow: false);
+        }
     }
 
     private async Task RemoveContainerAsync(string name, bool kill, bool rethrow)

@@ -28,6 +28,44 @@ internal sealed partial class DockerEngineClient
         return reply.Id ?? throw new DockerEngineException("the Docker engine created a container but sent no id.");
     }
 
+    /// <summary>Creates (does not start) a container from a full config read from another object; returns its id.</summary>
+    /// <remarks>Used to give an image a config, so fields this client does not model are passed through as they came.</remarks>
+    public async Task<string> CreateContainerAsync(ContainerConfig config, string? name, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        using var body = JsonBody(config, DockerJsonContext.Default.ContainerConfig);
+        var path = name is null ? "/containers/create" : $"/containers/create?name={Q(name)}";
+        using var response = await SendAsync(HttpMethod.Post, path, body, cancellationToken);
+        await EnsureSuccessAsync(response, $"creating a container from '{config.Image}'", cancellationToken);
+        var reply = await ReadJsonAsync(response, DockerJsonContext.Default.IdResponse, cancellationToken);
+        return reply.Id ?? throw new DockerEngineException("the Docker engine created a container but sent no id.");
+    }
+
+    /// <summary>Reads a container's state and config; null when it does not exist.</summary>
+    public async Task<ContainerInspect?> InspectContainerAsync(string id, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Get, $"/containers/{PathName(id)}/json", null, cancellationToken);
+        if (IsStatus(response, HttpStatusCode.NotFound))
+        {
+            return null;
+        }
+
+        await EnsureSuccessAsync(response, $"inspecting container {id}", cancellationToken);
+        return await ReadJsonAsync(response, DockerJsonContext.Default.ContainerInspect, cancellationToken);
+    }
+
+    /// <summary>Streams the container's whole filesystem, as one tarball, to <paramref name="consume"/>.</summary>
+    /// <remarks>The tarball arrives as the engine writes it; nothing holds it whole in memory.</remarks>
+    public async Task ExportContainerAsync(string id, Func<Stream, Task> consume, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(consume);
+        using var response = await SendAsync(
+            HttpMethod.Get, $"/containers/{PathName(id)}/export", null, cancellationToken, HttpCompletionOption.ResponseHeadersRead);
+        await EnsureSuccessAsync(response, $"exporting container {id}", cancellationToken);
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        await consume(stream);
+    }
+
     /// <summary>Starts a created container.</summary>
     public async Task StartContainerAsync(string id, CancellationToken cancellationToken)
     {

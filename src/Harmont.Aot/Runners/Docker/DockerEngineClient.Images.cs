@@ -9,22 +9,33 @@ namespace Harmont.Aot.Runners.Docker;
 internal sealed partial class DockerEngineClient
 {
     /// <summary>Whether the engine has <paramref name="image"/> locally.</summary>
-    public async Task<bool> ImageExistsAsync(string image, CancellationToken cancellationToken)
+    public async Task<bool> ImageExistsAsync(string image, CancellationToken cancellationToken) =>
+        await InspectImageAsync(image, cancellationToken) is not null;
+
+    /// <summary>Reads <paramref name="image"/>'s id, layers and config; null when the engine does not have it.</summary>
+    public async Task<ImageInspect?> InspectImageAsync(string image, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(image);
         using var response = await SendAsync(HttpMethod.Get, $"/images/{PathName(image)}/json", null, cancellationToken);
         if (IsStatus(response, HttpStatusCode.NotFound))
         {
-            return false;
+            return null;
         }
 
         await EnsureSuccessAsync(response, $"inspecting image '{image}'", cancellationToken);
-        return true;
+        return await ReadJsonAsync(response, DockerJsonContext.Default.ImageInspect, cancellationToken);
     }
 
     /// <summary>Pulls <paramref name="image"/> from its registry, reporting progress lines.</summary>
+    /// <param name="image">The reference to pull.</param>
+    /// <param name="progress">Receives each status line (<c>layer status [bar]</c>), or null.</param>
+    /// <param name="cancellationToken">Stops the pull.</param>
+    /// <param name="barInterval">
+    /// Lines that only move a progress bar are passed on at most this often; status changes always are.
+    /// Zero passes every line.
+    /// </param>
     /// <exception cref="DockerEngineException">The pull failed, before or during the stream; the message names the image and the reason.</exception>
-    public async Task PullImageAsync(string image, Action<string>? progress, CancellationToken cancellationToken)
+    public async Task PullImageAsync(string image, Action<string>? progress, CancellationToken cancellationToken, TimeSpan barInterval = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(image);
         var (name, tag) = SplitReference(image);
@@ -33,18 +44,34 @@ internal sealed partial class DockerEngineClient
             HttpMethod.Post, $"/images/create?fromImage={Q(name)}&tag={Q(tag)}", null, cancellationToken,
             HttpCompletionOption.ResponseHeadersRead);
         await EnsureSuccessAsync(response, action, cancellationToken);
-        await ReadProgressAsync(response, action, progress, cancellationToken);
+        await ReadProgressAsync(response, action, progress, cancellationToken, barInterval);
     }
 
     /// <summary>Creates <c>repo:tag</c> from a root filesystem tarball, as <c>docker import</c> does; returns the engine's last status (the image id).</summary>
     /// <remarks>The stream is read but not disposed.</remarks>
-    public async Task<string?> ImportImageAsync(
+    public Task<string?> ImportImageAsync(
         Stream rootfsTar, string repo, string tag, IReadOnlyDictionary<string, string>? labels, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(rootfsTar);
         ArgumentException.ThrowIfNullOrEmpty(repo);
         ArgumentException.ThrowIfNullOrEmpty(tag);
-        var query = new StringBuilder($"/images/create?fromSrc=-&repo={Q(repo)}&tag={Q(tag)}");
+        return ImportImageCoreAsync(rootfsTar, $"&repo={Q(repo)}&tag={Q(tag)}", $"'{repo}:{tag}'", labels, cancellationToken);
+    }
+
+    /// <summary>Creates an untagged image from a root filesystem tarball; returns its id.</summary>
+    /// <remarks>The stream is read as it arrives, never buffered whole, and is not disposed.</remarks>
+    public async Task<string> ImportImageAsync(Stream rootfsTar, IReadOnlyDictionary<string, string>? labels, CancellationToken cancellationToken)
+    {
+        var id = await ImportImageCoreAsync(rootfsTar, "", "from a filesystem export", labels, cancellationToken);
+        return id is not null && id.StartsWith("sha256:", StringComparison.Ordinal)
+            ? id
+            : throw new DockerEngineException($"the Docker engine imported an image but sent no id (last status '{id}').");
+    }
+
+    private async Task<string?> ImportImageCoreAsync(
+        Stream rootfsTar, string target, string what, IReadOnlyDictionary<string, string>? labels, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(rootfsTar);
+        var query = new StringBuilder($"/images/create?fromSrc=-{target}");
         foreach (var (key, value) in labels ?? new Dictionary<string, string>())
         {
             query.Append("&changes=").Append(Q($"LABEL {Quote(key)}={Quote(value)}"));
@@ -52,7 +79,7 @@ internal sealed partial class DockerEngineClient
 
         using var content = new BorrowedStreamContent(rootfsTar);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/x-tar");
-        var action = $"importing image '{repo}:{tag}'";
+        var action = $"importing image {what}";
         using var response = await SendAsync(
             HttpMethod.Post, query.ToString(), content, cancellationToken, HttpCompletionOption.ResponseHeadersRead);
         await EnsureSuccessAsync(response, action, cancellationToken);
@@ -60,6 +87,7 @@ internal sealed partial class DockerEngineClient
     }
 
     /// <summary>Commits a container's filesystem as <c>repo:tag</c> with <paramref name="labels"/>; returns the image id.</summary>
+    /// <remarks>The image's config is the container's, with <paramref name="labels"/> added.</remarks>
     public async Task<string> CommitAsync(
         string containerId, string repo, string tag, IReadOnlyDictionary<string, string>? labels, CancellationToken cancellationToken)
     {
@@ -113,17 +141,21 @@ internal sealed partial class DockerEngineClient
         return colon > image.LastIndexOf('/') ? (image[..colon], image[(colon + 1)..]) : (image, "latest");
     }
 
-    // Dockerfile-style quoting, so label keys and values may hold spaces, quotes or equals signs.
+    // Dockerfile-style quoting, so label keys and values may hold spaces, quotes or equals signs;
+    // '$' is escaped too, since the engine expands variables in LABEL.
     private static string Quote(string text) =>
-        "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+        "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal)
+            .Replace("\"", "\\\"", StringComparison.Ordinal)
+            .Replace("$", "\\$", StringComparison.Ordinal) + "\"";
 
     /// <summary>Reads a JSON-lines progress stream; the engine reports failures inside it with HTTP 200.</summary>
     private static async Task<string?> ReadProgressAsync(
-        HttpResponseMessage response, string action, Action<string>? progress, CancellationToken cancellationToken)
+        HttpResponseMessage response, string action, Action<string>? progress, CancellationToken cancellationToken, TimeSpan barInterval = default)
     {
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
         using var reader = new StreamReader(stream, Encoding.UTF8);
         string? last = null;
+        long? lastBar = null;
         while (await reader.ReadLineAsync(cancellationToken) is { } line)
         {
             if (string.IsNullOrWhiteSpace(line))
@@ -153,10 +185,24 @@ internal sealed partial class DockerEngineClient
             }
 
             last = message.Status ?? last;
-            if (progress is not null && message.Status is not null)
+            if (progress is null || message.Status is null)
             {
-                progress(string.Join(' ', new[] { message.Id, message.Status, message.Progress }.Where(s => !string.IsNullOrEmpty(s))));
+                continue;
             }
+
+            // A pull sends bar updates many times a second per layer; a log wants a few.
+            if (!string.IsNullOrEmpty(message.Progress) && barInterval > TimeSpan.Zero)
+            {
+                var now = Environment.TickCount64;
+                if (lastBar is { } previous && now - previous < (long)barInterval.TotalMilliseconds)
+                {
+                    continue;
+                }
+
+                lastBar = now;
+            }
+
+            progress(string.Join(' ', new[] { message.Id, message.Status, message.Progress }.Where(s => !string.IsNullOrEmpty(s))));
         }
 
         return last;

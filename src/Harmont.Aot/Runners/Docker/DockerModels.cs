@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Harmont.Aot.Runners.Docker;
@@ -101,6 +102,7 @@ internal sealed record ContainerSummary
     [JsonPropertyName("Names")] public IReadOnlyList<string>? Names { get; init; }
     [JsonPropertyName("Image")] public string? Image { get; init; }
     [JsonPropertyName("State")] public string? State { get; init; }
+    [JsonPropertyName("Created")] public long Created { get; init; }
     [JsonPropertyName("Labels")] public IReadOnlyDictionary<string, string>? Labels { get; init; }
 }
 
@@ -110,6 +112,56 @@ internal sealed record ImageSummary
     [JsonPropertyName("Id")] public string Id { get; init; } = string.Empty;
     [JsonPropertyName("RepoTags")] public IReadOnlyList<string>? RepoTags { get; init; }
     [JsonPropertyName("Labels")] public IReadOnlyDictionary<string, string>? Labels { get; init; }
+    [JsonPropertyName("Created")] public long Created { get; init; }
+}
+
+/// <summary>GET /images/{name}/json, reduced to what snapshots and GC need.</summary>
+internal sealed record ImageInspect
+{
+    [JsonPropertyName("Id")] public string Id { get; init; } = string.Empty;
+    [JsonPropertyName("RootFS")] public RootFs? RootFs { get; init; }
+    [JsonPropertyName("Config")] public ContainerConfig? Config { get; init; }
+
+    /// <summary>How many filesystem layers the image stacks; overlay2 refuses to go past 125.</summary>
+    public int LayerCount => RootFs?.Layers?.Count ?? 0;
+}
+
+/// <summary>An image's layer list.</summary>
+internal sealed record RootFs
+{
+    [JsonPropertyName("Layers")] public IReadOnlyList<string>? Layers { get; init; }
+}
+
+/// <summary>GET /containers/{id}/json, reduced to what flattening and GC need.</summary>
+internal sealed record ContainerInspect
+{
+    [JsonPropertyName("Id")] public string Id { get; init; } = string.Empty;
+    [JsonPropertyName("Created")] public DateTimeOffset Created { get; init; }
+    [JsonPropertyName("State")] public ContainerState? State { get; init; }
+    [JsonPropertyName("Config")] public ContainerConfig? Config { get; init; }
+}
+
+/// <summary>A container's run state.</summary>
+internal sealed record ContainerState
+{
+    [JsonPropertyName("Status")] public string? Status { get; init; }
+    [JsonPropertyName("FinishedAt")] public DateTimeOffset FinishedAt { get; init; }
+}
+
+/// <summary>
+/// A container's or image's config (Env, Cmd, WorkingDir, Labels, ...). Only the fields this runner
+/// changes are typed; every other field is carried through untouched, so a config read from one
+/// object can be given to another without losing what this runner does not know about.
+/// </summary>
+internal sealed record ContainerConfig
+{
+    [JsonPropertyName("Image")] public string? Image { get; init; }
+    [JsonPropertyName("Env")] public IReadOnlyList<string>? Env { get; init; }
+    [JsonPropertyName("WorkingDir")] public string? WorkingDir { get; init; }
+    [JsonPropertyName("Labels")] public IReadOnlyDictionary<string, string>? Labels { get; init; }
+
+    /// <summary>Every field not typed above, as the engine sent it.</summary>
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Rest { get; set; }
 }
 
 /// <summary>Source-generated serializers for every Engine API shape, so nothing reflects at run time.</summary>
@@ -124,4 +176,7 @@ internal sealed record ImageSummary
 [JsonSerializable(typeof(List<ContainerSummary>))]
 [JsonSerializable(typeof(List<ImageSummary>))]
 [JsonSerializable(typeof(Dictionary<string, string[]>))]
+[JsonSerializable(typeof(ImageInspect))]
+[JsonSerializable(typeof(ContainerInspect))]
+[JsonSerializable(typeof(ContainerConfig))]
 internal sealed partial class DockerJsonContext : JsonSerializerContext;

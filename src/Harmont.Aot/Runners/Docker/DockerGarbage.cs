@@ -1,0 +1,114 @@
+namespace Harmont.Aot.Runners.Docker;
+
+/// <summary>What a garbage collection removed, and what it tried to remove but could not.</summary>
+/// <param name="RemovedContainers">Ids of the containers removed.</param>
+/// <param name="RemovedImages">References (or ids, when untagged) of the images removed.</param>
+/// <param name="Problems">One line per object that was due but could not be removed; they are left for a later run.</param>
+internal sealed record GcReport(IReadOnlyList<string> RemovedContainers, IReadOnlyList<string> RemovedImages, IReadOnlyList<string> Problems);
+
+/// <summary>How old leftovers must be before <see cref="DockerGarbage"/> takes them.</summary>
+/// <param name="StoppedContainerAge">How long a container must have been stopped (or created and never started).</param>
+/// <param name="EphemeralImageAge">How old an ephemeral snapshot must be.</param>
+/// <param name="Scope">An extra <c>key=value</c> label every collected object must carry; null for none. Tests use it to keep to their own objects.</param>
+internal sealed record GcPolicy(TimeSpan StoppedContainerAge, TimeSpan EphemeralImageAge, string? Scope = null)
+{
+    /// <summary>
+    /// An hour for containers: a step's container is stopped but still needed while its snapshot is committed
+    /// or flattened, which for a large filesystem takes minutes, and nothing tells another run's stopped
+    /// container from a crashed one's. A day for ephemeral snapshots, as the design says.
+    /// </summary>
+    public static GcPolicy Default { get; } = new(TimeSpan.FromHours(1), TimeSpan.FromDays(1));
+}
+
+/// <summary>Removes this runner's leftovers from crashed runs, and nothing else on the engine.</summary>
+/// <remarks>
+/// Safe next to a concurrent run: only objects labelled <see cref="DockerNames.OwnerLabel"/> are looked at;
+/// a running, paused or restarting container is never touched, whatever its age; a stopped one only once
+/// it has been stopped longer than any run keeps one; an image only without force, so one a container
+/// still uses stays.
+/// </remarks>
+internal static class DockerGarbage
+{
+    /// <summary>Collects with <see cref="GcPolicy.Default"/>.</summary>
+    public static Task<GcReport> CollectAsync(DockerEngineClient client, DateTimeOffset now, CancellationToken cancellationToken) =>
+        CollectAsync(client, now, GcPolicy.Default, cancellationToken);
+
+    /// <summary>Removes stopped labelled containers and ephemeral snapshots older than <paramref name="policy"/> allows.</summary>
+    public static async Task<GcReport> CollectAsync(DockerEngineClient client, DateTimeOffset now, GcPolicy policy, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(policy);
+        var removedContainers = new List<string>();
+        var removedImages = new List<string>();
+        var problems = new List<string>();
+
+        foreach (var container in await client.ListContainersAsync(Filters(policy, $"{DockerNames.OwnerLabel}=1"), cancellationToken))
+        {
+            if (await StoppedSinceAsync(client, container, cancellationToken) is not { } stopped || now - stopped < policy.StoppedContainerAge)
+            {
+                continue;
+            }
+
+            try
+            {
+                await client.RemoveContainerAsync(container.Id, force: false, removeVolumes: true, cancellationToken);
+                removedContainers.Add(container.Id);
+            }
+            catch (DockerEngineException ex)
+            {
+                // Most likely it was started again between the look and the removal, which is fine.
+                problems.Add($"container {container.Id[..Math.Min(12, container.Id.Length)]}: {ex.EngineMessage}");
+            }
+        }
+
+        var images = await client.ListImagesAsync(
+            Filters(policy, $"{DockerNames.OwnerLabel}=1", $"{DockerNames.EphemeralLabel}=1"), cancellationToken);
+
+        // Newest first: a child goes before its parent, which is then no longer in use.
+        foreach (var image in images.OrderByDescending(i => i.Created))
+        {
+            if (now - DateTimeOffset.FromUnixTimeSeconds(image.Created) < policy.EphemeralImageAge)
+            {
+                continue;
+            }
+
+            var references = image.RepoTags is { Count: > 0 } tags && !tags.Contains("<none>:<none>") ? tags : [image.Id];
+            foreach (var reference in references)
+            {
+                try
+                {
+                    // Never forced: the engine then refuses to take an image a container still uses.
+                    await client.RemoveImageAsync(reference, force: false, cancellationToken);
+                    removedImages.Add(reference);
+                }
+                catch (DockerEngineException ex)
+                {
+                    problems.Add($"image {reference}: {ex.EngineMessage}");
+                }
+            }
+        }
+
+        return new GcReport(removedContainers, removedImages, problems);
+    }
+
+    /// <summary>When the container stopped (or was created, if it never ran); null while it runs or is being removed.</summary>
+    private static async Task<DateTimeOffset?> StoppedSinceAsync(DockerEngineClient client, ContainerSummary container, CancellationToken cancellationToken)
+    {
+        if (container.State is not ("exited" or "created" or "dead"))
+        {
+            return null;
+        }
+
+        // The list's state can be stale by the time we look closer; the inspect is what counts.
+        var inspect = await client.InspectContainerAsync(container.Id, cancellationToken);
+        return inspect?.State?.Status switch
+        {
+            "exited" or "dead" when inspect.State.FinishedAt > DateTimeOffset.UnixEpoch => inspect.State.FinishedAt,
+            "exited" or "dead" or "created" => inspect.Created,
+            _ => null,
+        };
+    }
+
+    private static List<string> Filters(GcPolicy policy, params string[] labels) =>
+        policy.Scope is null ? [.. labels] : [.. labels, policy.Scope];
+}

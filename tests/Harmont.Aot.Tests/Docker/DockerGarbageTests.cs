@@ -1,0 +1,165 @@
+using Harmont.Aot.Runners.Docker;
+
+namespace Harmont.Aot.Tests;
+
+// Every object here also carries a per-test scope label, and the collector is told to keep to it, so
+// other tests and other runs sharing this engine are never collected. The owner-label rules are what is tested.
+[Trait("Requires", "docker")]
+public sealed class DockerGarbageTests : IAsyncLifetime
+{
+    private const string ScopeKey = "dev.harmont.aot.test.gc";
+
+    private readonly string _scopeValue = Guid.NewGuid().ToString("N");
+    private DockerEngineClient _client = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private string Scope => $"{ScopeKey}={_scopeValue}";
+
+    public async ValueTask InitializeAsync()
+    {
+        await BusyboxImage.EnsureAsync();
+        _client = await DockerTestEngine.ConnectAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var container in await _client.ListContainersAsync(Scope, CancellationToken.None))
+        {
+            await _client.RemoveContainerAsync(container.Id, CancellationToken.None);
+        }
+
+        foreach (var image in await _client.ListImagesAsync(Scope, CancellationToken.None))
+        {
+            await _client.RemoveImageAsync(image.Id, force: true, CancellationToken.None);
+        }
+
+        _client.Dispose();
+    }
+
+    [Fact]
+    public async Task Stopped_labelled_containers_go_once_old_enough_and_nothing_else_does()
+    {
+        var unlabelled = await ExitedContainerAsync(owned: false);
+        var neverStartedUnlabelled = await CreatedContainerAsync(owned: false);
+        var exited = await ExitedContainerAsync(owned: true);
+        var neverStarted = await CreatedContainerAsync(owned: true);
+        var running = await RunningContainerAsync();
+
+        var fresh = await DockerGarbage.CollectAsync(_client, DateTimeOffset.UtcNow, Policy(TimeSpan.FromHours(1), TimeSpan.FromDays(1)), Ct);
+
+        Assert.Empty(fresh.RemovedContainers);
+        Assert.Empty(fresh.Problems);
+        Assert.Equal(5, (await _client.ListContainersAsync(Scope, Ct)).Count);
+
+        var old = await DockerGarbage.CollectAsync(_client, DateTimeOffset.UtcNow, Policy(TimeSpan.Zero, TimeSpan.FromDays(1)), Ct);
+
+        Assert.Equal(new[] { exited, neverStarted }.Order(StringComparer.Ordinal), old.RemovedContainers.Order(StringComparer.Ordinal));
+        Assert.Empty(old.Problems);
+        Assert.Equal(
+            new[] { neverStartedUnlabelled, running, unlabelled }.Order(StringComparer.Ordinal),
+            (await _client.ListContainersAsync(Scope, Ct)).Select(c => c.Id).Order(StringComparer.Ordinal));
+        Assert.Equal("running", (await _client.InspectContainerAsync(running, Ct))!.State!.Status);
+    }
+
+    [Fact]
+    public async Task Age_counts_from_when_a_container_stopped_not_from_when_it_was_created()
+    {
+        // It ran for two seconds: an hour after its creation it has been stopped for less than an hour.
+        var exited = await ExitedContainerAsync(owned: true, "sleep 2");
+        var stopped = (await _client.InspectContainerAsync(exited, Ct))!.State!.FinishedAt;
+        var policy = Policy(TimeSpan.FromHours(1), TimeSpan.FromDays(1));
+
+        var early = await DockerGarbage.CollectAsync(_client, stopped + TimeSpan.FromHours(1) - TimeSpan.FromSeconds(1), policy, Ct);
+        var late = await DockerGarbage.CollectAsync(_client, stopped + TimeSpan.FromHours(1), policy, Ct);
+
+        Assert.Empty(early.RemovedContainers);
+        Assert.Equal([exited], late.RemovedContainers);
+    }
+
+    [Fact]
+    public async Task Ephemeral_snapshots_older_than_a_day_go_and_kept_or_foreign_images_stay()
+    {
+        var ephemeral = await ImageAsync("ephemeral", owned: true, ephemeral: true);
+        var kept = await ImageAsync("kept", owned: true, ephemeral: false);
+        var foreign = await ImageAsync("foreign", owned: false, ephemeral: true);
+        var policy = Policy(TimeSpan.FromHours(1), TimeSpan.FromDays(1));
+
+        var today = await DockerGarbage.CollectAsync(_client, DateTimeOffset.UtcNow, policy, Ct);
+        var tomorrow = await DockerGarbage.CollectAsync(_client, DateTimeOffset.UtcNow + TimeSpan.FromHours(25), policy, Ct);
+
+        Assert.Empty(today.RemovedImages);
+        Assert.Equal([ephemeral], tomorrow.RemovedImages);
+        Assert.Empty(tomorrow.Problems);
+        Assert.False(await _client.ImageExistsAsync(ephemeral, Ct));
+        Assert.True(await _client.ImageExistsAsync(kept, Ct));
+        Assert.True(await _client.ImageExistsAsync(foreign, Ct));
+        Assert.True(await _client.ImageExistsAsync(BusyboxImage.Image, Ct));
+    }
+
+    [Fact]
+    public async Task Ephemeral_snapshot_a_container_still_uses_is_left_and_reported()
+    {
+        var ephemeral = await ImageAsync("in-use", owned: true, ephemeral: true);
+        var user = await RunningContainerAsync(ephemeral);
+
+        var report = await DockerGarbage.CollectAsync(_client, DateTimeOffset.UtcNow + TimeSpan.FromDays(2), Policy(TimeSpan.Zero, TimeSpan.Zero), Ct);
+
+        Assert.Empty(report.RemovedImages);
+        Assert.Contains(report.Problems, p => p.Contains(ephemeral, StringComparison.Ordinal));
+        Assert.True(await _client.ImageExistsAsync(ephemeral, Ct));
+        Assert.Equal("running", (await _client.InspectContainerAsync(user, Ct))!.State!.Status);
+    }
+
+    private GcPolicy Policy(TimeSpan containers, TimeSpan images) => new(containers, images, Scope);
+
+    private Dictionary<string, string> Labels(bool owned, bool ephemeral = false)
+    {
+        var labels = new Dictionary<string, string> { [ScopeKey] = _scopeValue };
+        if (owned)
+        {
+            labels[DockerNames.OwnerLabel] = "1";
+        }
+
+        if (ephemeral)
+        {
+            labels[DockerNames.EphemeralLabel] = "1";
+        }
+
+        return labels;
+    }
+
+    private async Task<string> CreatedContainerAsync(bool owned, string command = "true", string image = BusyboxImage.Image) =>
+        await _client.CreateContainerAsync(new ContainerSpec(image, ["sh", "-c", command]) { Labels = Labels(owned) }, Ct);
+
+    private async Task<string> ExitedContainerAsync(bool owned, string command = "true")
+    {
+        var id = await CreatedContainerAsync(owned, command);
+        await _client.StartContainerAsync(id, Ct);
+        await _client.WaitContainerAsync(id, Ct);
+        return id;
+    }
+
+    private async Task<string> RunningContainerAsync(string image = BusyboxImage.Image)
+    {
+        var id = await CreatedContainerAsync(owned: true, "sleep 120", image);
+        await _client.StartContainerAsync(id, Ct);
+        return id;
+    }
+
+    private async Task<string> ImageAsync(string name, bool owned, bool ephemeral)
+    {
+        var source = await CreatedContainerAsync(owned: false);
+        try
+        {
+            var repo = "harmont-test/gc";
+            var tag = $"{name}-{_scopeValue}";
+            await _client.CommitAsync(source, repo, tag, Labels(owned, ephemeral), Ct);
+            return $"{repo}:{tag}";
+        }
+        finally
+        {
+            await _client.RemoveContainerAsync(source, CancellationToken.None);
+        }
+    }
+}

@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using Harmont.Aot.Runners;
+using Harmont.Aot.Runners.Docker;
+
+namespace Harmont.Aot.Tests;
+
+[Trait("Requires", "docker")]
+public sealed class DockerSnapshotDepthTests : IDisposable
+{
+    // Past the engine's 125-layer limit, so the chain only passes if snapshots are flattened.
+    private const int ChainLength = 130;
+
+    private readonly string _runId = $"test-{Guid.NewGuid():N}";
+    private readonly string _workspace = Directory.CreateTempSubdirectory("harmont-docker-depth-").FullName;
+    private readonly List<string> _stdout = [];
+    private readonly ITestOutputHelper _output;
+
+    public DockerSnapshotDepthTests(ITestOutputHelper output) => _output = output;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public void Dispose() => Directory.Delete(_workspace, recursive: true);
+
+    [Fact]
+    public async Task Chain_of_130_snapshots_passes_the_layer_limit_and_keeps_every_change()
+    {
+        await BusyboxImage.EnsureAsync();
+        await using var backend = await DockerTestEngine.BackendAsync();
+        using var client = await DockerTestEngine.ConnectAsync();
+        var clock = Stopwatch.StartNew();
+        var deepest = 0;
+        var image = BusyboxImage.Image;
+        try
+        {
+            for (var i = 1; i < ChainLength; i++)
+            {
+                var result = await backend.RunAsync(Step($"echo {i} >> /root/chain.txt", $"s{i:000}", image) with { KeepSnapshot = true }, Ct);
+                Assert.Equal(0, result.ExitCode);
+                image = result.Snapshot!;
+                deepest = Math.Max(deepest, (await client.InspectImageAsync(image, Ct))!.LayerCount);
+            }
+
+            var last = await backend.RunAsync(
+                Step($"echo {ChainLength} >> /root/chain.txt && wc -l < /root/chain.txt && test \"$(cat /root/chain.txt)\" = \"$(seq 1 {ChainLength})\"", "last", image),
+                Ct);
+
+            Assert.Equal(0, last.ExitCode);
+            Assert.Equal([ChainLength.ToString(System.Globalization.CultureInfo.InvariantCulture)], Stdout());
+            Assert.InRange(deepest, 2, DockerBackend.DefaultMaxSnapshotLayers);
+            Assert.True((await client.InspectImageAsync(image, Ct))!.LayerCount < ChainLength - DockerBackend.DefaultMaxSnapshotLayers + 5);
+        }
+        finally
+        {
+            await backend.ReapAsync(CancellationToken.None);
+            _output.WriteLine($"{ChainLength}-step chain took {clock.Elapsed}");
+        }
+
+        Assert.Empty(await client.ListImagesAsync($"{DockerNames.RunLabel}={_runId}", Ct));
+        Assert.Empty(await client.ListContainersAsync($"{DockerNames.RunLabel}={_runId}", Ct));
+    }
+
+    [Fact]
+    public async Task Flattened_snapshot_keeps_files_deletions_modes_and_the_config()
+    {
+        await BusyboxImage.EnsureAsync();
+        await using var backend = new DockerBackend(await DockerTestEngine.ConnectAsync(), ownsClient: true, maxSnapshotLayers: 1);
+        using var client = await DockerTestEngine.ConnectAsync();
+        const string Tricky = "a b \"quoted\" $HOME \\ and\na second line";
+        try
+        {
+            var first = await backend.RunAsync(
+                Step("mkdir -p /opt/app && echo kept > /opt/app/file && chown 123:456 /opt/app/file && chmod 4750 /opt/app/file && " +
+                     "ln -s file /opt/app/link && rm /etc/group && echo in-workspace > ws.txt", "first", BusyboxImage.Image)
+                    with { KeepSnapshot = true, Env = [KeyValuePair.Create("TRICKY", Tricky)] },
+                Ct);
+            Assert.Equal(0, first.ExitCode);
+
+            var flat = await client.InspectImageAsync(first.Snapshot!, Ct);
+            Assert.NotNull(flat);
+            Assert.Equal(1, flat.LayerCount);
+            Assert.Contains($"TRICKY={Tricky}", flat.Config!.Env!);
+            Assert.Equal("/workspace", flat.Config.WorkingDir);
+            Assert.Equal("1", flat.Config.Labels![DockerNames.EphemeralLabel]);
+            Assert.Equal(_runId, flat.Config.Labels[DockerNames.RunLabel]);
+
+            // A fresh workspace: the bind-mounted one is not part of the container's filesystem, so not of the snapshot.
+            var fresh = Directory.CreateDirectory(Path.Combine(_workspace, "fresh")).FullName;
+            var second = await backend.RunAsync(
+                Step("cat /opt/app/link; stat -c '%a %u:%g' /opt/app/file; test -e /etc/group || echo group-gone; ls -A; echo \"$TRICKY\"", "second", first.Snapshot!)
+                    with { Workspace = fresh },
+                Ct);
+
+            Assert.Equal(0, second.ExitCode);
+            Assert.Equal(["kept", "4750 123:456", "group-gone", .. Tricky.Split('\n')], Stdout());
+        }
+        finally
+        {
+            await backend.ReapAsync(CancellationToken.None);
+        }
+
+        // The imported filesystem went with the snapshot that was its only child.
+        Assert.Empty(await client.ListImagesAsync($"{DockerNames.RunLabel}={_runId}", Ct));
+        Assert.Empty(await client.ListContainersAsync($"{DockerNames.RunLabel}={_runId}", Ct));
+    }
+
+    private StepInvocation Step(string command, string stepKey, string image) =>
+        new(_runId, stepKey, command, _workspace, image, [], KeepSnapshot: false, Record);
+
+    private void Record(LogStream stream, string line)
+    {
+        if (stream == LogStream.Stdout)
+        {
+            lock (_stdout)
+            {
+                _stdout.Add(line);
+            }
+        }
+    }
+
+    private List<string> Stdout()
+    {
+        lock (_stdout)
+        {
+            return [.. _stdout];
+        }
+    }
+}
