@@ -6,8 +6,8 @@ namespace Harmont.Aot.Tests;
 /// <summary>Runs a process to completion and captures its interleaved output.</summary>
 public static class Exec
 {
-    public static async Task<(int ExitCode, string Output)> RunAsync(
-        string file, IEnumerable<string> args, string workingDirectory, CancellationToken cancellationToken, params (string Name, string Value)[] env)
+    /// <summary>Redirected stdout and stderr, no shell, the given environment overrides.</summary>
+    public static ProcessStartInfo StartInfo(string file, IEnumerable<string> args, string workingDirectory, params (string Name, string Value)[] env)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -25,6 +25,14 @@ public static class Exec
         {
             psi.Environment[name] = value;
         }
+
+        return psi;
+    }
+
+    public static async Task<(int ExitCode, string Output)> RunAsync(
+        string file, IEnumerable<string> args, string workingDirectory, CancellationToken cancellationToken, params (string Name, string Value)[] env)
+    {
+        var psi = StartInfo(file, args, workingDirectory, env);
 
         var output = new StringBuilder();
         using var process = new Process { StartInfo = psi };

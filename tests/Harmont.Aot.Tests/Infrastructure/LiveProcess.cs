@@ -12,23 +12,7 @@ public sealed class LiveProcess : IDisposable
 
     public LiveProcess(string file, IEnumerable<string> args, string workingDirectory, params (string Name, string Value)[] env)
     {
-        var psi = new ProcessStartInfo(file)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
-        foreach (var (name, value) in env)
-        {
-            psi.Environment[name] = value;
-        }
-
+        var psi = Exec.StartInfo(file, args, workingDirectory, env);
         _process = new Process { StartInfo = psi };
         _process.OutputDataReceived += (_, e) => Add(e.Data);
         _process.ErrorDataReceived += (_, e) => Add(e.Data);
