@@ -1,9 +1,9 @@
 namespace Harmont.Aot.Workspaces;
 
-/// <summary>Makes an independent copy of a directory tree; how cheaply is the strategy's business.</summary>
+/// <summary>How a step's workspace is made from its input: a clone of a directory, or a mount over layers.</summary>
 internal interface IWorkspaceStrategy
 {
-    /// <summary>Name shown by <c>doctor</c> and in the run header.</summary>
+    /// <summary>Name shown by <c>doctor</c> and in the run header; what <c>HARMONT_WORKSPACE_STRATEGY</c> takes.</summary>
     string Name { get; }
 
     /// <summary>Copies the listed entries (relative paths) from <paramref name="source"/> into a new <paramref name="destination"/>.</summary>
@@ -11,4 +11,20 @@ internal interface IWorkspaceStrategy
 
     /// <summary>Copies a whole tree into a new directory; writes to either side stay on that side.</summary>
     Task CloneTreeAsync(string source, string destination, CancellationToken cancellationToken);
+
+    /// <summary>Clones one file or symlink onto <paramref name="to"/>, replacing what is there.</summary>
+    void CloneFile(string from, string to);
+}
+
+/// <summary>
+/// A strategy whose workspaces are overlay mounts: a child's lower layers are its lineage's layers, so
+/// preparing a workspace costs one mount whatever the size of the tree.
+/// </summary>
+internal interface ILayeredWorkspaceStrategy : IWorkspaceStrategy
+{
+    /// <summary>
+    /// Mounts <paramref name="lowers"/> (topmost first, read-only) under the empty <paramref name="upper"/>
+    /// at <paramref name="merged"/>; <paramref name="work"/> is the overlay's scratch directory.
+    /// </summary>
+    Task<OverlayMount> MountAsync(IReadOnlyList<string> lowers, string upper, string work, string merged, CancellationToken cancellationToken);
 }

@@ -2,134 +2,261 @@ namespace Harmont.Aot.Workspaces;
 
 /// <summary>
 /// The workspaces of one run (DESIGN §4 rules 1–3, 5): a source base taken once and only when a step
-/// executes, a fresh copy of it for each root, and for each child its parent's output exactly as
-/// the parent left it. A parent's output is freed as soon as its last child has started from it.
+/// executes, a fresh workspace over it for each root, and for each child its parent's output exactly
+/// as the parent left it. With a directory strategy a workspace is a clone and the last child takes
+/// the parent's directory itself; with an overlay strategy it is a mount whose lower layers are its
+/// lineage's layers, and a layer is deleted when no live workspace or kept output stacks on it.
+/// Everything lives under <see cref="RunRoot"/>; disposing unmounts and deletes all of it.
 /// </summary>
 internal sealed class RunWorkspaces : IAsyncDisposable
 {
     private readonly string _runRoot;
     private readonly string _sourceRoot;
     private readonly IWorkspaceStrategy _strategy;
+    private readonly ILayeredWorkspaceStrategy? _layered;
     private readonly SemaphoreSlim _sourceGate = new(1, 1);
-    private readonly Lock _outputsGate = new();
+    private readonly Lock _gate = new();
     private readonly Dictionary<string, ParentOutput> _outputs = new(StringComparer.Ordinal);
-    private string? _sourceBase;
+    private readonly Dictionary<string, LiveWorkspace> _live = new(StringComparer.Ordinal);
+    private Layer? _sourceBase;
+    private IReadOnlyList<string>? _sourceFiles;
     private int _nextId;
 
     public RunWorkspaces(string runRoot, string sourceRoot, IWorkspaceStrategy strategy)
     {
-        _runRoot = runRoot;
+        ArgumentNullException.ThrowIfNull(strategy);
+        _runRoot = Path.GetFullPath(runRoot);
         _sourceRoot = sourceRoot;
         _strategy = strategy;
+        _layered = strategy as ILayeredWorkspaceStrategy;
+        Directory.CreateDirectory(_runRoot);
     }
 
     /// <summary>The run's private directory; everything the run creates on disk is under it.</summary>
     public string RunRoot => _runRoot;
 
-    /// <summary>A fresh workspace for a root step: a copy of the source base.</summary>
+    /// <summary>How this run's workspaces are made.</summary>
+    public IWorkspaceStrategy Strategy => _strategy;
+
+    /// <summary>A fresh workspace for a root step: the source base.</summary>
     public async Task<string> ForRootAsync(string stepKey, CancellationToken cancellationToken)
     {
         var source = await SourceBaseAsync(cancellationToken);
-        var path = NewPath(stepKey);
-        await _strategy.CloneTreeAsync(source, path, cancellationToken);
-        return path;
+        lock (_gate)
+        {
+            source.References++;
+        }
+
+        return await CreateAsync(stepKey, [source], cancellationToken);
     }
 
     /// <summary>
-    /// A workspace for a child that starts from <paramref name="parentKey"/>'s output. The last child
-    /// to start takes the directory itself; earlier ones get a copy, so siblings never share writes.
+    /// A workspace for a child that starts from <paramref name="parentKey"/>'s output. Siblings never
+    /// share writes: each gets its own clone or its own upper layer. With a directory strategy the
+    /// last child to start takes the parent's directory itself.
     /// </summary>
     public async Task<string> ForChildAsync(string stepKey, string parentKey, CancellationToken cancellationToken)
     {
-        var path = NewPath(stepKey);
-        Task[] inFlight = [];
-        TaskCompletionSource? cloned = null;
         ParentOutput output;
-        lock (_outputsGate)
+        bool last;
+        TaskCompletionSource? clone = null;
+        lock (_gate)
         {
             output = _outputs[parentKey];
-            output.Remaining--;
-            if (output.Remaining == 0)
+            last = --output.Remaining == 0;
+            if (last)
             {
                 _outputs.Remove(parentKey);
-                inFlight = [.. output.Clones];
             }
-            else
+
+            // The child's references, taken with its claim, so no sibling can free a layer it is about to use.
+            foreach (var layer in output.Stack)
             {
-                // Registered under the lock, so the last child cannot miss a copy still reading the tree.
-                cloned = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                output.Clones.Add(cloned.Task);
+                layer.References++;
+            }
+
+            if (_layered is null && !last)
+            {
+                // Registered under the lock, so the last child cannot move the tree while this copy reads it.
+                clone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                output.Clones.Add(clone.Task);
             }
         }
 
-        if (cloned is not null)
+        if (_layered is not null || !last)
         {
             try
             {
-                await _strategy.CloneTreeAsync(output.Path, path, cancellationToken);
+                return await CreateAsync(stepKey, output.Stack, cancellationToken);
             }
             finally
             {
-                cloned.SetResult();
+                clone?.SetResult();
+                if (last)
+                {
+                    ReleaseLayers(output.Stack);
+                }
             }
-
-            return path;
         }
 
-        await Task.WhenAll(inFlight);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        Directory.Move(output.Path, path);
+        try
+        {
+            Task[] inFlight;
+            lock (_gate)
+            {
+                inFlight = [.. output.Clones];
+            }
+
+            await Task.WhenAll(inFlight);
+            cancellationToken.ThrowIfCancellationRequested();
+            var path = NewPath(stepKey);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            Directory.Move(output.Stack[0].Path, path);
+            lock (_gate)
+            {
+                output.Stack[0].Moved = true;
+            }
+
+            Register(new LiveWorkspace(path, [new Layer(path, path)], null));
+            return path;
+        }
+        finally
+        {
+            // The child's reference and the output's: a moved directory is not deleted, a failed move is.
+            ReleaseLayers(output.Stack);
+            ReleaseLayers(output.Stack);
+        }
+    }
+
+    /// <summary>
+    /// A workspace for a child of a cache-hit parent (DESIGN §4.2): <paramref name="cachedOutput"/> as the
+    /// cached step left it, then the current source base overlaid: source files overwrite, files in
+    /// <paramref name="recordedSourceFiles"/> (the source when the entry was made) that are gone from the
+    /// source now are removed, and everything else the cached step produced stays. The cached output
+    /// itself is never written.
+    /// </summary>
+    public async Task<string> ForCachedParentAsync(
+        string stepKey, string cachedOutput, IReadOnlyCollection<string> recordedSourceFiles, CancellationToken cancellationToken)
+    {
+        var source = await SourceBaseAsync(cancellationToken);
+        var path = await CreateAsync(stepKey, [new Layer(Path.GetFullPath(cachedOutput), null)], cancellationToken);
+        try
+        {
+            await SourceOverlay.ApplyAsync(_strategy, source.Path, _sourceFiles!, recordedSourceFiles, path, cancellationToken);
+        }
+        catch
+        {
+            Discard(path);
+            throw;
+        }
+
         return path;
     }
 
-    /// <summary>Keeps a finished step's workspace for the children that will start from it.</summary>
+    /// <summary>The source base's files (relative paths): the manifest a cache entry records for §4.2.</summary>
+    public async Task<IReadOnlyList<string>> SourceFilesAsync(CancellationToken cancellationToken)
+    {
+        await SourceBaseAsync(cancellationToken);
+        return _sourceFiles!;
+    }
+
+    /// <summary>Copies a workspace's current content into a new <paramref name="destination"/> (a cache entry), sharing extents where it can.</summary>
+    public Task PersistAsync(string workspace, string destination, CancellationToken cancellationToken) =>
+        _strategy.CloneTreeAsync(workspace, destination, cancellationToken);
+
+    /// <summary>Keeps a finished step's workspace for the children that will start from it; an overlay is unmounted and its layers kept.</summary>
     public void KeepOutput(string stepKey, string path, int children)
     {
-        if (children == 0)
+        var live = Unregister(path);
+        if (live is null)
         {
             Delete(path);
             return;
         }
 
-        lock (_outputsGate)
+        if (live.Mount is not null)
         {
-            _outputs[stepKey] = new ParentOutput(path, children);
+            // The output is frozen: its layers stay, its mount point goes.
+            live.Mount.Unmount();
+            Delete(path);
+        }
+
+        if (children == 0)
+        {
+            ReleaseLayers(live.Stack);
+            return;
+        }
+
+        lock (_gate)
+        {
+            _outputs[stepKey] = new ParentOutput(live.Stack, children);
         }
     }
 
     /// <summary>A child that will never start (skipped, cancelled) gives up its claim on the parent's output.</summary>
     public void Release(string parentKey)
     {
-        string? free = null;
-        lock (_outputsGate)
+        ParentOutput? free = null;
+        lock (_gate)
         {
             if (_outputs.TryGetValue(parentKey, out var output) && --output.Remaining == 0)
             {
                 _outputs.Remove(parentKey);
-                free = output.Path;
+                free = output;
             }
         }
 
         if (free is not null)
         {
-            Delete(free);
+            ReleaseLayers(free.Stack);
         }
     }
 
-    /// <summary>Frees a workspace nobody will start from.</summary>
+    /// <summary>Frees a workspace nobody will start from: unmounts it and deletes its own layer now.</summary>
+    public void Discard(string path)
+    {
+        var live = Unregister(path);
+        if (live is null)
+        {
+            Delete(path);
+            return;
+        }
+
+        live.Mount?.Unmount();
+        Delete(path);
+        ReleaseLayers(live.Stack);
+    }
+
+    /// <summary>
+    /// Frees a workspace directory: whatever is mounted at or under it is unmounted first. An overlay's
+    /// upper layer is left for <see cref="DisposeAsync"/>; <see cref="Discard"/> frees it at once.
+    /// </summary>
     public static void Delete(string path)
     {
+        MountTable.UnmountUnder(path);
         if (Directory.Exists(path))
         {
             Directory.Delete(path, recursive: true);
         }
     }
 
+    /// <summary>Unmounts every mount under the run root and deletes it, however the run ended.</summary>
     public async ValueTask DisposeAsync()
     {
         await _sourceGate.WaitAsync(CancellationToken.None);
         try
         {
+            lock (_gate)
+            {
+                foreach (var live in _live.Values)
+                {
+                    live.Mount?.Unmount();
+                }
+
+                _live.Clear();
+                _outputs.Clear();
+            }
+
             Delete(_runRoot);
         }
         finally
@@ -139,7 +266,89 @@ internal sealed class RunWorkspaces : IAsyncDisposable
         }
     }
 
-    private async Task<string> SourceBaseAsync(CancellationToken cancellationToken)
+    // The caller holds one reference on each lower for the new workspace: a clone gives it back when
+    // done, a mount keeps it for as long as the workspace (or the output it becomes) lives.
+    private async Task<string> CreateAsync(string stepKey, IReadOnlyList<Layer> lowers, CancellationToken cancellationToken)
+    {
+        var path = NewPath(stepKey);
+        if (_layered is null)
+        {
+            try
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                await _strategy.CloneTreeAsync(lowers[0].Path, path, cancellationToken);
+            }
+            catch
+            {
+                Delete(path);
+                throw;
+            }
+            finally
+            {
+                ReleaseLayers(lowers);
+            }
+
+            Register(new LiveWorkspace(path, [new Layer(path, path)], null));
+            return path;
+        }
+
+        var layerDir = Path.Combine(_runRoot, "layers", Path.GetFileName(path));
+        var own = new Layer(Path.Combine(layerDir, "upper"), layerDir);
+        OverlayMount mount;
+        try
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            mount = await _layered.MountAsync([.. lowers.Select(l => l.Path)], own.Path, Path.Combine(layerDir, "work"), path, cancellationToken);
+        }
+        catch
+        {
+            Delete(path);
+            Delete(layerDir);
+            ReleaseLayers(lowers);
+            throw;
+        }
+
+        Register(new LiveWorkspace(path, [own, .. lowers], mount));
+        return path;
+    }
+
+    private void Register(LiveWorkspace workspace)
+    {
+        lock (_gate)
+        {
+            _live[workspace.Path] = workspace;
+        }
+    }
+
+    private LiveWorkspace? Unregister(string path)
+    {
+        lock (_gate)
+        {
+            return _live.Remove(Path.GetFullPath(path), out var live) ? live : null;
+        }
+    }
+
+    private void ReleaseLayers(IReadOnlyList<Layer> stack)
+    {
+        var free = new List<string>();
+        lock (_gate)
+        {
+            foreach (var layer in stack)
+            {
+                if (--layer.References == 0 && layer.DeletePath is { } delete && !layer.Moved)
+                {
+                    free.Add(delete);
+                }
+            }
+        }
+
+        foreach (var path in free)
+        {
+            Delete(path);
+        }
+    }
+
+    private async Task<Layer> SourceBaseAsync(CancellationToken cancellationToken)
     {
         await _sourceGate.WaitAsync(cancellationToken);
         try
@@ -149,7 +358,10 @@ internal sealed class RunWorkspaces : IAsyncDisposable
                 var path = Path.Combine(_runRoot, "source");
                 var files = await SourceTree.ListAsync(_sourceRoot, cancellationToken);
                 await _strategy.CopyEntriesAsync(_sourceRoot, path, files, cancellationToken);
-                _sourceBase = path;
+                _sourceFiles = files;
+
+                // Held by the run itself: roots may start from it until the end.
+                _sourceBase = new Layer(path, path) { References = 1 };
             }
 
             return _sourceBase;
@@ -167,9 +379,24 @@ internal sealed class RunWorkspaces : IAsyncDisposable
         return Path.Combine(_runRoot, "ws", $"{id:D3}-{safe}");
     }
 
-    private sealed class ParentOutput(string path, int remaining)
+    // One directory a workspace is built from: a clone's own directory, an overlay's upper, the source
+    // base or a cache entry (never deleted: DeletePath is null). Counted under _gate.
+    private sealed class Layer(string path, string? deletePath)
     {
         public string Path { get; } = path;
+
+        public string? DeletePath { get; } = deletePath;
+
+        public int References { get; set; } = 1;
+
+        public bool Moved { get; set; }
+    }
+
+    private sealed record LiveWorkspace(string Path, IReadOnlyList<Layer> Stack, OverlayMount? Mount);
+
+    private sealed class ParentOutput(IReadOnlyList<Layer> stack, int remaining)
+    {
+        public IReadOnlyList<Layer> Stack { get; } = stack;
 
         public int Remaining { get; set; } = remaining;
 

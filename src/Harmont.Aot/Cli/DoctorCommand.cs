@@ -1,0 +1,57 @@
+using System.CommandLine;
+using System.Globalization;
+using Harmont.Aot.Model;
+using Harmont.Aot.Scheduling;
+using Harmont.Aot.Workspaces;
+
+namespace Harmont.Aot.Cli;
+
+/// <summary><c>doctor</c>: what this machine offers a run; for now, every workspace strategy on the work dir's filesystem.</summary>
+internal static class DoctorCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var command = new Command("doctor", "Check this machine: which workspace strategies work for the work dir, why, and how fast.");
+        command.SetAction(_ => Execute(context));
+        return command;
+    }
+
+    internal static int Execute(CliContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var workDir = HarmontDirectories.FromEnvironment(context.GetEnv).Work;
+        var output = context.Out;
+        output.WriteLine($"work dir: {workDir} ({WorkspaceStrategies.FileSystemName(Existing(workDir))})");
+        output.WriteLine("workspace strategies, in order of preference (time: one workspace from a 200-file probe tree):");
+
+        var probes = WorkspaceStrategies.ProbeAllMeasured(workDir, context.GetEnv);
+        var width = probes.Max(p => p.Name.Length);
+        foreach (var probe in probes)
+        {
+            var state = probe.Available ? "available" : "unavailable";
+            var time = probe.PrepareTime is { } t ? t.TotalMilliseconds.ToString("0.00", CultureInfo.InvariantCulture) + " ms" : "-";
+            output.WriteLine($"  {probe.Name.PadRight(width)}  {state,-11}  {time,10}  {probe.Reason}");
+        }
+
+        try
+        {
+            var chosen = WorkspaceStrategies.ForWorkDir(workDir, context.GetEnv, TextWriter.Null);
+            var why = !string.IsNullOrWhiteSpace(context.GetEnv(WorkspaceStrategies.EnvironmentVariable))
+                ? $" (set by {WorkspaceStrategies.EnvironmentVariable})"
+                : chosen.Name == WorkspaceStrategies.Copy ? " (the slow fallback: nothing faster works here)" : "";
+            output.WriteLine($"run will use: {chosen.Name}{why}");
+            return 0;
+        }
+        catch (PipelineException ex)
+        {
+            context.Error.WriteLine($"harmont: error: {ex.Message}");
+            return ExitCodes.Usage;
+        }
+    }
+
+    private static string Existing(string path)
+    {
+        Directory.CreateDirectory(path);
+        return path;
+    }
+}
