@@ -28,7 +28,11 @@ internal sealed class RunDirectory : IDisposable
         return new RunDirectory(path, OpenLock(path));
     }
 
-    /// <summary>Removes the work directories of runs that are no longer alive; returns what it removed.</summary>
+    /// <summary>
+    /// Removes the work directories of runs that are no longer alive, mounts included; returns what it
+    /// removed. A directory without a lock file is only taken once it is a day old: a run that is
+    /// starting creates its directory a moment before its lock.
+    /// </summary>
     public static IReadOnlyList<string> CollectStale(string workRoot)
     {
         if (!Directory.Exists(workRoot))
@@ -39,6 +43,11 @@ internal sealed class RunDirectory : IDisposable
         var removed = new List<string>();
         foreach (var dir in Directory.EnumerateDirectories(workRoot, Prefix + "*"))
         {
+            if (!File.Exists(System.IO.Path.Combine(dir, LockName)) && Directory.GetLastWriteTimeUtc(dir) > DateTime.UtcNow.AddDays(-1))
+            {
+                continue;
+            }
+
             FileStream? probe;
             try
             {

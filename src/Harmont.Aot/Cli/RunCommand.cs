@@ -103,7 +103,8 @@ internal static class RunCommand
             }
 
             await using var backends = await BackendSet.ResolveAsync(pipeline, request.Runner, context.Docker, context.Error, signals.Token);
-            await using var workspaces = new RunWorkspaces(runDirectory.Path, options.SourceRoot, new CopyStrategy());
+            await using var workspaces = new RunWorkspaces(
+                runDirectory.Path, options.SourceRoot, WorkspaceStrategies.ForWorkDir(directories.Work, context.GetEnv, context.Error));
             var display = OutputMode.Create(request.Format, request.Logs, context.Out, context.IsTerminal, context.GetEnv);
             using var disposeDisplay = display as IDisposable;
             var renderer = context.Observer is { } observer ? new TeeSink(display, observer) : display;

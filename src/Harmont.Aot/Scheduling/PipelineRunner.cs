@@ -174,7 +174,7 @@ internal sealed class PipelineRunner
         {
             if (workspace is not null)
             {
-                RunWorkspaces.Delete(workspace);
+                _workspaces.Discard(workspace);
             }
         }
 

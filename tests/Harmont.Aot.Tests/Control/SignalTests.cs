@@ -32,16 +32,32 @@ public sealed partial class SignalTests : IDisposable
     }
 
     [Fact]
-    public async Task Second_signal_exits_at_once_with_130()
+    public async Task Second_signal_exits_at_once_with_130_and_the_next_run_reaps_what_it_left()
     {
         await BusyboxImage.EnsureAsync();
         using var run = await StartSleepyAsync("docker");
+        var runId = RunIdOf(run.Output);
 
         run.Signal("INT");
         run.Signal("INT");
         var exitCode = await run.WaitForExitAsync(Patience);
 
         Assert.True(exitCode == 130, $"exit {exitCode}\n{run.Output}");
+
+        // An exit "at once" skips cleanup; the next run's startup collection is what recovers.
+        var workDir = Path.Combine(Cache, "work");
+        var reaped = Cleanup.RunDirectory.CollectStale(workDir);
+        Assert.Equal([Path.Combine(workDir, $"run-{runId}")], reaped);
+        Assert.Empty(RunHarness.RunDirsIn(workDir));
+        var mounts = await File.ReadAllTextAsync("/proc/self/mountinfo", TestContext.Current.CancellationToken);
+        Assert.DoesNotContain(_work, mounts, StringComparison.Ordinal);
+
+        // Its containers outlive it (still running, so startup GC rightly leaves them): remove them here.
+        using var client = await DockerTestEngine.ConnectAsync();
+        foreach (var container in await client.ListContainersAsync($"dev.harmont.aot.run={runId}", TestContext.Current.CancellationToken))
+        {
+            await client.RemoveContainerAsync(container.Id, TestContext.Current.CancellationToken);
+        }
     }
 
     private async Task<LiveProcess> StartSleepyAsync(string runner)
