@@ -26,6 +26,7 @@ public sealed class TimeoutAndKeepGoingTests : IDisposable
         var failure = Assert.Single(run.Events.OfType<StepFailure>());
         Assert.Equal("slow", failure.Step);
         Assert.Empty(_harness.LeftoverRunDirs());
+        Assert.Empty(_harness.LeftoverMounts());
     }
 
     [Fact]
@@ -45,6 +46,8 @@ public sealed class TimeoutAndKeepGoingTests : IDisposable
         Assert.Equal(StepStatus.TimedOut, run.StatusOf("a"));
         Assert.Equal(StepStatus.Skipped, run.StatusOf("b"));
         Assert.Contains("timed out (exit 124)", run.Output, StringComparison.Ordinal);
+        Assert.Empty(_harness.LeftoverRunDirs());
+        Assert.Empty(_harness.LeftoverMounts());
     }
 
     [Fact]
@@ -88,5 +91,6 @@ public sealed class TimeoutAndKeepGoingTests : IDisposable
         using var client = await DockerTestEngine.ConnectAsync();
         Assert.Empty(await client.ListContainersAsync($"dev.harmont.aot.run={runId}", TestContext.Current.CancellationToken));
         Assert.Empty(_harness.LeftoverRunDirs());
+        Assert.Empty(_harness.LeftoverMounts());
     }
 }

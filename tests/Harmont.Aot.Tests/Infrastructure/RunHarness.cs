@@ -26,6 +26,10 @@ public sealed class RunHarness : IDisposable
     /// <summary>Run work dirs still on disk; a finished run must leave none.</summary>
     public IReadOnlyList<string> LeftoverRunDirs() => RunDirsIn(WorkDir);
 
+    /// <summary>Mount points under this harness's root that are still mounted; a finished run must leave none.</summary>
+    public IReadOnlyList<string> LeftoverMounts() =>
+        [.. File.ReadLines("/proc/self/mountinfo").Select(l => l.Split(' ')[4]).Where(m => m.StartsWith(Root, StringComparison.Ordinal))];
+
     public static IReadOnlyList<string> RunDirsIn(string workDir) =>
         Directory.Exists(workDir) ? Directory.GetDirectories(workDir, "run-*") : [];
 
