@@ -4,8 +4,8 @@ using Harmont.Aot.Workspaces;
 
 namespace Harmont.Aot.Bench;
 
-/// <summary>Our reflink clone against <c>cp -a --reflink=always</c>, on the same XFS tree.</summary>
-public class ReflinkCloneBenchmarks
+/// <summary>One whole-tree clone per iteration, ours against coreutils' <c>cp</c>, on the same tree.</summary>
+public abstract class TreeCloneBenchmarks
 {
     private string _source = "";
     private string _destination = "";
@@ -14,54 +14,53 @@ public class ReflinkCloneBenchmarks
     [Params(1_000, 20_000)]
     public int Files { get; set; }
 
+    /// <summary>The filesystem the tree and its clones live on.</summary>
+    protected abstract string Root { get; }
+
+    /// <summary>The strategy under test.</summary>
+    private protected abstract IWorkspaceStrategy Strategy { get; }
+
+    /// <summary>The <c>cp</c> flags that do the same job.</summary>
+    protected abstract string[] CpFlags { get; }
+
     [GlobalSetup]
-    public void Setup() => _source = BenchTrees.Ensure(BenchTrees.XfsRoot, Files);
+    public void Setup() => _source = BenchTrees.Ensure(Root, Files);
 
     [IterationSetup]
     public void NextDestination()
     {
         Cp.Sync();
-        _destination = Path.Combine(BenchTrees.XfsRoot, $"clone-{Environment.ProcessId}-{_next++}");
+        _destination = Path.Combine(Root, $"clone-{Environment.ProcessId}-{_next++}");
     }
 
     [IterationCleanup]
     public void DeleteDestination() => Directory.Delete(_destination, recursive: true);
 
-    [Benchmark(Baseline = true, Description = "cp -a --reflink=always")]
-    public void CpReflink() => Cp.Run("-a", "--reflink=always", _source, _destination);
+    [Benchmark(Baseline = true, Description = "cp")]
+    public void Coreutils() => Cp.Run([.. CpFlags, _source, _destination]);
 
-    [Benchmark(Description = "harmont reflink")]
-    public Task HarmontReflink() => new ReflinkStrategy().CloneTreeAsync(_source, _destination, CancellationToken.None);
+    [Benchmark(Description = "harmont")]
+    public Task Harmont() => Strategy.CloneTreeAsync(_source, _destination, CancellationToken.None);
+}
+
+/// <summary>Our reflink clone against <c>cp -a --reflink=always</c>, on XFS.</summary>
+public class ReflinkCloneBenchmarks : TreeCloneBenchmarks
+{
+    protected override string Root => BenchTrees.XfsRoot;
+
+    private protected override IWorkspaceStrategy Strategy { get; } = new ReflinkStrategy();
+
+    protected override string[] CpFlags => ["-a", "--reflink=always"];
 }
 
 /// <summary>Our copy fallback against <c>cp -a</c>, on ext4 where neither can reflink.</summary>
-public class CopyBenchmarks
+public class CopyBenchmarks : TreeCloneBenchmarks
 {
-    private string _source = "";
-    private string _destination = "";
-    private int _next;
+    protected override string Root => BenchTrees.Ext4Root;
 
-    [Params(1_000, 20_000)]
-    public int Files { get; set; }
+    private protected override IWorkspaceStrategy Strategy { get; } = new CopyStrategy();
 
-    [GlobalSetup]
-    public void Setup() => _source = BenchTrees.Ensure(BenchTrees.Ext4Root, Files);
-
-    [IterationSetup]
-    public void NextDestination()
-    {
-        Cp.Sync();
-        _destination = Path.Combine(BenchTrees.Ext4Root, $"copy-{Environment.ProcessId}-{_next++}");
-    }
-
-    [IterationCleanup]
-    public void DeleteDestination() => Directory.Delete(_destination, recursive: true);
-
-    [Benchmark(Baseline = true, Description = "cp -a")]
-    public void CpArchive() => Cp.Run("-a", _source, _destination);
-
-    [Benchmark(Description = "harmont copy")]
-    public Task HarmontCopy() => new CopyStrategy().CloneTreeAsync(_source, _destination, CancellationToken.None);
+    protected override string[] CpFlags => ["-a"];
 }
 
 /// <summary>Preparing an overlay workspace (mount, then unmount) over a 1k- and a 20k-file lower layer.</summary>

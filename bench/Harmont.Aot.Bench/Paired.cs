@@ -13,28 +13,24 @@ public static class Paired
     public static void Run(int rounds)
     {
         Console.WriteLine($"== side by side: {rounds} alternating rounds per pair; medians, ratio = median of per-round ratios ==");
-        foreach (var files in new[] { 1_000, 20_000 })
+        foreach (var (label, target, create) in new (string, string, Func<TreeCloneBenchmarks>)[]
         {
-            var bench = new ReflinkCloneBenchmarks { Files = files };
-            bench.Setup();
-            Compare(
-                $"{files,6} files  reflink clone   harmont vs cp -a --reflink=always",
-                rounds,
-                () => Time(bench.NextDestination, () => bench.HarmontReflink().GetAwaiter().GetResult(), bench.DeleteDestination),
-                () => Time(bench.NextDestination, bench.CpReflink, bench.DeleteDestination),
-                "target <= 1.0x");
-        }
-
-        foreach (var files in new[] { 1_000, 20_000 })
+            ("reflink clone   harmont vs cp -a --reflink=always", "target <= 1.0x", () => new ReflinkCloneBenchmarks()),
+            ("plain copy      harmont vs cp -a                 ", "target <= 1.2x", () => new CopyBenchmarks()),
+        })
         {
-            var bench = new CopyBenchmarks { Files = files };
-            bench.Setup();
-            Compare(
-                $"{files,6} files  plain copy      harmont vs cp -a                 ",
-                rounds,
-                () => Time(bench.NextDestination, () => bench.HarmontCopy().GetAwaiter().GetResult(), bench.DeleteDestination),
-                () => Time(bench.NextDestination, bench.CpArchive, bench.DeleteDestination),
-                "target <= 1.2x");
+            foreach (var files in new[] { 1_000, 20_000 })
+            {
+                var bench = create();
+                bench.Files = files;
+                bench.Setup();
+                Compare(
+                    $"{files,6} files  {label}",
+                    rounds,
+                    () => Time(bench.NextDestination, () => bench.Harmont().GetAwaiter().GetResult(), bench.DeleteDestination),
+                    () => Time(bench.NextDestination, bench.Coreutils, bench.DeleteDestination),
+                    target);
+            }
         }
 
         foreach (var strategy in new[] { "overlay", "fuse-overlayfs" })
