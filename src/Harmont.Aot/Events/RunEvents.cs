@@ -16,6 +16,9 @@ public sealed record StepQueued(DateTimeOffset At, string Step) : RunEvent(At);
 /// <summary>A step's command has started on a backend.</summary>
 public sealed record StepStarted(DateTimeOffset At, string Step, string Backend) : RunEvent(At);
 
+/// <summary>A step's result came from the cache: no workspace, no container, no command.</summary>
+public sealed record StepCacheHit(DateTimeOffset At, string Step, string Key) : RunEvent(At);
+
 /// <summary>One line of a step's output.</summary>
 public sealed record StepLog(DateTimeOffset At, string Step, bool IsError, string Line) : RunEvent(At);
 

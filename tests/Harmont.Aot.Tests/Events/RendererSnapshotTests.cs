@@ -35,6 +35,7 @@ public sealed class RendererSnapshotTests
     {
         var rows = new TtyRow[]
         {
+            new("deps", 0, StepStatus.Passed, TimeSpan.FromMilliseconds(1), null, Cached: true),
             new("prepare", 0, StepStatus.Passed, TimeSpan.FromSeconds(1.5), null),
             new("build", 1, null, TimeSpan.FromSeconds(12.25), "Compiling \u001b[1mHarmont\u001b[0m\tproject"),
             new("test", 2, StepStatus.Failed, TimeSpan.FromSeconds(3), null),
@@ -65,14 +66,17 @@ public sealed class RendererSnapshotTests
     // prepare → build → test fails; build → lint runs alongside and is cancelled; report waits and is skipped.
     private static IEnumerable<RunEvent> Script()
     {
-        yield return new BuildStarted(T0, "ci", "20260102-030405-abcdef", ["prepare", "build", "test", "lint", "report"])
+        yield return new BuildStarted(T0, "ci", "20260102-030405-abcdef", ["deps", "prepare", "build", "test", "lint", "report"])
         {
             Parents = new Dictionary<string, string> { ["build"] = "prepare", ["test"] = "build", ["lint"] = "build" },
         };
-        foreach (var step in new[] { "prepare", "build", "test", "lint", "report" })
+        foreach (var step in new[] { "deps", "prepare", "build", "test", "lint", "report" })
         {
             yield return new StepQueued(T0, step);
         }
+
+        yield return new StepCacheHit(T0.AddMilliseconds(2), "deps", "3f2a9c1e5b7d4f608a1c2e3b4d5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f");
+        yield return new StepFinished(T0.AddMilliseconds(3), "deps", StepStatus.Passed, null, TimeSpan.FromMilliseconds(1), null);
 
         yield return new StepStarted(T0.AddMilliseconds(100), "prepare", "docker");
         yield return new StepLog(T0.AddMilliseconds(200), "prepare", false, "fetching \"deps\" 100%");

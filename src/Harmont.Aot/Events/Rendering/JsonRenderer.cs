@@ -55,6 +55,11 @@ internal sealed class JsonRenderer(TextWriter output) : IRunEventSink
                 json.WriteString("step", e.Step);
                 json.WriteString("backend", e.Backend);
                 break;
+            case StepCacheHit e:
+                Head(json, "step_cache_hit", e);
+                json.WriteString("step", e.Step);
+                json.WriteString("key", e.Key);
+                break;
             case StepLog e:
                 Head(json, "step_log", e);
                 json.WriteString("step", e.Step);

@@ -11,7 +11,7 @@ internal sealed class PlainRenderer : IRunEventSink, IDisposable
     private readonly bool _gitHub;
     private readonly Lock _gate = new();
     private readonly List<StepFinished> _finished = [];
-    private readonly HashSet<string> _cached = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _cached = new(StringComparer.Ordinal);
     private readonly LogSpool _spool = new();
     private int _width = 4;
 
@@ -31,6 +31,9 @@ internal sealed class PlainRenderer : IRunEventSink, IDisposable
                     _width = Math.Max(4, started.Steps.Max(s => (int?)s.Length) ?? 4);
                     _output.WriteLine($"harmont: running pipeline '{started.Pipeline}' ({started.Steps.Count} steps, run {started.RunId})");
                     break;
+                case StepCacheHit hit:
+                    _cached[hit.Step] = hit.Key;
+                    break;
                 case StepStarted started when !_gitHub:
                     _output.WriteLine($"{Prefix(started.Step)} ▶ started on {started.Backend}");
                     break;
@@ -48,7 +51,7 @@ internal sealed class PlainRenderer : IRunEventSink, IDisposable
                     _output.WriteLine($"::error title=step {Escape(failure.Step)} {DurationText.Status(failure.Status)}::{Escape(failure.Message)}");
                     break;
                 case BuildFinished finished:
-                    SummaryTable.Write(_output, _finished, _cached, finished);
+                    SummaryTable.Write(_output, _finished, _cached.Keys.ToHashSet(StringComparer.Ordinal), finished);
                     break;
             }
 
@@ -60,7 +63,9 @@ internal sealed class PlainRenderer : IRunEventSink, IDisposable
 
     private void WriteFinished(StepFinished finished)
     {
-        var line = $"{DurationText.Mark(finished.Status)} {Describe(finished)}";
+        var line = _cached.TryGetValue(finished.Step, out var key)
+            ? $"{DurationText.Mark(finished.Status)} cached (key {key[..Math.Min(12, key.Length)]})"
+            : $"{DurationText.Mark(finished.Status)} {Describe(finished)}";
         if (!_gitHub)
         {
             _output.WriteLine($"{Prefix(finished.Step)} {line}");

@@ -6,7 +6,8 @@ namespace Harmont.Aot.Events;
 /// <param name="Status">Final status, or null while running.</param>
 /// <param name="Elapsed">Time since the step started (or its duration, once finished).</param>
 /// <param name="LastLine">The step's latest output line, shown while it runs.</param>
-internal sealed record TtyRow(string Step, int Depth, StepStatus? Status, TimeSpan Elapsed, string? LastLine);
+/// <param name="Cached">Whether the result came from the cache.</param>
+internal sealed record TtyRow(string Step, int Depth, StepStatus? Status, TimeSpan Elapsed, string? LastLine, bool Cached = false);
 
 /// <summary>Composes the live view's lines. Pure, so it is tested as text.</summary>
 internal static class TtyFrame
@@ -28,6 +29,7 @@ internal static class TtyFrame
             var state = row.Status switch
             {
                 null => "",
+                StepStatus.Passed when row.Cached => "  cached",
                 StepStatus.Passed => "",
                 var other => $"  {DurationText.Status(other.Value)}",
             };

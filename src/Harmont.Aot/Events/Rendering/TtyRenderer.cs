@@ -21,6 +21,7 @@ internal sealed class TtyRenderer : IRunEventSink, IDisposable
     private readonly Dictionary<string, StepFinished> _finished = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _lastLine = new(StringComparer.Ordinal);
     private readonly List<StepFinished> _finishOrder = [];
+    private readonly HashSet<string> _cached = new(StringComparer.Ordinal);
     private readonly Timer _timer;
     private int _drawn;
     private int _tick;
@@ -47,6 +48,9 @@ internal sealed class TtyRenderer : IRunEventSink, IDisposable
                 case StepStarted started:
                     _startedAt[started.Step] = Stopwatch.GetTimestamp();
                     break;
+                case StepCacheHit hit:
+                    _cached.Add(hit.Step);
+                    break;
                 case StepLog log:
                     _spool.Append(log.Step, log.Line);
                     _lastLine[log.Step] = log.Line;
@@ -60,7 +64,7 @@ internal sealed class TtyRenderer : IRunEventSink, IDisposable
                     DrawLocked();
                     _output.Write("\u001b[?25h");
                     WriteFailedLogs();
-                    SummaryTable.Write(_output, _finishOrder, new HashSet<string>(), finished);
+                    SummaryTable.Write(_output, _finishOrder, _cached, finished);
                     _output.Flush();
                     break;
             }
@@ -116,7 +120,7 @@ internal sealed class TtyRenderer : IRunEventSink, IDisposable
         {
             if (_finished.TryGetValue(step, out var done))
             {
-                rows.Add(new TtyRow(step, _depth[step], done.Status, done.Duration, null));
+                rows.Add(new TtyRow(step, _depth[step], done.Status, done.Duration, null, _cached.Contains(step)));
             }
             else if (_startedAt.TryGetValue(step, out var started))
             {
