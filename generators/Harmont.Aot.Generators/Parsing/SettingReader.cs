@@ -1,3 +1,4 @@
+using Harmont.Aot.Model;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;

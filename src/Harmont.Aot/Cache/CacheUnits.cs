@@ -30,21 +30,11 @@ internal static class CacheUnits
             : throw new PipelineException($"{what} '{text}' is not a size; write it like 10GiB, 500MB or 1048576.");
     }
 
-    public static TimeSpan ParseAge(string text, string what)
-    {
-        if (text.Length >= 2 && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0)
-        {
-            switch (text[^1])
-            {
-                case 'd': return TimeSpan.FromDays(value);
-                case 'h': return TimeSpan.FromHours(value);
-                case 'm': return TimeSpan.FromMinutes(value);
-                case 's': return TimeSpan.FromSeconds(value);
-            }
-        }
-
-        throw new PipelineException($"{what} '{text}' is not a duration; write it like 7d, 12h, 30m or 45s.");
-    }
+    /// <summary>An age in the DSL's duration notation (7d, 12h, 1h30m, 00:30:00).</summary>
+    public static TimeSpan ParseAge(string text, string what) =>
+        DurationParser.Parse(text, out var problem) is { } ticks && ticks >= 0
+            ? TimeSpan.FromTicks(ticks)
+            : throw new PipelineException($"{what} '{text}' {(problem.Length > 0 ? problem : "is negative")}; write it like 7d, 12h, 1h30m or 45s.");
 
     public static string FormatSize(long bytes) => bytes switch
     {

@@ -1,7 +1,9 @@
+// This file is compiled into the runtime and, linked, into the netstandard2.0 generator, so the DSL
+// (at compile time) and the command line (at run time) read durations one way.
 using System;
 using System.Globalization;
 
-namespace Harmont.Aot.Generators.Parsing;
+namespace Harmont.Aot.Model;
 
 /// <summary>
 /// Reads DSL durations: unit runs such as <c>90s</c>, <c>15m</c>, <c>1h30m</c>, <c>7d</c>, <c>500ms</c>
@@ -51,8 +53,10 @@ internal static class DurationParser
         while (i < text.Length)
         {
             var start = i;
+            var value = 0L;
             while (i < text.Length && text[i] >= '0' && text[i] <= '9')
             {
+                value = (value * 10) + (text[i] - '0');
                 i++;
             }
 
@@ -61,7 +65,6 @@ internal static class DurationParser
                 return false;
             }
 
-            var value = long.Parse(text.Substring(start, i - start), CultureInfo.InvariantCulture);
             long unit;
             if (string.CompareOrdinal(text, i, "ms", 0, 2) == 0)
             {
