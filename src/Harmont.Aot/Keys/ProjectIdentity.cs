@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Harmont.Aot.Workspaces;
 
 namespace Harmont.Aot.Keys;
 
@@ -63,24 +63,8 @@ internal static class ProjectIdentity
         return (host + path).ToLowerInvariant();
     }
 
-    private static async Task<string?> OriginUrlAsync(string root, CancellationToken cancellationToken)
-    {
-        var psi = new ProcessStartInfo("git") { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in (string[])["config", "--get", "remote.origin.url"])
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
-        try
-        {
-            using var process = Process.Start(psi)!;
-            var output = await process.StandardOutput.ReadToEndAsync(cancellationToken);
-            await process.WaitForExitAsync(cancellationToken);
-            return process.ExitCode == 0 && output.Trim().Length > 0 ? output.Trim() : null;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return null;
-        }
-    }
+    private static async Task<string?> OriginUrlAsync(string root, CancellationToken cancellationToken) =>
+        await Git.RunAsync(root, ["config", "--get", "remote.origin.url"], cancellationToken) is { ExitCode: 0 } git && git.Output.Trim().Length > 0
+            ? git.Output.Trim()
+            : null;
 }

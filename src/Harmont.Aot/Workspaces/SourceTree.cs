@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Harmont.Aot.Workspaces;
 
 /// <summary>Lists the files of the user's working tree that belong in the source base.</summary>
@@ -78,53 +76,30 @@ internal static class SourceTree
             return null;
         }
 
-        var psi = new ProcessStartInfo("git")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = root,
-        };
-        foreach (var arg in (string[])["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
-        Process process;
-        try
-        {
-            process = Process.Start(psi)!;
-        }
-        catch (System.ComponentModel.Win32Exception)
+        var git = await Git.RunAsync(root, ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], cancellationToken);
+        if (git is null)
         {
             return null; // git is not installed: fall back to a walk.
         }
 
-        using (process)
+        if (git.ExitCode != 0)
         {
-            var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-            var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-            await process.WaitForExitAsync(cancellationToken);
-            if (process.ExitCode != 0)
-            {
-                throw new InvalidOperationException(
-                    $"git ls-files failed in {root}: {(await stderr).Trim()}. Fix the repository or run outside it.");
-            }
-
-            // --cached also lists tracked files deleted from the work tree; they are not source now.
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            var result = new List<string>();
-            foreach (var path in (await stdout).Split('\0', StringSplitOptions.RemoveEmptyEntries))
-            {
-                var full = Path.Combine(root, path);
-                if (seen.Add(path) && (File.Exists(full) || Directory.Exists(full) || IsSymlink(full)))
-                {
-                    result.Add(path);
-                }
-            }
-
-            return result;
+            throw new InvalidOperationException($"git ls-files failed in {root}: {git.Error.Trim()}. Fix the repository or run outside it.");
         }
+
+        // --cached also lists tracked files deleted from the work tree; they are not source now.
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var result = new List<string>();
+        foreach (var path in git.Output.Split('\0', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var full = Path.Combine(root, path);
+            if (seen.Add(path) && (File.Exists(full) || Directory.Exists(full) || IsSymlink(full)))
+            {
+                result.Add(path);
+            }
+        }
+
+        return result;
     }
 
     private static List<string> WalkAll(string root)
