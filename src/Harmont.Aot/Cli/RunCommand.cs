@@ -72,7 +72,7 @@ internal static class RunCommand
     internal static async Task<int> ExecuteAsync(
         IReadOnlyList<PipelineDefinition> pipelines, RunRequest request, CliContext context, CancellationToken cancellation)
     {
-        using var signals = new SignalCancellation(CancellationTokenSource.CreateLinkedTokenSource(cancellation, context.Cancellation).Token);
+        using var signals = new SignalCancellation(cancellation, context.Cancellation);
         try
         {
             if (request.Parallelism < 1)

@@ -9,7 +9,8 @@ internal sealed class SignalCancellation : IDisposable
     private readonly PosixSignalRegistration[] _registrations;
     private int _presses;
 
-    public SignalCancellation(CancellationToken outer)
+    /// <param name="outer">Tokens that also cancel, besides the signals.</param>
+    public SignalCancellation(params CancellationToken[] outer)
     {
         _source = CancellationTokenSource.CreateLinkedTokenSource(outer);
         _registrations =
