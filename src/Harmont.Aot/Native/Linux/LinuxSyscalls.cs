@@ -85,7 +85,8 @@ internal static unsafe partial class LinuxSyscalls
         status = new FileStatus(
             buffer.Mode, buffer.Size, buffer.Uid,
             new Timespec(buffer.AtimeSec, buffer.AtimeNsec), new Timespec(buffer.MtimeSec, buffer.MtimeNsec),
-            ((ulong)buffer.DevMajor << 32) | buffer.DevMinor);
+            ((ulong)buffer.DevMajor << 32) | buffer.DevMinor,
+            buffer.Inode, new Timespec(buffer.CtimeSec, buffer.CtimeNsec));
         return Errno.None;
     }
 
@@ -204,15 +205,19 @@ internal static unsafe partial class LinuxSyscalls
     [LibraryImport(Libc, EntryPoint = "getegid")]
     private static partial uint Getegid();
 
-    // struct statx: the same layout on every Linux architecture, unlike struct stat.
+    // struct statx (linux/stat.h): the same layout on every Linux architecture, unlike struct stat.
+    // Each statx_timestamp is 16 bytes (s64 tv_sec, u32 tv_nsec, s32 pad): atime@64, btime@80, ctime@96, mtime@112.
     [StructLayout(LayoutKind.Explicit, Size = 256)]
     private struct StatxBuffer
     {
         [FieldOffset(20)] public uint Uid;
         [FieldOffset(28)] public ushort Mode;
+        [FieldOffset(32)] public ulong Inode;
         [FieldOffset(40)] public long Size;
         [FieldOffset(64)] public long AtimeSec;
         [FieldOffset(72)] public uint AtimeNsec;
+        [FieldOffset(96)] public long CtimeSec;
+        [FieldOffset(104)] public uint CtimeNsec;
         [FieldOffset(112)] public long MtimeSec;
         [FieldOffset(120)] public uint MtimeNsec;
         [FieldOffset(136)] public uint DevMajor;
@@ -263,7 +268,9 @@ internal readonly record struct Timespec(long Seconds, long Nanoseconds);
 /// <param name="Access">Last access time.</param>
 /// <param name="Modification">Last modification time.</param>
 /// <param name="Device">The device of the filesystem holding it (major &lt;&lt; 32 | minor).</param>
-internal readonly record struct FileStatus(uint Mode, long Size, uint Uid, Timespec Access, Timespec Modification, ulong Device)
+/// <param name="Inode">The inode number; with <paramref name="Device"/>, which file this is.</param>
+/// <param name="Change">Last status change time (ctime): moves on every write, rename or chmod, and cannot be set back.</param>
+internal readonly record struct FileStatus(uint Mode, long Size, uint Uid, Timespec Access, Timespec Modification, ulong Device, ulong Inode, Timespec Change)
 {
     private const uint TypeMask = 0xf000;
 

@@ -1,0 +1,327 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Harmont.Aot.Model;
+using Harmont.Aot.Native.Linux;
+using Microsoft.Win32.SafeHandles;
+
+namespace Harmont.Aot.Keys;
+
+/// <summary>What an onChange policy resolved to: DESIGN §3's policy-resolution, and the file hashes behind it for <c>explain</c>.</summary>
+/// <param name="Resolution"><c>"sha-"</c> + the hash of every matched path and its content hash.</param>
+/// <param name="Files">Each matched path (repo-relative) and its lowercase-hex SHA-256.</param>
+internal sealed record OnChangeResolution(string Resolution, IReadOnlyDictionary<string, string> Files);
+
+/// <summary>
+/// One run's view of the source tree for onChange policies: matches globs against the run's source listing
+/// and hashes files in parallel, once per run however many steps share them, and across runs through the
+/// <see cref="FileHashMemo"/> (Linux, where statx gives the identity it is keyed by).
+/// </summary>
+/// <param name="root">The source tree the listing is relative to.</param>
+/// <param name="sourceFiles">The run's source listing (<see cref="Workspaces.SourceTree.ListAsync"/>): '/'-separated relative paths; directory entries are skipped.</param>
+/// <param name="memo">Hashes remembered from earlier runs; the caller saves it when the run is done.</param>
+internal sealed class SourceHashes(string root, IReadOnlyList<string> sourceFiles, FileHashMemo memo)
+{
+    private const int BufferSize = 128 * 1024;
+
+    // A path hashed twice by a race gives the same value twice; no lock is worth that rare waste.
+    private readonly ConcurrentDictionary<string, string> _hashes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _isDirectory = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, List<string>> _globMatches = new(StringComparer.Ordinal);
+    private readonly Lazy<string[]> _sorted = new(() =>
+    {
+        var sorted = sourceFiles.ToArray();
+        Array.Sort(sorted, StringComparer.Ordinal);
+        return sorted;
+    });
+    private int _filesRead;
+
+    /// <summary>How many files this instance has read and hashed (memo and in-process hits excluded): how tests see the memo work.</summary>
+    internal int FilesRead => Volatile.Read(ref _filesRead);
+
+    /// <summary>
+    /// The files of the listing that <paramref name="glob"/> matches, sorted ordinally. A glob that matches nothing
+    /// is a <see cref="PipelineException"/>: it would otherwise silently weaken the key (DESIGN §3).
+    /// </summary>
+    public IReadOnlyList<string> Match(string stepKey, string glob)
+    {
+        var matches = GlobMatches(stepKey, glob).Where(path => !IsDirectory(path)).ToList();
+        if (matches.Count == 0)
+        {
+            throw new PipelineException(
+                $"onChange glob \"{glob}\" of step '{stepKey}' matches no file in the source tree ({root}); fix the pattern or remove it");
+        }
+
+        return matches;
+    }
+
+    /// <summary>Lowercase-hex SHA-256 of each path's bytes (a symlink: of its target text), read in parallel.</summary>
+    public async Task<IReadOnlyDictionary<string, string>> HashAsync(IReadOnlyCollection<string> paths, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+
+        // Only paths not hashed yet in this run go through the parallel loop; the rest cost a lookup.
+        var pending = paths.Where(p => !_hashes.ContainsKey(p)).ToArray();
+        if (pending.Length > 0)
+        {
+            // Ranges, not items: most paths cost one statx and a memo lookup, less than scheduling an item would.
+            var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2, CancellationToken = cancellationToken };
+            var ranges = Partitioner.Create(0, pending.Length, Math.Max(64, pending.Length / (options.MaxDegreeOfParallelism * 4)));
+            try
+            {
+                await Task.Run(
+                    () => Parallel.ForEach(ranges, options, range =>
+                    {
+                        for (var i = range.Item1; i < range.Item2; i++)
+                        {
+                            _hashes.TryAdd(pending[i], HashOne(pending[i]));
+                        }
+                    }),
+                    cancellationToken);
+            }
+            catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
+            {
+                // The file that could not be read says why; the parallel loop's wrapper says nothing.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
+            }
+        }
+
+        var result = new Dictionary<string, string>(paths.Count, StringComparer.Ordinal);
+        foreach (var path in paths)
+        {
+            result[path] = _hashes[path];
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Matches every (step, glob) pair and hashes the union of the matches in one parallel pass, so
+    /// the resolutions that follow only look hashes up. A glob that matches nothing fails here.
+    /// </summary>
+    public async Task PrefetchAsync(IEnumerable<(string StepKey, string Glob)> globs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(globs);
+        var pairs = globs.ToList();
+        var all = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (stepKey, glob) in pairs)
+        {
+            all.UnionWith(GlobMatches(stepKey, glob));
+        }
+
+        // Hashing stats each path once, in parallel, and learns which are directories; Match then only looks that up.
+        await HashAsync(all, cancellationToken);
+        foreach (var (stepKey, glob) in pairs)
+        {
+            Match(stepKey, glob);
+        }
+    }
+
+    /// <summary>
+    /// DESIGN §3's onChange resolution: <c>"sha-"</c> + SHA-256 (lowercase hex) of, for each glob in ordinal order and
+    /// each of its matches in ordinal order, <c>relpath ␀ sha256hex ␀</c> in UTF-8.
+    /// </summary>
+    public async Task<OnChangeResolution> ResolveAsync(string stepKey, IReadOnlyList<string> globs, CancellationToken cancellationToken)
+    {
+        var matched = globs.Order(StringComparer.Ordinal).Select(glob => Match(stepKey, glob)).ToList();
+        var hashes = await HashAsync([.. matched.SelectMany(m => m).Distinct(StringComparer.Ordinal)], cancellationToken);
+
+        // Streamed into the hash through one small buffer: the preimage of a big glob is megabytes.
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            foreach (var path in matched.SelectMany(m => m))
+            {
+                AppendText(sha, ref buffer, path);
+                AppendText(sha, ref buffer, hashes[path]);
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        return new OnChangeResolution("sha-" + Convert.ToHexStringLower(sha.GetHashAndReset()), hashes);
+    }
+
+    // The sorted listing's range that can match: every path starting with the glob's literal directory
+    // prefix ("src/pkg07/" for "src/pkg07/**"), found by binary search, so a narrow glob over a big tree
+    // looks at its own directory only.
+    // The listing's paths the glob's pattern matches, directories included; computed once per glob.
+    private List<string> GlobMatches(string stepKey, string glob) =>
+        _globMatches.GetOrAdd(glob, g =>
+        {
+            Glob compiled;
+            try
+            {
+                compiled = new Glob(g);
+            }
+            catch (ArgumentException e)
+            {
+                throw new PipelineException($"onChange glob of step '{stepKey}' is invalid: {e.Message}; fix the pattern", e);
+            }
+
+            var matches = new List<string>();
+            foreach (var path in Candidates(g))
+            {
+                if (compiled.IsMatch(path))
+                {
+                    matches.Add(path);
+                }
+            }
+
+            return matches;
+        });
+
+    private ArraySegment<string> Candidates(string glob)
+    {
+        var sorted = _sorted.Value;
+        var meta = glob.AsSpan().IndexOfAny("*?[{");
+        var literal = meta < 0 ? glob : glob[..meta];
+        var prefix = literal[..(literal.LastIndexOf('/') + 1)];
+        if (prefix.Length == 0)
+        {
+            return sorted;
+        }
+
+        var start = LowerBound(sorted, prefix);
+        var end = start;
+        while (end < sorted.Length && sorted[end].StartsWith(prefix, StringComparison.Ordinal))
+        {
+            end++;
+        }
+
+        return new ArraySegment<string>(sorted, start, end - start);
+    }
+
+    private static int LowerBound(string[] sorted, string value)
+    {
+        var (lo, hi) = (0, sorted.Length);
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (string.CompareOrdinal(sorted[mid], value) < 0)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
+
+    // Known from hashing (which stats every path it is given) or looked up now.
+    private bool IsDirectory(string path) =>
+        _isDirectory.GetOrAdd(path, p => IsRealDirectory(Path.Combine(root, p)));
+
+    private static bool IsRealDirectory(string full)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            return LinuxSyscalls.Stat(full, out var status) == Errno.None && status.IsDirectory;
+        }
+
+        var attributes = File.GetAttributes(full);
+        return attributes.HasFlag(FileAttributes.Directory) && !attributes.HasFlag(FileAttributes.ReparsePoint);
+    }
+
+    private string HashOne(string path)
+    {
+        // A directory (a submodule in git's listing) has no hash; it is remembered as one so Match skips it.
+        var full = Path.Combine(root, path);
+        if (!OperatingSystem.IsLinux())
+        {
+            var isDirectory = IsRealDirectory(full);
+            _isDirectory[path] = isDirectory;
+            return isDirectory ? "" : Convert.ToHexStringLower(new FileInfo(full).LinkTarget is { } target ? HashText(target) : HashFile(full));
+        }
+
+        // The clock is read before stat and read, so a write racing them counts as recent (see FileHashMemo.Set).
+        var started = DateTime.UtcNow;
+        var error = LinuxSyscalls.Stat(full, out var status);
+        if (error != Errno.None)
+        {
+            throw new IOException($"Cannot hash {full} for an onChange policy: {ErrnoText.Describe(error)}. The source tree changed during the run; run again.");
+        }
+
+        _isDirectory[path] = status.IsDirectory;
+        if (status.IsDirectory)
+        {
+            return "";
+        }
+
+        if (status.IsSymlink)
+        {
+            return Convert.ToHexStringLower(HashText(new FileInfo(full).LinkTarget ?? ""));
+        }
+
+        var identity = new FileIdentity(status.Device, status.Inode, status.Size, Nanoseconds(status.Modification), Nanoseconds(status.Change));
+        if (!memo.TryGet(identity, out var hash))
+        {
+            hash = HashFile(full);
+            memo.Set(identity, hash, started);
+        }
+
+        return Convert.ToHexStringLower(hash);
+    }
+
+    // text as UTF-8, then NUL.
+    private static void AppendText(IncrementalHash sha, ref byte[] buffer, string text)
+    {
+        var needed = Encoding.UTF8.GetMaxByteCount(text.Length) + 1;
+        if (buffer.Length < needed)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(needed);
+        }
+
+        var length = Encoding.UTF8.GetBytes(text, buffer);
+        buffer[length] = 0;
+        sha.AppendData(buffer, 0, length + 1);
+    }
+
+    private static byte[] HashText(string linkTarget) => SHA256.HashData(Encoding.UTF8.GetBytes(linkTarget));
+
+    private byte[] HashFile(string full)
+    {
+        Interlocked.Increment(ref _filesRead);
+        using var handle = Open(full);
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(BufferSize);
+        try
+        {
+            long offset = 0;
+            int read;
+            while ((read = RandomAccess.Read(handle, buffer, offset)) > 0)
+            {
+                sha.AppendData(buffer, 0, read);
+                offset += read;
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        return sha.GetHashAndReset();
+    }
+
+    private static SafeFileHandle Open(string full)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.SequentialScan);
+        }
+
+        var error = LinuxSyscalls.OpenRead(full, out var handle);
+        return error == Errno.None
+            ? handle
+            : throw new IOException($"Cannot read {full} for an onChange policy: {ErrnoText.Describe(error)}. Make it readable or leave it out of the glob.");
+    }
+
+    private static long Nanoseconds(Timespec time) => (time.Seconds * 1_000_000_000) + time.Nanoseconds;
+}
