@@ -36,3 +36,14 @@ static partial class Sleepy
     [Step(From = nameof(Prepare))]
     static string Tick() => "for i in $(seq 1 300); do echo tick $i; sleep 1; done";
 }
+
+// Cached steps that concurrent processes race to record. The host runner: they touch only their workspace.
+[Pipeline("cached", Runner = Runner.Host)]
+static partial class CachedSteps
+{
+    [Step, CacheOnChange("src/**")]
+    static string Build() => "sleep 1 && cat src/*.txt > built.txt && echo built";
+
+    [Step(From = nameof(Build)), CacheForever]
+    static string Package() => "cat built.txt > package.txt && echo packaged";
+}

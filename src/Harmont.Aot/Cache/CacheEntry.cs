@@ -29,6 +29,10 @@ internal sealed record CacheEntry
     [JsonPropertyName("image")]
     public string? Image { get; init; }
 
+    /// <summary>The backend that produced it (<c>docker</c>, <c>host</c>); a hit needs the same one.</summary>
+    [JsonPropertyName("backend")]
+    public string? Backend { get; init; }
+
     /// <summary>Bytes on disk of the entry's workspace.</summary>
     [JsonPropertyName("size")]
     public long Size { get; init; }
@@ -39,4 +43,5 @@ internal sealed record CacheEntry
 /// <summary>Source-generated JSON for the cache's files; the runtime is AOT, so no reflection.</summary>
 [JsonSourceGenerationOptions(WriteIndented = true)]
 [JsonSerializable(typeof(CacheEntry))]
+[JsonSerializable(typeof(RunRecord))]
 internal sealed partial class CacheJsonContext : JsonSerializerContext;

@@ -65,6 +65,9 @@ internal sealed class CacheStore
         return new CacheLease(entry, dir, stream);
     }
 
+    /// <summary>Whether a published entry exists for <paramref name="key"/>, without opening or touching it.</summary>
+    public bool Contains(string key) => File.Exists(Path.Combine(EntriesDir, key, EntryFile));
+
     /// <summary>A fresh staging directory on the cache's filesystem; fill it, then <see cref="Publish"/>.</summary>
     public string BeginEntry()
     {

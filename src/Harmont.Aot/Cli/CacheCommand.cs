@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Harmont.Aot.Cache;
 using Harmont.Aot.Model;
+using Harmont.Aot.Runners.Docker;
 using Harmont.Aot.Scheduling;
 using Harmont.Aot.Workspaces;
 
@@ -46,7 +47,7 @@ internal static class CacheCommand
         var olderThan = new Option<string?>("--older-than") { Description = "Also remove entries not used for this long (7d, 12h, 30m)." };
         var maxSize = new Option<string?>("--max-size") { Description = "Size bound to evict down to (default: HARMONT_CACHE_MAX_SIZE, else 10GiB)." };
         var command = new Command("prune", "Evict least-recently-used entries down to the size bound; entries in use stay.") { olderThan, maxSize };
-        command.SetAction(parse => Guard(context, store =>
+        command.SetAction((parse, _) => GuardAsync(context, async store =>
         {
             var removed = new List<CacheListing>();
             if (parse.GetValue(olderThan) is { } age)
@@ -62,6 +63,7 @@ internal static class CacheCommand
             }
 
             context.Out.WriteLine($"{removed.Count} entries removed");
+            await RemoveImagesAsync(context, removed);
             return 0;
         }));
         return command;
@@ -70,12 +72,13 @@ internal static class CacheCommand
     private static Command Clean(CliContext context)
     {
         var command = new Command("clean", "Remove every entry that no run is using.");
-        command.SetAction(_ => Guard(context, store =>
+        command.SetAction((_, _) => GuardAsync(context, async store =>
         {
             var listings = store.List();
-            var removed = listings.Count(l => store.TryRemove(l.Entry.Key));
+            var removed = listings.Where(l => store.TryRemove(l.Entry.Key)).ToList();
             store.SweepStaging(TimeSpan.Zero);
-            context.Out.WriteLine($"{removed} entries removed{(removed < listings.Count ? $", {listings.Count - removed} in use kept" : "")}");
+            context.Out.WriteLine($"{removed.Count} entries removed{(removed.Count < listings.Count ? $", {listings.Count - removed.Count} in use kept" : "")}");
+            await RemoveImagesAsync(context, removed);
             return 0;
         }));
         return command;
@@ -111,6 +114,28 @@ internal static class CacheCommand
             return 0;
         }));
         return command;
+    }
+
+    // Entries of Docker steps own an image each; it goes with the entry when an engine answers.
+    private static async Task RemoveImagesAsync(CliContext context, IReadOnlyList<CacheListing> removed)
+    {
+        if (removed.All(l => l.Entry.Image is null))
+        {
+            return;
+        }
+
+        var backend = await context.Docker.ConnectAsync(context.Cancellation);
+        await using (backend)
+        {
+            if (backend is not DockerBackend docker)
+            {
+                await context.Error.WriteLineAsync(
+                    $"harmont: no Docker engine answered at {context.Docker.Endpoint}; the images of removed entries stay (harmont-aot/cache:<key>).");
+                return;
+            }
+
+            await CachePlanning.RemoveImagesAsync(removed, docker, context.Error);
+        }
     }
 
     internal static long MaxBytes(CliContext context, string? option) =>

@@ -21,6 +21,9 @@ internal sealed record CliContext(
     /// <summary>Also receives every run event; lets tests observe a run without parsing its text.</summary>
     public IRunEventSink? Observer { get; init; }
 
+    /// <summary>Now, for ttl buckets and cache times; tests move it.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
     /// <summary>Whether <see cref="Out"/> is a terminal, which selects the live view.</summary>
     public bool IsTerminal { get; init; }
 

@@ -6,7 +6,7 @@ namespace Harmont.Aot.Cli;
 /// <summary>The command line of a pipeline program: <c>return await HarmontCli.RunAsync(args, PipelineCatalog.All);</c></summary>
 public static class HarmontCli
 {
-    private static readonly string[] Verbs = ["run", "list", "render", "graph", "cache", "doctor"];
+    private static readonly string[] Verbs = ["run", "list", "render", "graph", "cache", "explain", "doctor"];
 
     /// <summary>Parses <paramref name="args"/> and runs the verb; returns the process exit code.</summary>
     public static Task<int> RunAsync(string[] args, IReadOnlyList<PipelineDefinition> pipelines) =>
@@ -21,6 +21,7 @@ public static class HarmontCli
         root.Subcommands.Add(RenderCommand.Create(pipelines, context));
         root.Subcommands.Add(GraphCommand.Create(pipelines, context));
         root.Subcommands.Add(CacheCommand.Create(context));
+        root.Subcommands.Add(ExplainCommand.Create(pipelines, context));
         root.Subcommands.Add(DoctorCommand.Create(context));
 
         var configuration = new InvocationConfiguration

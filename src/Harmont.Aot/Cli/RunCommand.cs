@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Security.Cryptography;
+using Harmont.Aot.Cache;
 using Harmont.Aot.Cleanup;
 using Harmont.Aot.Events;
 using Harmont.Aot.Ir;
@@ -51,7 +52,12 @@ internal static class RunCommand
             Description = "Run a Harmont v0 IR document (render's graph form, or harmont-py's pipeline_to_json steps list) instead of this program's pipelines.",
         };
 
-        var command = new Command("run", "Run a pipeline (the default verb).") { pipelineArgument, parallelism, runner, keepGoing, format, logs, ir };
+        var explain = new Option<bool>("--explain")
+        {
+            Description = "After the run, say for each step whether it was a cache hit and, for a miss, which input changed since the last run.",
+        };
+
+        var command = new Command("run", "Run a pipeline (the default verb).") { pipelineArgument, parallelism, runner, keepGoing, format, logs, ir, explain };
         command.SetAction((parse, cancellation) =>
         {
             var request = new RunRequest(
@@ -63,6 +69,7 @@ internal static class RunCommand
                 Format = parse.GetValue(format) ?? "human",
                 Logs = parse.GetValue(logs),
                 Ir = parse.GetValue(ir),
+                Explain = parse.GetValue(explain),
             };
             return ExecuteAsync(pipelines, request, context, cancellation);
         });
@@ -102,21 +109,38 @@ internal static class RunCommand
                 await context.Error.WriteLineAsync($"harmont: removed {stale.Count} work dir(s) left by runs that ended abnormally.");
             }
 
+            var store = new CacheStore(directories.Cache, context.Clock);
+            var plan = await CachePlanning.PlanAsync(pipeline, options.SourceRoot, directories.Cache, context.GetEnv, context.Clock, signals.Token);
+            var recordPath = RunRecord.PathFor(directories.Cache, plan.Project, pipeline.Slug);
+            var previous = request.Explain ? RunRecord.Load(recordPath) : null;
+
             await using var backends = await BackendSet.ResolveAsync(pipeline, request.Runner, context.Docker, context.Error, signals.Token);
+            using var cache = new StepCache(store, plan, context.Clock);
             await using var workspaces = new RunWorkspaces(
-                runDirectory.Path, options.SourceRoot, WorkspaceStrategies.ForWorkDir(directories.Work, context.GetEnv, context.Error));
+                runDirectory.Path, options.SourceRoot, WorkspaceStrategies.ForWorkDir(directories.Work, context.GetEnv, context.Error), plan.SourceFiles);
             var display = OutputMode.Create(request.Format, request.Logs, context.Out, context.IsTerminal, context.GetEnv);
             using var disposeDisplay = display as IDisposable;
             var renderer = context.Observer is { } observer ? new TeeSink(display, observer) : display;
 
             try
             {
-                var result = await new PipelineRunner(graph, backends, workspaces, options, renderer, runId, secrets).RunAsync(signals.Token);
+                var result = await new PipelineRunner(graph, backends, workspaces, options, renderer, runId, secrets, cache).RunAsync(signals.Token);
+                var record = RunRecord.From(runId, context.Clock.GetUtcNow(), plan, cache.Outcomes);
+                if (request.Explain)
+                {
+                    // On stdout with human output; with --format json stdout is NDJSON only.
+                    var explanation = request.Format == "json" ? context.Error : context.Out;
+                    await explanation.WriteAsync(CacheExplainer.Describe(record, previous, pipeline.Steps.Select(s => s.Key)));
+                }
+
+                SaveRecord(record, recordPath, context.Error);
                 return result.ExitCode;
             }
             finally
             {
                 await backends.ReapAsync(CancellationToken.None);
+                cache.Dispose();
+                await CachePlanning.EvictAsync(store, CacheCommand.MaxBytes(context, null), backends.Docker, context.Error);
             }
         }
         catch (PipelineException ex)
@@ -155,6 +179,19 @@ internal static class RunCommand
             ?? throw new PipelineException($"no pipeline named '{slug}'. This program defines: {string.Join(", ", pipelines.Select(p => p.Slug))}.");
     }
 
+    // The record only feeds explain: failing to write it is said, not fatal.
+    private static void SaveRecord(RunRecord record, string path, TextWriter error)
+    {
+        try
+        {
+            record.Save(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"harmont: could not record this run for explain: {ex.Message}");
+        }
+    }
+
     private static Runner? ParseRunner(string? value) => value switch
     {
         null => null,
@@ -165,7 +202,7 @@ internal static class RunCommand
     };
 
     // The source base is the whole work tree, even when run from a subdirectory of it.
-    private static string FindSourceRoot(string start)
+    internal static string FindSourceRoot(string start)
     {
         for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
         {
@@ -193,4 +230,7 @@ internal sealed record RunRequest(string? Pipeline, int Parallelism, Runner? Run
 
     /// <summary>Path of a Harmont v0 IR document to run instead of a compiled pipeline.</summary>
     public string? Ir { get; init; }
+
+    /// <summary>Say after the run why each step hit or missed the cache.</summary>
+    public bool Explain { get; init; }
 }

@@ -5,7 +5,7 @@ namespace Harmont.Aot.Keys;
 /// <summary>Computes a step's DESIGN §3 <c>definition</c> hash at run time; the canonical form is <see cref="DefinitionPreimage"/>'s.</summary>
 public static class StepDefinitionHash
 {
-    /// <summary>The generator's constant when it could fold the command, otherwise <see cref="Compute"/>.</summary>
+    /// <summary>The generator's constant when it could fold the command, otherwise <see cref="Compute(PipelineDefinition, StepDefinition)"/>.</summary>
     public static string Get(PipelineDefinition pipeline, StepDefinition step)
     {
         ArgumentNullException.ThrowIfNull(step);
@@ -15,12 +15,19 @@ public static class StepDefinitionHash
     /// <summary>Hashes the step as it is now, calling <see cref="StepDefinition.Command"/> when the command is not a constant.</summary>
     public static string Compute(PipelineDefinition pipeline, StepDefinition step)
     {
+        ArgumentNullException.ThrowIfNull(step);
+        return Compute(pipeline, step, step.ConstantCommand ?? step.Command());
+    }
+
+    /// <summary>Hashes the step with <paramref name="command"/> as its command text, already evaluated by the caller.</summary>
+    internal static string Compute(PipelineDefinition pipeline, StepDefinition step, string command)
+    {
         ArgumentNullException.ThrowIfNull(pipeline);
         ArgumentNullException.ThrowIfNull(step);
         var image = step.From is null ? step.Image ?? pipeline.DefaultImage : null;
         var runner = step.Runner == Runner.Inherit ? pipeline.Runner : step.Runner;
         return DefinitionPreimage.Hash(
-            step.ConstantCommand ?? step.Command(),
+            command,
             image,
             step.Env,
             step.Secrets,

@@ -16,6 +16,9 @@ internal sealed class BackendSet : IAsyncDisposable
         _all = all;
     }
 
+    /// <summary>The Docker backend, when an engine answered; the cache removes evicted entries' images through it.</summary>
+    public DockerBackend? Docker => _all.OfType<DockerBackend>().FirstOrDefault();
+
     public IStepBackend For(string stepKey) => _byStep[stepKey];
 
     /// <summary>

@@ -12,6 +12,9 @@ internal interface IStepBackend : IAsyncDisposable
     /// </summary>
     Task<StepResult> RunAsync(StepInvocation invocation, CancellationToken cancellationToken);
 
+    /// <summary>Whether a snapshot a cache entry names is still there (for Docker: the image is on the engine).</summary>
+    Task<bool> HasSnapshotAsync(string snapshot, CancellationToken cancellationToken);
+
     /// <summary>Removes snapshots that were only needed during this run.</summary>
     Task ReapAsync(CancellationToken cancellationToken);
 }
@@ -43,11 +46,18 @@ internal sealed record StepInvocation(
     /// anything that outlives the step (a committed image, a log, a file in the workspace).
     /// </summary>
     public IReadOnlyList<KeyValuePair<string, string>> Secrets { get; init; } = [];
+
+    /// <summary>
+    /// The step's cache key when its result will be cached: a backend that captures system state
+    /// keeps it under this name past the run (for Docker, an image tagged from the key), whether or
+    /// not a child starts from it in this run. Null: the snapshot, if any, is ephemeral.
+    /// </summary>
+    public string? CacheKey { get; init; }
 }
 
 /// <summary>How a step's command ended.</summary>
 /// <param name="ExitCode">The command's exit code.</param>
-/// <param name="Snapshot">Image committed from the step's container, when one was kept.</param>
+/// <param name="Snapshot">Image committed from the step's container, when one was kept (for a cached step, the image id).</param>
 internal sealed record StepResult(int ExitCode, string? Snapshot);
 
 /// <summary>Which output stream a line came from.</summary>

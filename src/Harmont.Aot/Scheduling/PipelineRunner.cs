@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Harmont.Aot.Cache;
 using Harmont.Aot.Events;
 using Harmont.Aot.Runners;
 using Harmont.Aot.Workspaces;
@@ -20,12 +21,22 @@ internal sealed class PipelineRunner
     private readonly IRunEventSink _events;
     private readonly string _runId;
     private readonly StepSecrets _secrets;
+    private readonly StepCache? _cache;
     private readonly ConcurrentDictionary<string, string> _snapshots = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CacheHit> _hits = new(StringComparer.Ordinal);
 
     public PipelineRunner(
-        PipelineGraph graph, BackendSet backends, RunWorkspaces workspaces, RunOptions options, IRunEventSink events, string runId, StepSecrets? secrets = null)
+        PipelineGraph graph,
+        BackendSet backends,
+        RunWorkspaces workspaces,
+        RunOptions options,
+        IRunEventSink events,
+        string runId,
+        StepSecrets? secrets = null,
+        StepCache? cache = null)
     {
         _secrets = secrets ?? StepSecrets.None;
+        _cache = cache;
         _graph = graph;
         _backends = backends;
         _workspaces = workspaces;
@@ -114,15 +125,24 @@ internal sealed class PipelineRunner
 
         var cancellation = stepTimeout.Token;
         var backend = _backends.For(key);
+        var plan = _cache?.Plan[key];
         string? workspace = null;
         StepStatus status;
         int? exitCode = null;
         string? reason = null;
         try
         {
-            workspace = step.From is null
-                ? await _workspaces.ForRootAsync(key, cancellation)
-                : await _workspaces.ForChildAsync(key, step.From, cancellation);
+            // Decided before any workspace or container exists: a hit does neither.
+            if (plan is { IsCached: true } && await LookUpAsync(key, backend, cancellation))
+            {
+                _events.Publish(new StepFinished(DateTimeOffset.UtcNow, key, StepStatus.Passed, 0, clock.Elapsed, null));
+                return StepStatus.Passed;
+            }
+
+            workspace = step.From is null ? await _workspaces.ForRootAsync(key, cancellation)
+                : _hits.TryGetValue(step.From, out var cachedParent)
+                    ? await _workspaces.ForCachedParentAsync(key, cachedParent.Workspace, cachedParent.SourceFiles, cancellation)
+                    : await _workspaces.ForChildAsync(key, step.From, cancellation);
 
             var baseImage = step.From is not null && _snapshots.TryGetValue(step.From, out var snapshot)
                 ? snapshot
@@ -131,11 +151,12 @@ internal sealed class PipelineRunner
 
             _events.Publish(new StepStarted(DateTimeOffset.UtcNow, key, backend.Name));
             var invocation = new StepInvocation(
-                _runId, key, step.Command(), workspace, baseImage, step.Env, keepSnapshot,
+                _runId, key, plan?.Command ?? step.Command(), workspace, baseImage, step.Env, keepSnapshot,
                 (stream, line) => _events.Publish(new StepLog(DateTimeOffset.UtcNow, key, stream == LogStream.Stderr, _secrets.Redact(line))))
             {
                 Cwd = step.Cwd,
                 Secrets = _secrets.For(step),
+                CacheKey = plan?.Key,
             };
             var result = await backend.RunAsync(invocation, cancellation);
 
@@ -146,6 +167,11 @@ internal sealed class PipelineRunner
                 if (result.Snapshot is not null)
                 {
                     _snapshots[key] = result.Snapshot;
+                }
+
+                if (plan is { IsCached: true })
+                {
+                    await RecordAsync(key, workspace, result.Snapshot, backend, cancellation);
                 }
 
                 _workspaces.KeepOutput(key, workspace, _graph.ChildrenOf(key).Count);
@@ -178,6 +204,7 @@ internal sealed class PipelineRunner
             }
         }
 
+        _cache?.SetOutcome(key, status == StepStatus.Passed ? "executed" : DurationText.Status(status));
         if (status is StepStatus.Failed or StepStatus.TimedOut && !_options.KeepGoing)
         {
             await stopAll.CancelAsync();
@@ -201,8 +228,52 @@ internal sealed class PipelineRunner
             _workspaces.Release(parent);
         }
 
+        _cache?.SetOutcome(key, "skipped");
         _events.Publish(new StepFinished(DateTimeOffset.UtcNow, key, StepStatus.Skipped, null, TimeSpan.Zero, reason));
         return StepStatus.Skipped;
+    }
+
+    // A hit: the children start from the entry's output and image; nothing runs.
+    private async Task<bool> LookUpAsync(string key, IStepBackend backend, CancellationToken cancellation)
+    {
+        var lookup = await _cache!.LookUpAsync(key, backend, cancellation);
+        if (lookup.Dropped is { } note)
+        {
+            _events.Publish(new StepLog(DateTimeOffset.UtcNow, key, true, $"harmont: {note}"));
+        }
+
+        if (lookup.Hit is not { } hit)
+        {
+            return false;
+        }
+
+        _hits[key] = hit;
+        if (hit.Image is not null)
+        {
+            _snapshots[key] = hit.Image;
+        }
+
+        _cache.SetOutcome(key, "hit");
+        _events.Publish(new StepCacheHit(DateTimeOffset.UtcNow, key, hit.Key));
+        return true;
+    }
+
+    // A passed cached step's output goes into the store before its children may change it. Failing to
+    // record costs the next run a miss, not this run its result, so it is said and not thrown.
+    private async Task RecordAsync(string key, string workspace, string? snapshot, IStepBackend backend, CancellationToken cancellation)
+    {
+        try
+        {
+            var sources = await _workspaces.SourceFilesAsync(cancellation);
+            if (!await _cache!.RecordAsync(key, workspace, snapshot, backend.Name, sources, _workspaces.PersistAsync, cancellation))
+            {
+                _events.Publish(new StepLog(DateTimeOffset.UtcNow, key, true, "harmont: another run cached this step's result first; its entry is kept."));
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _events.Publish(new StepLog(DateTimeOffset.UtcNow, key, true, $"harmont: could not cache this step's result: {_secrets.Redact(ex.Message)}"));
+        }
     }
 
     /// <summary>Why steps stop: the user, the build timeout, or fail-fast after a failure.</summary>

@@ -22,11 +22,19 @@ internal sealed class RunWorkspaces : IAsyncDisposable
     private IReadOnlyList<string>? _sourceFiles;
     private int _nextId;
 
-    public RunWorkspaces(string runRoot, string sourceRoot, IWorkspaceStrategy strategy)
+    /// <param name="runRoot">The run's private directory.</param>
+    /// <param name="sourceRoot">The user's working tree.</param>
+    /// <param name="strategy">How workspaces are made.</param>
+    /// <param name="sourceFiles">
+    /// The working tree's listing when the run already made one (to hash onChange globs), so the snapshot
+    /// holds exactly the files the keys were computed from; null lists the tree when a step first executes.
+    /// </param>
+    public RunWorkspaces(string runRoot, string sourceRoot, IWorkspaceStrategy strategy, IReadOnlyList<string>? sourceFiles = null)
     {
         ArgumentNullException.ThrowIfNull(strategy);
         _runRoot = Path.GetFullPath(runRoot);
         _sourceRoot = sourceRoot;
+        _sourceFiles = sourceFiles;
         _strategy = strategy;
         _layered = strategy as ILayeredWorkspaceStrategy;
         Directory.CreateDirectory(_runRoot);
@@ -356,7 +364,7 @@ internal sealed class RunWorkspaces : IAsyncDisposable
             if (_sourceBase is null)
             {
                 var path = Path.Combine(_runRoot, "source");
-                var files = await SourceTree.ListAsync(_sourceRoot, cancellationToken);
+                var files = _sourceFiles ?? await SourceTree.ListAsync(_sourceRoot, cancellationToken);
                 await _strategy.CopyEntriesAsync(_sourceRoot, path, files, cancellationToken);
                 _sourceFiles = files;
 

@@ -16,6 +16,23 @@ public static class Define
         Timeout = timeout,
     };
 
+    /// <summary>A step with cache policies; several compose.</summary>
+    public static StepDefinition Cached(string key, string command, string? from, params CachePolicy[] cache) => new()
+    {
+        Key = key,
+        Label = key,
+        Command = () => command,
+        ConstantCommand = command,
+        From = from,
+        Cache = cache,
+    };
+
+    public static ForeverCachePolicy Forever(params string[] envKeys) => new(envKeys);
+
+    public static OnChangeCachePolicy OnChange(params string[] globs) => new(globs);
+
+    public static TtlCachePolicy Ttl(TimeSpan duration, params string[] envKeys) => new(duration, envKeys);
+
     public static PipelineDefinition Pipeline(string slug, Runner runner, params StepDefinition[] steps) => new()
     {
         Slug = slug,

@@ -33,6 +33,9 @@ public sealed class RunHarness : IDisposable
     public static IReadOnlyList<string> RunDirsIn(string workDir) =>
         Directory.Exists(workDir) ? Directory.GetDirectories(workDir, "run-*") : [];
 
+    /// <summary>The run's clock (ttl buckets, cache times); a test moves it with <see cref="ManualClock"/>.</summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
     /// <summary>Environment overrides seen by the run (DOCKER_HOST, say); the rest comes from the process.</summary>
     public Dictionary<string, string> Env { get; } = new(StringComparer.Ordinal);
 
@@ -57,6 +60,7 @@ public sealed class RunHarness : IDisposable
             output, error, Source, GetEnv, DockerConnectors.FromEnvironment(GetEnv), TestContext.Current.CancellationToken)
         {
             Observer = events,
+            Clock = Clock,
         };
         var exitCode = await HarmontCli.RunAsync(args, pipelines, context);
         return new RunOutcome(exitCode, output.ToString(), error.ToString(), events.Snapshot());
@@ -97,6 +101,14 @@ public sealed class RunHarness : IDisposable
     }
 }
 
+/// <summary>A clock that stands still until a test moves it.</summary>
+public sealed class ManualClock(DateTimeOffset now) : TimeProvider
+{
+    public DateTimeOffset Now { get; set; } = now;
+
+    public override DateTimeOffset GetUtcNow() => Now;
+}
+
 /// <summary>What one run printed and emitted.</summary>
 public sealed record RunOutcome(int ExitCode, string Output, string Error, IReadOnlyList<RunEvent> Events)
 {
@@ -107,6 +119,11 @@ public sealed record RunOutcome(int ExitCode, string Output, string Error, IRead
         Events.OfType<StepFinished>().Single(e => e.Step == step).Status;
 
     public bool Started(string step) => Events.OfType<StepStarted>().Any(e => e.Step == step);
+
+    public bool Hit(string step) => Events.OfType<StepCacheHit>().Any(e => e.Step == step);
+
+    /// <summary>Steps whose command ran in this run, in start order.</summary>
+    public IReadOnlyList<string> Executed => [.. Events.OfType<StepStarted>().Select(e => e.Step)];
 
     public StepStarted StartOf(string step) => Events.OfType<StepStarted>().Single(e => e.Step == step);
 

@@ -107,7 +107,11 @@ internal sealed class DockerBackend : IStepBackend
             var exitCode = await RunToExitAsync(id, invocation.Log, cancellationToken);
 
             string? snapshot = null;
-            if (exitCode == 0 && invocation.KeepSnapshot)
+            if (exitCode == 0 && invocation.CacheKey is not null)
+            {
+                snapshot = await CommitCachedAsync(id, invocation, baseImage.LayerCount + 1 > _maxSnapshotLayers, cancellationToken);
+            }
+            else if (exitCode == 0 && invocation.KeepSnapshot)
             {
                 // A commit adds at most one layer on top of the image the container started from.
                 var flatten = baseImage.LayerCount + 1 > _maxSnapshotLayers;
@@ -136,6 +140,10 @@ internal sealed class DockerBackend : IStepBackend
             }
         }
     }
+
+    /// <inheritdoc />
+    public Task<bool> HasSnapshotAsync(string snapshot, CancellationToken cancellationToken) =>
+        _client.ImageExistsAsync(snapshot, cancellationToken);
 
     /// <inheritdoc />
     public async Task ReapAsync(CancellationToken cancellationToken)
@@ -243,11 +251,13 @@ internal sealed class DockerBackend : IStepBackend
         [DockerNames.StepLabel] = invocation.StepKey,
     };
 
-    private static Dictionary<string, string> SnapshotLabels(StepInvocation invocation) => new(StringComparer.Ordinal)
+    // Ephemeral is set explicitly either way: a commit inherits its base image's labels, and a cached
+    // step's parent may be an ephemeral snapshot that GC would otherwise take the cached image for.
+    private static Dictionary<string, string> SnapshotLabels(StepInvocation invocation, bool ephemeral = true) => new(StringComparer.Ordinal)
     {
         [DockerNames.OwnerLabel] = "1",
         [DockerNames.RunLabel] = invocation.RunId,
-        [DockerNames.EphemeralLabel] = "1",
+        [DockerNames.EphemeralLabel] = ephemeral ? "1" : "0",
     };
 
     private async Task<ImageInspect> EnsureImageAsync(string image, Action<string>? progress, CancellationToken cancellationToken)
@@ -326,7 +336,7 @@ internal sealed class DockerBackend : IStepBackend
         var labels = SnapshotLabels(invocation);
         if (flatten)
         {
-            await FlattenAsync(id, invocation, tag, labels, cancellationToken);
+            await FlattenAsync(id, invocation, DockerNames.SnapshotRepository, tag, labels, cancellationToken);
         }
         else
         {
@@ -334,6 +344,29 @@ internal sealed class DockerBackend : IStepBackend
         }
 
         return reference;
+    }
+
+    /// <summary>
+    /// Commits a cached step's container as <see cref="DockerNames.CacheReference"/>, never reaped by the run
+    /// (the cache evicts it with its entry), and returns the image id: a concurrent run committing the
+    /// same key moves the tag, never the id an entry records.
+    /// </summary>
+    private async Task<string> CommitCachedAsync(string id, StepInvocation invocation, bool flatten, CancellationToken cancellationToken)
+    {
+        var reference = DockerNames.CacheReference(invocation.CacheKey!);
+        var tag = reference[(DockerNames.CacheRepository.Length + 1)..];
+        var labels = SnapshotLabels(invocation, ephemeral: false);
+        if (flatten)
+        {
+            await FlattenAsync(id, invocation, DockerNames.CacheRepository, tag, labels, cancellationToken);
+        }
+        else
+        {
+            await _client.CommitAsync(id, DockerNames.CacheRepository, tag, labels, cancellationToken);
+        }
+
+        return (await _client.InspectImageAsync(reference, cancellationToken))?.Id
+            ?? throw new DockerEngineException($"the engine committed {reference} but does not have it.");
     }
 
     /// <summary>Snapshots the container as a fresh one-layer image with the config a commit would give it.</summary>
@@ -344,7 +377,7 @@ internal sealed class DockerBackend : IStepBackend
     /// with the stopped container's own config and committed. Its diff is empty, so no layer is added.
     /// </remarks>
     private async Task FlattenAsync(
-        string id, StepInvocation invocation, string tag, Dictionary<string, string> labels, CancellationToken cancellationToken)
+        string id, StepInvocation invocation, string repository, string tag, Dictionary<string, string> labels, CancellationToken cancellationToken)
     {
         var config = (await _client.InspectContainerAsync(id, cancellationToken))?.Config
             ?? throw new DockerEngineException($"container {id} vanished before its snapshot was flattened.");
@@ -363,7 +396,7 @@ internal sealed class DockerBackend : IStepBackend
         try
         {
             await _client.CreateContainerAsync(config with { Image = flat!, Labels = carrierLabels }, carrierName, cancellationToken);
-            await _client.CommitAsync(carrierName, DockerNames.SnapshotRepository, tag, labels, cancellationToken);
+            await _client.CommitAsync(carrierName, repository, tag, labels, cancellationToken);
         }
         finally
         {

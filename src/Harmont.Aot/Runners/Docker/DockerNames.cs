@@ -21,6 +21,9 @@ internal static class DockerNames
     /// <summary>Repository of step snapshots.</summary>
     public const string SnapshotRepository = "harmont-aot/snap";
 
+    /// <summary>Repository of cached steps' images; the tag is the cache key.</summary>
+    public const string CacheRepository = "harmont-aot/cache";
+
     private const int MaxTagLength = 128;
 
     /// <summary>
@@ -54,6 +57,9 @@ internal static class DockerNames
 
     /// <summary>The snapshot tag for a step of a run.</summary>
     public static string SnapshotTag(string runId, string stepKey) => ToTag($"{runId}-{stepKey}");
+
+    /// <summary>The image reference a cached step's image is tagged with: the key itself.</summary>
+    public static string CacheReference(string key) => $"{CacheRepository}:{ToTag(key)}";
 
     /// <summary>A unique, readable container name for one step execution.</summary>
     public static string ContainerName(string runId, string stepKey) =>

@@ -7,6 +7,9 @@ internal sealed class HostBackend : IStepBackend
 {
     public string Name => "host";
 
+    /// <summary>The host captures no system state, so it has no snapshots to keep or find.</summary>
+    public Task<bool> HasSnapshotAsync(string snapshot, CancellationToken cancellationToken) => Task.FromResult(false);
+
     public async Task<StepResult> RunAsync(StepInvocation invocation, CancellationToken cancellationToken)
     {
         var workingDirectory = invocation.Cwd is null ? invocation.Workspace : Path.Combine(invocation.Workspace, invocation.Cwd);

@@ -1,0 +1,104 @@
+using Harmont.Aot.Keys;
+using Harmont.Aot.Model;
+using Harmont.Aot.Runners.Docker;
+using Harmont.Aot.Workspaces;
+
+namespace Harmont.Aot.Cache;
+
+/// <summary>The cache's part of a run (and of <c>explain</c>): planning keys from the real world, and eviction after.</summary>
+internal static class CachePlanning
+{
+    private const string MemoFile = "hashes.memo";
+
+    /// <summary>
+    /// Resolves every step's key against the working tree at <paramref name="sourceRoot"/>. Files are
+    /// listed and hashed only when some step has an onChange policy; hashes are memoised across runs
+    /// in the cache directory.
+    /// </summary>
+    public static async Task<CachePlan> PlanAsync(
+        PipelineDefinition pipeline, string sourceRoot, string cacheRoot, Func<string, string?> getEnv, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        var project = await ProjectIdentity.ResolveAsync(pipeline.Project, sourceRoot, cancellationToken);
+        FileHashMemo? memo = null;
+        SourceHashes? hashes = null;
+        IReadOnlyList<string>? listed = null;
+        async Task<SourceHashes> Sources(CancellationToken ct)
+        {
+            if (hashes is null)
+            {
+                listed = await SourceTree.ListAsync(sourceRoot, ct);
+                memo = FileHashMemo.Load(Path.Combine(cacheRoot, MemoFile));
+                hashes = new SourceHashes(sourceRoot, listed, memo);
+            }
+
+            return hashes;
+        }
+
+        var plan = await CachePlanner.PlanAsync(pipeline, new PlanInputs(project, getEnv, clock, Sources), cancellationToken);
+        try
+        {
+            memo?.Save();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The memo only saves time; the next run hashes again.
+        }
+
+        return plan with { SourceFiles = listed };
+    }
+
+    /// <summary>
+    /// Evicts least-recently-used entries down to <paramref name="maxBytes"/> (never one in use), with
+    /// their images, and says what went: eviction is never silent.
+    /// </summary>
+    public static async Task EvictAsync(CacheStore store, long maxBytes, DockerBackend? docker, TextWriter notices)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(notices);
+        IReadOnlyList<CacheListing> evicted;
+        try
+        {
+            evicted = store.EvictToFit(maxBytes);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            await notices.WriteLineAsync($"harmont: cache eviction skipped: {ex.Message}");
+            return;
+        }
+
+        if (evicted.Count == 0)
+        {
+            return;
+        }
+
+        await notices.WriteLineAsync(
+            $"harmont: cache over its {CacheUnits.FormatSize(maxBytes)} bound: evicted {evicted.Count} least-recently-used entr{(evicted.Count == 1 ? "y" : "ies")} " +
+            $"({CacheUnits.FormatSize(evicted.Sum(e => e.Entry.Size))}): {string.Join(", ", evicted.Select(e => $"{e.Entry.Pipeline}/{e.Entry.Step} {e.Entry.Key[..12]}"))}");
+        await RemoveImagesAsync(evicted, docker, notices);
+    }
+
+    /// <summary>Removes the images of entries that left the store; an image a container still uses stays, said so.</summary>
+    public static async Task RemoveImagesAsync(IEnumerable<CacheListing> removed, DockerBackend? docker, TextWriter notices)
+    {
+        ArgumentNullException.ThrowIfNull(removed);
+        ArgumentNullException.ThrowIfNull(notices);
+        if (docker is null)
+        {
+            return;
+        }
+
+        foreach (var listing in removed.Where(l => l.Entry.Image is not null))
+        {
+            try
+            {
+                // By its tag, not its id: a cached child's image may still stack on its layers.
+                await docker.Client.RemoveImageAsync(DockerNames.CacheReference(listing.Entry.Key), force: false, CancellationToken.None);
+            }
+            catch (DockerEngineException ex)
+            {
+                await notices.WriteLineAsync($"harmont: kept image of evicted entry {listing.Entry.Key[..12]}: {ex.Message}");
+            }
+        }
+    }
+}

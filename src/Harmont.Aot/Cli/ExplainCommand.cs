@@ -1,0 +1,68 @@
+using System.CommandLine;
+using Harmont.Aot.Cache;
+using Harmont.Aot.Model;
+using Harmont.Aot.Scheduling;
+using Harmont.Aot.Workspaces;
+
+namespace Harmont.Aot.Cli;
+
+/// <summary>
+/// <c>explain [STEP]</c>: resolves every key against the working tree as a run would, and says per
+/// step whether it would hit and, if not, which input changed since the last recorded run. Runs nothing.
+/// </summary>
+internal static class ExplainCommand
+{
+    public static Command Create(IReadOnlyList<PipelineDefinition> pipelines, CliContext context)
+    {
+        var stepArgument = new Argument<string?>("step")
+        {
+            Description = "The step to explain; all steps when left out.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var pipelineOption = new Option<string?>("--pipeline", "-p")
+        {
+            Description = "The pipeline the step belongs to; may be left out when the program defines one.",
+        };
+        var command = new Command("explain", "Say whether each step would be a cache hit now and, for a miss, which input changed since the last run.")
+        {
+            stepArgument, pipelineOption,
+        };
+        command.SetAction((parse, cancellation) => ExecuteAsync(pipelines, parse.GetValue(pipelineOption), parse.GetValue(stepArgument), context, cancellation));
+        return command;
+    }
+
+    internal static async Task<int> ExecuteAsync(
+        IReadOnlyList<PipelineDefinition> pipelines, string? slug, string? step, CliContext context, CancellationToken cancellation)
+    {
+        try
+        {
+            var pipeline = RunCommand.Select(pipelines, slug);
+            if (step is not null && pipeline.Steps.All(s => s.Key != step))
+            {
+                throw new PipelineException(
+                    $"pipeline '{pipeline.Slug}' has no step '{step}'. Its steps: {string.Join(", ", pipeline.Steps.Select(s => s.Key))}.");
+            }
+
+            PipelineGraph.Build(pipeline);
+            var directories = HarmontDirectories.FromEnvironment(context.GetEnv);
+            var store = new CacheStore(directories.Cache, context.Clock);
+            var plan = await CachePlanning.PlanAsync(
+                pipeline, RunCommand.FindSourceRoot(context.WorkingDirectory), directories.Cache, context.GetEnv, context.Clock, cancellation);
+            var previous = RunRecord.Load(RunRecord.PathFor(directories.Cache, plan.Project, pipeline.Slug));
+
+            // "hit" here means a complete entry is in the store now; a run also checks a Docker entry's image.
+            var outcomes = plan.Steps.Values
+                .Where(p => p.Key is { } key && store.Contains(key))
+                .ToDictionary(p => p.Step, _ => "hit", StringComparer.Ordinal);
+            var current = RunRecord.From("now", context.Clock.GetUtcNow(), plan, outcomes);
+            IEnumerable<string> order = step is null ? pipeline.Steps.Select(s => s.Key) : [step];
+            await context.Out.WriteAsync(CacheExplainer.Describe(current, previous, order));
+            return ExitCodes.Passed;
+        }
+        catch (PipelineException ex)
+        {
+            await context.Error.WriteLineAsync($"harmont: error: {ex.Message}");
+            return ExitCodes.Usage;
+        }
+    }
+}
