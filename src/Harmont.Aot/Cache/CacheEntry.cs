@@ -29,6 +29,13 @@ internal sealed record CacheEntry
     [JsonPropertyName("image")]
     public string? Image { get; init; }
 
+    /// <summary>
+    /// Whether the entry holds the step's output workspace and source manifest. A step with no children
+    /// records none: no hit of it would ever read one. A child added later makes its next run a miss.
+    /// </summary>
+    [JsonPropertyName("workspace")]
+    public bool HasWorkspace { get; init; }
+
     /// <summary>The backend that produced it (<c>docker</c>, <c>host</c>); a hit needs the same one.</summary>
     [JsonPropertyName("backend")]
     public string? Backend { get; init; }
@@ -44,4 +51,5 @@ internal sealed record CacheEntry
 [JsonSourceGenerationOptions(WriteIndented = true)]
 [JsonSerializable(typeof(CacheEntry))]
 [JsonSerializable(typeof(RunRecord))]
+[JsonSerializable(typeof(Dictionary<string, string>))]
 internal sealed partial class CacheJsonContext : JsonSerializerContext;

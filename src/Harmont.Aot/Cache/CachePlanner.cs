@@ -24,7 +24,16 @@ internal static class CachePlanner
         ArgumentNullException.ThrowIfNull(inputs);
         var byKey = pipeline.Steps.ToDictionary(s => s.Key, StringComparer.Ordinal);
         var plans = new Dictionary<string, StepPlan>(StringComparer.Ordinal);
-        var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var files = new Dictionary<string, string>(StringComparer.Ordinal);
+
+        // Every onChange file of every step hashed in one parallel pass, before the steps are planned one by one.
+        var onChange = pipeline.Steps
+            .SelectMany(s => s.Cache.OfType<OnChangeCachePolicy>().SelectMany(p => p.Globs).Select(g => (s.Key, g)))
+            .ToList();
+        if (onChange.Count > 0)
+        {
+            await (await inputs.Sources(cancellationToken)).PrefetchAsync(onChange, cancellationToken);
+        }
 
         async Task<StepPlan> PlanStepAsync(StepDefinition step)
         {
@@ -52,7 +61,7 @@ internal static class CachePlanner
         ((now - DateTimeOffset.UnixEpoch).Ticks / duration.Ticks).ToString(CultureInfo.InvariantCulture);
 
     private static async Task<StepPlan> PlanOneAsync(
-        PipelineDefinition pipeline, StepDefinition step, StepPlan? parent, PlanInputs inputs, SortedDictionary<string, string> files, CancellationToken cancellationToken)
+        PipelineDefinition pipeline, StepDefinition step, StepPlan? parent, PlanInputs inputs, Dictionary<string, string> files, CancellationToken cancellationToken)
     {
         var command = step.ConstantCommand ?? step.Command();
         var components = new SortedDictionary<string, string>(StringComparer.Ordinal);
@@ -113,7 +122,7 @@ internal static class CachePlanner
         PlanInputs inputs,
         SortedDictionary<string, string> components,
         List<string> globs,
-        SortedDictionary<string, string> files,
+        Dictionary<string, string> files,
         CancellationToken cancellationToken)
     {
         switch (policy)

@@ -19,7 +19,13 @@ internal static class CachePlanning
         PipelineDefinition pipeline, string sourceRoot, string cacheRoot, Func<string, string?> getEnv, TimeProvider clock, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pipeline);
-        var project = await ProjectIdentity.ResolveAsync(pipeline.Project, sourceRoot, cancellationToken);
+
+        // git for the project identity, git for the listing and the memo's read all start at once.
+        var projectTask = ProjectIdentity.ResolveAsync(pipeline.Project, sourceRoot, cancellationToken);
+        var needsSources = pipeline.Steps.Any(s => s.Cache.OfType<OnChangeCachePolicy>().Any());
+        var listing = needsSources ? SourceTree.ListAsync(sourceRoot, cancellationToken) : null;
+        var memoLoad = needsSources ? Task.Run(() => FileHashMemo.Load(Path.Combine(cacheRoot, MemoFile)), cancellationToken) : null;
+        var project = await projectTask;
         FileHashMemo? memo = null;
         SourceHashes? hashes = null;
         IReadOnlyList<string>? listed = null;
@@ -27,15 +33,25 @@ internal static class CachePlanning
         {
             if (hashes is null)
             {
-                listed = await SourceTree.ListAsync(sourceRoot, ct);
-                memo = FileHashMemo.Load(Path.Combine(cacheRoot, MemoFile));
+                listed = await (listing ?? SourceTree.ListAsync(sourceRoot, ct));
+                memo = await (memoLoad ?? Task.FromResult(FileHashMemo.Load(Path.Combine(cacheRoot, MemoFile))));
                 hashes = new SourceHashes(sourceRoot, listed, memo);
             }
 
             return hashes;
         }
 
-        var plan = await CachePlanner.PlanAsync(pipeline, new PlanInputs(project, getEnv, clock, Sources), cancellationToken);
+        CachePlan plan;
+        try
+        {
+            plan = await CachePlanner.PlanAsync(pipeline, new PlanInputs(project, getEnv, clock, Sources), cancellationToken);
+        }
+        catch (IOException ex)
+        {
+            // A file listed a moment ago is gone or unreadable: nothing has run yet, so say so and stop.
+            throw new PipelineException($"cannot compute the cache keys: {ex.Message}", ex);
+        }
+
         try
         {
             memo?.Save();

@@ -28,9 +28,17 @@ internal sealed record RunRecord
     [JsonPropertyName("steps")]
     public required Dictionary<string, StepRecord> Steps { get; init; }
 
-    /// <summary>sha256 of every file an onChange glob matched, by repo-relative path.</summary>
+    /// <summary>
+    /// sha256 of every file an onChange glob matched, by repo-relative path. Kept in a file of its own,
+    /// named by its content's digest (<see cref="FilesDigest"/>), and written only when it changed: on a
+    /// big tree it is most of the record, and a no-op run should not rewrite it.
+    /// </summary>
+    [JsonIgnore]
+    public Dictionary<string, string> Files { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>Names the file that holds <see cref="Files"/>.</summary>
     [JsonPropertyName("files")]
-    public required SortedDictionary<string, string> Files { get; init; }
+    public string? FilesDigest { get; init; }
 
     /// <summary>Where the record of one project's pipeline lives: one file, replaced atomically by each run.</summary>
     public static string PathFor(string cacheRoot, string project, string pipeline)
@@ -44,9 +52,22 @@ internal sealed record RunRecord
     {
         try
         {
-            using var stream = File.OpenRead(path);
-            var record = JsonSerializer.Deserialize(stream, CacheJsonContext.Default.RunRecord);
-            return record?.Format == CurrentFormat ? record : null;
+            RunRecord? record;
+            using (var stream = File.OpenRead(path))
+            {
+                record = JsonSerializer.Deserialize(stream, CacheJsonContext.Default.RunRecord);
+            }
+
+            if (record?.Format != CurrentFormat)
+            {
+                return null;
+            }
+
+            // Without its file table, explain still names the globs whose files changed, just not the files.
+            var files = record.FilesDigest is { } digest && File.Exists(FilesPath(path, digest))
+                ? JsonSerializer.Deserialize(File.ReadAllBytes(FilesPath(path, digest)), CacheJsonContext.Default.DictionaryStringString)
+                : null;
+            return record with { Files = files ?? new Dictionary<string, string>(StringComparer.Ordinal) };
         }
         catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
         {
@@ -75,22 +96,60 @@ internal sealed record RunRecord
                     Globs = [.. p.Globs],
                 },
                 StringComparer.Ordinal),
-            Files = new SortedDictionary<string, string>(plan.Files.ToDictionary(), StringComparer.Ordinal),
+            Files = plan.Files as Dictionary<string, string> ?? new Dictionary<string, string>(plan.Files, StringComparer.Ordinal),
         };
     }
 
-    /// <summary>Writes the record to a temporary file and renames it into place, so a reader never sees half of it.</summary>
+    /// <summary>
+    /// Writes the record, and its file table when no file of that content exists yet, each to a temporary
+    /// file renamed into place, so a reader never sees half of either. File tables no record names are removed.
+    /// </summary>
     public void Save(string path)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var digest = DigestOf(Files);
+        var filesPath = FilesPath(path, digest);
+        if (!File.Exists(filesPath))
+        {
+            WriteAtomically(filesPath, JsonSerializer.SerializeToUtf8Bytes(Files, CacheJsonContext.Default.DictionaryStringString));
+            foreach (var old in Directory.EnumerateFiles(Path.GetDirectoryName(path)!, $"{Path.GetFileNameWithoutExtension(path)}.files-*.json"))
+            {
+                if (old != filesPath)
+                {
+                    File.Delete(old); // A concurrent run's table may go too; its explain then names globs, not files.
+                }
+            }
+        }
+
+        WriteAtomically(path, JsonSerializer.SerializeToUtf8Bytes(this with { FilesDigest = digest }, CacheJsonContext.Default.RunRecord));
+    }
+
+    // Order-independent, so the same table always gets the same name: each path's hash, combined.
+    private static string DigestOf(Dictionary<string, string> files)
+    {
+        Span<byte> sum = stackalloc byte[32];
+        Span<byte> one = stackalloc byte[32];
+        foreach (var (path, sha) in files)
+        {
+            SHA256.HashData(Encoding.UTF8.GetBytes($"{path}\0{sha}"), one);
+            for (var i = 0; i < sum.Length; i++)
+            {
+                sum[i] += one[i];
+            }
+        }
+
+        return Convert.ToHexStringLower(sum[..12]) + files.Count.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static string FilesPath(string recordPath, string digest) =>
+        Path.Combine(Path.GetDirectoryName(recordPath)!, $"{Path.GetFileNameWithoutExtension(recordPath)}.files-{digest}.json");
+
+    private static void WriteAtomically(string path, byte[] bytes)
+    {
         var temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            {
-                JsonSerializer.Serialize(stream, this, CacheJsonContext.Default.RunRecord);
-            }
-
+            File.WriteAllBytes(temp, bytes);
             File.Move(temp, path, overwrite: true);
         }
         finally

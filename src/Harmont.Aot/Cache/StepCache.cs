@@ -34,7 +34,13 @@ internal sealed class StepCache : IDisposable
     /// Looks the step up. A hit needs a complete entry from the same backend and, for Docker, its
     /// image still on the engine; an entry that fails either is dropped (and said why) and the step runs.
     /// </summary>
-    public async Task<CacheLookup> LookUpAsync(string step, IStepBackend backend, CancellationToken cancellationToken)
+    /// <param name="step">The step.</param>
+    /// <param name="backend">The backend the step would run on.</param>
+    /// <param name="needsWorkspace">Whether a child will start from the step's output workspace.</param>
+    /// <param name="needsSnapshot">Whether a child will start from the step's committed system state.</param>
+    /// <param name="cancellationToken">Stops the image check.</param>
+    public async Task<CacheLookup> LookUpAsync(
+        string step, IStepBackend backend, bool needsWorkspace, bool needsSnapshot, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(backend);
         if (Plan[step].Key is not { } key || _store.TryOpen(key) is not { } lease)
@@ -46,13 +52,21 @@ internal sealed class StepCache : IDisposable
         string? stale = null;
         try
         {
-            if (!Directory.Exists(Path.Combine(lease.Directory, WorkspaceDir)) || !File.Exists(Path.Combine(lease.Directory, SourcesFile)))
-            {
-                stale = "it has no output workspace";
-            }
-            else if (!string.Equals(entry.Backend, backend.Name, StringComparison.Ordinal))
+            if (!string.Equals(entry.Backend, backend.Name, StringComparison.Ordinal))
             {
                 stale = $"it was recorded by the {entry.Backend ?? "unknown"} backend and this run uses {backend.Name}";
+            }
+            else if (needsWorkspace && !entry.HasWorkspace)
+            {
+                stale = "it was recorded without its output workspace (the step had no children then)";
+            }
+            else if (entry.HasWorkspace && (!Directory.Exists(Path.Combine(lease.Directory, WorkspaceDir)) || !File.Exists(Path.Combine(lease.Directory, SourcesFile))))
+            {
+                stale = "its output workspace is missing";
+            }
+            else if (needsSnapshot && entry.Image is null)
+            {
+                stale = "it was recorded without an image (no child started from it then)";
             }
             else if (entry.Image is { } image && !await backend.HasSnapshotAsync(image, cancellationToken))
             {
@@ -81,24 +95,24 @@ internal sealed class StepCache : IDisposable
     /// entry (by clone where the filesystem can), the source manifest is written beside it, and the entry
     /// is published by one rename. False when another run published the same key first; its entry stays.
     /// </summary>
-    public async Task<bool> RecordAsync(
-        string step,
-        string workspace,
-        string? image,
-        string backend,
-        IReadOnlyList<string> sourceFiles,
-        Func<string, string, CancellationToken, Task> persist,
-        CancellationToken cancellationToken)
+    /// <param name="step">The step that passed.</param>
+    /// <param name="image">Its committed image, if one was kept.</param>
+    /// <param name="backend">The backend it ran on.</param>
+    /// <param name="output">Its output workspace, the source listing and how to copy the workspace; null records none (a step with no children).</param>
+    /// <param name="cancellationToken">Stops the copy.</param>
+    public async Task<bool> RecordAsync(string step, string? image, string backend, RecordedOutput? output, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(sourceFiles);
-        ArgumentNullException.ThrowIfNull(persist);
         var plan = Plan[step];
         var key = plan.Key ?? throw new InvalidOperationException($"step '{step}' is not cached.");
         var staged = _store.BeginEntry();
         try
         {
-            await persist(workspace, Path.Combine(staged, WorkspaceDir), cancellationToken);
-            await WriteSourcesAsync(Path.Combine(staged, SourcesFile), sourceFiles, cancellationToken);
+            if (output is not null)
+            {
+                await output.Persist(output.Workspace, Path.Combine(staged, WorkspaceDir), cancellationToken);
+                await WriteSourcesAsync(Path.Combine(staged, SourcesFile), output.SourceFiles, cancellationToken);
+            }
+
             var entry = new CacheEntry
             {
                 Key = key,
@@ -108,6 +122,7 @@ internal sealed class StepCache : IDisposable
                 Created = _clock.GetUtcNow(),
                 Image = image,
                 Backend = backend,
+                HasWorkspace = output is not null,
             };
             return _store.Publish(staged, entry);
         }
@@ -146,6 +161,12 @@ internal sealed class StepCache : IDisposable
         }
     }
 }
+
+/// <summary>What a cache entry keeps of a step's output workspace.</summary>
+/// <param name="Workspace">The workspace as the step left it.</param>
+/// <param name="SourceFiles">The run's source listing: the entry's source manifest.</param>
+/// <param name="Persist">Copies the workspace into a new directory (by clone where the filesystem can).</param>
+internal sealed record RecordedOutput(string Workspace, IReadOnlyList<string> SourceFiles, Func<string, string, CancellationToken, Task> Persist);
 
 /// <summary>A step's result found in the cache.</summary>
 /// <param name="Key">The entry's key.</param>

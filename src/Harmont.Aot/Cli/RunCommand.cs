@@ -109,15 +109,35 @@ internal static class RunCommand
                 await context.Error.WriteLineAsync($"harmont: removed {stale.Count} work dir(s) left by runs that ended abnormally.");
             }
 
+            // Keys are hashed while the engine is reached: one is CPU, the other waiting.
             var store = new CacheStore(directories.Cache, context.Clock);
-            var plan = await CachePlanning.PlanAsync(pipeline, options.SourceRoot, directories.Cache, context.GetEnv, context.Clock, signals.Token);
+            var backendsTask = BackendSet.ResolveAsync(
+                pipeline, request.Runner, context.Docker, context.Error, signals.Token, Path.Combine(options.WorkRoot, ".docker-gc"));
+            CachePlan plan;
+            try
+            {
+                using (NoGcRegion.Enter())
+                {
+                    plan = await CachePlanning.PlanAsync(pipeline, options.SourceRoot, directories.Cache, context.GetEnv, context.Clock, signals.Token);
+                }
+            }
+            catch
+            {
+                await DisposeQuietlyAsync(backendsTask);
+                throw;
+            }
+
+            await using var backends = await backendsTask;
             var recordPath = RunRecord.PathFor(directories.Cache, plan.Project, pipeline.Slug);
             var previous = request.Explain ? RunRecord.Load(recordPath) : null;
-
-            await using var backends = await BackendSet.ResolveAsync(pipeline, request.Runner, context.Docker, context.Error, signals.Token);
             using var cache = new StepCache(store, plan, context.Clock);
-            await using var workspaces = new RunWorkspaces(
-                runDirectory.Path, options.SourceRoot, WorkspaceStrategies.ForWorkDir(directories.Work, context.GetEnv, context.Error), plan.SourceFiles);
+            // Probed when the first workspace is made, so a fully cached run never probes; a strategy the
+            // user forces is checked now, so an unusable one stops the run before anything starts.
+            IWorkspaceStrategy Probe() => WorkspaceStrategies.ForWorkDir(directories.Work, context.GetEnv, context.Error);
+            var strategy = string.IsNullOrWhiteSpace(context.GetEnv(WorkspaceStrategies.EnvironmentVariable))
+                ? new Lazy<IWorkspaceStrategy>(Probe)
+                : new Lazy<IWorkspaceStrategy>(Probe());
+            await using var workspaces = new RunWorkspaces(runDirectory.Path, options.SourceRoot, strategy, plan.SourceFiles);
             var display = OutputMode.Create(request.Format, request.Logs, context.Out, context.IsTerminal, context.GetEnv);
             using var disposeDisplay = display as IDisposable;
             var renderer = context.Observer is { } observer ? new TeeSink(display, observer) : display;
@@ -177,6 +197,20 @@ internal static class RunCommand
 
         return pipelines.FirstOrDefault(p => p.Slug == slug)
             ?? throw new PipelineException($"no pipeline named '{slug}'. This program defines: {string.Join(", ", pipelines.Select(p => p.Slug))}.");
+    }
+
+    // Planning failed: the engine connection made beside it is closed, and its own failure, if any, is not the news.
+    private static async Task DisposeQuietlyAsync(Task<BackendSet> backends)
+    {
+        try
+        {
+            await (await backends).DisposeAsync();
+        }
+#pragma warning disable CA1031 // The planning error is the one to report.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
     }
 
     // The record only feeds explain: failing to write it is said, not fatal.

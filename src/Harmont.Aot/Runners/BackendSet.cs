@@ -16,6 +16,9 @@ internal sealed class BackendSet : IAsyncDisposable
         _all = all;
     }
 
+    /// <summary>How long after one collection of crash leftovers the next run skips its own.</summary>
+    public static TimeSpan GcInterval { get; } = TimeSpan.FromMinutes(10);
+
     /// <summary>The Docker backend, when an engine answered; the cache removes evicted entries' images through it.</summary>
     public DockerBackend? Docker => _all.OfType<DockerBackend>().FirstOrDefault();
 
@@ -25,8 +28,17 @@ internal sealed class BackendSet : IAsyncDisposable
     /// Resolves each step's runner: the step's own, else the command line's, else the pipeline's.
     /// <c>auto</c> means Docker when an engine answers and the host otherwise, said in one line.
     /// </summary>
+    /// <param name="pipeline">The pipeline whose steps need backends.</param>
+    /// <param name="commandLine">The <c>--runner</c> choice, if any.</param>
+    /// <param name="docker">How to reach the engine.</param>
+    /// <param name="notices">Where the choice and cleanup are said.</param>
+    /// <param name="cancellationToken">Stops connecting.</param>
+    /// <param name="gcStamp">
+    /// A file whose age says when crash leftovers were last collected; collecting again within
+    /// <see cref="GcInterval"/> is skipped, so back-to-back runs do not list the engine's every image. Null: always collect.
+    /// </param>
     public static async Task<BackendSet> ResolveAsync(
-        PipelineDefinition pipeline, Runner? commandLine, DockerConnector docker, TextWriter notices, CancellationToken cancellationToken)
+        PipelineDefinition pipeline, Runner? commandLine, DockerConnector docker, TextWriter notices, CancellationToken cancellationToken, string? gcStamp = null)
     {
         var wanted = pipeline.Steps.ToDictionary(
             s => s.Key,
@@ -52,7 +64,14 @@ internal sealed class BackendSet : IAsyncDisposable
             else
             {
                 notices.WriteLine($"harmont: running steps in Docker (engine at {docker.Endpoint}).");
-                await CollectGarbageAsync(dockerBackend, notices, cancellationToken);
+                if (gcStamp is null || !File.Exists(gcStamp) || DateTime.UtcNow - File.GetLastWriteTimeUtc(gcStamp) > GcInterval)
+                {
+                    await CollectGarbageAsync(dockerBackend, notices, cancellationToken);
+                    if (gcStamp is not null)
+                    {
+                        File.WriteAllBytes(gcStamp, []);
+                    }
+                }
             }
         }
 

@@ -12,6 +12,9 @@ internal interface IStepBackend : IAsyncDisposable
     /// </summary>
     Task<StepResult> RunAsync(StepInvocation invocation, CancellationToken cancellationToken);
 
+    /// <summary>Whether the backend commits a step's system state for its children (Docker does, the host cannot).</summary>
+    bool KeepsSystemState { get; }
+
     /// <summary>Whether a snapshot a cache entry names is still there (for Docker: the image is on the engine).</summary>
     Task<bool> HasSnapshotAsync(string snapshot, CancellationToken cancellationToken);
 
@@ -48,9 +51,9 @@ internal sealed record StepInvocation(
     public IReadOnlyList<KeyValuePair<string, string>> Secrets { get; init; } = [];
 
     /// <summary>
-    /// The step's cache key when its result will be cached: a backend that captures system state
-    /// keeps it under this name past the run (for Docker, an image tagged from the key), whether or
-    /// not a child starts from it in this run. Null: the snapshot, if any, is ephemeral.
+    /// The step's cache key when its result will be cached: a snapshot kept for the children is then
+    /// kept past the run under this name (for Docker, an image tagged from the key). Null: the
+    /// snapshot, if any, is ephemeral.
     /// </summary>
     public string? CacheKey { get; init; }
 }

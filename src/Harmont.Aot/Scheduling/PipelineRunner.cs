@@ -133,7 +133,9 @@ internal sealed class PipelineRunner
         try
         {
             // Decided before any workspace or container exists: a hit does neither.
-            if (plan is { IsCached: true } && await LookUpAsync(key, backend, cancellation))
+            var children = _graph.ChildrenOf(key);
+            var keepSnapshot = children.Any(child => _backends.For(child) == backend);
+            if (plan is { IsCached: true } && await LookUpAsync(key, backend, children.Count > 0, keepSnapshot && backend.KeepsSystemState, cancellation))
             {
                 _events.Publish(new StepFinished(DateTimeOffset.UtcNow, key, StepStatus.Passed, 0, clock.Elapsed, null));
                 return StepStatus.Passed;
@@ -147,7 +149,6 @@ internal sealed class PipelineRunner
             var baseImage = step.From is not null && _snapshots.TryGetValue(step.From, out var snapshot)
                 ? snapshot
                 : step.Image ?? _graph.Pipeline.DefaultImage;
-            var keepSnapshot = _graph.ChildrenOf(key).Any(child => _backends.For(child) == backend);
 
             _events.Publish(new StepStarted(DateTimeOffset.UtcNow, key, backend.Name));
             var invocation = new StepInvocation(
@@ -171,10 +172,10 @@ internal sealed class PipelineRunner
 
                 if (plan is { IsCached: true })
                 {
-                    await RecordAsync(key, workspace, result.Snapshot, backend, cancellation);
+                    await RecordAsync(key, children.Count > 0 ? workspace : null, result.Snapshot, backend, cancellation);
                 }
 
-                _workspaces.KeepOutput(key, workspace, _graph.ChildrenOf(key).Count);
+                _workspaces.KeepOutput(key, workspace, children.Count);
                 workspace = null;
             }
         }
@@ -234,9 +235,9 @@ internal sealed class PipelineRunner
     }
 
     // A hit: the children start from the entry's output and image; nothing runs.
-    private async Task<bool> LookUpAsync(string key, IStepBackend backend, CancellationToken cancellation)
+    private async Task<bool> LookUpAsync(string key, IStepBackend backend, bool needsWorkspace, bool needsSnapshot, CancellationToken cancellation)
     {
-        var lookup = await _cache!.LookUpAsync(key, backend, cancellation);
+        var lookup = await _cache!.LookUpAsync(key, backend, needsWorkspace, needsSnapshot, cancellation);
         if (lookup.Dropped is { } note)
         {
             _events.Publish(new StepLog(DateTimeOffset.UtcNow, key, true, $"harmont: {note}"));
@@ -258,14 +259,16 @@ internal sealed class PipelineRunner
         return true;
     }
 
-    // A passed cached step's output goes into the store before its children may change it. Failing to
-    // record costs the next run a miss, not this run its result, so it is said and not thrown.
-    private async Task RecordAsync(string key, string workspace, string? snapshot, IStepBackend backend, CancellationToken cancellation)
+    // A passed cached step's output goes into the store before its children may change it; a step with
+    // no children keeps no workspace (null). Failing to record costs the next run a miss, not this run
+    // its result, so it is said and not thrown.
+    private async Task RecordAsync(string key, string? workspace, string? snapshot, IStepBackend backend, CancellationToken cancellation)
     {
         try
         {
-            var sources = await _workspaces.SourceFilesAsync(cancellation);
-            if (!await _cache!.RecordAsync(key, workspace, snapshot, backend.Name, sources, _workspaces.PersistAsync, cancellation))
+            var output = workspace is null ? null
+                : new RecordedOutput(workspace, await _workspaces.SourceFilesAsync(cancellation), _workspaces.PersistAsync);
+            if (!await _cache!.RecordAsync(key, snapshot, backend.Name, output, cancellation))
             {
                 _events.Publish(new StepLog(DateTimeOffset.UtcNow, key, true, "harmont: another run cached this step's result first; its entry is kept."));
             }

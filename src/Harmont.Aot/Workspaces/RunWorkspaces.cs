@@ -12,14 +12,16 @@ internal sealed class RunWorkspaces : IAsyncDisposable
 {
     private readonly string _runRoot;
     private readonly string _sourceRoot;
-    private readonly IWorkspaceStrategy _strategy;
-    private readonly ILayeredWorkspaceStrategy? _layered;
+    private readonly Lazy<IWorkspaceStrategy> _strategy;
     private readonly SemaphoreSlim _sourceGate = new(1, 1);
     private readonly Lock _gate = new();
     private readonly Dictionary<string, ParentOutput> _outputs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, LiveWorkspace> _live = new(StringComparer.Ordinal);
     private Layer? _sourceBase;
     private IReadOnlyList<string>? _sourceFiles;
+
+    // Files copied into the snapshot so far; under _sourceGate. Each is taken once per run.
+    private readonly HashSet<string> _taken = new(StringComparer.Ordinal);
     private int _nextId;
 
     /// <param name="runRoot">The run's private directory.</param>
@@ -30,21 +32,30 @@ internal sealed class RunWorkspaces : IAsyncDisposable
     /// holds exactly the files the keys were computed from; null lists the tree when a step first executes.
     /// </param>
     public RunWorkspaces(string runRoot, string sourceRoot, IWorkspaceStrategy strategy, IReadOnlyList<string>? sourceFiles = null)
+        : this(runRoot, sourceRoot, new Lazy<IWorkspaceStrategy>(strategy ?? throw new ArgumentNullException(nameof(strategy))), sourceFiles)
+    {
+    }
+
+    /// <summary>A run whose strategy is probed only when the first workspace is made: a fully cached run never probes.</summary>
+    public RunWorkspaces(string runRoot, string sourceRoot, Lazy<IWorkspaceStrategy> strategy, IReadOnlyList<string>? sourceFiles = null)
     {
         ArgumentNullException.ThrowIfNull(strategy);
         _runRoot = Path.GetFullPath(runRoot);
         _sourceRoot = sourceRoot;
         _sourceFiles = sourceFiles;
         _strategy = strategy;
-        _layered = strategy as ILayeredWorkspaceStrategy;
         Directory.CreateDirectory(_runRoot);
     }
+
+    private string SnapshotPath => Path.Combine(_runRoot, "source");
 
     /// <summary>The run's private directory; everything the run creates on disk is under it.</summary>
     public string RunRoot => _runRoot;
 
     /// <summary>How this run's workspaces are made.</summary>
-    public IWorkspaceStrategy Strategy => _strategy;
+    public IWorkspaceStrategy Strategy => _strategy.Value;
+
+    private ILayeredWorkspaceStrategy? Layered => Strategy as ILayeredWorkspaceStrategy;
 
     /// <summary>A fresh workspace for a root step: the source base.</summary>
     public async Task<string> ForRootAsync(string stepKey, CancellationToken cancellationToken)
@@ -83,7 +94,7 @@ internal sealed class RunWorkspaces : IAsyncDisposable
                 layer.References++;
             }
 
-            if (_layered is null && !last)
+            if (Layered is null && !last)
             {
                 // Registered under the lock, so the last child cannot move the tree while this copy reads it.
                 clone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -91,7 +102,7 @@ internal sealed class RunWorkspaces : IAsyncDisposable
             }
         }
 
-        if (_layered is not null || !last)
+        if (Layered is not null || !last)
         {
             try
             {
@@ -143,14 +154,20 @@ internal sealed class RunWorkspaces : IAsyncDisposable
     /// source now are removed, and everything else the cached step produced stays. The cached output
     /// itself is never written.
     /// </summary>
+    /// <remarks>
+    /// Only source files that differ from the cached output's copy (size or mtime to the nanosecond;
+    /// copies keep mtimes) are laid over, and only those are taken into the run's source snapshot, so
+    /// a one-file edit under a cached parent copies one file, not the tree. Each file is still taken at
+    /// most once per run: every step of the run sees the same version of it.
+    /// </remarks>
     public async Task<string> ForCachedParentAsync(
         string stepKey, string cachedOutput, IReadOnlyCollection<string> recordedSourceFiles, CancellationToken cancellationToken)
     {
-        var source = await SourceBaseAsync(cancellationToken);
         var path = await CreateAsync(stepKey, [new Layer(Path.GetFullPath(cachedOutput), null)], cancellationToken);
         try
         {
-            await SourceOverlay.ApplyAsync(_strategy, source.Path, _sourceFiles!, recordedSourceFiles, path, cancellationToken);
+            var (snapshot, files, unchanged) = await TakeChangedSourceAsync(path, cancellationToken);
+            await SourceOverlay.ApplyAsync(Strategy, snapshot, files, recordedSourceFiles, path, unchanged.Contains, cancellationToken);
         }
         catch
         {
@@ -161,16 +178,23 @@ internal sealed class RunWorkspaces : IAsyncDisposable
         return path;
     }
 
-    /// <summary>The source base's files (relative paths): the manifest a cache entry records for §4.2.</summary>
+    /// <summary>The working tree's files (relative paths) as this run lists them: the manifest a cache entry records for §4.2.</summary>
     public async Task<IReadOnlyList<string>> SourceFilesAsync(CancellationToken cancellationToken)
     {
-        await SourceBaseAsync(cancellationToken);
-        return _sourceFiles!;
+        await _sourceGate.WaitAsync(cancellationToken);
+        try
+        {
+            return _sourceFiles ??= await SourceTree.ListAsync(_sourceRoot, cancellationToken);
+        }
+        finally
+        {
+            _sourceGate.Release();
+        }
     }
 
     /// <summary>Copies a workspace's current content into a new <paramref name="destination"/> (a cache entry), sharing extents where it can.</summary>
     public Task PersistAsync(string workspace, string destination, CancellationToken cancellationToken) =>
-        _strategy.CloneTreeAsync(workspace, destination, cancellationToken);
+        Strategy.CloneTreeAsync(workspace, destination, cancellationToken);
 
     /// <summary>Keeps a finished step's workspace for the children that will start from it; an overlay is unmounted and its layers kept.</summary>
     public void KeepOutput(string stepKey, string path, int children)
@@ -279,12 +303,12 @@ internal sealed class RunWorkspaces : IAsyncDisposable
     private async Task<string> CreateAsync(string stepKey, IReadOnlyList<Layer> lowers, CancellationToken cancellationToken)
     {
         var path = NewPath(stepKey);
-        if (_layered is null)
+        if (Layered is null)
         {
             try
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                await _strategy.CloneTreeAsync(lowers[0].Path, path, cancellationToken);
+                await Strategy.CloneTreeAsync(lowers[0].Path, path, cancellationToken);
             }
             catch
             {
@@ -306,7 +330,7 @@ internal sealed class RunWorkspaces : IAsyncDisposable
         try
         {
             cancellationToken.ThrowIfCancellationRequested();
-            mount = await _layered.MountAsync([.. lowers.Select(l => l.Path)], own.Path, Path.Combine(layerDir, "work"), path, cancellationToken);
+            mount = await Layered!.MountAsync([.. lowers.Select(l => l.Path)], own.Path, Path.Combine(layerDir, "work"), path, cancellationToken);
         }
         catch
         {
@@ -356,6 +380,7 @@ internal sealed class RunWorkspaces : IAsyncDisposable
         }
     }
 
+    // The whole source base, for roots: whatever was not taken yet is copied now.
     private async Task<Layer> SourceBaseAsync(CancellationToken cancellationToken)
     {
         await _sourceGate.WaitAsync(cancellationToken);
@@ -363,16 +388,56 @@ internal sealed class RunWorkspaces : IAsyncDisposable
         {
             if (_sourceBase is null)
             {
-                var path = Path.Combine(_runRoot, "source");
-                var files = _sourceFiles ?? await SourceTree.ListAsync(_sourceRoot, cancellationToken);
-                await _strategy.CopyEntriesAsync(_sourceRoot, path, files, cancellationToken);
-                _sourceFiles = files;
+                var files = _sourceFiles ??= await SourceTree.ListAsync(_sourceRoot, cancellationToken);
+                await Strategy.CopyEntriesAsync(_sourceRoot, SnapshotPath, [.. files.Where(f => !_taken.Contains(f))], cancellationToken);
+                _taken.UnionWith(files);
 
                 // Held by the run itself: roots may start from it until the end.
-                _sourceBase = new Layer(path, path) { References = 1 };
+                _sourceBase = new Layer(SnapshotPath, SnapshotPath) { References = 1 };
             }
 
             return _sourceBase;
+        }
+        finally
+        {
+            _sourceGate.Release();
+        }
+    }
+
+    // For a workspace over a cached output: which source files already match it, after taking every
+    // one that does not into the snapshot. A file taken earlier in the run is compared as taken, so a
+    // later edit to the working tree never reaches one step and not another.
+    private async Task<(string Snapshot, IReadOnlyList<string> Files, HashSet<string> Unchanged)> TakeChangedSourceAsync(
+        string workspace, CancellationToken cancellationToken)
+    {
+        await _sourceGate.WaitAsync(cancellationToken);
+        try
+        {
+            var files = _sourceFiles ??= await SourceTree.ListAsync(_sourceRoot, cancellationToken);
+            var unchanged = new HashSet<string>(StringComparer.Ordinal);
+            var take = new List<string>();
+            foreach (var relative in files)
+            {
+                var taken = _taken.Contains(relative);
+                var current = Path.Combine(taken ? SnapshotPath : _sourceRoot, relative);
+                if (SourceOverlay.SameFile(current, Path.Combine(workspace, relative)))
+                {
+                    unchanged.Add(relative);
+                }
+                else if (!taken)
+                {
+                    take.Add(relative);
+                }
+            }
+
+            if (take.Count > 0)
+            {
+                await Strategy.CopyEntriesAsync(_sourceRoot, SnapshotPath, take, cancellationToken);
+                _taken.UnionWith(take);
+            }
+
+            Directory.CreateDirectory(SnapshotPath);
+            return (SnapshotPath, files, unchanged);
         }
         finally
         {

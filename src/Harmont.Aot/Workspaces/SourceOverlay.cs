@@ -1,3 +1,5 @@
+using Harmont.Aot.Native.Linux;
+
 namespace Harmont.Aot.Workspaces;
 
 /// <summary>
@@ -8,14 +10,23 @@ namespace Harmont.Aot.Workspaces;
 internal static class SourceOverlay
 {
     /// <summary>Applies <paramref name="sourceBase"/> (listing <paramref name="currentSourceFiles"/>) over <paramref name="workspace"/>.</summary>
+    /// <param name="strategy">Clones each file.</param>
+    /// <param name="sourceBase">Where the source files are read from.</param>
+    /// <param name="currentSourceFiles">The source now.</param>
+    /// <param name="recordedSourceFiles">The source when the cached output was made.</param>
+    /// <param name="workspace">The cached output's copy or overlay to apply the source over.</param>
+    /// <param name="unchanged">Files the workspace already holds as they are in the source (see <see cref="SameFile"/>); they are left alone.</param>
+    /// <param name="cancellationToken">Stops the copying.</param>
     public static async Task ApplyAsync(
         IWorkspaceStrategy strategy,
         string sourceBase,
         IReadOnlyList<string> currentSourceFiles,
         IReadOnlyCollection<string> recordedSourceFiles,
         string workspace,
+        Func<string, bool> unchanged,
         CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(unchanged);
         ArgumentNullException.ThrowIfNull(strategy);
         ArgumentNullException.ThrowIfNull(currentSourceFiles);
         ArgumentNullException.ThrowIfNull(recordedSourceFiles);
@@ -42,6 +53,11 @@ internal static class SourceOverlay
         var parents = new HashSet<string>(StringComparer.Ordinal);
         foreach (var relative in currentSourceFiles)
         {
+            if (unchanged(relative))
+            {
+                continue;
+            }
+
             var from = Resolve(sourceBase, relative);
             if (Directory.Exists(from) && !IsLink(from))
             {
@@ -71,6 +87,25 @@ internal static class SourceOverlay
                 strategy.CloneFile(Resolve(sourceBase, relative), Resolve(workspace, relative));
                 return ValueTask.CompletedTask;
             });
+    }
+
+    /// <summary>
+    /// Whether <paramref name="workspaceFile"/> already is <paramref name="sourceFile"/>: both regular files
+    /// (not links) of one size, mode and mtime to the nanosecond. Clones and copies keep mtimes, and a step
+    /// that rewrites a file moves its mtime, so equal stamps mean the copy is still the source's.
+    /// </summary>
+    public static bool SameFile(string sourceFile, string workspaceFile)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            return LinuxSyscalls.Stat(sourceFile, out var source) == Errno.None && source.IsRegular
+                && LinuxSyscalls.Stat(workspaceFile, out var copy) == Errno.None && copy.IsRegular
+                && source.Size == copy.Size && source.Modification == copy.Modification && source.Mode == copy.Mode;
+        }
+
+        var (from, to) = (new FileInfo(sourceFile), new FileInfo(workspaceFile));
+        return from.Exists && to.Exists && from.LinkTarget is null && to.LinkTarget is null
+            && from.Length == to.Length && from.LastWriteTimeUtc == to.LastWriteTimeUtc;
     }
 
     // Recorded paths come from a cache entry, which may have been imported: none may leave the workspace.

@@ -76,7 +76,9 @@ internal static class SourceTree
             return null;
         }
 
-        var git = await Git.RunAsync(root, ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], cancellationToken);
+        // --cached also lists tracked files deleted from the work tree; they are not source now. With -t
+        // git tags each line, and lists a deleted file a second time tagged R, so one listing says both.
+        var git = await Git.RunAsync(root, ["ls-files", "-z", "-t", "--cached", "--deleted", "--others", "--exclude-standard"], cancellationToken);
         if (git is null)
         {
             return null; // git is not installed: fall back to a walk.
@@ -87,13 +89,16 @@ internal static class SourceTree
             throw new InvalidOperationException($"git ls-files failed in {root}: {git.Error.Trim()}. Fix the repository or run outside it.");
         }
 
-        // --cached also lists tracked files deleted from the work tree; they are not source now.
+        var lines = git.Output.Split('\0', StringSplitOptions.RemoveEmptyEntries);
+        var gone = new HashSet<string>(lines.Where(l => l.StartsWith("R ", StringComparison.Ordinal)).Select(l => l[2..]), StringComparer.Ordinal);
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var result = new List<string>();
-        foreach (var path in git.Output.Split('\0', StringSplitOptions.RemoveEmptyEntries))
+        var result = new List<string>(lines.Length);
+        foreach (var line in lines)
         {
-            var full = Path.Combine(root, path);
-            if (seen.Add(path) && (File.Exists(full) || Directory.Exists(full) || IsSymlink(full)))
+            var path = line.Length > 2 && line[1] == ' ' ? line[2..] : line;
+            // S: skip-worktree (sparse checkout); such a file is usually not on disk, and only what is on disk is source.
+            var absent = line.StartsWith("S ", StringComparison.Ordinal) && !Path.Exists(Path.Combine(root, path));
+            if (!line.StartsWith("R ", StringComparison.Ordinal) && !absent && !gone.Contains(path) && seen.Add(path))
             {
                 result.Add(path);
             }
@@ -133,6 +138,4 @@ internal static class SourceTree
 
         return result;
     }
-
-    private static bool IsSymlink(string path) => new FileInfo(path).LinkTarget is not null;
 }

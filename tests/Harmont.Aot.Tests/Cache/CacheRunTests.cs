@@ -26,7 +26,7 @@ public sealed class CacheRunTests : IDisposable
             Cached("test", "cat out.txt", "build", Forever()));
 
         var first = await _harness.RunAsync(pipeline);
-        Assert.Equal(0, first.ExitCode);
+        Assert.True(first.ExitCode == 0, first.ToString());
         Assert.Equal(["deps", "build", "test"], first.Executed);
 
         var second = await _harness.RunAsync(pipeline);
@@ -113,7 +113,7 @@ public sealed class CacheRunTests : IDisposable
             Secrets = ["HM_TOKEN"],
             Cache = [Ttl(TimeSpan.FromDays(1), "HM_CHANNEL")],
         };
-        var pipeline = Host(step);
+        var pipeline = Host(step, Step("after", "cat deployed.txt", "deploy")); // A child, so the entry keeps a workspace to grep.
         _harness.Clock = new ManualClock(new DateTimeOffset(2026, 11, 21, 10, 0, 0, TimeSpan.Zero));
 
         _harness.Env["HM_TOKEN"] = First;
@@ -206,9 +206,12 @@ public sealed class CacheRunTests : IDisposable
     public async Task Eviction_after_a_run_is_printed_and_keeps_the_store_within_its_bound()
     {
         _harness.Env["HARMONT_CACHE_MAX_SIZE"] = "6KiB";
+        // Parents, so their entries keep their workspaces (a leaf's entry keeps none).
         var pipeline = Host(
             Cached("one", "head -c 4096 /dev/zero > blob", null, Forever()),
-            Cached("two", "head -c 4096 /dev/zero > blob", null, Forever("HM_UNSET_FOR_TWO")));
+            Step("one-child", "true", "one"),
+            Cached("two", "head -c 4096 /dev/zero > blob", null, Forever("HM_UNSET_FOR_TWO")),
+            Step("two-child", "true", "two"));
 
         var outcome = await _harness.RunAsync(pipeline);
 
@@ -216,5 +219,75 @@ public sealed class CacheRunTests : IDisposable
         Assert.Contains("harmont: cache over its 6.0 KiB bound: evicted 1 least-recently-used entry", outcome.Error, StringComparison.Ordinal);
         var listing = await _harness.RunAsync([pipeline], ["cache", "ls"]);
         Assert.Contains("1 entries", listing.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Explain_names_a_changed_image_and_a_changed_step_env_var()
+    {
+        StepDefinition Build(string cc) => new()
+        {
+            Key = "build",
+            Label = "build",
+            Command = () => "echo $CC",
+            ConstantCommand = "echo $CC",
+            Env = [new("CC", cc)],
+            Cache = [Forever()],
+        };
+        PipelineDefinition WithImage(string image, string cc) => new()
+        {
+            Slug = "cache",
+            Runner = Runner.Host,
+            DefaultImage = image,
+            Steps = [Build(cc)],
+        };
+        Assert.Equal(0, (await _harness.RunAsync(WithImage("alpine:3.19", "gcc"))).ExitCode);
+
+        var image = await _harness.RunAsync(WithImage("alpine:3.20", "gcc"), "--explain");
+        Assert.Contains("build  miss: the image changed: alpine:3.19 -> alpine:3.20", image.Output, StringComparison.Ordinal);
+
+        var env = await _harness.RunAsync(WithImage("alpine:3.20", "clang"), "--explain");
+        Assert.Contains("build  miss: env var CC changed", env.Output, StringComparison.Ordinal);
+        Assert.Equal(["clang"], env.LogsOf("build"));
+    }
+
+    [Fact]
+    public async Task Exported_entries_imported_into_an_empty_cache_are_hits()
+    {
+        _harness.WriteSource("src/a.txt", "a\n");
+        var pipeline = Host(
+            Cached("build", "cat src/a.txt > out.txt", null, OnChange("src/**")),
+            Step("use", "cat out.txt", "build"));
+        Assert.Equal(0, (await _harness.RunAsync(pipeline)).ExitCode);
+        var bundle = Path.Combine(_harness.Root, "bundle.tar.gz");
+        Assert.Equal(0, (await _harness.RunAsync([pipeline], ["cache", "export", bundle])).ExitCode);
+        Assert.Equal(0, (await _harness.RunAsync([pipeline], ["cache", "clean"])).ExitCode);
+        Assert.Equal(0, (await _harness.RunAsync([pipeline], ["cache", "import", bundle])).ExitCode);
+
+        var rerun = await _harness.RunAsync(pipeline);
+
+        Assert.True(rerun.Hit("build"), rerun.ToString());
+        Assert.Equal(["use"], rerun.Executed);
+        Assert.Equal(["a"], rerun.LogsOf("use"));
+    }
+
+    [Fact]
+    public async Task A_leaf_keeps_no_workspace_and_a_child_added_later_makes_it_run_once_to_record_one()
+    {
+        var leaf = Cached("build", "echo artefact > out.txt", null, Forever());
+        Assert.Equal(0, (await _harness.RunAsync(Host(leaf))).ExitCode);
+        var entry = Assert.Single(new Harmont.Aot.Cache.CacheStore(_harness.Cache, TimeProvider.System).List());
+        Assert.False(entry.Entry.HasWorkspace);
+        Assert.False(Directory.Exists(Path.Combine(entry.Directory, "workspace")));
+        Assert.True((await _harness.RunAsync(Host(leaf))).Hit("build"));
+
+        var withChild = Host(leaf, Step("ship", "cat out.txt", "build"));
+        var grown = await _harness.RunAsync(withChild);
+
+        Assert.Equal(["build", "ship"], grown.Executed);
+        Assert.Contains(grown.LogsOf("build"), l => l.Contains("recorded without its output workspace", StringComparison.Ordinal));
+        Assert.Equal(["artefact"], grown.LogsOf("ship"));
+        var again = await _harness.RunAsync(withChild);
+        Assert.True(again.Hit("build"), again.ToString());
+        Assert.Equal(["artefact"], again.LogsOf("ship"));
     }
 }

@@ -61,10 +61,15 @@ public sealed class DockerCacheTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_cached_steps_image_is_tagged_from_its_key_is_not_ephemeral_and_outlives_the_run()
+    public async Task A_cached_parents_image_is_tagged_from_its_key_is_not_ephemeral_and_outlives_the_run()
     {
-        var run = await _harness.RunAsync(Pipeline("docker-cache-tag", Runner.Docker, Cached("leaf", "echo leaf > /leaf", null, Forever())));
+        var run = await _harness.RunAsync(Pipeline(
+            "docker-cache-tag",
+            Runner.Docker,
+            Cached("tool", "echo tool > /tool", null, Forever()),
+            Step("use", "cat /tool", "tool")));
         Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(["tool"], run.LogsOf("use"));
 
         var entry = Assert.Single(new CacheStore(_harness.Cache, TimeProvider.System).List()).Entry;
         using var client = await DockerTestEngine.ConnectAsync();

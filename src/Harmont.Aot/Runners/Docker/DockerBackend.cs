@@ -50,6 +50,9 @@ internal sealed class DockerBackend : IStepBackend
     /// <inheritdoc />
     public string Name => "docker";
 
+    /// <inheritdoc />
+    public bool KeepsSystemState => true;
+
     /// <summary>The engine client this backend drives.</summary>
     public DockerEngineClient Client => _client;
 
@@ -107,7 +110,7 @@ internal sealed class DockerBackend : IStepBackend
             var exitCode = await RunToExitAsync(id, invocation.Log, cancellationToken);
 
             string? snapshot = null;
-            if (exitCode == 0 && invocation.CacheKey is not null)
+            if (exitCode == 0 && invocation.KeepSnapshot && invocation.CacheKey is not null)
             {
                 snapshot = await CommitCachedAsync(id, invocation, baseImage.LayerCount + 1 > _maxSnapshotLayers, cancellationToken);
             }

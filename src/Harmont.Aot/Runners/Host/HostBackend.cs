@@ -7,6 +7,8 @@ internal sealed class HostBackend : IStepBackend
 {
     public string Name => "host";
 
+    public bool KeepsSystemState => false;
+
     /// <summary>The host captures no system state, so it has no snapshots to keep or find.</summary>
     public Task<bool> HasSnapshotAsync(string snapshot, CancellationToken cancellationToken) => Task.FromResult(false);
 
