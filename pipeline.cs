@@ -12,18 +12,21 @@ return await HarmontCli.RunAsync(args, PipelineCatalog.All);
 
 // The steps need the host's .NET SDK, and no registry is reachable here to pull an SDK image,
 // so this pipeline pins the host runner. Build once; test and AOT-publish fork from its output.
+// Every step is cached: a re-run with no change to what the build reads is all hits, and an edit
+// to the README alone re-runs nothing.
 [Pipeline("ci", Runner = Runner.Host)]
 static partial class Ci
 {
     [Step, Env("DOTNET_CLI_TELEMETRY_OPTOUT=1")]
+    [CacheOnChange("src/**", "generators/**", "tests/**", "bench/**", "*.props", "*.sln", "global.json", "pipeline.cs")]
     static string Build() => "dotnet build Harmont.Aot.sln -c Release -nologo";
 
     // The tests that need only the SDK; tests/run.sh runs the whole suite with Docker, XFS, fuse and mounts.
-    [Step(From = nameof(Build)), Env("DOTNET_CLI_TELEMETRY_OPTOUT=1")]
+    [Step(From = nameof(Build)), Env("DOTNET_CLI_TELEMETRY_OPTOUT=1"), CacheForever]
     static string Test() => "dotnet test --solution Harmont.Aot.sln -c Release --no-build --no-progress --filter-not-trait Requires=docker --filter-not-trait Requires=root";
 
     // The pipeline itself as a single native binary (net9.0: the net10.0 NativeAOT pack is not in this registry copy).
-    [Step(From = nameof(Build)), Env("DOTNET_CLI_TELEMETRY_OPTOUT=1")]
+    [Step(From = nameof(Build)), Env("DOTNET_CLI_TELEMETRY_OPTOUT=1"), CacheForever]
     static string PublishAot() =>
         "dotnet publish pipeline.cs -p:HarmontTargetFramework=net9.0 -p:HarmontPublishAot=true -o artifacts/aot -nologo && ./artifacts/aot/pipeline list";
 }
