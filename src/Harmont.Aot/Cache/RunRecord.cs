@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Harmont.Aot.Keys;
 
 namespace Harmont.Aot.Cache;
 
@@ -111,7 +112,7 @@ internal sealed record RunRecord
         var filesPath = FilesPath(path, digest);
         if (!File.Exists(filesPath))
         {
-            WriteAtomically(filesPath, JsonSerializer.SerializeToUtf8Bytes(Files, CacheJsonContext.Default.DictionaryStringString));
+            AtomicFile.Write(filesPath, JsonSerializer.SerializeToUtf8Bytes(Files, CacheJsonContext.Default.DictionaryStringString));
             foreach (var old in Directory.EnumerateFiles(Path.GetDirectoryName(path)!, $"{Path.GetFileNameWithoutExtension(path)}.files-*.json"))
             {
                 if (old != filesPath)
@@ -121,7 +122,7 @@ internal sealed record RunRecord
             }
         }
 
-        WriteAtomically(path, JsonSerializer.SerializeToUtf8Bytes(this with { FilesDigest = digest }, CacheJsonContext.Default.RunRecord));
+        AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(this with { FilesDigest = digest }, CacheJsonContext.Default.RunRecord));
     }
 
     // Order-independent, so the same table always gets the same name: each path's hash, combined.
@@ -143,20 +144,6 @@ internal sealed record RunRecord
 
     private static string FilesPath(string recordPath, string digest) =>
         Path.Combine(Path.GetDirectoryName(recordPath)!, $"{Path.GetFileNameWithoutExtension(recordPath)}.files-{digest}.json");
-
-    private static void WriteAtomically(string path, byte[] bytes)
-    {
-        var temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            File.WriteAllBytes(temp, bytes);
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
-    }
 }
 
 /// <summary>One step in a <see cref="RunRecord"/>.</summary>

@@ -177,18 +177,7 @@ internal sealed class FileHashMemo
         var body = bytes.Length - HashSize;
         SHA256.HashData(bytes.AsSpan(0, body), bytes.AsSpan(body));
 
-        var directory = Path.GetDirectoryName(Path.GetFullPath(_path))!;
-        Directory.CreateDirectory(directory);
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(_path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllBytes(temporary, bytes);
-            File.Move(temporary, _path, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
+        AtomicFile.Write(_path, bytes);
     }
 
     private static bool IsIntact(byte[] bytes, out int count)
