@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using Harmont.Aot.Keys;
 using Harmont.Aot.Model;
 
@@ -158,7 +156,7 @@ internal static class CachePlanner
         {
             var entry = inputs.GetEnv(name) is { } value ? $"{name}={value}" : name;
             entries.Add(entry);
-            components[$"{policy}.env.{name}"] = Sha(entry);
+            components[$"{policy}.env.{name}"] = CacheKey.Sha256Hex(entry);
         }
 
         return CacheKey.Hash([.. entries]);
@@ -167,7 +165,7 @@ internal static class CachePlanner
     // The definition's parts, one component each, so explain can say which of them changed.
     private static void DescribeDefinition(PipelineDefinition pipeline, StepDefinition step, string command, SortedDictionary<string, string> components)
     {
-        components["command"] = Sha(command);
+        components["command"] = CacheKey.Sha256Hex(command);
         if (step.From is { } from)
         {
             components["from"] = from; // Not a key input (the parent's key is); lets explain name the parent.
@@ -179,15 +177,13 @@ internal static class CachePlanner
 
         foreach (var (name, value) in step.Env)
         {
-            components[$"env.{name}"] = Sha(value);
+            components[$"env.{name}"] = CacheKey.Sha256Hex(value);
         }
 
         components["cwd"] = step.Cwd ?? "";
         components["runner"] = StepDefinitionHash.RunnerName(step.Runner == Runner.Inherit ? pipeline.Runner : step.Runner);
         components["secrets"] = string.Join(",", step.Secrets.Order(StringComparer.Ordinal));
     }
-
-    private static string Sha(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 }
 
 /// <summary>What planning reads from outside the pipeline.</summary>

@@ -44,7 +44,7 @@ internal sealed record RunRecord
     /// <summary>Where the record of one project's pipeline lives: one file, replaced atomically by each run.</summary>
     public static string PathFor(string cacheRoot, string project, string pipeline)
     {
-        var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{project}\0{pipeline}")).AsSpan(0, 12));
+        var id = CacheKey.Sha256Hex($"{project}\0{pipeline}")[..24];
         return Path.Combine(cacheRoot, "runs", $"{id}.json");
     }
 
@@ -93,7 +93,7 @@ internal sealed record RunRecord
                     Key = p.Key,
                     NotCachedReason = p.NotCachedReason,
                     Outcome = outcomes.TryGetValue(p.Step, out var outcome) ? outcome : "not-run",
-                    Components = new SortedDictionary<string, string>(p.Components.ToDictionary(), StringComparer.Ordinal),
+                    Components = p.Components,
                     Globs = [.. p.Globs],
                 },
                 StringComparer.Ordinal),
@@ -160,7 +160,7 @@ internal sealed record StepRecord
     public required string Outcome { get; init; }
 
     [JsonPropertyName("components")]
-    public required SortedDictionary<string, string> Components { get; init; }
+    public required IReadOnlyDictionary<string, string> Components { get; init; }
 
     [JsonPropertyName("globs")]
     public List<string> Globs { get; init; } = [];

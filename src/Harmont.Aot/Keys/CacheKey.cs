@@ -24,6 +24,9 @@ internal sealed record CacheKey(string Project, string Pipeline, string Step, st
             builder.Append(part).Append('\0');
         }
 
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(builder.ToString())));
+        return Sha256Hex(builder.ToString());
     }
+
+    /// <summary>SHA-256 of <paramref name="text"/>'s UTF-8 bytes: 64 lowercase hex digits.</summary>
+    public static string Sha256Hex(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 }

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 
 namespace Harmont.Aot.Runners.Docker;
@@ -50,7 +49,7 @@ internal static class DockerNames
             return clean;
         }
 
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(raw)).AsSpan(0, 6));
+        var hash = Keys.CacheKey.Sha256Hex(raw)[..12];
         var keep = Math.Min(clean.Length, maxLength - hash.Length - 1);
         return $"{clean[..keep]}-{hash}";
     }
