@@ -164,13 +164,4 @@ public sealed class CacheStoreTests : IDisposable
         };
         await tar.WriteEntryAsync(evil, TestContext.Current.CancellationToken);
     }
-
-    private sealed class ManualClock(DateTimeOffset now) : TimeProvider
-    {
-        private DateTimeOffset _now = now;
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public void Advance(TimeSpan by) => _now += by;
-    }
 }

@@ -101,14 +101,6 @@ public sealed class RunHarness : IDisposable
     }
 }
 
-/// <summary>A clock that stands still until a test moves it.</summary>
-public sealed class ManualClock(DateTimeOffset now) : TimeProvider
-{
-    public DateTimeOffset Now { get; set; } = now;
-
-    public override DateTimeOffset GetUtcNow() => Now;
-}
-
 /// <summary>What one run printed and emitted.</summary>
 public sealed record RunOutcome(int ExitCode, string Output, string Error, IReadOnlyList<RunEvent> Events)
 {
