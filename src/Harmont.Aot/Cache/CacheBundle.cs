@@ -1,6 +1,8 @@
 using System.Formats.Tar;
 using System.IO.Compression;
+using System.Text;
 using Harmont.Aot.Model;
+using Harmont.Aot.Native.Linux;
 
 namespace Harmont.Aot.Cache;
 
@@ -12,6 +14,8 @@ namespace Harmont.Aot.Cache;
 internal static class CacheBundle
 {
     private const string Prefix = "entries/";
+    private const string OpaqueAttribute = "trusted.overlay.opaque";
+    private const string OpaqueRecord = "SCHILY.xattr." + OpaqueAttribute;
 
     public static async Task<int> ExportAsync(CacheStore store, string file, CancellationToken cancellationToken)
     {
@@ -29,7 +33,15 @@ internal static class CacheBundle
                     continue;
                 }
 
-                await tar.WriteEntryAsync(path, $"{Prefix}{listing.Entry.Key}/{relative}", cancellationToken);
+                var name = $"{Prefix}{listing.Entry.Key}/{relative}";
+                if (OpaqueDirectory(path) is { } opaque)
+                {
+                    await tar.WriteEntryAsync(opaque(name), cancellationToken);
+                }
+                else
+                {
+                    await tar.WriteEntryAsync(path, name, cancellationToken);
+                }
             }
         }
 
@@ -103,6 +115,15 @@ internal static class CacheBundle
         {
             case TarEntryType.Directory:
                 Directory.CreateDirectory(destination);
+                if (member is PaxTarEntry { ExtendedAttributes: var attributes } && attributes.TryGetValue(OpaqueRecord, out var opaque))
+                {
+                    MarkOpaque(member.Name, destination, opaque);
+                }
+
+                break;
+            case TarEntryType.CharacterDevice when member is PosixTarEntry { DeviceMajor: 0, DeviceMinor: 0 }:
+                // An overlay whiteout: a file the layered step deleted from the entry below.
+                await member.ExtractToFileAsync(destination, overwrite: false, cancellationToken);
                 break;
             case TarEntryType.RegularFile or TarEntryType.V7RegularFile:
                 await member.ExtractToFileAsync(destination, overwrite: false, cancellationToken);
@@ -127,6 +148,41 @@ internal static class CacheBundle
                 break;
             default:
                 throw Reject(member.Name, $"is a {member.EntryType}, which a cache entry never holds");
+        }
+    }
+
+    // A directory an overlay layer marks opaque (it hides the same directory below) carries the mark as
+    // the PAX record GNU tar uses for extended attributes; no other attribute is exported or imported.
+    private static Func<string, PaxTarEntry>? OpaqueDirectory(string path)
+    {
+        if (!OperatingSystem.IsLinux() || !Directory.Exists(path) || new DirectoryInfo(path).LinkTarget is not null
+            || LinuxSyscalls.GetAttribute(path, OpaqueAttribute, out var value) != Errno.None || value is null)
+        {
+            return null;
+        }
+
+        var info = new DirectoryInfo(path);
+        return name => new PaxTarEntry(TarEntryType.Directory, name, new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [OpaqueRecord] = Encoding.UTF8.GetString(value),
+        })
+        {
+            Mode = info.UnixFileMode,
+            ModificationTime = info.LastWriteTimeUtc,
+        };
+    }
+
+    private static void MarkOpaque(string member, string directory, string value)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            throw Reject(member, "is an opaque overlay directory, which only Linux can import");
+        }
+
+        var error = LinuxSyscalls.SetAttribute(directory, OpaqueAttribute, Encoding.UTF8.GetBytes(value));
+        if (error != Errno.None)
+        {
+            throw new IOException($"cache import: cannot mark '{member}' opaque ({OpaqueAttribute}): {error.Describe()}; importing layered entries needs root.");
         }
     }
 

@@ -30,17 +30,33 @@ internal sealed record CacheEntry
     public string? Image { get; init; }
 
     /// <summary>
-    /// Whether the entry holds the step's output workspace and source manifest. A step with no children
-    /// records none: no hit of it would ever read one. A child added later makes its next run a miss.
+    /// Whether the entry holds the step's output workspace and source manifest. Every entry recorded
+    /// now does; entries from before leaves kept theirs may not, and a child added later makes them miss.
     /// </summary>
     [JsonPropertyName("workspace")]
     public bool HasWorkspace { get; init; }
+
+    /// <summary>
+    /// When set, the entry's workspace is not a whole tree but an overlay upper layer (made by the
+    /// <see cref="LayerStrategy"/> strategy) over the workspace of the entry with this key: the step's
+    /// input was that cached output, so only what the step changed is stored (DESIGN §4.4).
+    /// </summary>
+    [JsonPropertyName("base")]
+    public string? Base { get; init; }
+
+    /// <summary>The overlay strategy whose upper-layer format the workspace is in, when <see cref="Base"/> is set.</summary>
+    [JsonPropertyName("layerStrategy")]
+    public string? LayerStrategy { get; init; }
+
+    /// <summary>Bytes the entry's image adds over its parent image (Docker), counted in <see cref="Size"/>.</summary>
+    [JsonPropertyName("imageSize")]
+    public long ImageSize { get; init; }
 
     /// <summary>The backend that produced it (<c>docker</c>, <c>host</c>); a hit needs the same one.</summary>
     [JsonPropertyName("backend")]
     public string? Backend { get; init; }
 
-    /// <summary>Bytes on disk of the entry's workspace.</summary>
+    /// <summary>Bytes the entry holds: its workspace on disk plus <see cref="ImageSize"/>.</summary>
     [JsonPropertyName("size")]
     public long Size { get; init; }
 

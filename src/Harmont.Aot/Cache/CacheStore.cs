@@ -82,8 +82,7 @@ internal sealed class CacheStore
     /// </summary>
     public bool Publish(string staged, CacheEntry entry)
     {
-        var size = SizeOf(staged);
-        entry = entry with { Size = size };
+        entry = entry with { Size = SizeOf(staged) + entry.ImageSize };
         using (var stream = new FileStream(Path.Combine(staged, EntryFile), FileMode.Create, FileAccess.Write))
         {
             JsonSerializer.Serialize(stream, entry, CacheJsonContext.Default.CacheEntry);
@@ -145,7 +144,10 @@ internal sealed class CacheStore
         return [.. listings.OrderBy(l => l.LastUsed)];
     }
 
-    /// <summary>Removes least-recently-used entries until the store fits in <paramref name="maxBytes"/>; entries in use stay.</summary>
+    /// <summary>
+    /// Removes least-recently-used entries until the store fits in <paramref name="maxBytes"/>; entries in
+    /// use stay. An entry whose workspace is layered on an evicted one goes with it: it could never hit again.
+    /// </summary>
     public IReadOnlyList<CacheListing> EvictToFit(long maxBytes)
     {
         var listings = List();
@@ -158,21 +160,49 @@ internal sealed class CacheStore
                 break;
             }
 
-            if (TryRemove(listing.Entry.Key))
+            if (!evicted.Contains(listing) && TryRemove(listing.Entry.Key))
             {
                 total -= listing.Entry.Size;
                 evicted.Add(listing);
+                total -= RemoveLayeredOn(listing.Entry.Key, listings, evicted);
             }
         }
 
         return evicted;
     }
 
-    /// <summary>Removes entries not used within <paramref name="olderThan"/>.</summary>
+    /// <summary>Removes entries not used within <paramref name="olderThan"/>, and the entries layered on them.</summary>
     public IReadOnlyList<CacheListing> Prune(TimeSpan olderThan)
     {
         var cutoff = _clock.GetUtcNow() - olderThan;
-        return [.. List().Where(l => l.LastUsed < cutoff && TryRemove(l.Entry.Key))];
+        var listings = List();
+        var removed = new List<CacheListing>();
+        foreach (var listing in listings.Where(l => l.LastUsed < cutoff && !removed.Contains(l)).ToList())
+        {
+            if (TryRemove(listing.Entry.Key))
+            {
+                removed.Add(listing);
+                RemoveLayeredOn(listing.Entry.Key, listings, removed);
+            }
+        }
+
+        return removed;
+    }
+
+    // Removes, transitively, the entries layered on a removed one; returns their bytes.
+    private long RemoveLayeredOn(string key, IReadOnlyList<CacheListing> listings, List<CacheListing> removed)
+    {
+        long bytes = 0;
+        foreach (var above in listings.Where(l => l.Entry.Base == key && !removed.Contains(l)))
+        {
+            if (TryRemove(above.Entry.Key))
+            {
+                removed.Add(above);
+                bytes += above.Entry.Size + RemoveLayeredOn(above.Entry.Key, listings, removed);
+            }
+        }
+
+        return bytes;
     }
 
     /// <summary>Removes an entry unless a run is using it; true when it is gone.</summary>

@@ -13,10 +13,14 @@ internal sealed class StepCache : IDisposable
 {
     private const string WorkspaceDir = "workspace";
     private const string SourcesFile = "sources";
+
+    // A layered lineage deeper than this would not fit one overlay mount's options anyway.
+    private const int MaxLayers = 64;
     private readonly CacheStore _store;
     private readonly TimeProvider _clock;
     private readonly ConcurrentBag<CacheLease> _leases = [];
     private readonly ConcurrentDictionary<string, string> _outcomes = new(StringComparer.Ordinal);
+    private int _published;
 
     public StepCache(CacheStore store, CachePlan plan, TimeProvider clock)
     {
@@ -32,23 +36,29 @@ internal sealed class StepCache : IDisposable
 
     /// <summary>
     /// Looks the step up. A hit needs a complete entry from the same backend and, for Docker, its
-    /// image still on the engine; an entry that fails either is dropped (and said why) and the step runs.
+    /// image still on the engine; when a child will start from it, also its output workspace, and for a
+    /// workspace stored as a layer, every entry below it, each leased with it. An entry that fails any
+    /// of these is dropped (and said why) and the step runs.
     /// </summary>
     /// <param name="step">The step.</param>
     /// <param name="backend">The backend the step would run on.</param>
     /// <param name="needsWorkspace">Whether a child will start from the step's output workspace.</param>
     /// <param name="needsSnapshot">Whether a child will start from the step's committed system state.</param>
+    /// <param name="workspaceStrategy">This run's workspace strategy; asked only when a layered workspace is needed.</param>
     /// <param name="cancellationToken">Stops the image check.</param>
     public async Task<CacheLookup> LookUpAsync(
-        string step, IStepBackend backend, bool needsWorkspace, bool needsSnapshot, CancellationToken cancellationToken)
+        string step, IStepBackend backend, bool needsWorkspace, bool needsSnapshot, Func<string> workspaceStrategy, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(workspaceStrategy);
         if (Plan[step].Key is not { } key || _store.TryOpen(key) is not { } lease)
         {
             return CacheLookup.Miss;
         }
 
         var entry = lease.Entry;
+        var leases = new List<CacheLease> { lease };
+        var layers = new List<string>();
         string? stale = null;
         try
         {
@@ -60,7 +70,7 @@ internal sealed class StepCache : IDisposable
             {
                 stale = "it was recorded without its output workspace (the step had no children then)";
             }
-            else if (entry.HasWorkspace && (!Directory.Exists(Path.Combine(lease.Directory, WorkspaceDir)) || !File.Exists(Path.Combine(lease.Directory, SourcesFile))))
+            else if (entry.HasWorkspace && !IsComplete(lease))
             {
                 stale = "its output workspace is missing";
             }
@@ -72,47 +82,53 @@ internal sealed class StepCache : IDisposable
             {
                 stale = $"its image {image} is no longer on the engine";
             }
+            else if (needsWorkspace)
+            {
+                stale = OpenLayers(workspaceStrategy, leases, layers);
+            }
+            else if (entry.Base is { } below && !_store.Contains(below))
+            {
+                stale = $"the entry its workspace is layered on ({below[..16]}) is gone";
+            }
         }
         catch
         {
-            lease.Dispose();
+            leases.ForEach(l => l.Dispose());
             throw;
         }
 
         if (stale is not null)
         {
-            lease.Dispose();
+            leases.ForEach(l => l.Dispose());
             _store.TryRemove(key);
             return new CacheLookup(null, $"cache entry {key[..16]} dropped: {stale}; running the step");
         }
 
-        _leases.Add(lease);
-        return new CacheLookup(new CacheHit(key, Path.Combine(lease.Directory, WorkspaceDir), Path.Combine(lease.Directory, SourcesFile), entry.Image), null);
+        leases.ForEach(_leases.Add);
+        return new CacheLookup(new CacheHit(key, layers, Path.Combine(lease.Directory, SourcesFile), entry.Image), null);
     }
 
     /// <summary>
-    /// Stores a passed step's output: <paramref name="persist"/> copies the workspace into the staged
-    /// entry (by clone where the filesystem can), the source manifest is written beside it, and the entry
-    /// is published by one rename. False when another run published the same key first; its entry stays.
+    /// Stores a passed step's output: <see cref="RecordedOutput.Persist"/> puts the workspace into the
+    /// staged entry (a clone, or its own overlay layer when it stacks on a cached entry), the source
+    /// manifest is written beside it, and the entry is published by one rename. False when another run
+    /// published the same key first; its entry stays.
     /// </summary>
     /// <param name="step">The step that passed.</param>
-    /// <param name="image">Its committed image, if one was kept.</param>
+    /// <param name="image">Its committed image, if one was kept, and the bytes it adds.</param>
     /// <param name="backend">The backend it ran on.</param>
-    /// <param name="output">Its output workspace, the source listing and how to copy the workspace; null records none (a step with no children).</param>
+    /// <param name="output">Its output workspace, the source listing and how to persist the workspace.</param>
     /// <param name="cancellationToken">Stops the copy.</param>
-    public async Task<bool> RecordAsync(string step, string? image, string backend, RecordedOutput? output, CancellationToken cancellationToken)
+    public async Task<bool> RecordAsync(string step, (string? Id, long Bytes) image, string backend, RecordedOutput output, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(output);
         var plan = Plan[step];
         var key = plan.Key ?? throw new InvalidOperationException($"step '{step}' is not cached.");
         var staged = _store.BeginEntry();
         try
         {
-            if (output is not null)
-            {
-                await output.Persist(output.Workspace, Path.Combine(staged, WorkspaceDir), cancellationToken);
-                await WriteSourcesAsync(Path.Combine(staged, SourcesFile), output.SourceFiles, cancellationToken);
-            }
-
+            var layer = await output.Persist(output.Workspace, Path.Combine(staged, WorkspaceDir), cancellationToken);
+            await WriteSourcesAsync(Path.Combine(staged, SourcesFile), output.SourceFiles, cancellationToken);
             var entry = new CacheEntry
             {
                 Key = key,
@@ -120,11 +136,20 @@ internal sealed class StepCache : IDisposable
                 Step = step,
                 Components = plan.Components,
                 Created = _clock.GetUtcNow(),
-                Image = image,
+                Image = image.Id,
+                ImageSize = image.Bytes,
                 Backend = backend,
-                HasWorkspace = output is not null,
+                HasWorkspace = true,
+                Base = layer?.Base,
+                LayerStrategy = layer?.Strategy,
             };
-            return _store.Publish(staged, entry);
+            if (_store.Publish(staged, entry))
+            {
+                Interlocked.Increment(ref _published);
+                return true;
+            }
+
+            return false;
         }
         catch
         {
@@ -137,6 +162,9 @@ internal sealed class StepCache : IDisposable
         }
     }
 
+    /// <summary>How many entries this run published: with none, the store cannot have grown.</summary>
+    public int Published => Volatile.Read(ref _published);
+
     /// <summary>Notes how a step ended, for the run record.</summary>
     public void SetOutcome(string step, string outcome) => _outcomes[step] = outcome;
 
@@ -146,6 +174,46 @@ internal sealed class StepCache : IDisposable
         while (_leases.TryTake(out var lease))
         {
             lease.Dispose();
+        }
+    }
+
+    // The workspace (and its manifest) is there; entries recorded without one have nothing to check.
+    private static bool IsComplete(CacheLease lease) =>
+        Directory.Exists(Path.Combine(lease.Directory, WorkspaceDir)) && File.Exists(Path.Combine(lease.Directory, SourcesFile));
+
+    // The hit's workspace layers, topmost first: the entry's own, then each entry it is layered on,
+    // opened (and so leased) in turn. Null when all are there; otherwise why not.
+    private string? OpenLayers(Func<string> workspaceStrategy, List<CacheLease> leases, List<string> layers)
+    {
+        for (var current = leases[0]; ; current = leases[^1])
+        {
+            layers.Add(Path.Combine(current.Directory, WorkspaceDir));
+            if (current.Entry.Base is not { } below)
+            {
+                return null;
+            }
+
+            var strategy = workspaceStrategy();
+            if (!string.Equals(current.Entry.LayerStrategy, strategy, StringComparison.Ordinal))
+            {
+                return $"its workspace is a {current.Entry.LayerStrategy} layer and this run's workspace strategy is {strategy}";
+            }
+
+            if (leases.Count >= MaxLayers)
+            {
+                return $"its workspace is layered more than {MaxLayers} entries deep";
+            }
+
+            if (_store.TryOpen(below) is not { } lease)
+            {
+                return $"the entry its workspace is layered on ({below[..16]}) is gone";
+            }
+
+            leases.Add(lease);
+            if (!lease.Entry.HasWorkspace || !IsComplete(lease))
+            {
+                return $"the entry its workspace is layered on ({below[..16]}) has no workspace";
+            }
         }
     }
 
@@ -165,15 +233,21 @@ internal sealed class StepCache : IDisposable
 /// <summary>What a cache entry keeps of a step's output workspace.</summary>
 /// <param name="Workspace">The workspace as the step left it.</param>
 /// <param name="SourceFiles">The run's source listing: the entry's source manifest.</param>
-/// <param name="Persist">Copies the workspace into a new directory (by clone where the filesystem can).</param>
-internal sealed record RecordedOutput(string Workspace, IReadOnlyList<string> SourceFiles, Func<string, string, CancellationToken, Task> Persist);
+/// <param name="Persist">Puts the workspace into a new directory: its own layer when it stacks on a cached entry (saying which), else a clone.</param>
+internal sealed record RecordedOutput(string Workspace, IReadOnlyList<string> SourceFiles, Func<string, string, CancellationToken, Task<PersistedLayer?>> Persist);
+
+/// <summary>A workspace persisted as an overlay upper layer over the cache entry <paramref name="Base"/>'s, in <paramref name="Strategy"/>'s format.</summary>
+internal sealed record PersistedLayer(string Base, string Strategy);
 
 /// <summary>A step's result found in the cache.</summary>
 /// <param name="Key">The entry's key.</param>
-/// <param name="Workspace">The cached output workspace; read-only for everyone.</param>
+/// <param name="Layers">
+/// The cached output workspace, read-only for everyone: one directory, or (an entry layered on others)
+/// overlay layers topmost first. Empty when no child needed it at lookup.
+/// </param>
 /// <param name="SourcesFile">The source manifest of the run that made it (DESIGN §4.2).</param>
 /// <param name="Image">The committed image (Docker); children start from it.</param>
-internal sealed record CacheHit(string Key, string Workspace, string SourcesFile, string? Image)
+internal sealed record CacheHit(string Key, IReadOnlyList<string> Layers, string SourcesFile, string? Image)
 {
     private readonly Lazy<IReadOnlyList<string>> _sourceFiles = new(() =>
         File.ReadAllText(SourcesFile, Encoding.UTF8).Split('\0', StringSplitOptions.RemoveEmptyEntries));

@@ -160,7 +160,13 @@ internal static class RunCommand
             {
                 await backends.ReapAsync(CancellationToken.None);
                 cache.Dispose();
-                await CachePlanning.EvictAsync(store, CacheCommand.MaxBytes(context, null), backends.Docker, context.Error);
+
+                // Only a run that added entries can have pushed the store past its bound; a fully cached
+                // run skips reading every entry.
+                if (cache.Published > 0)
+                {
+                    await CachePlanning.EvictAsync(store, CacheCommand.MaxBytes(context, null), backends.Docker, context.Error);
+                }
             }
         }
         catch (PipelineException ex)

@@ -18,6 +18,14 @@ internal interface IStepBackend : IAsyncDisposable
     /// <summary>Whether a snapshot a cache entry names is still there (for Docker: the image is on the engine).</summary>
     Task<bool> HasSnapshotAsync(string snapshot, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Keeps a cached step's snapshot past the run, named from <paramref name="cacheKey"/> (Docker: tags the
+    /// image). Called once the step's cache entry is published; until then, a snapshot committed for a
+    /// cache key is reaped with the run's ephemeral ones, so the loser of two runs racing on one key
+    /// leaves nothing behind.
+    /// </summary>
+    Task KeepSnapshotAsync(string snapshot, string cacheKey, CancellationToken cancellationToken);
+
     /// <summary>Removes snapshots that were only needed during this run.</summary>
     Task ReapAsync(CancellationToken cancellationToken);
 }
@@ -51,9 +59,9 @@ internal sealed record StepInvocation(
     public IReadOnlyList<KeyValuePair<string, string>> Secrets { get; init; } = [];
 
     /// <summary>
-    /// The step's cache key when its result will be cached: a snapshot kept for the children is then
-    /// kept past the run under this name (for Docker, an image tagged from the key). Null: the
-    /// snapshot, if any, is ephemeral.
+    /// The step's cache key when its result will be cached: the backend then snapshots the step's
+    /// system state whether or not a child needs it, for <see cref="IStepBackend.KeepSnapshotAsync"/>
+    /// to keep once the entry is published. Null: the snapshot, if any, is ephemeral.
     /// </summary>
     public string? CacheKey { get; init; }
 }
@@ -61,7 +69,11 @@ internal sealed record StepInvocation(
 /// <summary>How a step's command ended.</summary>
 /// <param name="ExitCode">The command's exit code.</param>
 /// <param name="Snapshot">Image committed from the step's container, when one was kept (for a cached step, the image id).</param>
-internal sealed record StepResult(int ExitCode, string? Snapshot);
+internal sealed record StepResult(int ExitCode, string? Snapshot)
+{
+    /// <summary>Bytes the snapshot adds over the image the step started from (for the cache's size bound).</summary>
+    public long SnapshotBytes { get; init; }
+}
 
 /// <summary>Which output stream a line came from.</summary>
 internal enum LogStream

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Harmont.Aot.Cache;
 using Harmont.Aot.Events;
 using Harmont.Aot.Runners;
+using Harmont.Aot.Runners.Docker;
 using Harmont.Aot.Workspaces;
 
 namespace Harmont.Aot.Scheduling;
@@ -143,7 +144,7 @@ internal sealed class PipelineRunner
 
             workspace = step.From is null ? await _workspaces.ForRootAsync(key, cancellation)
                 : _hits.TryGetValue(step.From, out var cachedParent)
-                    ? await _workspaces.ForCachedParentAsync(key, cachedParent.Workspace, cachedParent.SourceFiles, cancellation)
+                    ? await _workspaces.ForCachedParentAsync(key, cachedParent.Key, cachedParent.Layers, cachedParent.SourceFiles, cancellation)
                     : await _workspaces.ForChildAsync(key, step.From, cancellation);
 
             var baseImage = step.From is not null && _snapshots.TryGetValue(step.From, out var snapshot)
@@ -172,7 +173,7 @@ internal sealed class PipelineRunner
 
                 if (plan is { IsCached: true })
                 {
-                    await RecordAsync(key, children.Count > 0 ? workspace : null, result.Snapshot, backend, cancellation);
+                    await RecordAsync(key, workspace, children.Count == 0, result, backend, cancellation);
                 }
 
                 _workspaces.KeepOutput(key, workspace, children.Count);
@@ -237,7 +238,7 @@ internal sealed class PipelineRunner
     // A hit: the children start from the entry's output and image; nothing runs.
     private async Task<bool> LookUpAsync(string key, IStepBackend backend, bool needsWorkspace, bool needsSnapshot, CancellationToken cancellation)
     {
-        var lookup = await _cache!.LookUpAsync(key, backend, needsWorkspace, needsSnapshot, cancellation);
+        var lookup = await _cache!.LookUpAsync(key, backend, needsWorkspace, needsSnapshot, () => _workspaces.Strategy.Name, cancellation);
         if (lookup.Dropped is { } note)
         {
             _events.Publish(new StepLog(DateTimeOffset.UtcNow, key, true, $"harmont: {note}"));
@@ -259,18 +260,31 @@ internal sealed class PipelineRunner
         return true;
     }
 
-    // A passed cached step's output goes into the store before its children may change it; a step with
-    // no children keeps no workspace (null). Failing to record costs the next run a miss, not this run
-    // its result, so it is said and not thrown.
-    private async Task RecordAsync(string key, string? workspace, string? snapshot, IStepBackend backend, CancellationToken cancellation)
+    // A passed cached step's output goes into the store before its children may change it, and its
+    // snapshot is kept only if its entry is the one published. A leaf's workspace is never used again
+    // in this run, so it may give up its own overlay layer to the entry. Failing to record costs the
+    // next run a miss, not this run its result, so it is said and not thrown.
+    private async Task RecordAsync(string key, string workspace, bool leaf, StepResult result, IStepBackend backend, CancellationToken cancellation)
     {
         try
         {
-            var output = workspace is null ? null
-                : new RecordedOutput(workspace, await _workspaces.SourceFilesAsync(cancellation), _workspaces.PersistAsync);
-            if (!await _cache!.RecordAsync(key, snapshot, backend.Name, output, cancellation))
+            var output = new RecordedOutput(
+                workspace, await _workspaces.SourceFilesAsync(cancellation), (from, to, ct) => _workspaces.PersistAsync(from, to, leaf, ct));
+            if (!await _cache!.RecordAsync(key, (result.Snapshot, result.SnapshotBytes), backend.Name, output, cancellation))
             {
                 _events.Publish(new StepLog(DateTimeOffset.UtcNow, key, true, "harmont: another run cached this step's result first; its entry is kept."));
+            }
+            else if (result.Snapshot is { } snapshot)
+            {
+                try
+                {
+                    await backend.KeepSnapshotAsync(snapshot, _cache.Plan[key].Key!, cancellation);
+                }
+                catch (DockerEngineException ex)
+                {
+                    // The entry names the image by id, so it still hits; only the readable name is missing.
+                    _events.Publish(new StepLog(DateTimeOffset.UtcNow, key, true, $"harmont: cached, but its image was not tagged: {_secrets.Redact(ex.Message)}"));
+                }
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -1,3 +1,6 @@
+using Harmont.Aot.Cache;
+using Harmont.Aot.Native.Linux;
+
 namespace Harmont.Aot.Workspaces;
 
 /// <summary>
@@ -148,12 +151,17 @@ internal sealed class RunWorkspaces : IAsyncDisposable
     }
 
     /// <summary>
-    /// A workspace for a child of a cache-hit parent (DESIGN §4.2): <paramref name="cachedOutput"/> as the
-    /// cached step left it, then the current source base overlaid: source files overwrite, files in
+    /// A workspace for a child of a cache-hit parent (DESIGN §4.2): the cached output as the cached step
+    /// left it, then the current source base overlaid: source files overwrite, files in
     /// <paramref name="recordedSourceFiles"/> (the source when the entry was made) that are gone from the
     /// source now are removed, and everything else the cached step produced stays. The cached output
     /// itself is never written.
     /// </summary>
+    /// <param name="stepKey">The child.</param>
+    /// <param name="entryKey">The cache entry the output comes from; a workspace over it may later be persisted as a layer on it.</param>
+    /// <param name="cachedLayers">The entry's workspace: one directory, or overlay layers topmost first (layered strategies only).</param>
+    /// <param name="recordedSourceFiles">The entry's source manifest.</param>
+    /// <param name="cancellationToken">Stops the preparation.</param>
     /// <remarks>
     /// Only source files that differ from the cached output's copy (size or mtime to the nanosecond;
     /// copies keep mtimes) are laid over, and only those are taken into the run's source snapshot, so
@@ -161,9 +169,15 @@ internal sealed class RunWorkspaces : IAsyncDisposable
     /// most once per run: every step of the run sees the same version of it.
     /// </remarks>
     public async Task<string> ForCachedParentAsync(
-        string stepKey, string cachedOutput, IReadOnlyCollection<string> recordedSourceFiles, CancellationToken cancellationToken)
+        string stepKey, string entryKey, IReadOnlyList<string> cachedLayers, IReadOnlyCollection<string> recordedSourceFiles, CancellationToken cancellationToken)
     {
-        var path = await CreateAsync(stepKey, [new Layer(Path.GetFullPath(cachedOutput), null)], cancellationToken);
+        ArgumentNullException.ThrowIfNull(cachedLayers);
+        if (cachedLayers.Count != 1 && Layered is null)
+        {
+            throw new InvalidOperationException($"the cached output of {entryKey[..16]} is {cachedLayers.Count} overlay layers; the {Strategy.Name} strategy cannot stack them.");
+        }
+
+        var path = await CreateAsync(stepKey, [.. cachedLayers.Select(l => new Layer(Path.GetFullPath(l), null))], cancellationToken, entryKey);
         try
         {
             var (snapshot, files, unchanged) = await TakeChangedSourceAsync(path, cancellationToken);
@@ -192,9 +206,37 @@ internal sealed class RunWorkspaces : IAsyncDisposable
         }
     }
 
-    /// <summary>Copies a workspace's current content into a new <paramref name="destination"/> (a cache entry), sharing extents where it can.</summary>
-    public Task PersistAsync(string workspace, string destination, CancellationToken cancellationToken) =>
-        Strategy.CloneTreeAsync(workspace, destination, cancellationToken);
+    /// <summary>
+    /// Puts a finished workspace's content into a new <paramref name="destination"/> (a cache entry). A
+    /// workspace that is an overlay over a cached entry's output, and that no child of this run will
+    /// start from, gives its own upper layer: it is unmounted and the layer moved, which costs one rename
+    /// whatever the size of the tree, and the result names the entry it is layered on. Anything else is
+    /// cloned (sharing extents where the filesystem can) and the result is null.
+    /// </summary>
+    public async Task<PersistedLayer?> PersistAsync(string workspace, string destination, bool lastUse, CancellationToken cancellationToken)
+    {
+        LiveWorkspace? live;
+        lock (_gate)
+        {
+            _live.TryGetValue(Path.GetFullPath(workspace), out live);
+        }
+
+        if (lastUse && live is { Mount: { } mount, BaseEntry: { } entry } && SameFileSystem(live.Stack[0].Path, Path.GetDirectoryName(destination)!))
+        {
+            // The layer is complete only once unmounted; moved, the run no longer deletes it.
+            mount.Unmount();
+            lock (_gate)
+            {
+                live.Stack[0].Moved = true;
+            }
+
+            Directory.Move(live.Stack[0].Path, destination);
+            return new PersistedLayer(entry, Strategy.Name);
+        }
+
+        await Strategy.CloneTreeAsync(workspace, destination, cancellationToken);
+        return null;
+    }
 
     /// <summary>Keeps a finished step's workspace for the children that will start from it; an overlay is unmounted and its layers kept.</summary>
     public void KeepOutput(string stepKey, string path, int children)
@@ -300,7 +342,7 @@ internal sealed class RunWorkspaces : IAsyncDisposable
 
     // The caller holds one reference on each lower for the new workspace: a clone gives it back when
     // done, a mount keeps it for as long as the workspace (or the output it becomes) lives.
-    private async Task<string> CreateAsync(string stepKey, IReadOnlyList<Layer> lowers, CancellationToken cancellationToken)
+    private async Task<string> CreateAsync(string stepKey, IReadOnlyList<Layer> lowers, CancellationToken cancellationToken, string? baseEntry = null)
     {
         var path = NewPath(stepKey);
         if (Layered is null)
@@ -340,7 +382,7 @@ internal sealed class RunWorkspaces : IAsyncDisposable
             throw;
         }
 
-        Register(new LiveWorkspace(path, [own, .. lowers], mount));
+        Register(new LiveWorkspace(path, [own, .. lowers], mount) { BaseEntry = baseEntry });
         return path;
     }
 
@@ -445,6 +487,10 @@ internal sealed class RunWorkspaces : IAsyncDisposable
         }
     }
 
+    private static bool SameFileSystem(string a, string b) =>
+        OperatingSystem.IsLinux() && LinuxSyscalls.Stat(a, out var first) == Errno.None && LinuxSyscalls.Stat(b, out var second) == Errno.None
+        && first.Device == second.Device;
+
     private string NewPath(string stepKey)
     {
         var id = Interlocked.Increment(ref _nextId);
@@ -465,7 +511,11 @@ internal sealed class RunWorkspaces : IAsyncDisposable
         public bool Moved { get; set; }
     }
 
-    private sealed record LiveWorkspace(string Path, IReadOnlyList<Layer> Stack, OverlayMount? Mount);
+    private sealed record LiveWorkspace(string Path, IReadOnlyList<Layer> Stack, OverlayMount? Mount)
+    {
+        /// <summary>The cache entry whose output the lowers are exactly, when made over a cache hit.</summary>
+        public string? BaseEntry { get; init; }
+    }
 
     private sealed class ParentOutput(IReadOnlyList<Layer> stack, int remaining)
     {

@@ -55,6 +55,26 @@ public sealed class CacheStoreTests : IDisposable
     }
 
     [Fact]
+    public void Evicting_an_entry_takes_the_entries_layered_on_it_which_could_never_hit_again()
+    {
+        var store = new CacheStore(Path.Combine(_root, "store"), _clock);
+        store.Publish(Stage(store, new string('x', 1000)), Entry(KeyA));
+        store.Publish(Stage(store, "b"), Entry(KeyB) with { Base = KeyA, LayerStrategy = "overlay" });
+        store.Publish(Stage(store, "c"), Entry(KeyC) with { Base = KeyB, LayerStrategy = "overlay" });
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        using (store.TryOpen(KeyB))
+        using (store.TryOpen(KeyC))
+        {
+            // A is the least recently used; taking it takes B and C, which stack on it.
+        }
+
+        var evicted = store.EvictToFit(500);
+
+        Assert.Equal([KeyA, KeyB, KeyC], evicted.Select(e => e.Entry.Key));
+        Assert.Empty(store.List());
+    }
+
+    [Fact]
     public void Prune_removes_entries_unused_for_longer_than_the_age()
     {
         var store = new CacheStore(Path.Combine(_root, "store"), _clock);
@@ -158,7 +178,8 @@ public sealed class CacheStoreTests : IDisposable
             "symlink-out" => new PaxTarEntry(TarEntryType.SymbolicLink, prefix + "workspace/evil") { LinkName = "../../../../etc/passwd" },
             "symlink-absolute" => new PaxTarEntry(TarEntryType.SymbolicLink, prefix + "workspace/evil") { LinkName = "/etc/passwd" },
             "hardlink-out" => new PaxTarEntry(TarEntryType.HardLink, prefix + "workspace/evil") { LinkName = $"entries/{KeyB}/entry.json" },
-            "device" => new PaxTarEntry(TarEntryType.CharacterDevice, prefix + "workspace/dev"),
+            // /dev/null's numbers: only 0/0, an overlay whiteout, belongs in an entry.
+            "device" => new PaxTarEntry(TarEntryType.CharacterDevice, prefix + "workspace/dev") { DeviceMajor = 1, DeviceMinor = 3 },
             "bad-key" => new PaxTarEntry(TarEntryType.RegularFile, "entries/not-a-key/entry.json") { DataStream = new MemoryStream("{}"u8.ToArray()) },
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };

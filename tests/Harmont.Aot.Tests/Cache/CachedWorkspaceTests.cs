@@ -51,4 +51,66 @@ public sealed class CachedWorkspaceTests(XfsLoopMount xfs) : IClassFixture<XfsLo
         var third = await harness.RunAsync(pipeline);
         Assert.Equal(second.LogsOf("c"), third.LogsOf("c"));
     }
+
+    [Theory]
+    [MemberData(nameof(Strategies))]
+    public async Task A_leaf_over_a_cache_hit_keeps_only_its_own_layer_and_a_child_added_later_sees_the_whole_lineage(string strategy)
+    {
+        using var harness = new RunHarness();
+        var cacheDir = xfs.NewDirectory("cache");
+        harness.Env["HARMONT_CACHE_DIR"] = cacheDir;
+        harness.Env[WorkspaceStrategies.EnvironmentVariable] = strategy;
+        harness.WriteSource("input.txt", "v1\n");
+        harness.WriteSource("doomed.txt", "present");
+        harness.WriteSource("lib/keep.txt", "kept v1\n");
+        var a = Cached("a", "echo made-by-a > a.out && echo old > unwanted.txt && mkdir -p d && echo old > d/old.txt", null, Forever());
+
+        // b deletes a file of a's and replaces a directory of a's: a whiteout and an opaque directory in its layer.
+        var b = Cached("b", "cat lib/keep.txt > b.out && rm unwanted.txt && rm -rf d && mkdir d && echo new > d/new.txt", "a", OnChange("lib/**"));
+        var c = Step("c", "cat input.txt a.out b.out; ls d; for f in unwanted.txt doomed.txt; do [ -e $f ] && echo $f-here || echo $f-gone; done", "b");
+
+        Assert.Equal(0, (await harness.RunAsync(Pipeline("layers", Aot.Runner.Host, a, b))).ExitCode);
+        harness.WriteSource("lib/keep.txt", "kept v2\n");
+        var edited = await harness.RunAsync(Pipeline("layers", Aot.Runner.Host, a, b));
+        Assert.True(edited.ExitCode == 0, edited.ToString());
+        Assert.True(edited.Hit("a"), edited.ToString());
+        Assert.Equal(["b"], edited.Executed);
+
+        var store = new Harmont.Aot.Cache.CacheStore(cacheDir, TimeProvider.System);
+        var entryA = store.List().Single(l => l.Entry.Step == "a");
+        var entryB = store.List().Where(l => l.Entry.Step == "b").MaxBy(l => l.Entry.Created)!;
+        Assert.True(entryB.Entry.HasWorkspace);
+        if (strategy is WorkspaceStrategies.Overlay or WorkspaceStrategies.FuseOverlay)
+        {
+            // Only what b changed is stored: the rest is a's entry, below it.
+            Assert.Equal(entryA.Entry.Key, entryB.Entry.Base);
+            Assert.Equal(strategy, entryB.Entry.LayerStrategy);
+            Assert.False(File.Exists(Path.Combine(entryB.Directory, "workspace", "a.out")));
+            Assert.Equal("kept v2\n", File.ReadAllText(Path.Combine(entryB.Directory, "workspace", "b.out")));
+        }
+        else
+        {
+            Assert.Null(entryB.Entry.Base);
+            Assert.True(File.Exists(Path.Combine(entryB.Directory, "workspace", "a.out")));
+        }
+
+        harness.WriteSource("input.txt", "v2\n");
+        File.Delete(Path.Combine(harness.Source, "doomed.txt"));
+        string[] expected = ["v2", "made-by-a", "kept v2", "new.txt", "unwanted.txt-gone", "doomed.txt-gone"];
+        var grown = await harness.RunAsync(Pipeline("layers", Aot.Runner.Host, a, b, c));
+        Assert.True(grown.ExitCode == 0, grown.ToString());
+        Assert.True(grown.Hit("a") && grown.Hit("b"), grown.ToString());
+        Assert.Equal(expected, grown.LogsOf("c"));
+        Assert.Empty(harness.LeftoverMounts());
+
+        // Through a bundle: whiteouts and opaque directories survive export and import.
+        var bundle = Path.Combine(harness.Root, "bundle.tar.gz");
+        Assert.Equal(0, (await harness.RunAsync([], ["cache", "export", bundle])).ExitCode);
+        Assert.Equal(0, (await harness.RunAsync([], ["cache", "clean"])).ExitCode);
+        var imported = await harness.RunAsync([], ["cache", "import", bundle]);
+        Assert.True(imported.ExitCode == 0, imported.ToString());
+        var again = await harness.RunAsync(Pipeline("layers", Aot.Runner.Host, a, b, c));
+        Assert.True(again.Hit("a") && again.Hit("b"), again.ToString());
+        Assert.Equal(expected, again.LogsOf("c"));
+    }
 }

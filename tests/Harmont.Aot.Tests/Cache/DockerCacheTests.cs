@@ -108,6 +108,55 @@ public sealed class DockerCacheTests : IAsyncLifetime
         Assert.True(third.Hit("a") && third.Hit("b"), third.ToString());
     }
 
+    [Fact]
+    public async Task A_cached_leaf_keeps_its_image_tagged_from_its_key_and_counts_it_in_the_entry_size()
+    {
+        var run = await _harness.RunAsync(Pipeline(
+            "docker-cache-leaf",
+            Runner.Docker,
+            Cached("leaf", "head -c 300000 /dev/zero > /big.bin && echo out > out.txt", null, Forever())));
+        Assert.True(run.ExitCode == 0, run.ToString());
+
+        var entry = Assert.Single(new CacheStore(_harness.Cache, TimeProvider.System).List()).Entry;
+        Assert.True(entry.HasWorkspace);
+        Assert.NotNull(entry.Image);
+        Assert.InRange(entry.ImageSize, 300_000, 400_000);
+        Assert.True(entry.Size >= entry.ImageSize);
+        using var client = await DockerTestEngine.ConnectAsync();
+        var image = await client.InspectImageAsync(DockerNames.CacheReference(entry.Key), Ct);
+        Assert.Equal(entry.Image, image?.Id);
+    }
+
+    [Fact]
+    public async Task Two_runs_racing_on_one_step_leave_one_entry_whose_image_holds_the_tag_and_no_other_image()
+    {
+        var pipeline = Pipeline(
+            "docker-cache-race",
+            Runner.Docker,
+            Cached("racer", "sleep 1 && date +%s%N > /stamp", null, Forever()),
+            Step("use", "cat /stamp", "racer"));
+
+        var runs = await Task.WhenAll(_harness.RunAsync(pipeline), _harness.RunAsync(pipeline));
+
+        Assert.All(runs, r => Assert.True(r.ExitCode == 0, r.ToString()));
+        Assert.All(runs, r => Assert.Equal(["racer", "use"], r.Executed));
+        Assert.Contains(runs, r => r.LogsOf("racer").Any(l => l.Contains("another run cached this step's result first", StringComparison.Ordinal)));
+        var entry = Assert.Single(new CacheStore(_harness.Cache, TimeProvider.System).List()).Entry;
+        using var client = await DockerTestEngine.ConnectAsync();
+        Assert.Equal(entry.Image, (await client.InspectImageAsync(DockerNames.CacheReference(entry.Key), Ct))?.Id);
+
+        // The loser's commit went with its run: of both runs' images, only the entry's is left.
+        var left = new List<string>();
+        foreach (var runId in runs.Select(r => r.Events.OfType<BuildStarted>().Single().RunId))
+        {
+            left.AddRange((await client.ListImagesAsync([$"{DockerNames.OwnerLabel}=1", $"{DockerNames.RunLabel}={runId}"], Ct)).Select(i => i.Id));
+        }
+
+        Assert.Equal([entry.Image!], left);
+        var rerun = await _harness.RunAsync(pipeline);
+        Assert.True(rerun.Hit("racer"), rerun.ToString());
+    }
+
     // Steps whose containers the engine reports as created between the two times, for one run.
     private static async Task<IReadOnlyList<string>> ContainerEventsAsync(string runId, DateTimeOffset since, DateTimeOffset until)
     {

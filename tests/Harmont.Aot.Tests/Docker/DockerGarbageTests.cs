@@ -98,6 +98,25 @@ public sealed class DockerGarbageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_cached_steps_image_no_entry_claimed_goes_once_old_and_a_claimed_one_stays()
+    {
+        // A cached step's image is tagged only when its entry is published: untagged, its run lost or died.
+        var unclaimed = await ImageAsync(null, owned: true, ephemeral: false);
+        var claimed = await ImageAsync("claimed", owned: true, ephemeral: false);
+        var foreign = await ImageAsync(null, owned: false, ephemeral: false);
+        var policy = Policy(TimeSpan.FromHours(1), TimeSpan.FromDays(1));
+
+        var today = await DockerGarbage.CollectAsync(_client, DateTimeOffset.UtcNow, policy, Ct);
+        var tomorrow = await DockerGarbage.CollectAsync(_client, DateTimeOffset.UtcNow + TimeSpan.FromHours(25), policy, Ct);
+
+        Assert.Empty(today.RemovedImages);
+        Assert.Equal([unclaimed], tomorrow.RemovedImages);
+        Assert.False(await _client.ImageExistsAsync(unclaimed, Ct));
+        Assert.True(await _client.ImageExistsAsync(claimed, Ct));
+        Assert.True(await _client.ImageExistsAsync(foreign, Ct));
+    }
+
+    [Fact]
     public async Task Ephemeral_snapshot_a_container_still_uses_is_left_and_reported()
     {
         var ephemeral = await ImageAsync("in-use", owned: true, ephemeral: true);
@@ -147,15 +166,16 @@ public sealed class DockerGarbageTests : IAsyncLifetime
         return id;
     }
 
-    private async Task<string> ImageAsync(string name, bool owned, bool ephemeral)
+    // Tagged harmont-test/gc:NAME-SCOPE and returned by that name; untagged (name null) and returned by id.
+    private async Task<string> ImageAsync(string? name, bool owned, bool ephemeral)
     {
         var source = await CreatedContainerAsync(owned: false);
         try
         {
             var repo = "harmont-test/gc";
             var tag = $"{name}-{_scopeValue}";
-            await _client.CommitAsync(source, repo, tag, Labels(owned, ephemeral), Ct);
-            return $"{repo}:{tag}";
+            var id = await _client.CommitAsync(source, name is null ? null : repo, name is null ? null : tag, Labels(owned, ephemeral), Ct);
+            return name is null ? id : $"{repo}:{tag}";
         }
         finally
         {

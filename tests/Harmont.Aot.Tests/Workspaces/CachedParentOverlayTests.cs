@@ -41,7 +41,7 @@ public sealed class CachedParentOverlayTests(XfsLoopMount xfs) : IClassFixture<X
         var runRoot = Path.Combine(xfs.NewDirectory("work"), "run");
         await using (var workspaces = new RunWorkspaces(runRoot, source, Trees.Strategy(strategy)))
         {
-            var child = await workspaces.ForCachedParentAsync("child", cached, recorded, Ct);
+            var child = await workspaces.ForCachedParentAsync("child", new string('a', 64), [cached], recorded, Ct);
 
             Assert.Equal(
                 Trees.Expect(
@@ -76,6 +76,6 @@ public sealed class CachedParentOverlayTests(XfsLoopMount xfs) : IClassFixture<X
         Trees.Write(source, "a.txt", "a");
         await using var workspaces = new RunWorkspaces(Path.Combine(xfs.NewDirectory("work"), "run"), source, new CopyStrategy());
 
-        await Assert.ThrowsAsync<InvalidDataException>(() => workspaces.ForCachedParentAsync("child", cached, ["../outside.txt"], Ct));
+        await Assert.ThrowsAsync<InvalidDataException>(() => workspaces.ForCachedParentAsync("child", new string('a', 64), [cached], ["../outside.txt"], Ct));
     }
 }

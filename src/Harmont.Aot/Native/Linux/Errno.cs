@@ -27,6 +27,7 @@ internal enum Errno
     EROFS = 30,
     ENOSYS = 38,
     ELOOP = 40,
+    ENODATA = 61,
     EOPNOTSUPP = 95,
 }
 

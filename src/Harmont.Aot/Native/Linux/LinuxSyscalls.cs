@@ -31,6 +31,34 @@ internal static unsafe partial class LinuxSyscalls
     private const int OpenExclusive = 0x80;
     private const int OpenCloseOnExec = 0x80000;
 
+    /// <summary>An extended attribute of <paramref name="path"/> itself (not a link's target); null when it has none by that name.</summary>
+    public static Errno GetAttribute(string path, string name, out byte[]? value)
+    {
+        value = null;
+        Span<byte> buffer = stackalloc byte[256];
+        fixed (byte* data = buffer)
+        {
+            var length = Lgetxattr(path, name, data, (nuint)buffer.Length);
+            if (length >= 0)
+            {
+                value = buffer[..(int)length].ToArray();
+                return Errno.None;
+            }
+        }
+
+        var error = ErrnoText.Last();
+        return error is Errno.ENODATA or Errno.EOPNOTSUPP ? Errno.None : error;
+    }
+
+    /// <summary>Sets an extended attribute of <paramref name="path"/> itself.</summary>
+    public static Errno SetAttribute(string path, string name, ReadOnlySpan<byte> value)
+    {
+        fixed (byte* data = value)
+        {
+            return Lsetxattr(path, name, data, (nuint)value.Length, 0) == 0 ? Errno.None : ErrnoText.Last();
+        }
+    }
+
     /// <summary>
     /// Opens an existing file to read. Plain <c>open(2)</c>: none of the fstat and flock calls
     /// <see cref="File.OpenHandle"/> adds, which matter when a clone opens tens of thousands of files.
@@ -186,6 +214,12 @@ internal static unsafe partial class LinuxSyscalls
 
     [LibraryImport(Libc, EntryPoint = "statfs", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Statfs(string path, StatfsBuffer* buffer);
+
+    [LibraryImport(Libc, EntryPoint = "lgetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial nint Lgetxattr(string path, string name, byte* value, nuint size);
+
+    [LibraryImport(Libc, EntryPoint = "lsetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Lsetxattr(string path, string name, byte* value, nuint size, int flags);
 
     [LibraryImport(Libc, EntryPoint = "fchmod", SetLastError = true)]
     private static partial int Fchmod(SafeFileHandle fd, uint mode);

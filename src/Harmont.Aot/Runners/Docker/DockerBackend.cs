@@ -24,6 +24,9 @@ internal sealed class DockerBackend : IStepBackend
     private readonly int _maxSnapshotLayers;
     private readonly List<string> _snapshots = [];
 
+    // Ids of the cache images on the engine, listed once per run by the first HasSnapshotAsync; under _snapshots' lock.
+    private Task<HashSet<string>>? _cachedImages;
+
     /// <summary>Creates a backend over <paramref name="client"/>.</summary>
     /// <param name="client">The engine client.</param>
     /// <param name="ownsClient">Whether disposing the backend disposes the client.</param>
@@ -109,20 +112,22 @@ internal sealed class DockerBackend : IStepBackend
             var id = await _client.CreateContainerAsync(spec, cancellationToken);
             var exitCode = await RunToExitAsync(id, invocation.Log, cancellationToken);
 
-            string? snapshot = null;
-            if (exitCode == 0 && invocation.KeepSnapshot && invocation.CacheKey is not null)
+            // A commit adds at most one layer on top of the image the container started from.
+            var flatten = baseImage.LayerCount + 1 > _maxSnapshotLayers;
+            var result = new StepResult(exitCode, null);
+            if (exitCode == 0 && invocation.CacheKey is not null)
             {
-                snapshot = await CommitCachedAsync(id, invocation, baseImage.LayerCount + 1 > _maxSnapshotLayers, cancellationToken);
+                // Every cached step's state is kept (DESIGN §7), whether or not a child starts from it now.
+                var committed = await CommitCachedAsync(id, invocation, flatten, cancellationToken);
+                result = new StepResult(exitCode, committed.Id) { SnapshotBytes = flatten ? committed.Size : Math.Max(0, committed.Size - baseImage.Size) };
             }
             else if (exitCode == 0 && invocation.KeepSnapshot)
             {
-                // A commit adds at most one layer on top of the image the container started from.
-                var flatten = baseImage.LayerCount + 1 > _maxSnapshotLayers;
-                snapshot = await SnapshotAsync(id, invocation, flatten, cancellationToken);
+                result = new StepResult(exitCode, await SnapshotAsync(id, invocation, flatten, cancellationToken));
             }
 
             completed = true;
-            return new StepResult(exitCode, snapshot);
+            return result;
         }
         catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
         {
@@ -145,8 +150,48 @@ internal sealed class DockerBackend : IStepBackend
     }
 
     /// <inheritdoc />
-    public Task<bool> HasSnapshotAsync(string snapshot, CancellationToken cancellationToken) =>
-        _client.ImageExistsAsync(snapshot, cancellationToken);
+    /// <remarks>
+    /// The run's first question lists every cached image at once, so a run of many hits asks the engine
+    /// once; an image not in that list is asked about on its own. The list is dropped when the run ends.
+    /// </remarks>
+    public async Task<bool> HasSnapshotAsync(string snapshot, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(snapshot);
+        Task<HashSet<string>> cached;
+        lock (_snapshots)
+        {
+            cached = _cachedImages ??= ListCachedImagesAsync();
+        }
+
+        try
+        {
+            if ((await cached.WaitAsync(cancellationToken)).Contains(snapshot))
+            {
+                return true;
+            }
+        }
+        catch (DockerEngineException)
+        {
+            // The list is only a shortcut; the single question below decides.
+        }
+
+        return await _client.ImageExistsAsync(snapshot, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task KeepSnapshotAsync(string snapshot, string cacheKey, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(snapshot);
+        ArgumentException.ThrowIfNullOrEmpty(cacheKey);
+        lock (_snapshots)
+        {
+            // No longer the run's to reap, even if the tag below fails: the entry names the image by id.
+            _snapshots.Remove(snapshot);
+        }
+
+        var reference = DockerNames.CacheReference(cacheKey);
+        await _client.TagImageAsync(snapshot, DockerNames.CacheRepository, reference[(DockerNames.CacheRepository.Length + 1)..], cancellationToken);
+    }
 
     /// <inheritdoc />
     public async Task ReapAsync(CancellationToken cancellationToken)
@@ -157,6 +202,7 @@ internal sealed class DockerBackend : IStepBackend
             // Newest first: a child goes before its parent, so each removal frees its layers.
             images = [.. Enumerable.Reverse(_snapshots)];
             _snapshots.Clear();
+            _cachedImages = null;
         }
 
         List<Exception>? failures = null;
@@ -350,26 +396,32 @@ internal sealed class DockerBackend : IStepBackend
     }
 
     /// <summary>
-    /// Commits a cached step's container as <see cref="DockerNames.CacheReference"/>, never reaped by the run
-    /// (the cache evicts it with its entry), and returns the image id: a concurrent run committing the
-    /// same key moves the tag, never the id an entry records.
+    /// Commits a cached step's container as an untagged image and returns it. It is reaped with the run
+    /// like an ephemeral snapshot until <see cref="KeepSnapshotAsync"/> names it from the key, which
+    /// happens only when its cache entry is the one published: two runs racing on one key never move
+    /// each other's tag, and the loser's image goes with its run.
     /// </summary>
-    private async Task<string> CommitCachedAsync(string id, StepInvocation invocation, bool flatten, CancellationToken cancellationToken)
+    private async Task<ImageInspect> CommitCachedAsync(string id, StepInvocation invocation, bool flatten, CancellationToken cancellationToken)
     {
-        var reference = DockerNames.CacheReference(invocation.CacheKey!);
-        var tag = reference[(DockerNames.CacheRepository.Length + 1)..];
+        // A commit that completes after cancellation, or a run that dies before keeping it, leaves an
+        // untagged image of ours: GC takes those (DockerGarbage).
         var labels = SnapshotLabels(invocation, ephemeral: false);
-        if (flatten)
+        var image = flatten
+            ? await FlattenAsync(id, invocation, null, null, labels, cancellationToken)
+            : await _client.CommitAsync(id, null, null, labels, cancellationToken);
+        lock (_snapshots)
         {
-            await FlattenAsync(id, invocation, DockerNames.CacheRepository, tag, labels, cancellationToken);
-        }
-        else
-        {
-            await _client.CommitAsync(id, DockerNames.CacheRepository, tag, labels, cancellationToken);
+            _snapshots.Add(image);
         }
 
-        return (await _client.InspectImageAsync(reference, cancellationToken))?.Id
-            ?? throw new DockerEngineException($"the engine committed {reference} but does not have it.");
+        return await _client.InspectImageAsync(image, cancellationToken)
+            ?? throw new DockerEngineException($"the engine committed image {image} but does not have it.");
+    }
+
+    private async Task<HashSet<string>> ListCachedImagesAsync()
+    {
+        var images = await _client.ListImagesAsync([$"{DockerNames.OwnerLabel}=1", $"{DockerNames.EphemeralLabel}=0"], CancellationToken.None);
+        return [.. images.Select(i => i.Id)];
     }
 
     /// <summary>Snapshots the container as a fresh one-layer image with the config a commit would give it.</summary>
@@ -379,8 +431,8 @@ internal sealed class DockerBackend : IStepBackend
     /// (an env value with a newline, a healthcheck): a container is created from the imported filesystem
     /// with the stopped container's own config and committed. Its diff is empty, so no layer is added.
     /// </remarks>
-    private async Task FlattenAsync(
-        string id, StepInvocation invocation, string repository, string tag, Dictionary<string, string> labels, CancellationToken cancellationToken)
+    private async Task<string> FlattenAsync(
+        string id, StepInvocation invocation, string? repository, string? tag, Dictionary<string, string> labels, CancellationToken cancellationToken)
     {
         var config = (await _client.InspectContainerAsync(id, cancellationToken))?.Config
             ?? throw new DockerEngineException($"container {id} vanished before its snapshot was flattened.");
@@ -398,15 +450,14 @@ internal sealed class DockerBackend : IStepBackend
         var carrierName = DockerNames.ContainerName(invocation.RunId, invocation.StepKey + "-flatten");
         try
         {
+            // Untagged, the imported image then lives on only as the snapshot's parent, and goes when the snapshot does.
             await _client.CreateContainerAsync(config with { Image = flat!, Labels = carrierLabels }, carrierName, cancellationToken);
-            await _client.CommitAsync(carrierName, repository, tag, labels, cancellationToken);
+            return await _client.CommitAsync(carrierName, repository, tag, labels, cancellationToken);
         }
         finally
         {
             await RemoveContainerAsync(carrierName, kill: false, rethrow: false);
         }
-
-        // Untagged, the imported image now lives on only as the snapshot's parent, and goes when the snapshot does.
     }
 
     /// <summary>Hands a killed step's workspace back to its owner from a short-lived helper container.</summary>

@@ -86,20 +86,33 @@ internal sealed partial class DockerEngineClient
         return await ReadProgressAsync(response, action, null, cancellationToken);
     }
 
-    /// <summary>Commits a container's filesystem as <c>repo:tag</c> with <paramref name="labels"/>; returns the image id.</summary>
+    /// <summary>Commits a container's filesystem as <c>repo:tag</c> (untagged when both are null) with <paramref name="labels"/>; returns the image id.</summary>
     /// <remarks>The image's config is the container's, with <paramref name="labels"/> added.</remarks>
     public async Task<string> CommitAsync(
-        string containerId, string repo, string tag, IReadOnlyDictionary<string, string>? labels, CancellationToken cancellationToken)
+        string containerId, string? repo, string? tag, IReadOnlyDictionary<string, string>? labels, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(containerId);
-        ArgumentException.ThrowIfNullOrEmpty(repo);
-        ArgumentException.ThrowIfNullOrEmpty(tag);
+        if ((repo is null) != (tag is null) || repo?.Length == 0 || tag?.Length == 0)
+        {
+            throw new ArgumentException("a commit names both a repository and a tag, or neither.", nameof(repo));
+        }
+
+        var name = repo is null ? "" : $"&repo={Q(repo)}&tag={Q(tag!)}";
         using var body = JsonBody(new CommitRequest { Labels = labels }, DockerJsonContext.Default.CommitRequest);
-        using var response = await SendAsync(
-            HttpMethod.Post, $"/commit?container={Q(containerId)}&repo={Q(repo)}&tag={Q(tag)}", body, cancellationToken);
-        await EnsureSuccessAsync(response, $"committing container {containerId} as '{repo}:{tag}'", cancellationToken);
+        using var response = await SendAsync(HttpMethod.Post, $"/commit?container={Q(containerId)}{name}", body, cancellationToken);
+        await EnsureSuccessAsync(response, $"committing container {containerId}{(repo is null ? "" : $" as '{repo}:{tag}'")}", cancellationToken);
         var reply = await ReadJsonAsync(response, DockerJsonContext.Default.IdResponse, cancellationToken);
         return reply.Id ?? throw new DockerEngineException("the Docker engine committed an image but sent no id.");
+    }
+
+    /// <summary>Names <paramref name="image"/> (an id or reference) <c>repo:tag</c>, moving the tag if another image had it.</summary>
+    public async Task TagImageAsync(string image, string repo, string tag, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(image);
+        ArgumentException.ThrowIfNullOrEmpty(repo);
+        ArgumentException.ThrowIfNullOrEmpty(tag);
+        using var response = await SendAsync(HttpMethod.Post, $"/images/{PathName(image)}/tag?repo={Q(repo)}&tag={Q(tag)}", null, cancellationToken);
+        await EnsureSuccessAsync(response, $"tagging image {image} as '{repo}:{tag}'", cancellationToken);
     }
 
     /// <summary>Removes an image reference (and its layers once unreferenced); absent images are fine.</summary>
@@ -119,10 +132,13 @@ internal sealed partial class DockerEngineClient
         ListImagesAsync([labelFilter], cancellationToken);
 
     /// <summary>Lists top-level images carrying every label in <paramref name="labelFilters"/> (<c>key</c> or <c>key=value</c>).</summary>
-    public async Task<IReadOnlyList<ImageSummary>> ListImagesAsync(IEnumerable<string> labelFilters, CancellationToken cancellationToken)
+    /// <param name="labelFilters">The labels.</param>
+    /// <param name="cancellationToken">Stops the request.</param>
+    /// <param name="untaggedOnly">Lists only images with no tag (the engine's <c>dangling</c> filter).</param>
+    public async Task<IReadOnlyList<ImageSummary>> ListImagesAsync(IEnumerable<string> labelFilters, CancellationToken cancellationToken, bool untaggedOnly = false)
     {
         ArgumentNullException.ThrowIfNull(labelFilters);
-        using var response = await SendAsync(HttpMethod.Get, $"/images/json?filters={LabelFilters(labelFilters)}", null, cancellationToken);
+        using var response = await SendAsync(HttpMethod.Get, $"/images/json?filters={LabelFilters(labelFilters, untaggedOnly)}", null, cancellationToken);
         await EnsureSuccessAsync(response, "listing images", cancellationToken);
         return await ReadJsonAsync(response, DockerJsonContext.Default.ListImageSummary, cancellationToken);
     }

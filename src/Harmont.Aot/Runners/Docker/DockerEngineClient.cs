@@ -204,9 +204,14 @@ internal sealed partial class DockerEngineClient : IDisposable
 
     private static string Q(string value) => Uri.EscapeDataString(value);
 
-    private static string LabelFilters(IEnumerable<string> labels)
+    private static string LabelFilters(IEnumerable<string> labels, bool danglingOnly = false)
     {
         var filters = new Dictionary<string, string[]>(StringComparer.Ordinal) { ["label"] = labels.ToArray() };
+        if (danglingOnly)
+        {
+            filters["dangling"] = ["true"];
+        }
+
         return Q(JsonSerializer.Serialize(filters, DockerJsonContext.Default.DictionaryStringStringArray));
     }
 

@@ -33,7 +33,7 @@ internal static class DockerGarbage
     public static Task<GcReport> CollectAsync(DockerEngineClient client, DateTimeOffset now, CancellationToken cancellationToken) =>
         CollectAsync(client, now, GcPolicy.Default, cancellationToken);
 
-    /// <summary>Removes stopped labelled containers and ephemeral snapshots older than <paramref name="policy"/> allows.</summary>
+    /// <summary>Removes stopped labelled containers, ephemeral snapshots and unclaimed cached-step images older than <paramref name="policy"/> allows.</summary>
     public static async Task<GcReport> CollectAsync(DockerEngineClient client, DateTimeOffset now, GcPolicy policy, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
@@ -61,8 +61,13 @@ internal static class DockerGarbage
             }
         }
 
-        var images = await client.ListImagesAsync(
+        // Ephemeral snapshots, and any untagged image of ours: every image this runner keeps is tagged
+        // (a cached step's once its entry is published), so an untagged one belongs to a run that lost
+        // a race for its cache entry or died before claiming it.
+        var ephemeral = await client.ListImagesAsync(
             Filters(policy, $"{DockerNames.OwnerLabel}=1", $"{DockerNames.EphemeralLabel}=1"), cancellationToken);
+        var unclaimed = await client.ListImagesAsync(Filters(policy, $"{DockerNames.OwnerLabel}=1"), cancellationToken, untaggedOnly: true);
+        var images = ephemeral.Concat(unclaimed).DistinctBy(i => i.Id).ToList();
 
         // Newest first: a child goes before its parent, which is then no longer in use.
         foreach (var image in images.OrderByDescending(i => i.Created))

@@ -122,6 +122,9 @@ internal sealed record ImageInspect
     [JsonPropertyName("RootFS")] public RootFs? RootFs { get; init; }
     [JsonPropertyName("Config")] public ContainerConfig? Config { get; init; }
 
+    /// <summary>Bytes of all the image's layers together.</summary>
+    [JsonPropertyName("Size")] public long Size { get; init; }
+
     /// <summary>How many filesystem layers the image stacks; overlay2 refuses to go past 125.</summary>
     public int LayerCount => RootFs?.Layers?.Count ?? 0;
 }

@@ -61,6 +61,10 @@ internal sealed class HostBackend : IStepBackend
 
     public Task ReapAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <inheritdoc />
+    /// <remarks>The host never snapshots, so there is nothing to keep.</remarks>
+    public Task KeepSnapshotAsync(string snapshot, string cacheKey, CancellationToken cancellationToken) => Task.CompletedTask;
+
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     private static async Task PumpAsync(StreamReader reader, LogStream stream, Action<LogStream, string> log)
