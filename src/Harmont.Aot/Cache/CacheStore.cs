@@ -256,8 +256,15 @@ internal sealed class CacheStore
     private void Touch(string dir)
     {
         var used = Path.Combine(dir, UsedFile);
-        File.WriteAllBytes(used, []);
-        File.SetLastWriteTimeUtc(used, _clock.GetUtcNow().UtcDateTime);
+        try
+        {
+            File.SetLastWriteTimeUtc(used, _clock.GetUtcNow().UtcDateTime);
+        }
+        catch (FileNotFoundException)
+        {
+            File.WriteAllBytes(used, []);
+            File.SetLastWriteTimeUtc(used, _clock.GetUtcNow().UtcDateTime);
+        }
     }
 
     private static DateTimeOffset LastUsed(string dir)

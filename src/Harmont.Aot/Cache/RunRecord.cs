@@ -125,21 +125,16 @@ internal sealed record RunRecord
         AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(this with { FilesDigest = digest }, CacheJsonContext.Default.RunRecord));
     }
 
-    // Order-independent, so the same table always gets the same name: each path's hash, combined.
+    // The same table, built by the same plan, always gets the same name.
     private static string DigestOf(Dictionary<string, string> files)
     {
-        Span<byte> sum = stackalloc byte[32];
-        Span<byte> one = stackalloc byte[32];
+        using var hash = new FieldHash();
         foreach (var (path, sha) in files)
         {
-            SHA256.HashData(Encoding.UTF8.GetBytes($"{path}\0{sha}"), one);
-            for (var i = 0; i < sum.Length; i++)
-            {
-                sum[i] += one[i];
-            }
+            hash.Add(path).Add(sha);
         }
 
-        return Convert.ToHexStringLower(sum[..12]) + files.Count.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+        return hash.FinishHex()[..24] + files.Count.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static string FilesPath(string recordPath, string digest) =>

@@ -111,8 +111,20 @@ internal static class RunCommand
 
             // Keys are hashed while the engine is reached: one is CPU, the other waiting.
             var store = new CacheStore(directories.Cache, context.Clock);
-            var backendsTask = BackendSet.ResolveAsync(
-                pipeline, request.Runner, context.Docker, context.Error, signals.Token, Path.Combine(options.WorkRoot, ".docker-gc"));
+            async Task<BackendSet> ResolveBackendsAsync()
+            {
+                var resolved = await BackendSet.ResolveAsync(
+                    pipeline, request.Runner, context.Docker, context.Error, signals.Token, Path.Combine(options.WorkRoot, ".docker-gc"));
+                if (pipeline.Steps.Any(s => s.Cache.Count > 0))
+                {
+                    // The engine lists its cached images while the keys are still being hashed.
+                    resolved.Docker?.PrefetchSnapshots();
+                }
+
+                return resolved;
+            }
+
+            var backendsTask = ResolveBackendsAsync();
             CachePlan plan;
             try
             {

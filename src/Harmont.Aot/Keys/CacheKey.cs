@@ -18,13 +18,13 @@ internal sealed record CacheKey(string Project, string Pipeline, string Step, st
     /// <summary>SHA-256 of the parts joined by NUL, each part followed by one; 64 lowercase hex digits.</summary>
     public static string Hash(params string[] parts)
     {
-        var builder = new StringBuilder();
+        using var hash = new FieldHash();
         foreach (var part in parts)
         {
-            builder.Append(part).Append('\0');
+            hash.Add(part);
         }
 
-        return Sha256Hex(builder.ToString());
+        return hash.FinishHex();
     }
 
     /// <summary>SHA-256 of <paramref name="text"/>'s UTF-8 bytes: 64 lowercase hex digits.</summary>

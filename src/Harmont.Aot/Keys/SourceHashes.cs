@@ -25,8 +25,8 @@ internal sealed class SourceHashes(string root, IReadOnlyList<string> sourceFile
     private const int BufferSize = 128 * 1024;
 
     // A path hashed twice by a race gives the same value twice; no lock is worth that rare waste.
-    private readonly ConcurrentDictionary<string, string> _hashes = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, bool> _isDirectory = new(StringComparer.Ordinal);
+    // A directory (a submodule in git's listing) is stored with the empty hash.
+    private readonly ConcurrentDictionary<string, string> _hashes = new(Environment.ProcessorCount, sourceFiles.Count, StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, List<string>> _globMatches = new(StringComparer.Ordinal);
     private readonly Lazy<string[]> _sorted = new(() =>
     {
@@ -92,6 +92,7 @@ internal sealed class SourceHashes(string root, IReadOnlyList<string> sourceFile
             result[path] = _hashes[path];
         }
 
+
         return result;
     }
 
@@ -126,23 +127,14 @@ internal sealed class SourceHashes(string root, IReadOnlyList<string> sourceFile
         var matched = globs.Order(StringComparer.Ordinal).Select(glob => Match(stepKey, glob)).ToList();
         var hashes = await HashAsync([.. matched.SelectMany(m => m).Distinct(StringComparer.Ordinal)], cancellationToken);
 
-        // Streamed into the hash through one small buffer: the preimage of a big glob is megabytes.
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(4096);
-        try
+        // Gathered into the hash a chunk at a time: the preimage of a big glob is megabytes.
+        using var preimage = new FieldHash();
+        foreach (var path in matched.SelectMany(m => m))
         {
-            foreach (var path in matched.SelectMany(m => m))
-            {
-                AppendText(sha, ref buffer, path);
-                AppendText(sha, ref buffer, hashes[path]);
-            }
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            preimage.Add(path).Add(hashes[path]);
         }
 
-        return new OnChangeResolution("sha-" + Convert.ToHexStringLower(sha.GetHashAndReset()), hashes);
+        return new OnChangeResolution("sha-" + preimage.FinishHex(), hashes);
     }
 
     // The sorted listing's range that can match: every path starting with the glob's literal directory
@@ -216,7 +208,7 @@ internal sealed class SourceHashes(string root, IReadOnlyList<string> sourceFile
 
     // Known from hashing (which stats every path it is given) or looked up now.
     private bool IsDirectory(string path) =>
-        _isDirectory.GetOrAdd(path, p => IsRealDirectory(Path.Combine(root, p)));
+        _hashes.TryGetValue(path, out var hash) ? hash.Length == 0 : IsRealDirectory(Path.Combine(root, path));
 
     private static bool IsRealDirectory(string full)
     {
@@ -235,9 +227,7 @@ internal sealed class SourceHashes(string root, IReadOnlyList<string> sourceFile
         var full = Path.Combine(root, path);
         if (!OperatingSystem.IsLinux())
         {
-            var isDirectory = IsRealDirectory(full);
-            _isDirectory[path] = isDirectory;
-            return isDirectory ? "" : Convert.ToHexStringLower(new FileInfo(full).LinkTarget is { } target ? HashText(target) : HashFile(full));
+            return IsRealDirectory(full) ? "" : Convert.ToHexStringLower(new FileInfo(full).LinkTarget is { } target ? HashText(target) : HashFile(full));
         }
 
         // The clock is read before stat and read, so a write racing them counts as recent (see FileHashMemo.Set).
@@ -248,7 +238,6 @@ internal sealed class SourceHashes(string root, IReadOnlyList<string> sourceFile
             throw new IOException($"Cannot hash {full} for an onChange policy: {ErrnoText.Describe(error)}. The source tree changed during the run; run again.");
         }
 
-        _isDirectory[path] = status.IsDirectory;
         if (status.IsDirectory)
         {
             return "";
@@ -267,21 +256,6 @@ internal sealed class SourceHashes(string root, IReadOnlyList<string> sourceFile
         }
 
         return Convert.ToHexStringLower(hash);
-    }
-
-    // text as UTF-8, then NUL.
-    private static void AppendText(IncrementalHash sha, ref byte[] buffer, string text)
-    {
-        var needed = Encoding.UTF8.GetMaxByteCount(text.Length) + 1;
-        if (buffer.Length < needed)
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-            buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(needed);
-        }
-
-        var length = Encoding.UTF8.GetBytes(text, buffer);
-        buffer[length] = 0;
-        sha.AppendData(buffer, 0, length + 1);
     }
 
     private static byte[] HashText(string linkTarget) => SHA256.HashData(Encoding.UTF8.GetBytes(linkTarget));

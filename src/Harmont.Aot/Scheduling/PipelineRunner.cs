@@ -94,6 +94,12 @@ internal sealed class PipelineRunner
             return Skip(step.Key, $"{string.Join(", ", blockers)} did not pass");
         }
 
+        // A hit takes no slot: it runs nothing, and twenty hits should not queue behind two slots.
+        if (await TryHitAsync(key, control) is { } hit)
+        {
+            return hit;
+        }
+
         try
         {
             await slots.WaitAsync(control.StopAll.Token);
@@ -133,15 +139,8 @@ internal sealed class PipelineRunner
         string? reason = null;
         try
         {
-            // Decided before any workspace or container exists: a hit does neither.
             var children = _graph.ChildrenOf(key);
-            var keepSnapshot = children.Any(child => _backends.For(child) == backend);
-            if (plan is { IsCached: true } && await LookUpAsync(key, backend, children.Count > 0, keepSnapshot && backend.KeepsSystemState, cancellation))
-            {
-                _events.Publish(new StepFinished(DateTimeOffset.UtcNow, key, StepStatus.Passed, 0, clock.Elapsed, null));
-                return StepStatus.Passed;
-            }
-
+            var keepSnapshot = KeepsSnapshot(key, backend);
             workspace = step.From is null ? await _workspaces.ForRootAsync(key, cancellation)
                 : _hits.TryGetValue(step.From, out var cachedParent)
                     ? await _workspaces.ForCachedParentAsync(key, cachedParent.Key, cachedParent.Layers, cachedParent.SourceFiles, cancellation)
@@ -235,7 +234,42 @@ internal sealed class PipelineRunner
         return StepStatus.Skipped;
     }
 
-    // A hit: the children start from the entry's output and image; nothing runs.
+    // Whether a child starts from the step's system state (on the same backend).
+    private bool KeepsSnapshot(string key, IStepBackend backend) => _graph.ChildrenOf(key).Any(child => _backends.For(child) == backend);
+
+    // A hit, decided before any workspace or container exists: the children start from the entry's
+    // output and image, and nothing runs. Null is a miss (or not cached); a lookup that fails is a
+    // miss said in the step's log, since running the step is always correct.
+    private async Task<StepStatus?> TryHitAsync(string key, RunControl control)
+    {
+        if (_cache?.Plan[key] is not { IsCached: true })
+        {
+            return null;
+        }
+
+        var clock = Stopwatch.StartNew();
+        var backend = _backends.For(key);
+        try
+        {
+            if (!await LookUpAsync(key, backend, _graph.ChildrenOf(key).Count > 0, KeepsSnapshot(key, backend) && backend.KeepsSystemState, control.StopAll.Token))
+            {
+                return null;
+            }
+        }
+        catch (OperationCanceledException) when (control.StopAll.IsCancellationRequested)
+        {
+            return Skip(key, control.Why());
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or DockerEngineException)
+        {
+            _events.Publish(new StepLog(DateTimeOffset.UtcNow, key, true, $"harmont: cache lookup failed, running the step: {_secrets.Redact(ex.Message)}"));
+            return null;
+        }
+
+        _events.Publish(new StepFinished(DateTimeOffset.UtcNow, key, StepStatus.Passed, 0, clock.Elapsed, null));
+        return StepStatus.Passed;
+    }
+
     private async Task<bool> LookUpAsync(string key, IStepBackend backend, bool needsWorkspace, bool needsSnapshot, CancellationToken cancellation)
     {
         var lookup = await _cache!.LookUpAsync(key, backend, needsWorkspace, needsSnapshot, () => _workspaces.Strategy.Name, cancellation);

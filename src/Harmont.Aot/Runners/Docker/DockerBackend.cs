@@ -157,10 +157,11 @@ internal sealed class DockerBackend : IStepBackend
     public async Task<bool> HasSnapshotAsync(string snapshot, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(snapshot);
+        PrefetchSnapshots();
         Task<HashSet<string>> cached;
         lock (_snapshots)
         {
-            cached = _cachedImages ??= ListCachedImagesAsync();
+            cached = _cachedImages!;
         }
 
         try
@@ -176,6 +177,15 @@ internal sealed class DockerBackend : IStepBackend
         }
 
         return await _client.ImageExistsAsync(snapshot, cancellationToken);
+    }
+
+    /// <summary>Starts listing the engine's cached images now, so the run's first hit does not wait for it.</summary>
+    public void PrefetchSnapshots()
+    {
+        lock (_snapshots)
+        {
+            _cachedImages ??= ListCachedImagesAsync();
+        }
     }
 
     /// <inheritdoc />
