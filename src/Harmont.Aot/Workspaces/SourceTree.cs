@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using Harmont.Aot.Native.Linux;
+
 namespace Harmont.Aot.Workspaces;
 
 /// <summary>Lists the files of the user's working tree that belong in the source base.</summary>
@@ -76,36 +79,50 @@ internal static class SourceTree
             return null;
         }
 
-        // --cached also lists tracked files deleted from the work tree; they are not source now. With -t
-        // git tags each line, and lists a deleted file a second time tagged R, so one listing says both.
-        var git = await Git.RunAsync(root, ["ls-files", "-z", "-t", "--cached", "--deleted", "--others", "--exclude-standard"], cancellationToken);
-        if (git is null)
+        // Two listings at once: the index's tracked files, and git's walk for untracked, unignored ones.
+        // Which tracked files are still on disk is checked here, in parallel, while the walk runs: git's
+        // own --deleted would lstat every tracked file on one thread before it even starts walking.
+        var trackedRun = Git.RunAsync(root, ["ls-files", "-z", "--cached"], cancellationToken);
+        var othersRun = Git.RunAsync(root, ["ls-files", "-z", "--others", "--exclude-standard"], cancellationToken);
+        var tracked = await trackedRun;
+        var others = await othersRun;
+        if (tracked is null || others is null)
         {
             return null; // git is not installed: fall back to a walk.
         }
 
-        if (git.ExitCode != 0)
+        foreach (var git in new[] { tracked, others })
         {
-            throw new InvalidOperationException($"git ls-files failed in {root}: {git.Error.Trim()}. Fix the repository or run outside it.");
-        }
-
-        var lines = git.Output.Split('\0', StringSplitOptions.RemoveEmptyEntries);
-        var gone = new HashSet<string>(lines.Where(l => l.StartsWith("R ", StringComparison.Ordinal)).Select(l => l[2..]), StringComparer.Ordinal);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var result = new List<string>(lines.Length);
-        foreach (var line in lines)
-        {
-            var path = line.Length > 2 && line[1] == ' ' ? line[2..] : line;
-            // S: skip-worktree (sparse checkout); such a file is usually not on disk, and only what is on disk is source.
-            var absent = line.StartsWith("S ", StringComparison.Ordinal) && !Path.Exists(Path.Combine(root, path));
-            if (!line.StartsWith("R ", StringComparison.Ordinal) && !absent && !gone.Contains(path) && seen.Add(path))
+            if (git.ExitCode != 0)
             {
-                result.Add(path);
+                throw new InvalidOperationException($"git ls-files failed in {root}: {git.Error.Trim()}. Fix the repository or run outside it.");
             }
         }
 
+        // An unmerged path is listed once per stage; a deleted or skip-worktree (sparse) one is not on disk,
+        // and only what is on disk is source.
+        var indexed = tracked.Output.Split('\0', StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.Ordinal).ToArray();
+        var present = new bool[indexed.Length];
+        Parallel.ForEach(
+            Partitioner.Create(0, indexed.Length, Math.Max(256, indexed.Length / (Environment.ProcessorCount * 4))),
+            new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
+            range =>
+            {
+                for (var i = range.Item1; i < range.Item2; i++)
+                {
+                    present[i] = ExistsNoFollow(Path.Combine(root, indexed[i]));
+                }
+            });
+
+        var result = new List<string>(indexed.Length);
+        result.AddRange(indexed.Where((_, i) => present[i]));
+        result.AddRange(others.Output.Split('\0', StringSplitOptions.RemoveEmptyEntries));
         return result;
     }
+
+    // The path itself (a symlink counts, wherever it points).
+    private static bool ExistsNoFollow(string path) =>
+        OperatingSystem.IsLinux() ? LinuxSyscalls.Stat(path, out _) == Errno.None : Path.Exists(path) || new FileInfo(path).LinkTarget is not null;
 
     private static List<string> WalkAll(string root)
     {

@@ -1,0 +1,51 @@
+using Harmont.Aot.Workspaces;
+
+namespace Harmont.Aot.Tests.Workspaces;
+
+/// <summary>The source listing (DESIGN §4.1): what is on disk and not ignored, whatever the index says.</summary>
+public sealed class SourceTreeTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("harmont-source-tree-").FullName;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public async Task Lists_tracked_and_untracked_files_on_disk_and_leaves_out_deleted_sparse_and_ignored_ones()
+    {
+        await GitAsync("init", "-q");
+        Write(".gitignore", "ignored.txt\n");
+        Write("kept.txt", "kept");
+        Write("deleted.txt", "gone soon");
+        Write("sparse/hidden.txt", "not checked out");
+        Write("dir/nested.txt", "nested");
+        File.CreateSymbolicLink(Path.Combine(_root, "dangling"), "no-such-target");
+        await GitAsync("add", "-A");
+        await GitAsync("-c", "user.name=t", "-c", "user.email=t@localhost", "commit", "-qm", "init");
+
+        // Deleted from the work tree but still in the index; marked skip-worktree and absent, as a sparse checkout leaves it.
+        File.Delete(Path.Combine(_root, "deleted.txt"));
+        await GitAsync("update-index", "--skip-worktree", "sparse/hidden.txt");
+        Directory.Delete(Path.Combine(_root, "sparse"), recursive: true);
+        Write("untracked.txt", "new");
+        Write("ignored.txt", "ignored");
+
+        var files = await SourceTree.ListAsync(_root, Ct);
+
+        Assert.Equal([".gitignore", "dangling", "dir/nested.txt", "kept.txt", "untracked.txt"], files.Order(StringComparer.Ordinal));
+    }
+
+    private void Write(string relative, string content)
+    {
+        var path = Path.Combine(_root, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+    }
+
+    private async Task GitAsync(params string[] args)
+    {
+        var (exitCode, output) = await Exec.RunAsync("git", args, _root, Ct);
+        Assert.True(exitCode == 0, $"git {string.Join(' ', args)}: {output}");
+    }
+}
