@@ -148,7 +148,7 @@ b1="$(median "${b_cached[@]}")"
 ran1="$(median "${h_ran[@]}")"
 
 # --- 2. One-file edit in src/pkg07, new content each round; both tools see the same edit ---------------------------
-h_over=() b_over=() b_over_noctx=() h_leaf=() b_leaf=()
+h_over=() b_over=() b_over_noctx=() h_leaf=() b_leaf=() h_wall=()
 one_edit() {
   local i="$1" tool="$2" info leaf_ms
   if [ "$tool" = harmont ]; then
@@ -156,6 +156,7 @@ one_edit() {
     info="$("${analyze[@]}" harmont "$log/edit-$i-harmont.ndjson" --leaf "$leaf")" || die "round $i: bad harmont events"
     leaf_ms="$(field "$info" leaf_ms)"
     h_leaf+=("$leaf_ms")
+    h_wall+=("$wall_ms")
     h_over+=("$(awk -v w="$wall_ms" -v l="$leaf_ms" 'BEGIN { printf "%.1f", w - l }')")
     if [ "$(field "$info" executed)" != 1 ] || [ "$(field "$info" executed_steps)" != "$leaf" ]; then
       echo "  !!! round $i: harmont executed $(field "$info" executed) steps ($(field "$info" executed_steps)), expected exactly 1 ($leaf)" >&2
@@ -205,4 +206,9 @@ awk -v h="$h2" -v b="$b2" -v n="$rounds" -v r="$r2" -v v="$v2" \
   'BEGIN { printf "one-file edit overhead: harmont %.0f ms, buildkit %.0f ms (medians of %d): ratio %.2fx (target <= 1.0x) %s\n", h, b, n, r, v }'
 r2n="$(awk -v a="$h2" -v b="$b2n" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 999) }')"
 echo "one-file edit overhead, conservative (buildkit without its context copy, $(awk -v m="$b2n" 'BEGIN { printf "%.0f", m }') ms): ratio ${r2n}x (target <= 1.0x) $(verdict "$r2n" 1.0)"
+# Strictest: harmont's whole edit run, less only BuildKit's own RUN time for the leaf (so our workspace,
+# commit and record count as overhead), against BuildKit's overhead without its context copy.
+h2s="$(awk -v w="$(median "${h_wall[@]}")" -v l="$(median "${b_leaf[@]}")" 'BEGIN { printf "%.1f", w - l }')"
+r2s="$(awk -v a="$h2s" -v b="$b2n" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 999) }')"
+echo "one-file edit overhead, strictest (harmont's wall less buildkit's leaf time, $(awk -v m="$h2s" 'BEGIN { printf "%.0f", m }') ms, vs buildkit without its context copy): ratio ${r2s}x (target <= 1.0x) $(verdict "$r2s" 1.0)"
 [ "${#invalid[@]}" = 0 ] || exit 1
