@@ -103,16 +103,19 @@ internal static class SourceTree
         // and only what is on disk is source.
         var indexed = tracked.Output.Split('\0', StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.Ordinal).ToArray();
         var present = new bool[indexed.Length];
-        Parallel.ForEach(
-            Partitioner.Create(0, indexed.Length, Math.Max(256, indexed.Length / (Environment.ProcessorCount * 4))),
-            new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
-            range =>
-            {
-                for (var i = range.Item1; i < range.Item2; i++)
+        if (indexed.Length > 0)
+        {
+            Parallel.ForEach(
+                Partitioner.Create(0, indexed.Length, Math.Max(256, indexed.Length / (Environment.ProcessorCount * 4))),
+                new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
+                range =>
                 {
-                    present[i] = ExistsNoFollow(Path.Combine(root, indexed[i]));
-                }
-            });
+                    for (var i = range.Item1; i < range.Item2; i++)
+                    {
+                        present[i] = ExistsNoFollow(Path.Combine(root, indexed[i]));
+                    }
+                });
+        }
 
         var result = new List<string>(indexed.Length);
         result.AddRange(indexed.Where((_, i) => present[i]));

@@ -36,6 +36,15 @@ public sealed class SourceTreeTests : IDisposable
         Assert.Equal([".gitignore", "dangling", "dir/nested.txt", "kept.txt", "untracked.txt"], files.Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task A_repository_with_nothing_tracked_lists_its_untracked_files()
+    {
+        await GitAsync("init", "-q");
+        Write("new.txt", "new");
+
+        Assert.Equal(["new.txt"], await SourceTree.ListAsync(_root, Ct));
+    }
+
     private void Write(string relative, string content)
     {
         var path = Path.Combine(_root, relative);
