@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Text;
 using Harmont.Aot.Model;
 using Harmont.Aot.Native.Linux;
+using Harmont.Aot.Workspaces;
 
 namespace Harmont.Aot.Cache;
 
@@ -14,7 +15,7 @@ namespace Harmont.Aot.Cache;
 internal static class CacheBundle
 {
     private const string Prefix = "entries/";
-    private const string OpaqueAttribute = "trusted.overlay.opaque";
+    private const string OpaqueAttribute = OverlayLayer.OpaqueAttribute;
     private const string OpaqueRecord = "SCHILY.xattr." + OpaqueAttribute;
 
     public static async Task<int> ExportAsync(CacheStore store, string file, CancellationToken cancellationToken)

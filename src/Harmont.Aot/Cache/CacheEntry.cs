@@ -60,7 +60,18 @@ internal sealed record CacheEntry
     [JsonPropertyName("size")]
     public long Size { get; init; }
 
+    /// <summary>The layout of an entry whose workspace is a whole tree.</summary>
     public const int CurrentFormat = 1;
+
+    /// <summary>
+    /// The layout of an entry whose workspace is a layer over <see cref="Base"/>. A reader that knows
+    /// only <see cref="CurrentFormat"/> drops it rather than take the layer for a whole tree.
+    /// </summary>
+    public const int LayeredFormat = 2;
+
+    /// <summary>Whether this version reads the entry's layout.</summary>
+    [JsonIgnore]
+    public bool IsReadable => Format == CurrentFormat || (Format == LayeredFormat && Base is not null);
 }
 
 /// <summary>Source-generated JSON for the cache's files; the runtime is AOT, so no reflection.</summary>

@@ -54,7 +54,7 @@ internal sealed class CacheStore
             entry = null;
         }
 
-        if (entry is null || entry.Format != CacheEntry.CurrentFormat || entry.Key != key)
+        if (entry is null || !entry.IsReadable || entry.Key != key)
         {
             stream.Dispose();
             TryRemove(key);

@@ -131,6 +131,7 @@ internal sealed class StepCache : IDisposable
             await WriteSourcesAsync(Path.Combine(staged, SourcesFile), output.SourceFiles, cancellationToken);
             var entry = new CacheEntry
             {
+                Format = layer is null ? CacheEntry.CurrentFormat : CacheEntry.LayeredFormat,
                 Key = key,
                 Pipeline = Plan.Pipeline,
                 Step = step,

@@ -208,10 +208,11 @@ internal sealed class RunWorkspaces : IAsyncDisposable
 
     /// <summary>
     /// Puts a finished workspace's content into a new <paramref name="destination"/> (a cache entry). A
-    /// workspace that is an overlay over a cached entry's output, and that no child of this run will
-    /// start from, gives its own upper layer: it is unmounted and the layer moved, which costs one rename
-    /// whatever the size of the tree, and the result names the entry it is layered on. Anything else is
-    /// cloned (sharing extents where the filesystem can) and the result is null.
+    /// workspace that is an overlay over a cached entry's output gives its own upper layer, whatever the
+    /// size of the tree: moved when <paramref name="lastUse"/> (no child of this run starts from it),
+    /// else hard-linked, so the run's children keep the layer where it is. The result then names the
+    /// entry it is layered on. Anything else is cloned (sharing extents where the filesystem can) and
+    /// the result is null.
     /// </summary>
     public async Task<PersistedLayer?> PersistAsync(string workspace, string destination, bool lastUse, CancellationToken cancellationToken)
     {
@@ -221,16 +222,26 @@ internal sealed class RunWorkspaces : IAsyncDisposable
             _live.TryGetValue(Path.GetFullPath(workspace), out live);
         }
 
-        if (lastUse && live is { Mount: { } mount, BaseEntry: { } entry } && SameFileSystem(live.Stack[0].Path, Path.GetDirectoryName(destination)!))
+        if (OperatingSystem.IsLinux() && live is { Mount: { } mount, BaseEntry: { } entry }
+            && SameFileSystem(live.Stack[0].Path, Path.GetDirectoryName(destination)!))
         {
-            // The layer is complete only once unmounted; moved, the run no longer deletes it.
+            // The layer is complete only once unmounted; the step is done with its workspace.
             mount.Unmount();
-            lock (_gate)
+            if (lastUse)
             {
-                live.Stack[0].Moved = true;
+                // Moved, the run no longer deletes it.
+                lock (_gate)
+                {
+                    live.Stack[0].Moved = true;
+                }
+
+                Directory.Move(live.Stack[0].Path, destination);
+            }
+            else
+            {
+                OverlayLayer.Link(live.Stack[0].Path, destination);
             }
 
-            Directory.Move(live.Stack[0].Path, destination);
             return new PersistedLayer(entry, Strategy.Name);
         }
 
@@ -487,9 +498,9 @@ internal sealed class RunWorkspaces : IAsyncDisposable
         }
     }
 
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     private static bool SameFileSystem(string a, string b) =>
-        OperatingSystem.IsLinux() && LinuxSyscalls.Stat(a, out var first) == Errno.None && LinuxSyscalls.Stat(b, out var second) == Errno.None
-        && first.Device == second.Device;
+        LinuxSyscalls.Stat(a, out var first) == Errno.None && LinuxSyscalls.Stat(b, out var second) == Errno.None && first.Device == second.Device;
 
     private string NewPath(string stepKey)
     {

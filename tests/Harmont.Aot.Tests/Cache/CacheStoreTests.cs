@@ -59,8 +59,8 @@ public sealed class CacheStoreTests : IDisposable
     {
         var store = new CacheStore(Path.Combine(_root, "store"), _clock);
         store.Publish(Stage(store, new string('x', 1000)), Entry(KeyA));
-        store.Publish(Stage(store, "b"), Entry(KeyB) with { Base = KeyA, LayerStrategy = "overlay" });
-        store.Publish(Stage(store, "c"), Entry(KeyC) with { Base = KeyB, LayerStrategy = "overlay" });
+        store.Publish(Stage(store, "b"), Entry(KeyB) with { Format = CacheEntry.LayeredFormat, Base = KeyA, LayerStrategy = "overlay" });
+        store.Publish(Stage(store, "c"), Entry(KeyC) with { Format = CacheEntry.LayeredFormat, Base = KeyB, LayerStrategy = "overlay" });
         _clock.Advance(TimeSpan.FromMinutes(1));
         using (store.TryOpen(KeyB))
         using (store.TryOpen(KeyC))

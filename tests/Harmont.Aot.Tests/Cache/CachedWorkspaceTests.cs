@@ -54,7 +54,7 @@ public sealed class CachedWorkspaceTests(XfsLoopMount xfs) : IClassFixture<XfsLo
 
     [Theory]
     [MemberData(nameof(Strategies))]
-    public async Task A_leaf_over_a_cache_hit_keeps_only_its_own_layer_and_a_child_added_later_sees_the_whole_lineage(string strategy)
+    public async Task A_step_over_a_cache_hit_keeps_only_its_own_layer_and_every_later_child_sees_the_whole_lineage(string strategy)
     {
         using var harness = new RunHarness();
         var cacheDir = xfs.NewDirectory("cache");
@@ -102,6 +102,19 @@ public sealed class CachedWorkspaceTests(XfsLoopMount xfs) : IClassFixture<XfsLo
         Assert.True(grown.Hit("a") && grown.Hit("b"), grown.ToString());
         Assert.Equal(expected, grown.LogsOf("c"));
         Assert.Empty(harness.LeftoverMounts());
+
+        // b again over a's hit, now with a child in the same run: its layer is kept for c and linked into the entry.
+        harness.WriteSource("lib/keep.txt", "kept v3\n");
+        expected = ["v2", "made-by-a", "kept v3", "new.txt", "unwanted.txt-gone", "doomed.txt-gone"];
+        var parent = await harness.RunAsync(Pipeline("layers", Aot.Runner.Host, a, b, c));
+        Assert.True(parent.ExitCode == 0, parent.ToString());
+        Assert.Equal(["b", "c"], parent.Executed);
+        Assert.Equal(expected, parent.LogsOf("c"));
+        var entryB3 = store.List().Where(l => l.Entry.Step == "b").MaxBy(l => l.Entry.Created)!;
+        Assert.Equal(strategy is WorkspaceStrategies.Overlay or WorkspaceStrategies.FuseOverlay ? entryA.Entry.Key : null, entryB3.Entry.Base);
+        var reread = await harness.RunAsync(Pipeline("layers", Aot.Runner.Host, a, b, c));
+        Assert.True(reread.Hit("a") && reread.Hit("b"), reread.ToString());
+        Assert.Equal(expected, reread.LogsOf("c"));
 
         // Through a bundle: whiteouts and opaque directories survive export and import.
         var bundle = Path.Combine(harness.Root, "bundle.tar.gz");

@@ -50,6 +50,10 @@ internal static unsafe partial class LinuxSyscalls
         return error is Errno.ENODATA or Errno.EOPNOTSUPP ? Errno.None : error;
     }
 
+    /// <summary>Makes <paramref name="newPath"/> a hard link to <paramref name="existing"/> (a symlink or device node itself, not its target).</summary>
+    public static Errno Link(string existing, string newPath) =>
+        Linkat(AtFdCwd, existing, AtFdCwd, newPath, 0) == 0 ? Errno.None : ErrnoText.Last();
+
     /// <summary>Sets an extended attribute of <paramref name="path"/> itself.</summary>
     public static Errno SetAttribute(string path, string name, ReadOnlySpan<byte> value)
     {
@@ -217,6 +221,9 @@ internal static unsafe partial class LinuxSyscalls
 
     [LibraryImport(Libc, EntryPoint = "lgetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial nint Lgetxattr(string path, string name, byte* value, nuint size);
+
+    [LibraryImport(Libc, EntryPoint = "linkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Linkat(int oldDirFd, string oldPath, int newDirFd, string newPath, int flags);
 
     [LibraryImport(Libc, EntryPoint = "lsetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Lsetxattr(string path, string name, byte* value, nuint size, int flags);
