@@ -152,23 +152,18 @@ internal sealed class CacheStore
     {
         var listings = List();
         var total = listings.Sum(l => l.Entry.Size);
-        var evicted = new List<CacheListing>();
+        var removal = new Removal(this, listings);
         foreach (var listing in listings)
         {
-            if (total <= maxBytes)
+            if (total - removal.Bytes <= maxBytes)
             {
                 break;
             }
 
-            if (!evicted.Contains(listing) && TryRemove(listing.Entry.Key))
-            {
-                total -= listing.Entry.Size;
-                evicted.Add(listing);
-                total -= RemoveLayeredOn(listing.Entry.Key, listings, evicted);
-            }
+            removal.Remove(listing);
         }
 
-        return evicted;
+        return removal.Removed;
     }
 
     /// <summary>Removes entries not used within <paramref name="olderThan"/>, and the entries layered on them.</summary>
@@ -176,33 +171,13 @@ internal sealed class CacheStore
     {
         var cutoff = _clock.GetUtcNow() - olderThan;
         var listings = List();
-        var removed = new List<CacheListing>();
-        foreach (var listing in listings.Where(l => l.LastUsed < cutoff && !removed.Contains(l)).ToList())
+        var removal = new Removal(this, listings);
+        foreach (var listing in listings.Where(l => l.LastUsed < cutoff))
         {
-            if (TryRemove(listing.Entry.Key))
-            {
-                removed.Add(listing);
-                RemoveLayeredOn(listing.Entry.Key, listings, removed);
-            }
+            removal.Remove(listing);
         }
 
-        return removed;
-    }
-
-    // Removes, transitively, the entries layered on a removed one; returns their bytes.
-    private long RemoveLayeredOn(string key, IReadOnlyList<CacheListing> listings, List<CacheListing> removed)
-    {
-        long bytes = 0;
-        foreach (var above in listings.Where(l => l.Entry.Base == key && !removed.Contains(l)))
-        {
-            if (TryRemove(above.Entry.Key))
-            {
-                removed.Add(above);
-                bytes += above.Entry.Size + RemoveLayeredOn(above.Entry.Key, listings, removed);
-            }
-        }
-
-        return bytes;
+        return removal.Removed;
     }
 
     /// <summary>Removes an entry unless a run is using it; true when it is gone.</summary>
@@ -271,6 +246,37 @@ internal sealed class CacheStore
     {
         var used = Path.Combine(dir, UsedFile);
         return File.Exists(used) ? File.GetLastWriteTimeUtc(used) : Directory.GetLastWriteTimeUtc(dir);
+    }
+}
+
+/// <summary>
+/// One eviction or prune over a listing of the store: each entry removed takes, transitively, the entries
+/// layered on it. Entries in use stay, and so do the entries layered on them.
+/// </summary>
+file sealed class Removal(CacheStore store, IReadOnlyList<CacheListing> listings)
+{
+    private readonly ILookup<string?, CacheListing> _layeredOn = listings.ToLookup(l => l.Entry.Base, StringComparer.Ordinal);
+    private readonly HashSet<string> _gone = new(StringComparer.Ordinal);
+
+    public List<CacheListing> Removed { get; } = [];
+
+    /// <summary>Bytes of every entry removed so far.</summary>
+    public long Bytes { get; private set; }
+
+    public void Remove(CacheListing listing)
+    {
+        if (_gone.Contains(listing.Entry.Key) || !store.TryRemove(listing.Entry.Key))
+        {
+            return;
+        }
+
+        _gone.Add(listing.Entry.Key);
+        Removed.Add(listing);
+        Bytes += listing.Entry.Size;
+        foreach (var above in _layeredOn[listing.Entry.Key])
+        {
+            Remove(above);
+        }
     }
 }
 

@@ -92,7 +92,6 @@ internal sealed class SourceHashes(string root, IReadOnlyList<string> sourceFile
             result[path] = _hashes[path];
         }
 
-
         return result;
     }
 

@@ -296,8 +296,8 @@ internal sealed class PipelineRunner
 
     // A passed cached step's output goes into the store before its children may change it, and its
     // snapshot is kept only if its entry is the one published. A leaf's workspace is never used again
-    // in this run, so it may give its own overlay layer up to the entry rather than share it. Failing to record costs the
-    // next run a miss, not this run its result, so it is said and not thrown.
+    // in this run, so it may give its own overlay layer up to the entry rather than share it. Failing
+    // to record costs the next run a miss, not this run its result, so it is said and not thrown.
     private async Task RecordAsync(string key, string workspace, bool leaf, StepResult result, IStepBackend backend, CancellationToken cancellation)
     {
         try

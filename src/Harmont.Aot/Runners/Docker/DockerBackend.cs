@@ -24,7 +24,7 @@ internal sealed class DockerBackend : IStepBackend
     private readonly int _maxSnapshotLayers;
     private readonly List<string> _snapshots = [];
 
-    // Ids of the cache images on the engine, listed once per run by the first HasSnapshotAsync; under _snapshots' lock.
+    // Ids of the cache images on the engine, listed once per run (CachedImages); under _snapshots' lock.
     private Task<HashSet<string>>? _cachedImages;
 
     /// <summary>Creates a backend over <paramref name="client"/>.</summary>
@@ -157,16 +157,9 @@ internal sealed class DockerBackend : IStepBackend
     public async Task<bool> HasSnapshotAsync(string snapshot, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(snapshot);
-        PrefetchSnapshots();
-        Task<HashSet<string>> cached;
-        lock (_snapshots)
-        {
-            cached = _cachedImages!;
-        }
-
         try
         {
-            if ((await cached.WaitAsync(cancellationToken)).Contains(snapshot))
+            if ((await CachedImages().WaitAsync(cancellationToken)).Contains(snapshot))
             {
                 return true;
             }
@@ -180,13 +173,7 @@ internal sealed class DockerBackend : IStepBackend
     }
 
     /// <summary>Starts listing the engine's cached images now, so the run's first hit does not wait for it.</summary>
-    public void PrefetchSnapshots()
-    {
-        lock (_snapshots)
-        {
-            _cachedImages ??= ListCachedImagesAsync();
-        }
-    }
+    public void PrefetchSnapshots() => _ = CachedImages();
 
     /// <inheritdoc />
     public async Task KeepSnapshotAsync(string snapshot, string cacheKey, CancellationToken cancellationToken)
@@ -199,8 +186,7 @@ internal sealed class DockerBackend : IStepBackend
             _snapshots.Remove(snapshot);
         }
 
-        var reference = DockerNames.CacheReference(cacheKey);
-        await _client.TagImageAsync(snapshot, DockerNames.CacheRepository, reference[(DockerNames.CacheRepository.Length + 1)..], cancellationToken);
+        await _client.TagImageAsync(snapshot, DockerNames.CacheRepository, DockerNames.CacheTag(cacheKey), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -426,6 +412,15 @@ internal sealed class DockerBackend : IStepBackend
 
         return await _client.InspectImageAsync(image, cancellationToken)
             ?? throw new DockerEngineException($"the engine committed image {image} but does not have it.");
+    }
+
+    // The run's one listing of the engine's cached images, started by whoever asks first.
+    private Task<HashSet<string>> CachedImages()
+    {
+        lock (_snapshots)
+        {
+            return _cachedImages ??= ListCachedImagesAsync();
+        }
     }
 
     private async Task<HashSet<string>> ListCachedImagesAsync()

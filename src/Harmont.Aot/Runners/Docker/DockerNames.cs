@@ -57,8 +57,11 @@ internal static class DockerNames
     /// <summary>The snapshot tag for a step of a run.</summary>
     public static string SnapshotTag(string runId, string stepKey) => ToTag($"{runId}-{stepKey}");
 
-    /// <summary>The image reference a cached step's image is tagged with: the key itself.</summary>
-    public static string CacheReference(string key) => $"{CacheRepository}:{ToTag(key)}";
+    /// <summary>The tag, in <see cref="CacheRepository"/>, of a cached step's image: the key itself.</summary>
+    public static string CacheTag(string key) => ToTag(key);
+
+    /// <summary>The image reference a cached step's image is tagged with.</summary>
+    public static string CacheReference(string key) => $"{CacheRepository}:{CacheTag(key)}";
 
     /// <summary>A unique, readable container name for one step execution.</summary>
     public static string ContainerName(string runId, string stepKey) =>
