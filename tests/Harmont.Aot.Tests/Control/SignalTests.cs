@@ -38,7 +38,9 @@ public sealed partial class SignalTests : IDisposable
         using var run = await StartSleepyAsync("docker");
         var runId = RunIdOf(run.Output);
 
+        // Two signals sent back to back can merge into one pending signal; the second goes once the first is seen.
         run.Signal("INT");
+        await run.WaitForLineAsync(l => l.Contains("cancelling; cleaning up", StringComparison.Ordinal), Patience);
         run.Signal("INT");
         var exitCode = await run.WaitForExitAsync(Patience);
 
