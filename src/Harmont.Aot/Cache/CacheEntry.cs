@@ -60,14 +60,17 @@ internal sealed record CacheEntry
     [JsonPropertyName("size")]
     public long Size { get; init; }
 
-    /// <summary>The layout of an entry whose workspace is a whole tree.</summary>
-    public const int CurrentFormat = 1;
+    /// <summary>
+    /// The layout of an entry whose workspace is a whole tree. 3: the source manifest holds each file's
+    /// mode and hash (DESIGN §4.2's delta); entries of formats 1 and 2 held paths only and are dropped.
+    /// </summary>
+    public const int CurrentFormat = 3;
 
     /// <summary>
     /// The layout of an entry whose workspace is a layer over <see cref="Base"/>. A reader that knows
     /// only <see cref="CurrentFormat"/> drops it rather than take the layer for a whole tree.
     /// </summary>
-    public const int LayeredFormat = 2;
+    public const int LayeredFormat = 4;
 
     /// <summary>Whether this version reads the entry's layout.</summary>
     [JsonIgnore]

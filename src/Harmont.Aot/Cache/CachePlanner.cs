@@ -199,5 +199,8 @@ internal sealed record CachePlan(string Pipeline, string Project, IReadOnlyDicti
     /// <summary>The source listing the onChange keys were computed from, when one was made; the run's snapshot reuses it.</summary>
     public IReadOnlyList<string>? SourceFiles { get; init; }
 
+    /// <summary>The hashes planning computed over <see cref="SourceFiles"/>, memoised; source manifests reuse them.</summary>
+    public SourceHashes? Hashes { get; init; }
+
     public StepPlan this[string step] => Steps[step];
 }

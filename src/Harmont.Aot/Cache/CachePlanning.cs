@@ -10,6 +10,9 @@ internal static class CachePlanning
 {
     private const string MemoFile = "hashes.memo";
 
+    /// <summary>Where file hashes are memoised across runs.</summary>
+    public static string MemoPath(string cacheRoot) => Path.Combine(cacheRoot, MemoFile);
+
     /// <summary>
     /// Resolves every step's key against the working tree at <paramref name="sourceRoot"/>. Files are
     /// listed and hashed only when some step has an onChange policy; hashes are memoised across runs
@@ -61,7 +64,7 @@ internal static class CachePlanning
             // The memo only saves time; the next run hashes again.
         }
 
-        return plan with { SourceFiles = listed };
+        return plan with { SourceFiles = listed, Hashes = hashes };
     }
 
     /// <summary>

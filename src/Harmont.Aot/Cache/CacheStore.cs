@@ -1,3 +1,4 @@
+using Harmont.Aot.Containment;
 using System.Text.Json;
 
 namespace Harmont.Aot.Cache;
@@ -97,7 +98,7 @@ internal sealed class CacheStore
         }
         catch (IOException) when (Directory.Exists(Path.Combine(EntriesDir, entry.Key)))
         {
-            Directory.Delete(staged, recursive: true);
+            HostileTree.Delete(staged);
             return false;
         }
     }
@@ -204,7 +205,7 @@ internal sealed class CacheStore
             return false;
         }
 
-        Directory.Delete(doomed, recursive: true);
+        HostileTree.Delete(doomed);
         return true;
     }
 
@@ -219,14 +220,11 @@ internal sealed class CacheStore
         var cutoff = _clock.GetUtcNow().UtcDateTime - olderThan;
         foreach (var dir in Directory.EnumerateDirectories(StagingDir).Where(d => Directory.GetLastWriteTimeUtc(d) < cutoff))
         {
-            Directory.Delete(dir, recursive: true);
+            HostileTree.Delete(dir);
         }
     }
 
-    internal static long SizeOf(string dir) =>
-        new DirectoryInfo(dir).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
-            .Where(f => f.LinkTarget is null)
-            .Sum(f => f.Length);
+    internal static long SizeOf(string dir) => HostileTree.Size(dir);
 
     private void Touch(string dir)
     {

@@ -1,6 +1,7 @@
+using Harmont.Aot.Containment;
 using System.Collections.Concurrent;
-using System.Text;
 using Harmont.Aot.Runners;
+using Harmont.Aot.Workspaces;
 
 namespace Harmont.Aot.Cache;
 
@@ -128,7 +129,7 @@ internal sealed class StepCache : IDisposable
         try
         {
             var layer = await output.Persist(output.Workspace, Path.Combine(staged, WorkspaceDir), cancellationToken);
-            await WriteSourcesAsync(Path.Combine(staged, SourcesFile), output.SourceFiles, cancellationToken);
+            output.Manifest.Write(Path.Combine(staged, SourcesFile));
             var entry = new CacheEntry
             {
                 Format = layer is null ? CacheEntry.CurrentFormat : CacheEntry.LayeredFormat,
@@ -154,10 +155,7 @@ internal sealed class StepCache : IDisposable
         }
         catch
         {
-            if (Directory.Exists(staged))
-            {
-                Directory.Delete(staged, recursive: true);
-            }
+            HostileTree.Delete(staged);
 
             throw;
         }
@@ -217,25 +215,13 @@ internal sealed class StepCache : IDisposable
             }
         }
     }
-
-    // One path after another, each ended by NUL: a path may hold a newline, never a NUL.
-    private static async Task WriteSourcesAsync(string path, IReadOnlyList<string> files, CancellationToken cancellationToken)
-    {
-        await using var writer = new StreamWriter(path, append: false, new UTF8Encoding(false));
-        foreach (var file in files)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            await writer.WriteAsync(file);
-            await writer.WriteAsync('\0');
-        }
-    }
 }
 
 /// <summary>What a cache entry keeps of a step's output workspace.</summary>
 /// <param name="Workspace">The workspace as the step left it.</param>
-/// <param name="SourceFiles">The run's source listing: the entry's source manifest.</param>
+/// <param name="Manifest">The source the output was made from: the entry's source manifest (DESIGN §4.2).</param>
 /// <param name="Persist">Puts the workspace into a new directory: its own layer when it stacks on a cached entry (saying which), else a clone.</param>
-internal sealed record RecordedOutput(string Workspace, IReadOnlyList<string> SourceFiles, Func<string, string, CancellationToken, Task<PersistedLayer?>> Persist);
+internal sealed record RecordedOutput(string Workspace, SourceManifest Manifest, Func<string, string, CancellationToken, Task<PersistedLayer?>> Persist);
 
 /// <summary>A workspace persisted as an overlay upper layer over the cache entry <paramref name="Base"/>'s, in <paramref name="Strategy"/>'s format.</summary>
 internal sealed record PersistedLayer(string Base, string Strategy);
@@ -246,16 +232,9 @@ internal sealed record PersistedLayer(string Base, string Strategy);
 /// The cached output workspace, read-only for everyone: one directory, or (an entry layered on others)
 /// overlay layers topmost first. Empty when no child needed it at lookup.
 /// </param>
-/// <param name="SourcesFile">The source manifest of the run that made it (DESIGN §4.2).</param>
+/// <param name="SourcesFile">The source manifest of the run that made it (DESIGN §4.2), read only if a child executes.</param>
 /// <param name="Image">The committed image (Docker); children start from it.</param>
-internal sealed record CacheHit(string Key, IReadOnlyList<string> Layers, string SourcesFile, string? Image)
-{
-    private readonly Lazy<IReadOnlyList<string>> _sourceFiles = new(() =>
-        File.ReadAllText(SourcesFile, Encoding.UTF8).Split('\0', StringSplitOptions.RemoveEmptyEntries));
-
-    /// <summary>The source files when the entry was made; read once, and only if a child executes.</summary>
-    public IReadOnlyList<string> SourceFiles => _sourceFiles.Value;
-}
+internal sealed record CacheHit(string Key, IReadOnlyList<string> Layers, string SourcesFile, string? Image);
 
 /// <summary>A hit, or a miss with perhaps a note on why an entry was dropped.</summary>
 internal sealed record CacheLookup(CacheHit? Hit, string? Dropped)

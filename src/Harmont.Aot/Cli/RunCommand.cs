@@ -4,6 +4,7 @@ using Harmont.Aot.Cache;
 using Harmont.Aot.Cleanup;
 using Harmont.Aot.Events;
 using Harmont.Aot.Ir;
+using Harmont.Aot.Keys;
 using Harmont.Aot.Model;
 using Harmont.Aot.Runners;
 using Harmont.Aot.Scheduling;
@@ -149,7 +150,11 @@ internal static class RunCommand
             var strategy = string.IsNullOrWhiteSpace(context.GetEnv(WorkspaceStrategies.EnvironmentVariable))
                 ? new Lazy<IWorkspaceStrategy>(Probe)
                 : new Lazy<IWorkspaceStrategy>(Probe());
-            await using var workspaces = new RunWorkspaces(runDirectory.Path, options.SourceRoot, strategy, plan.SourceFiles);
+            // Source manifests hash every source file: planning's hashes are reused, and the memo saves the rest.
+            SourceHashes? runHashes = null;
+            SourceHashes HashesFor(IReadOnlyList<string> files) =>
+                runHashes ??= plan.Hashes ?? new SourceHashes(options.SourceRoot, files, FileHashMemo.Load(CachePlanning.MemoPath(directories.Cache)));
+            await using var workspaces = new RunWorkspaces(runDirectory.Path, options.SourceRoot, strategy, plan.SourceFiles, HashesFor);
             var display = OutputMode.Create(request.Format, request.Logs, context.Out, context.IsTerminal, context.GetEnv);
             using var disposeDisplay = display as IDisposable;
             var renderer = context.Observer is { } observer ? new TeeSink(display, observer) : display;
@@ -172,6 +177,7 @@ internal static class RunCommand
             {
                 await backends.ReapAsync(CancellationToken.None);
                 cache.Dispose();
+                runHashes?.SaveMemo();
 
                 // Only a run that added entries can have pushed the store past its bound; a fully cached
                 // run skips reading every entry.

@@ -41,12 +41,12 @@ internal sealed class FileHashMemo
     private const int RecordSize = 72;
     private const int HashSize = 32;
 
-    private readonly string _path;
+    private readonly string? _path;
     private readonly ConcurrentDictionary<FileIdentity, Entry> _entries;
     private readonly List<FileIdentity> _loadOrder;
     private volatile bool _added;
 
-    private FileHashMemo(string path, ConcurrentDictionary<FileIdentity, Entry> entries, List<FileIdentity> loadOrder)
+    private FileHashMemo(string? path, ConcurrentDictionary<FileIdentity, Entry> entries, List<FileIdentity> loadOrder)
     {
         _path = path;
         _entries = entries;
@@ -55,6 +55,9 @@ internal sealed class FileHashMemo
 
     /// <summary>How many identities the memo knows.</summary>
     public int Count => _entries.Count;
+
+    /// <summary>A memo that starts empty and is never saved: hashing without a cache directory.</summary>
+    public static FileHashMemo InMemory() => new(null, new ConcurrentDictionary<FileIdentity, Entry>(), []);
 
     /// <summary>
     /// Reads the memo at <paramref name="path"/>. A missing, truncated, corrupt or other-version file gives an
@@ -146,7 +149,7 @@ internal sealed class FileHashMemo
     /// </summary>
     public void Save()
     {
-        if (!_added)
+        if (!_added || _path is null)
         {
             return;
         }

@@ -34,7 +34,11 @@ internal sealed class SourceHashes(string root, IReadOnlyList<string> sourceFile
         Array.Sort(sorted, StringComparer.Ordinal);
         return sorted;
     });
+    private readonly ConcurrentDictionary<string, uint> _modes = new(StringComparer.Ordinal);
+    private Containment.ContainedRoot? _root;
     private int _filesRead;
+
+    private const uint DirectoryMode = 0x41ed, LinkMode = 0xa1ff, RegularMode = 0x8000;
 
     /// <summary>How many files this instance has read and hashed (memo and in-process hits excluded): how tests see the memo work.</summary>
     internal int FilesRead => Volatile.Read(ref _filesRead);
@@ -93,6 +97,35 @@ internal sealed class SourceHashes(string root, IReadOnlyList<string> sourceFile
         }
 
         return result;
+    }
+
+    /// <summary>Saves the memo if hashing added to it; failing only costs the next run some hashing.</summary>
+    public void SaveMemo()
+    {
+        try
+        {
+            memo.Save();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// The source manifest of <paramref name="files"/> (DESIGN §4.2): each one's mode and content hash, hashed
+    /// in parallel and memoised like onChange inputs, so a run that already hashed a file pays a lookup.
+    /// </summary>
+    public async Task<Workspaces.SourceManifest> ManifestAsync(IReadOnlyList<string> files, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        var hashes = await HashAsync(files, cancellationToken);
+        var manifest = new Dictionary<string, Workspaces.SourceFile>(files.Count, StringComparer.Ordinal);
+        foreach (var (file, hash) in hashes)
+        {
+            manifest[file] = new Workspaces.SourceFile(_modes[file], hash);
+        }
+
+        return new Workspaces.SourceManifest(manifest);
     }
 
     /// <summary>
@@ -223,20 +256,36 @@ internal sealed class SourceHashes(string root, IReadOnlyList<string> sourceFile
     private string HashOne(string path)
     {
         // A directory (a submodule in git's listing) has no hash; it is remembered as one so Match skips it.
-        var full = Path.Combine(root, path);
         if (!OperatingSystem.IsLinux())
         {
-            return IsRealDirectory(full) ? "" : Convert.ToHexStringLower(new FileInfo(full).LinkTarget is { } target ? HashText(target) : HashFile(full));
+            var full = Path.Combine(root, path);
+            _modes[path] = IsRealDirectory(full) ? DirectoryMode : new FileInfo(full).LinkTarget is not null ? LinkMode : OperatingSystem.IsWindows() ? RegularMode : (uint)File.GetUnixFileMode(full) | RegularMode;
+            return IsRealDirectory(full) ? "" : Convert.ToHexStringLower(new FileInfo(full).LinkTarget is { } target ? HashText(Encoding.UTF8.GetBytes(target)) : HashFile(full));
         }
 
+        return HashContained(path);
+    }
+
+    // Opened beneath the source root without following any link, so a name is bytes and a link is hashed as a link.
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private string HashContained(string path)
+    {
         // The clock is read before stat and read, so a write racing them counts as recent (see FileHashMemo.Set).
         var started = DateTime.UtcNow;
-        var error = LinuxSyscalls.Stat(full, out var status);
-        if (error != Errno.None)
+        var contained = LazyInitializer.EnsureInitialized(ref _root, () => Containment.ContainedRoot.Open(root));
+        using var handle = contained.TryOpen(path, LinuxSyscalls.OpenPathFlag | LinuxSyscalls.OpenNoFollowFlag, 0, out var error);
+        FileStatus status = default;
+        if (error == Errno.None)
         {
-            throw new IOException($"Cannot hash {full} for an onChange policy: {ErrnoText.Describe(error)}. The source tree changed during the run; run again.");
+            error = LinuxSyscalls.StatHandle(handle, out status);
         }
 
+        if (error != Errno.None)
+        {
+            throw new IOException($"Cannot hash {Path.Combine(root, path)}: {ErrnoText.Describe(error)}. The source tree changed during the run; run again.");
+        }
+
+        _modes[path] = status.Mode;
         if (status.IsDirectory)
         {
             return "";
@@ -244,25 +293,36 @@ internal sealed class SourceHashes(string root, IReadOnlyList<string> sourceFile
 
         if (status.IsSymlink)
         {
-            return Convert.ToHexStringLower(HashText(new FileInfo(full).LinkTarget ?? ""));
+            return Convert.ToHexStringLower(HashText(contained.ReadLink(path)));
         }
 
         var identity = new FileIdentity(status.Device, status.Inode, status.Size, Nanoseconds(status.Modification), Nanoseconds(status.Change));
         if (!memo.TryGet(identity, out var hash))
         {
-            hash = HashFile(full);
+            using var file = contained.TryOpen(path, LinuxSyscalls.ReadOnlyFlag, 0, out error);
+            if (error != Errno.None)
+            {
+                throw new IOException($"Cannot read {Path.Combine(root, path)}: {ErrnoText.Describe(error)}. Make it readable or leave it out of the source.");
+            }
+
+            hash = HashHandle(file);
             memo.Set(identity, hash, started);
         }
 
         return Convert.ToHexStringLower(hash);
     }
 
-    private static byte[] HashText(string linkTarget) => SHA256.HashData(Encoding.UTF8.GetBytes(linkTarget));
+    private static byte[] HashText(byte[] linkTarget) => SHA256.HashData(linkTarget);
 
     private byte[] HashFile(string full)
     {
+        using var handle = File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.SequentialScan);
+        return HashHandle(handle);
+    }
+
+    private byte[] HashHandle(SafeFileHandle handle)
+    {
         Interlocked.Increment(ref _filesRead);
-        using var handle = Open(full);
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(BufferSize);
         try
@@ -281,19 +341,6 @@ internal sealed class SourceHashes(string root, IReadOnlyList<string> sourceFile
         }
 
         return sha.GetHashAndReset();
-    }
-
-    private static SafeFileHandle Open(string full)
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.SequentialScan);
-        }
-
-        var error = LinuxSyscalls.OpenRead(full, out var handle);
-        return error == Errno.None
-            ? handle
-            : throw new IOException($"Cannot read {full} for an onChange policy: {ErrnoText.Describe(error)}. Make it readable or leave it out of the glob.");
     }
 
     private static long Nanoseconds(Timespec time) => (time.Seconds * 1_000_000_000) + time.Nanoseconds;

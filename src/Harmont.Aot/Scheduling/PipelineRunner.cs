@@ -25,6 +25,7 @@ internal sealed class PipelineRunner
     private readonly StepCache? _cache;
     private readonly ConcurrentDictionary<string, string> _snapshots = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CacheHit> _hits = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<SourceManifest>> _manifests = new(StringComparer.Ordinal);
 
     public PipelineRunner(
         PipelineGraph graph,
@@ -143,7 +144,7 @@ internal sealed class PipelineRunner
             var keepSnapshot = KeepsSnapshot(key, backend);
             workspace = step.From is null ? await _workspaces.ForRootAsync(key, cancellation)
                 : _hits.TryGetValue(step.From, out var cachedParent)
-                    ? await _workspaces.ForCachedParentAsync(key, cachedParent.Key, cachedParent.Layers, cachedParent.SourceFiles, cancellation)
+                    ? await _workspaces.ForCachedParentAsync(key, cachedParent.Key, cachedParent.Layers, ManifestOf(cachedParent), cancellation)
                     : await _workspaces.ForChildAsync(key, step.From, cancellation);
 
             var baseImage = step.From is not null && _snapshots.TryGetValue(step.From, out var snapshot)
@@ -220,6 +221,10 @@ internal sealed class PipelineRunner
 
         return status;
     }
+
+    // A hit's manifest is read once, when its first child executes; siblings share it.
+    private SourceManifest ManifestOf(CacheHit hit) =>
+        _manifests.GetOrAdd(hit.Key, _ => new Lazy<SourceManifest>(() => SourceManifest.Read(hit.SourcesFile))).Value;
 
     private StepStatus Skip(string key, string reason)
     {
@@ -303,7 +308,7 @@ internal sealed class PipelineRunner
         try
         {
             var output = new RecordedOutput(
-                workspace, await _workspaces.SourceFilesAsync(cancellation), (from, to, ct) => _workspaces.PersistAsync(from, to, leaf, ct));
+                workspace, await _workspaces.SourceManifestAsync(cancellation), (from, to, ct) => _workspaces.PersistAsync(from, to, leaf, ct));
             if (!await _cache!.RecordAsync(key, (result.Snapshot, result.SnapshotBytes), backend.Name, output, cancellation))
             {
                 _events.Publish(new StepLog(DateTimeOffset.UtcNow, key, true, "harmont: another run cached this step's result first; its entry is kept."));

@@ -18,7 +18,7 @@ internal abstract class ClonedDirectoryStrategy : IWorkspaceStrategy
     public Task CloneTreeAsync(string source, string destination, CancellationToken cancellationToken) =>
         _cloner.CloneTreeAsync(source, destination, cancellationToken);
 
-    public void CloneFile(string from, string to) => _cloner.CloneFile(from, to);
+    public TreeCloner Cloner => _cloner;
 }
 
 /// <summary>Reflink: <c>ioctl(FICLONE)</c> per file on Linux, <c>clonefile(2)</c> on macOS; falls back per file to a copy.</summary>

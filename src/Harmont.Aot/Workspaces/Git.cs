@@ -36,10 +36,19 @@ internal static class Git
         using (process)
         {
             // Both streams are drained at once: a full stderr pipe would otherwise stall git.
-            var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+            var output = ReadBytesAsync(process.StandardOutput.BaseStream, cancellationToken);
             var error = process.StandardError.ReadToEndAsync(cancellationToken);
             await process.WaitForExitAsync(cancellationToken);
-            return new Result(process.ExitCode, await output, await error);
+
+            // Paths are bytes: decoded losslessly, so a name that is not UTF-8 still names its file.
+            return new Result(process.ExitCode, Native.PathBytes.Decode(await output), await error);
         }
+    }
+
+    private static async Task<byte[]> ReadBytesAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        await stream.CopyToAsync(buffer, cancellationToken);
+        return buffer.ToArray();
     }
 }

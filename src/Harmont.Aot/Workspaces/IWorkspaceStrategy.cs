@@ -12,8 +12,8 @@ internal interface IWorkspaceStrategy
     /// <summary>Copies a whole tree into a new directory; writes to either side stay on that side.</summary>
     Task CloneTreeAsync(string source, string destination, CancellationToken cancellationToken);
 
-    /// <summary>Clones one file or symlink onto <paramref name="to"/>, replacing what is there.</summary>
-    void CloneFile(string from, string to);
+    /// <summary>Clones single files (laying source over a cached output), reflinking where the strategy does.</summary>
+    TreeCloner Cloner { get; }
 }
 
 /// <summary>

@@ -1,5 +1,7 @@
 using System.Runtime.Versioning;
+using Harmont.Aot.Containment;
 using Harmont.Aot.Native.Linux;
+using Microsoft.Win32.SafeHandles;
 
 namespace Harmont.Aot.Workspaces;
 
@@ -22,30 +24,41 @@ internal static class OverlayLayer
     [SupportedOSPlatform("linux")]
     public static void Link(string upper, string destination)
     {
-        var pending = new Stack<(string From, string To)>();
-        pending.Push((upper, destination));
-        while (pending.TryPop(out var directory))
+        // A step wrote the layer: walked by handle, its links linked as links, never followed.
+        using var from = ContainedRoot.Open(upper);
+        using var to = ContainedRoot.Create(destination);
+        CopyDirectory(from.Handle, to.Handle, destination);
+        foreach (var entry in ContainedTree.Walk(from))
         {
-            var info = new DirectoryInfo(directory.From);
-            Directory.CreateDirectory(directory.To);
-            File.SetUnixFileMode(directory.To, info.UnixFileMode);
-            if (LinuxSyscalls.GetAttribute(directory.From, OpaqueAttribute, out var opaque) == Errno.None && opaque is not null)
+            var (parent, name) = ContainedRoot.SplitParent(entry.Relative);
+            using var target = to.OpenDirectory(parent);
+            if (entry.Status.IsDirectory)
             {
-                Check(LinuxSyscalls.SetAttribute(directory.To, OpaqueAttribute, opaque), "mark opaque", directory.To);
+                Check(LinuxSyscalls.MakeDirectoryAt(target, name, entry.Status.Mode), "create", entry.Relative);
+                using var source = from.OpenDirectory(entry.Relative);
+                using var made = to.OpenDirectory(entry.Relative);
+                CopyDirectory(source, made, entry.Relative);
             }
+            else
+            {
+                using var source = from.OpenDirectory(parent);
+                Check(LinuxSyscalls.LinkAt(source, name, target, name), "link", entry.Relative);
+            }
+        }
+    }
 
-            foreach (var entry in info.EnumerateFileSystemInfos())
-            {
-                var to = Path.Combine(directory.To, entry.Name);
-                if (entry is DirectoryInfo && entry.LinkTarget is null)
-                {
-                    pending.Push((entry.FullName, to));
-                }
-                else
-                {
-                    Check(LinuxSyscalls.Link(entry.FullName, to), "link", to);
-                }
-            }
+    // A directory is made anew with its mode and opaque mark; its files are shared.
+    [SupportedOSPlatform("linux")]
+    private static void CopyDirectory(SafeFileHandle from, SafeFileHandle to, string path)
+    {
+        if (LinuxSyscalls.StatHandle(from, out var status) == Errno.None)
+        {
+            LinuxSyscalls.ChangeMode(to, status.Mode);
+        }
+
+        if (LinuxSyscalls.GetAttribute(from, OpaqueAttribute, out var opaque) == Errno.None && opaque is not null)
+        {
+            Check(LinuxSyscalls.SetAttribute(to, OpaqueAttribute, opaque), "mark opaque", path);
         }
     }
 

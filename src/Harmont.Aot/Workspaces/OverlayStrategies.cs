@@ -21,7 +21,7 @@ internal abstract class OverlayStrategyBase : ILayeredWorkspaceStrategy
     public Task CloneTreeAsync(string source, string destination, CancellationToken cancellationToken) =>
         _cloner.CloneTreeAsync(source, destination, cancellationToken);
 
-    public void CloneFile(string from, string to) => _cloner.CloneFile(from, to);
+    public TreeCloner Cloner => _cloner;
 
     public abstract Task<OverlayMount> MountAsync(IReadOnlyList<string> lowers, string upper, string work, string merged, CancellationToken cancellationToken);
 

@@ -1,4 +1,6 @@
 using Harmont.Aot.Cache;
+using Harmont.Aot.Containment;
+using Harmont.Aot.Keys;
 using Harmont.Aot.Native.Linux;
 
 namespace Harmont.Aot.Workspaces;
@@ -22,6 +24,8 @@ internal sealed class RunWorkspaces : IAsyncDisposable
     private readonly Dictionary<string, LiveWorkspace> _live = new(StringComparer.Ordinal);
     private Layer? _sourceBase;
     private IReadOnlyList<string>? _sourceFiles;
+    private readonly Func<IReadOnlyList<string>, SourceHashes> _hashes;
+    private Task<SourceManifest>? _manifest;
 
     // Files copied into the snapshot so far; under _sourceGate. Each is taken once per run.
     private readonly HashSet<string> _taken = new(StringComparer.Ordinal);
@@ -34,15 +38,17 @@ internal sealed class RunWorkspaces : IAsyncDisposable
     /// The working tree's listing when the run already made one (to hash onChange globs), so the snapshot
     /// holds exactly the files the keys were computed from; null lists the tree when a step first executes.
     /// </param>
-    public RunWorkspaces(string runRoot, string sourceRoot, IWorkspaceStrategy strategy, IReadOnlyList<string>? sourceFiles = null)
-        : this(runRoot, sourceRoot, new Lazy<IWorkspaceStrategy>(strategy ?? throw new ArgumentNullException(nameof(strategy))), sourceFiles)
+    /// <param name="hashes">Hashes a listing's files for the source manifest; by default without a memo.</param>
+    public RunWorkspaces(string runRoot, string sourceRoot, IWorkspaceStrategy strategy, IReadOnlyList<string>? sourceFiles = null, Func<IReadOnlyList<string>, SourceHashes>? hashes = null)
+        : this(runRoot, sourceRoot, new Lazy<IWorkspaceStrategy>(strategy ?? throw new ArgumentNullException(nameof(strategy))), sourceFiles, hashes)
     {
     }
 
     /// <summary>A run whose strategy is probed only when the first workspace is made: a fully cached run never probes.</summary>
-    public RunWorkspaces(string runRoot, string sourceRoot, Lazy<IWorkspaceStrategy> strategy, IReadOnlyList<string>? sourceFiles = null)
+    public RunWorkspaces(string runRoot, string sourceRoot, Lazy<IWorkspaceStrategy> strategy, IReadOnlyList<string>? sourceFiles = null, Func<IReadOnlyList<string>, SourceHashes>? hashes = null)
     {
         ArgumentNullException.ThrowIfNull(strategy);
+        _hashes = hashes ?? (files => new SourceHashes(sourceRoot, files, FileHashMemo.InMemory()));
         _runRoot = Path.GetFullPath(runRoot);
         _sourceRoot = sourceRoot;
         _sourceFiles = sourceFiles;
@@ -151,25 +157,23 @@ internal sealed class RunWorkspaces : IAsyncDisposable
     }
 
     /// <summary>
-    /// A workspace for a child of a cache-hit parent (DESIGN §4.2): the cached output as the cached step
-    /// left it, then the current source base overlaid: source files overwrite, files in
-    /// <paramref name="recordedSourceFiles"/> (the source when the entry was made) that are gone from the
-    /// source now are removed, and everything else the cached step produced stays. The cached output
-    /// itself is never written.
+    /// A workspace for a child of a cache-hit parent (DESIGN §4.2): the cached output as the cached steps
+    /// left it, plus the source delta since the entry was made: files new or changed since are written,
+    /// files gone since are removed, and a source file unchanged since stays exactly as the cached steps
+    /// left it (modified, deleted or untouched). The cached output itself is never written.
     /// </summary>
     /// <param name="stepKey">The child.</param>
     /// <param name="entryKey">The cache entry the output comes from; a workspace over it may later be persisted as a layer on it.</param>
     /// <param name="cachedLayers">The entry's workspace: one directory, or overlay layers topmost first (layered strategies only).</param>
-    /// <param name="recordedSourceFiles">The entry's source manifest.</param>
+    /// <param name="recorded">The entry's source manifest: the source its output was made from.</param>
     /// <param name="cancellationToken">Stops the preparation.</param>
     /// <remarks>
-    /// Only source files that differ from the cached output's copy (size or mtime to the nanosecond;
-    /// copies keep mtimes) are laid over, and only those are taken into the run's source snapshot, so
-    /// a one-file edit under a cached parent copies one file, not the tree. Each file is still taken at
-    /// most once per run: every step of the run sees the same version of it.
+    /// Only the delta's files are taken into the run's source snapshot, so a one-file edit under a cached
+    /// parent copies one file, not the tree. Each file is still taken at most once per run: every step of
+    /// the run sees the same version of it.
     /// </remarks>
     public async Task<string> ForCachedParentAsync(
-        string stepKey, string entryKey, IReadOnlyList<string> cachedLayers, IReadOnlyCollection<string> recordedSourceFiles, CancellationToken cancellationToken)
+        string stepKey, string entryKey, IReadOnlyList<string> cachedLayers, SourceManifest recorded, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(cachedLayers);
         if (cachedLayers.Count != 1 && Layered is null)
@@ -177,11 +181,18 @@ internal sealed class RunWorkspaces : IAsyncDisposable
             throw new InvalidOperationException($"the cached output of {entryKey[..16]} is {cachedLayers.Count} overlay layers; the {Strategy.Name} strategy cannot stack them.");
         }
 
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("starting from a cached step's output needs Linux's contained file operations; run with an empty cache (HARMONT_CACHE_DIR) on this OS.");
+        }
+
+        var now = await SourceManifestAsync(cancellationToken);
+        var delta = SourceDelta.Compute(recorded, now);
         var path = await CreateAsync(stepKey, [.. cachedLayers.Select(l => new Layer(Path.GetFullPath(l), null))], cancellationToken, entryKey);
         try
         {
-            var (snapshot, files, unchanged) = await TakeChangedSourceAsync(path, cancellationToken);
-            await SourceOverlay.ApplyAsync(Strategy, snapshot, files, recordedSourceFiles, path, unchanged.Contains, cancellationToken);
+            await TakeAsync([.. delta.Written.Where(f => !now.Files[f].IsDirectory)], cancellationToken);
+            await SourceOverlay.ApplyAsync(Strategy.Cloner, SnapshotPath, delta, now, path, cancellationToken);
         }
         catch
         {
@@ -192,7 +203,7 @@ internal sealed class RunWorkspaces : IAsyncDisposable
         return path;
     }
 
-    /// <summary>The working tree's files (relative paths) as this run lists them: the manifest a cache entry records for §4.2.</summary>
+    /// <summary>The working tree's files (relative paths) as this run lists them.</summary>
     public async Task<IReadOnlyList<string>> SourceFilesAsync(CancellationToken cancellationToken)
     {
         await _sourceGate.WaitAsync(cancellationToken);
@@ -204,6 +215,18 @@ internal sealed class RunWorkspaces : IAsyncDisposable
         {
             _sourceGate.Release();
         }
+    }
+
+    /// <summary>The source as this run sees it, file by file with mode and content hash: the manifest a cache entry records (DESIGN §4.2). Hashed once per run.</summary>
+    public async Task<SourceManifest> SourceManifestAsync(CancellationToken cancellationToken)
+    {
+        var files = await SourceFilesAsync(cancellationToken);
+        lock (_gate)
+        {
+            _manifest ??= Task.Run(() => _hashes(files).ManifestAsync(files, CancellationToken.None), CancellationToken.None);
+        }
+
+        return await _manifest.WaitAsync(cancellationToken);
     }
 
     /// <summary>
@@ -319,10 +342,7 @@ internal sealed class RunWorkspaces : IAsyncDisposable
     public static void Delete(string path)
     {
         MountTable.UnmountUnder(path);
-        if (Directory.Exists(path))
-        {
-            Directory.Delete(path, recursive: true);
-        }
+        HostileTree.Delete(path);
     }
 
     /// <summary>Unmounts every mount under the run root and deletes it, however the run ended.</summary>
@@ -457,32 +477,14 @@ internal sealed class RunWorkspaces : IAsyncDisposable
         }
     }
 
-    // For a workspace over a cached output: which source files already match it, after taking every
-    // one that does not into the snapshot. A file taken earlier in the run is compared as taken, so a
+    // Takes the files not taken yet into the snapshot; a file taken earlier in the run stays as taken, so a
     // later edit to the working tree never reaches one step and not another.
-    private async Task<(string Snapshot, IReadOnlyList<string> Files, HashSet<string> Unchanged)> TakeChangedSourceAsync(
-        string workspace, CancellationToken cancellationToken)
+    private async Task TakeAsync(IReadOnlyList<string> files, CancellationToken cancellationToken)
     {
         await _sourceGate.WaitAsync(cancellationToken);
         try
         {
-            var files = _sourceFiles ??= await SourceTree.ListAsync(_sourceRoot, cancellationToken);
-            var unchanged = new HashSet<string>(StringComparer.Ordinal);
-            var take = new List<string>();
-            foreach (var relative in files)
-            {
-                var taken = _taken.Contains(relative);
-                var current = Path.Combine(taken ? SnapshotPath : _sourceRoot, relative);
-                if (SourceOverlay.SameFile(current, Path.Combine(workspace, relative)))
-                {
-                    unchanged.Add(relative);
-                }
-                else if (!taken)
-                {
-                    take.Add(relative);
-                }
-            }
-
+            var take = files.Where(f => !_taken.Contains(f)).ToList();
             if (take.Count > 0)
             {
                 await Strategy.CopyEntriesAsync(_sourceRoot, SnapshotPath, take, cancellationToken);
@@ -490,7 +492,6 @@ internal sealed class RunWorkspaces : IAsyncDisposable
             }
 
             Directory.CreateDirectory(SnapshotPath);
-            return (SnapshotPath, files, unchanged);
         }
         finally
         {

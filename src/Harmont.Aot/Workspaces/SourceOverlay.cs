@@ -1,159 +1,114 @@
+using System.Runtime.Versioning;
+using Harmont.Aot.Containment;
 using Harmont.Aot.Native.Linux;
 
 namespace Harmont.Aot.Workspaces;
 
 /// <summary>
-/// DESIGN §4.2 as one operation on a workspace that holds a cached step's output: the current source
-/// base is laid over it. Source files overwrite; files that were source when the entry was recorded
-/// and are gone from the source now are removed; everything else the cached step produced stays.
+/// DESIGN §4.2 as one operation on a workspace that holds a cached step's output: the source delta since
+/// the entry was made is applied to it. Files new or changed since are written over the output, files gone
+/// since are removed, and every source file unchanged since stays exactly as the cached steps left it.
+/// The workspace is hostile (a step wrote it): nothing here follows a link in it.
 /// </summary>
 internal static class SourceOverlay
 {
-    /// <summary>Applies <paramref name="sourceBase"/> (listing <paramref name="currentSourceFiles"/>) over <paramref name="workspace"/>.</summary>
-    /// <param name="strategy">Clones each file.</param>
-    /// <param name="sourceBase">Where the source files are read from.</param>
-    /// <param name="currentSourceFiles">The source now.</param>
-    /// <param name="recordedSourceFiles">The source when the cached output was made.</param>
-    /// <param name="workspace">The cached output's copy or overlay to apply the source over.</param>
-    /// <param name="unchanged">Files the workspace already holds as they are in the source (see <see cref="SameFile"/>); they are left alone.</param>
+    /// <summary>Applies <paramref name="delta"/>, reading written files from <paramref name="snapshot"/>, to <paramref name="workspace"/>.</summary>
+    /// <param name="cloner">Clones each file (reflink where the filesystem can).</param>
+    /// <param name="snapshot">The run's source snapshot, holding at least every written file.</param>
+    /// <param name="delta">What changed in the source since the cached output was made.</param>
+    /// <param name="now">The source now: a directory it still has is never pruned.</param>
+    /// <param name="workspace">The cached output's copy or overlay.</param>
     /// <param name="cancellationToken">Stops the copying.</param>
+    [SupportedOSPlatform("linux")]
     public static async Task ApplyAsync(
-        IWorkspaceStrategy strategy,
-        string sourceBase,
-        IReadOnlyList<string> currentSourceFiles,
-        IReadOnlyCollection<string> recordedSourceFiles,
-        string workspace,
-        Func<string, bool> unchanged,
-        CancellationToken cancellationToken)
+        TreeCloner cloner, string snapshot, SourceDelta delta, SourceManifest now, string workspace, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(unchanged);
-        ArgumentNullException.ThrowIfNull(strategy);
-        ArgumentNullException.ThrowIfNull(currentSourceFiles);
-        ArgumentNullException.ThrowIfNull(recordedSourceFiles);
-        var current = new HashSet<string>(currentSourceFiles, StringComparer.Ordinal);
-
-        foreach (var gone in recordedSourceFiles.Where(p => !current.Contains(p)))
+        ArgumentNullException.ThrowIfNull(cloner);
+        ArgumentNullException.ThrowIfNull(delta);
+        ArgumentNullException.ThrowIfNull(now);
+        using var target = ContainedRoot.Open(workspace);
+        var sourceDirectories = DirectoriesOf(now.Files.Keys);
+        foreach (var gone in delta.Gone)
         {
-            var path = Resolve(workspace, gone);
-            if (IsLink(path) || File.Exists(path))
-            {
-                File.Delete(path);
-            }
-            else if (Directory.Exists(path))
-            {
-                Directory.Delete(path, recursive: true);
-            }
-
-            PruneEmptyParents(workspace, sourceBase, gone);
+            target.Delete(gone);
+            PruneEmptyParents(target, gone, sourceDirectories);
         }
 
-        // Structure first (a source directory where the output has a file, or the reverse), then the
-        // files in parallel: each is a reflink where the filesystem can, else a copy.
-        var files = new List<string>(currentSourceFiles.Count);
-        var parents = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var relative in currentSourceFiles)
+        if (delta.Written.Count == 0)
         {
-            if (unchanged(relative))
+            return;
+        }
+
+        // Structure first (a source directory where the output has a file or link, or the reverse), then
+        // the files in parallel.
+        var files = new List<string>(delta.Written.Count);
+        foreach (var relative in delta.Written)
+        {
+            if (now.Files[relative].IsDirectory)
             {
+                target.EnsureDirectory(relative);
                 continue;
             }
 
-            var from = Resolve(sourceBase, relative);
-            if (Directory.Exists(from) && !IsLink(from))
+            if (ParentOf(relative) is { Length: > 0 } parent)
             {
-                EnsureDirectory(workspace, relative, parents);
-                continue;
+                target.EnsureDirectory(parent);
             }
 
-            if (Path.GetDirectoryName(relative) is { Length: > 0 } parent)
+            if (target.TryStat(relative, out var there) == Errno.None && there.IsDirectory)
             {
-                EnsureDirectory(workspace, parent, parents);
-            }
-
-            var to = Resolve(workspace, relative);
-            if (Directory.Exists(to) && !IsLink(to))
-            {
-                Directory.Delete(to, recursive: true);
+                target.Delete(relative);
             }
 
             files.Add(relative);
         }
 
+        using var source = ContainedRoot.Open(snapshot);
         await Parallel.ForEachAsync(
             files,
             new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount * 2 },
             (relative, _) =>
             {
-                strategy.CloneFile(Resolve(sourceBase, relative), Resolve(workspace, relative));
+                cloner.CloneFile(source, target, relative);
                 return ValueTask.CompletedTask;
             });
     }
 
-    /// <summary>
-    /// Whether <paramref name="workspaceFile"/> already is <paramref name="sourceFile"/>: both regular files
-    /// (not links) of one size, mode and mtime to the nanosecond. Clones and copies keep mtimes, and a step
-    /// that rewrites a file moves its mtime, so equal stamps mean the copy is still the source's.
-    /// </summary>
-    public static bool SameFile(string sourceFile, string workspaceFile)
+    // Every directory that holds a source file now.
+    private static HashSet<string> DirectoriesOf(IEnumerable<string> files)
     {
-        if (OperatingSystem.IsLinux())
+        var directories = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var file in files)
         {
-            return LinuxSyscalls.Stat(sourceFile, out var source) == Errno.None && source.IsRegular
-                && LinuxSyscalls.Stat(workspaceFile, out var copy) == Errno.None && copy.IsRegular
-                && source.Size == copy.Size && source.Modification == copy.Modification && source.Mode == copy.Mode;
-        }
-
-        var (from, to) = (new FileInfo(sourceFile), new FileInfo(workspaceFile));
-        return from.Exists && to.Exists && from.LinkTarget is null && to.LinkTarget is null
-            && from.Length == to.Length && from.LastWriteTimeUtc == to.LastWriteTimeUtc;
-    }
-
-    // Recorded paths come from a cache entry, which may have been imported: none may leave the workspace.
-    private static string Resolve(string root, string relative)
-    {
-        if (Path.IsPathRooted(relative) || relative.Split('/').Any(part => part is ".." or "." or ""))
-        {
-            throw new InvalidDataException($"source path '{relative}' is not a plain relative path.");
-        }
-
-        return Path.Combine(root, relative);
-    }
-
-    private static void EnsureDirectory(string workspace, string relative, HashSet<string> done)
-    {
-        if (done.Contains(relative))
-        {
-            return;
-        }
-
-        var path = workspace;
-        foreach (var part in relative.Split('/'))
-        {
-            path = Path.Combine(path, part);
-            if (IsLink(path) || File.Exists(path))
+            for (var parent = ParentOf(file); parent.Length > 0 && directories.Add(parent); parent = ParentOf(parent))
             {
-                File.Delete(path); // A file (or link) the output has where the source now has a directory.
             }
         }
 
-        Directory.CreateDirectory(Resolve(workspace, relative));
-        done.Add(relative);
+        return directories;
     }
 
     // A directory left empty by removed source files goes too, unless the source still has it.
-    private static void PruneEmptyParents(string workspace, string sourceBase, string relative)
+    [SupportedOSPlatform("linux")]
+    private static void PruneEmptyParents(ContainedRoot workspace, string relative, HashSet<string> sourceDirectories)
     {
-        for (var parent = Path.GetDirectoryName(relative); !string.IsNullOrEmpty(parent); parent = Path.GetDirectoryName(parent))
+        for (var parent = ParentOf(relative); parent.Length > 0 && !sourceDirectories.Contains(parent); parent = ParentOf(parent))
         {
-            var path = Path.Combine(workspace, parent);
-            if (Directory.Exists(Path.Combine(sourceBase, parent)) || !Directory.Exists(path) || IsLink(path) || Directory.EnumerateFileSystemEntries(path).Any())
+            using (var directory = workspace.TryOpenDirectory(parent))
             {
-                return;
+                if (directory is null || ContainedTree.ReadNames(directory).Count > 0)
+                {
+                    return;
+                }
             }
 
-            Directory.Delete(path);
+            workspace.Delete(parent);
         }
     }
 
-    private static bool IsLink(string path) => new FileInfo(path).LinkTarget is not null;
+    private static string ParentOf(string relative)
+    {
+        var slash = relative.LastIndexOf('/');
+        return slash < 0 ? "" : relative[..slash];
+    }
 }

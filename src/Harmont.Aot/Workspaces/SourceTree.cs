@@ -103,6 +103,7 @@ internal static class SourceTree
         // and only what is on disk is source.
         var indexed = tracked.Output.Split('\0', StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.Ordinal).ToArray();
         var present = new bool[indexed.Length];
+        using var contained = OperatingSystem.IsLinux() ? Containment.ContainedRoot.Open(root) : null;
         if (indexed.Length > 0)
         {
             Parallel.ForEach(
@@ -112,7 +113,7 @@ internal static class SourceTree
                 {
                     for (var i = range.Item1; i < range.Item2; i++)
                     {
-                        present[i] = ExistsNoFollow(Path.Combine(root, indexed[i]));
+                        present[i] = ExistsNoFollow(contained, root, indexed[i]);
                     }
                 });
         }
@@ -123,9 +124,18 @@ internal static class SourceTree
         return result;
     }
 
-    // The path itself (a symlink counts, wherever it points).
-    private static bool ExistsNoFollow(string path) =>
-        OperatingSystem.IsLinux() ? LinuxSyscalls.Stat(path, out _) == Errno.None : Path.Exists(path) || new FileInfo(path).LinkTarget is not null;
+    // The path itself (a symlink counts, wherever it points), reached without following a link on the way:
+    // a tracked file under a directory that is now a link is not in the tree.
+    private static bool ExistsNoFollow(Containment.ContainedRoot? contained, string root, string relative)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            return Containment.RelativePath.IsPlain(relative) && contained!.TryStat(relative, out _) == Errno.None;
+        }
+
+        var path = Path.Combine(root, relative);
+        return Path.Exists(path) || new FileInfo(path).LinkTarget is not null;
+    }
 
     private static List<string> WalkAll(string root)
     {

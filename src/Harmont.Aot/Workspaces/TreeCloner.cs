@@ -1,4 +1,5 @@
 using System.IO.Enumeration;
+using Harmont.Aot.Containment;
 using Harmont.Aot.Native.Linux;
 using Harmont.Aot.Native.MacOS;
 using Microsoft.Win32.SafeHandles;
@@ -6,12 +7,13 @@ using Microsoft.Win32.SafeHandles;
 namespace Harmont.Aot.Workspaces;
 
 /// <summary>
-/// Clones directory trees file by file: reflink (<c>FICLONE</c>, <c>clonefile</c>) when asked and the
+/// Clones directory trees file by file (on Linux through <see cref="ContainedRoot"/>: no link in either tree is
+/// ever followed, and names are bytes): reflink (<c>FICLONE</c>, <c>clonefile</c>) when asked and the
 /// filesystem shares extents, else <c>copy_file_range</c>, else a stream copy. Directories and symlinks
 /// are recreated; modes and times (to the nanosecond on Linux) are kept. Ownership and hard links are
 /// not: a workspace belongs to whoever runs the build. Sockets, FIFOs and devices are left out.
 /// </summary>
-internal sealed class TreeCloner
+internal sealed partial class TreeCloner
 {
     private const int StreamBuffer = 1 << 20;
     private readonly bool _reflink;
@@ -25,6 +27,11 @@ internal sealed class TreeCloner
     /// <summary>Clones all of <paramref name="source"/> into a new <paramref name="destination"/>.</summary>
     public Task CloneTreeAsync(string source, string destination, CancellationToken cancellationToken)
     {
+        if (OperatingSystem.IsLinux())
+        {
+            return CloneTreeContainedAsync(source, destination, cancellationToken);
+        }
+
         source = Path.TrimEndingDirectorySeparator(Path.GetFullPath(source));
         var entries = Walk(source);
         return CloneEntriesAsync(source, destination, entries, cancellationToken);
@@ -33,6 +40,11 @@ internal sealed class TreeCloner
     /// <summary>Clones the listed entries (relative paths; their parent directories come along).</summary>
     public Task CopyEntriesAsync(string source, string destination, IReadOnlyList<string> relativePaths, CancellationToken cancellationToken)
     {
+        if (OperatingSystem.IsLinux())
+        {
+            return CopyEntriesContainedAsync(source, destination, relativePaths, cancellationToken);
+        }
+
         source = Path.TrimEndingDirectorySeparator(Path.GetFullPath(source));
         var entries = new List<TreeEntry>(relativePaths.Count);
         var parents = new HashSet<string>(StringComparer.Ordinal);
@@ -54,18 +66,6 @@ internal sealed class TreeCloner
         }
 
         return CloneEntriesAsync(source, destination, entries, cancellationToken);
-    }
-
-    /// <summary>Clones one file or symlink onto <paramref name="to"/>, replacing what is there.</summary>
-    public void CloneFile(string from, string to)
-    {
-        if (File.Exists(to) || new FileInfo(to).LinkTarget is not null)
-        {
-            File.Delete(to);
-        }
-
-        var kind = new FileInfo(from).LinkTarget is not null ? EntryKind.Symlink : EntryKind.File;
-        CloneOne(from, to, kind);
     }
 
     private async Task CloneEntriesAsync(string source, string destination, List<TreeEntry> entries, CancellationToken cancellationToken)
@@ -102,19 +102,10 @@ internal sealed class TreeCloner
         if (kind == EntryKind.Symlink)
         {
             File.CreateSymbolicLink(to, new FileInfo(from).LinkTarget!);
-            if (OperatingSystem.IsLinux() && LinuxSyscalls.Stat(from, out var link) == Errno.None)
-            {
-                LinuxSyscalls.SetTimes(to, link.Access, link.Modification);
-            }
-
             return;
         }
 
-        if (OperatingSystem.IsLinux())
-        {
-            CloneOneLinux(from, to);
-        }
-        else if (OperatingSystem.IsMacOS() && _reflink && MacSyscalls.CloneFile(from, to) is var error && error != MacSyscalls.ENOTSUP && error != MacSyscalls.EXDEV)
+        if (OperatingSystem.IsMacOS() && _reflink && MacSyscalls.CloneFile(from, to) is var error && error != MacSyscalls.ENOTSUP && error != MacSyscalls.EXDEV)
         {
             if (error != 0)
             {
@@ -129,63 +120,6 @@ internal sealed class TreeCloner
             File.SetLastWriteTimeUtc(to, File.GetLastWriteTimeUtc(from));
             _counters.Copied(_reflink ? "clonefile: ENOTSUP or EXDEV" : null);
         }
-    }
-
-    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    private void CloneOneLinux(string from, string to)
-    {
-        var error = LinuxSyscalls.Stat(from, out var status);
-        if (error != Errno.None)
-        {
-            throw new IOException($"cannot stat {from}: {error.Describe()}");
-        }
-
-        if (!status.IsRegular)
-        {
-            _counters.Skipped();
-            return;
-        }
-
-        error = LinuxSyscalls.OpenRead(from, out var input);
-        using var inputHandle = input;
-        if (error != Errno.None)
-        {
-            throw new IOException($"cannot open {from}: {error.Describe()}");
-        }
-
-        error = LinuxSyscalls.CreateNew(to, status.Mode, out var output);
-        using var outputHandle = output;
-        if (error != Errno.None)
-        {
-            throw new IOException($"cannot create {to}: {error.Describe()}");
-        }
-
-        string? fallback = null;
-        if (_reflink)
-        {
-            error = LinuxSyscalls.CloneFile(output, input);
-            if (error == Errno.None)
-            {
-                _counters.Reflinked();
-            }
-            else if (error is Errno.EXDEV or Errno.EOPNOTSUPP or Errno.EINVAL or Errno.ENOTTY or Errno.ENOSYS)
-            {
-                fallback = $"FICLONE: {error.Describe()}";
-            }
-            else
-            {
-                throw new IOException($"FICLONE {from} -> {to} failed: {error.Describe()}");
-            }
-        }
-
-        if (!_reflink || fallback is not null)
-        {
-            CopyData(input, output, status.Size, from);
-            _counters.Copied(fallback);
-        }
-
-        LinuxSyscalls.ChangeMode(output, status.Mode);
-        LinuxSyscalls.SetTimes(output, status.Access, status.Modification);
     }
 
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
@@ -226,15 +160,7 @@ internal sealed class TreeCloner
 
     private static void CopyDirectoryMetadata(string from, string to)
     {
-        if (OperatingSystem.IsLinux())
-        {
-            if (LinuxSyscalls.Stat(from, out var status) == Errno.None)
-            {
-                LinuxSyscalls.ChangeMode(to, status.Mode);
-                LinuxSyscalls.SetTimes(to, status.Access, status.Modification);
-            }
-        }
-        else if (!OperatingSystem.IsWindows())
+        if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(to, File.GetUnixFileMode(from));
             Directory.SetLastWriteTimeUtc(to, Directory.GetLastWriteTimeUtc(from));

@@ -1,0 +1,10 @@
+namespace Harmont.Aot.Containment;
+
+/// <summary>The one rule for a path read from a hostile place (a manifest, an entry, a bundle, a step's output).</summary>
+internal static class RelativePath
+{
+    /// <summary>'/'-separated, not absolute, no empty, '.' or '..' component, no NUL: a path that can only name something beneath its root.</summary>
+    public static bool IsPlain(string relative) =>
+        !string.IsNullOrEmpty(relative) && relative[0] != '/' && !relative.Contains('\0', StringComparison.Ordinal)
+        && relative.Split('/').All(part => part is not ("" or "." or ".."));
+}

@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Text;
+using Harmont.Aot.Containment;
+using Harmont.Aot.Native;
+
+namespace Harmont.Aot.Workspaces;
+
+/// <summary>One source file as a run saw it: its <c>st_mode</c> (type and permission bits) and the SHA-256 of its bytes (a link: of what it holds).</summary>
+internal readonly record struct SourceFile(uint Mode, string Hash)
+{
+    private const uint TypeMask = 0xf000;
+
+    /// <summary>A directory in git's listing (a submodule); it has no hash.</summary>
+    public bool IsDirectory => (Mode & TypeMask) == 0x4000;
+}
+
+/// <summary>
+/// The source a cache entry's output was made from (DESIGN §4.2): every source file's path, mode and content
+/// hash, so a later run can tell which files changed since without reading the unchanged ones again.
+/// Stored as bytes: a name is whatever the file system allows.
+/// </summary>
+internal sealed class SourceManifest
+{
+    private const string Header = "harmont-sources 2\n";
+
+    public SourceManifest(IReadOnlyDictionary<string, SourceFile> files) => Files = files;
+
+    /// <summary>Relative path (see <see cref="PathBytes"/>) to what it was.</summary>
+    public IReadOnlyDictionary<string, SourceFile> Files { get; }
+
+    /// <summary>Writes <c>header</c>, then per file <c>mode-octal SP sha256-hex SP path NUL</c>, sorted by path.</summary>
+    public void Write(string path)
+    {
+        using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
+        stream.Write(Encoding.ASCII.GetBytes(Header));
+        foreach (var (file, source) in Files.OrderBy(f => f.Key, StringComparer.Ordinal))
+        {
+            stream.Write(Encoding.ASCII.GetBytes($"{Convert.ToString(source.Mode, 8)} {(source.Hash.Length == 0 ? "-" : source.Hash)} "));
+            stream.Write(PathBytes.Encode(file));
+            stream.WriteByte(0);
+        }
+    }
+
+    /// <summary>Reads a manifest; one that is not in this format, or names a path that is not plain and relative, is refused.</summary>
+    public static SourceManifest Read(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var header = Encoding.ASCII.GetBytes(Header);
+        if (!bytes.AsSpan().StartsWith(header))
+        {
+            throw new InvalidDataException($"{path} is not a source manifest of this version");
+        }
+
+        var files = new Dictionary<string, SourceFile>(StringComparer.Ordinal);
+        var rest = bytes.AsSpan(header.Length);
+        while (!rest.IsEmpty)
+        {
+            var end = rest.IndexOf((byte)0);
+            var record = end < 0 ? throw Bad(path, "a record is not NUL-terminated") : rest[..end];
+            rest = rest[(end + 1)..];
+            var firstSpace = record.IndexOf((byte)' ');
+            var secondSpace = firstSpace < 0 ? -1 : record[(firstSpace + 1)..].IndexOf((byte)' ') + firstSpace + 1;
+            if (firstSpace <= 0 || secondSpace <= firstSpace)
+            {
+                throw Bad(path, "a record is not 'mode hash path'");
+            }
+
+            var modeText = Encoding.ASCII.GetString(record[..firstSpace]);
+            var hash = Encoding.ASCII.GetString(record[(firstSpace + 1)..secondSpace]);
+            var name = PathBytes.Decode(record[(secondSpace + 1)..]);
+            if (!uint.TryParse(modeText, NumberStyles.None, CultureInfo.InvariantCulture, out _) || modeText.Any(c => c > '7'))
+            {
+                throw Bad(path, $"mode '{modeText}' is not octal");
+            }
+
+            if (hash != "-" && (hash.Length != 64 || !hash.All(char.IsAsciiHexDigitLower)))
+            {
+                throw Bad(path, $"hash '{hash}' is not 64 lowercase hex digits");
+            }
+
+            if (!RelativePath.IsPlain(name) || !files.TryAdd(name, new SourceFile(Convert.ToUInt32(modeText, 8), hash == "-" ? "" : hash)))
+            {
+                throw Bad(path, $"path '{name}' is not plain and relative, or is listed twice");
+            }
+        }
+
+        return new SourceManifest(files);
+    }
+
+    private static InvalidDataException Bad(string path, string why) => new($"source manifest {path} is corrupt: {why}");
+}
+
+/// <summary>What changed in the source between a cache entry's manifest and now (DESIGN §4.2).</summary>
+/// <param name="Written">Files that are new or whose content or mode changed: laid over the cached output.</param>
+/// <param name="Gone">Files the entry's source had that the source has no more: removed from the cached output.</param>
+internal sealed record SourceDelta(IReadOnlyList<string> Written, IReadOnlyList<string> Gone)
+{
+    /// <summary>The delta from <paramref name="then"/> to <paramref name="now"/>; an unchanged file is in neither list.</summary>
+    public static SourceDelta Compute(SourceManifest then, SourceManifest now)
+    {
+        ArgumentNullException.ThrowIfNull(then);
+        ArgumentNullException.ThrowIfNull(now);
+        var written = now.Files.Where(f => !then.Files.TryGetValue(f.Key, out var old) || old != f.Value).Select(f => f.Key).Order(StringComparer.Ordinal).ToList();
+        var gone = then.Files.Keys.Where(f => !now.Files.ContainsKey(f)).Order(StringComparer.Ordinal).ToList();
+        return new SourceDelta(written, gone);
+    }
+
+    public bool IsEmpty => Written.Count == 0 && Gone.Count == 0;
+}
