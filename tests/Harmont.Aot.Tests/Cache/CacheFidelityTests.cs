@@ -1,0 +1,111 @@
+using Harmont.Aot.Model;
+using static Harmont.Aot.Tests.Define;
+
+namespace Harmont.Aot.Tests.Cache;
+
+/// <summary>
+/// A run with cache hits gives what a cold run gives (DESIGN §4.2): a hit's child starts from the cached
+/// output plus only the source delta since the entry, so what a cached step did to source files that have
+/// not changed since (./configure rewriting a tracked Makefile) survives the hit.
+/// </summary>
+public sealed class CacheFidelityTests : IDisposable
+{
+    private readonly RunHarness _harness = new();
+
+    public void Dispose() => _harness.Dispose();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_step_that_rewrites_a_tracked_file_keeps_its_output_when_it_hits_after_an_unrelated_edit()
+    {
+        await InitRepoAsync(("gen.txt", "source\n"), ("other.txt", "v1\n"));
+        var pipeline = Pipeline(
+            "gen",
+            Runner.Host,
+            Cached("gen", "echo generated > gen.txt", null, OnChange("gen.txt")),
+            Step("show", "cat gen.txt", "gen"));
+        var first = await _harness.RunAsync(pipeline);
+        Assert.True(first.ExitCode == 0, first.ToString());
+
+        _harness.WriteSource("other.txt", "v2\n");
+        await GitAsync("commit", "-qam", "unrelated edit");
+        var cached = await _harness.RunAsync(pipeline);
+        var cold = await ColdRunAsync(pipeline);
+
+        Assert.True(cached.Hit("gen"), cached.ToString());
+        Assert.Equal(["generated"], cold.LogsOf("show"));
+        Assert.Equal(cold.LogsOf("show"), cached.LogsOf("show"));
+    }
+
+    [Fact]
+    public async Task An_in_tree_configure_make_install_chain_after_a_c_edit_matches_a_cold_run()
+    {
+        // Shaped like zlib: a tracked Makefile that only says to configure first, which configure rewrites.
+        await InitRepoAsync(
+            ("Makefile", "all:\n\t-@echo \"Please use ./configure first.  Thank you.\"\n"),
+            ("Makefile.in", "CC=cc\nlibz.a: adler32.o crc32.o\n\tar rcs libz.a adler32.o crc32.o\nadler32.o: adler32.c\n\t$(CC) -c adler32.c\ncrc32.o: crc32.c\n\t$(CC) -c crc32.c\ninstall: libz.a\n\tmkdir -p prefix/lib && cp libz.a prefix/lib/\n"),
+            ("configure", "#!/bin/sh\ncp Makefile.in Makefile\necho configured\n"),
+            ("adler32.c", "int adler32(void) { return 1; }\n"),
+            ("crc32.c", "int crc32(void) { return 2; }\n"));
+        await Exec.RunAsync("chmod", ["+x", "configure"], _harness.Source, Ct);
+        await GitAsync("commit", "-qam", "executable configure");
+        var pipeline = Pipeline(
+            "zlib",
+            Runner.Host,
+            Cached("configure", "./configure", null, OnChange("configure", "Makefile.in")),
+            Cached("make", "make libz.a && nm libz.a | grep -c ' T '", "configure", OnChange("*.c")),
+            Step("install", "make install && ls prefix/lib", "make"));
+        var first = await _harness.RunAsync(pipeline);
+        Assert.True(first.ExitCode == 0, first.ToString());
+
+        _harness.WriteSource("adler32.c", "int adler32(void) { return 42; }\n");
+        await GitAsync("commit", "-qam", "one-line edit");
+        var cached = await _harness.RunAsync(pipeline);
+        var cold = await ColdRunAsync(pipeline);
+
+        Assert.True(cached.ExitCode == 0, cached.ToString());
+        Assert.True(cached.Hit("configure"), cached.ToString());
+        Assert.Equal(["make", "install"], cached.Executed);
+        Assert.Contains("2", cold.LogsOf("make"));
+        Assert.Equal(cold.LogsOf("make").Where(l => !l.StartsWith("cc ", StringComparison.Ordinal)), cached.LogsOf("make").Where(l => !l.StartsWith("cc ", StringComparison.Ordinal)));
+        Assert.Equal(["libz.a"], cached.LogsOf("install").Where(l => l == "libz.a"));
+        Assert.DoesNotContain(cached.LogsOf("make"), l => l.Contains("Please use ./configure first", StringComparison.Ordinal));
+    }
+
+    private async Task<RunOutcome> ColdRunAsync(PipelineDefinition pipeline)
+    {
+        var empty = Path.Combine(_harness.Root, $"cold-cache-{Guid.NewGuid():N}");
+        _harness.Env["HARMONT_CACHE_DIR"] = empty;
+        try
+        {
+            var cold = await _harness.RunAsync(pipeline);
+            Assert.True(cold.ExitCode == 0, cold.ToString());
+            Assert.Equal(pipeline.Steps.Select(s => s.Key), cold.Executed.Order(StringComparer.Ordinal).OrderBy(k => pipeline.Steps.ToList().FindIndex(s => s.Key == k)));
+            return cold;
+        }
+        finally
+        {
+            _harness.Env.Remove("HARMONT_CACHE_DIR");
+        }
+    }
+
+    private async Task InitRepoAsync(params (string Path, string Content)[] files)
+    {
+        foreach (var (path, content) in files)
+        {
+            _harness.WriteSource(path, content);
+        }
+
+        await GitAsync("init", "-q");
+        await GitAsync("add", "-A");
+        await GitAsync("commit", "-qm", "initial");
+    }
+
+    private async Task GitAsync(params string[] args)
+    {
+        var (code, output) = await Exec.RunAsync(
+            "git", ["-c", "user.name=t", "-c", "user.email=t@example.com", .. args], _harness.Source, Ct);
+        Assert.True(code == 0, $"git {string.Join(' ', args)}: {output}");
+    }
+}
