@@ -69,6 +69,33 @@ internal sealed class CacheStore
     /// <summary>Whether a published entry exists for <paramref name="key"/>, without opening or touching it.</summary>
     public bool Contains(string key) => File.Exists(Path.Combine(EntriesDir, key, EntryFile));
 
+    /// <summary>
+    /// A published entry's workspace layers, topmost first, and its source manifest file, read without leasing
+    /// (for <c>explain</c>, which changes nothing); null when the entry or a base below it is missing.
+    /// </summary>
+    public (IReadOnlyList<string> Layers, string SourcesFile)? ReadOutput(string key)
+    {
+        var layers = new List<string>();
+        for (var current = key; layers.Count < 64;)
+        {
+            var dir = Path.Combine(EntriesDir, current);
+            if (ReadStaged(dir) is not { HasWorkspace: true } entry || entry.Key != current)
+            {
+                return null;
+            }
+
+            layers.Add(Path.Combine(dir, "workspace"));
+            if (entry.Base is not { } below)
+            {
+                return (layers, Path.Combine(EntriesDir, key, "sources"));
+            }
+
+            current = below;
+        }
+
+        return null;
+    }
+
     /// <summary>A fresh staging directory on the cache's filesystem; fill it, then <see cref="Publish"/>.</summary>
     public string BeginEntry()
     {

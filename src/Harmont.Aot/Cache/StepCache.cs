@@ -21,6 +21,7 @@ internal sealed class StepCache : IDisposable
     private readonly TimeProvider _clock;
     private readonly ConcurrentBag<CacheLease> _leases = [];
     private readonly ConcurrentDictionary<string, string> _outcomes = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _warnings = new();
     private int _published;
 
     public StepCache(CacheStore store, CachePlan plan, TimeProvider clock)
@@ -163,6 +164,12 @@ internal sealed class StepCache : IDisposable
 
     /// <summary>How many entries this run published: with none, the store cannot have grown.</summary>
     public int Published => Volatile.Read(ref _published);
+
+    /// <summary>Warnings for <c>--explain</c>: source files a hit's child saw over what the cached steps had done to them.</summary>
+    public IReadOnlyCollection<string> Warnings => [.. _warnings];
+
+    /// <summary>Adds a warning for <c>--explain</c>.</summary>
+    public void AddWarning(string warning) => _warnings.Enqueue(warning);
 
     /// <summary>Notes how a step ended, for the run record.</summary>
     public void SetOutcome(string step, string outcome) => _outcomes[step] = outcome;

@@ -12,6 +12,36 @@ namespace Harmont.Aot.Cli;
 /// </summary>
 internal static class ExplainCommand
 {
+    // For each step that would hit and has a child: the source files the child would see over what the
+    // cached steps had done to them (DESIGN §4.2), found by comparing the entry's manifest with the source now.
+    private static async Task<List<string>> OverwrittenWarningsAsync(
+        PipelineDefinition pipeline, CachePlan plan, CacheStore store, IEnumerable<string> hits, string cacheRoot, CliContext context, CancellationToken cancellation)
+    {
+        var warnings = new List<string>();
+        var parents = hits.Where(h => pipeline.Steps.Any(s => s.From == h)).ToList();
+        if (!OperatingSystem.IsLinux() || parents.Count == 0)
+        {
+            return warnings;
+        }
+
+        var root = RunCommand.FindSourceRoot(context.WorkingDirectory);
+        var files = plan.SourceFiles ?? await SourceTree.ListAsync(root, cancellation);
+        var hashes = plan.Hashes ?? new Keys.SourceHashes(root, files, Keys.FileHashMemo.Load(CachePlanning.MemoPath(cacheRoot)));
+        var now = await hashes.ManifestAsync(files, cancellation);
+        foreach (var step in parents)
+        {
+            if (store.ReadOutput(plan.Steps[step].Key!) is not { } output || !File.Exists(output.SourcesFile))
+            {
+                continue;
+            }
+
+            var then = SourceManifest.Read(output.SourcesFile);
+            warnings.AddRange(OverwrittenSource.Find(output.Layers, then, SourceDelta.Compute(then, now)).Select(f => OverwrittenSource.Describe(step, f)));
+        }
+
+        return warnings;
+    }
+
     public static Command Create(IReadOnlyList<PipelineDefinition> pipelines, CliContext context)
     {
         var stepArgument = new Argument<string?>("step")
@@ -57,6 +87,11 @@ internal static class ExplainCommand
             var current = RunRecord.From("now", context.Clock.GetUtcNow(), plan, outcomes);
             IEnumerable<string> order = step is null ? pipeline.Steps.Select(s => s.Key) : [step];
             await context.Out.WriteAsync(CacheExplainer.Describe(current, previous, order));
+            foreach (var warning in await OverwrittenWarningsAsync(pipeline, plan, store, outcomes.Keys.Where(order.Contains), directories.Cache, context, cancellation))
+            {
+                await context.Out.WriteLineAsync($"warning: {warning}");
+            }
+
             return ExitCodes.Passed;
         }
         catch (PipelineException ex)

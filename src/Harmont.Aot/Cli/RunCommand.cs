@@ -168,6 +168,10 @@ internal static class RunCommand
                     // On stdout with human output; with --format json stdout is NDJSON only.
                     var explanation = request.Format == "json" ? context.Error : context.Out;
                     await explanation.WriteAsync(CacheExplainer.Describe(record, previous, pipeline.Steps.Select(s => s.Key)));
+                    foreach (var warning in cache.Warnings)
+                    {
+                        await explanation.WriteLineAsync($"warning: {warning}");
+                    }
                 }
 
                 SaveRecord(record, recordPath, context.Error);

@@ -26,6 +26,7 @@ internal sealed class PipelineRunner
     private readonly ConcurrentDictionary<string, string> _snapshots = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CacheHit> _hits = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<SourceManifest>> _manifests = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _warned = new(StringComparer.Ordinal);
 
     public PipelineRunner(
         PipelineGraph graph,
@@ -144,7 +145,7 @@ internal sealed class PipelineRunner
             var keepSnapshot = KeepsSnapshot(key, backend);
             workspace = step.From is null ? await _workspaces.ForRootAsync(key, cancellation)
                 : _hits.TryGetValue(step.From, out var cachedParent)
-                    ? await _workspaces.ForCachedParentAsync(key, cachedParent.Key, cachedParent.Layers, ManifestOf(cachedParent), cancellation)
+                    ? await _workspaces.ForCachedParentAsync(key, cachedParent.Key, cachedParent.Layers, ManifestOf(cachedParent), cancellation, files => Warn(step.From, files))
                     : await _workspaces.ForChildAsync(key, step.From, cancellation);
 
             var baseImage = step.From is not null && _snapshots.TryGetValue(step.From, out var snapshot)
@@ -220,6 +221,20 @@ internal sealed class PipelineRunner
         }
 
         return status;
+    }
+
+    // Said once per cached parent, in its child's log and after the run by --explain.
+    private void Warn(string parent, IReadOnlyList<string> files)
+    {
+        if (_warned.TryAdd(parent, true))
+        {
+            foreach (var file in files)
+            {
+                var warning = OverwrittenSource.Describe(parent, file);
+                _cache?.AddWarning(warning);
+                _events.Publish(new StepLog(DateTimeOffset.UtcNow, parent, true, $"harmont: warning: {warning}"));
+            }
+        }
     }
 
     // A hit's manifest is read once, when its first child executes; siblings share it.

@@ -167,13 +167,15 @@ internal sealed class RunWorkspaces : IAsyncDisposable
     /// <param name="cachedLayers">The entry's workspace: one directory, or overlay layers topmost first (layered strategies only).</param>
     /// <param name="recorded">The entry's source manifest: the source its output was made from.</param>
     /// <param name="cancellationToken">Stops the preparation.</param>
+    /// <param name="overwritten">Told the changed source files the cached steps had themselves changed or deleted (see <see cref="OverwrittenSource"/>).</param>
     /// <remarks>
     /// Only the delta's files are taken into the run's source snapshot, so a one-file edit under a cached
     /// parent copies one file, not the tree. Each file is still taken at most once per run: every step of
     /// the run sees the same version of it.
     /// </remarks>
     public async Task<string> ForCachedParentAsync(
-        string stepKey, string entryKey, IReadOnlyList<string> cachedLayers, SourceManifest recorded, CancellationToken cancellationToken)
+        string stepKey, string entryKey, IReadOnlyList<string> cachedLayers, SourceManifest recorded, CancellationToken cancellationToken,
+        Action<IReadOnlyList<string>>? overwritten = null)
     {
         ArgumentNullException.ThrowIfNull(cachedLayers);
         if (cachedLayers.Count != 1 && Layered is null)
@@ -188,6 +190,11 @@ internal sealed class RunWorkspaces : IAsyncDisposable
 
         var now = await SourceManifestAsync(cancellationToken);
         var delta = SourceDelta.Compute(recorded, now);
+        if (overwritten is not null && OverwrittenSource.Find(cachedLayers, recorded, delta) is { Count: > 0 } files)
+        {
+            overwritten(files);
+        }
+
         var path = await CreateAsync(stepKey, [.. cachedLayers.Select(l => new Layer(Path.GetFullPath(l), null))], cancellationToken, entryKey);
         try
         {

@@ -73,6 +73,31 @@ public sealed class CacheFidelityTests : IDisposable
         Assert.DoesNotContain(cached.LogsOf("make"), l => l.Contains("Please use ./configure first", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Explain_warns_when_a_changed_source_file_is_one_the_cached_step_had_itself_rewritten()
+    {
+        await InitRepoAsync(("gen.txt", "source\n"), ("other.txt", "v1\n"));
+        var pipeline = Pipeline(
+            "gen",
+            Runner.Host,
+            Cached("gen", "echo generated > gen.txt", null, Forever()),
+            Step("show", "cat gen.txt", "gen"));
+        Assert.Equal(0, (await _harness.RunAsync(pipeline)).ExitCode);
+        _harness.WriteSource("other.txt", "v2\n");
+        var unrelated = await _harness.RunAsync([pipeline], ["explain"]);
+        Assert.DoesNotContain("warning:", unrelated.Output, StringComparison.Ordinal);
+
+        _harness.WriteSource("gen.txt", "edited by the user\n");
+        var explain = await _harness.RunAsync([pipeline], ["explain"]);
+        var run = await _harness.RunAsync(pipeline, "--explain");
+
+        Assert.Contains("warning: 'gen.txt' changed in the source since step 'gen' was cached", explain.Output, StringComparison.Ordinal);
+        Assert.True(run.Hit("gen"), run.ToString());
+        Assert.Equal(["edited by the user"], run.LogsOf("show"));
+        Assert.Contains("warning: 'gen.txt' changed in the source since step 'gen' was cached", run.Output, StringComparison.Ordinal);
+        Assert.Contains(run.LogsOf("gen"), l => l.StartsWith("harmont: warning: 'gen.txt'", StringComparison.Ordinal));
+    }
+
     private async Task<RunOutcome> ColdRunAsync(PipelineDefinition pipeline)
     {
         var empty = Path.Combine(_harness.Root, $"cold-cache-{Guid.NewGuid():N}");
