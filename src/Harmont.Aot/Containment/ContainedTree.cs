@@ -6,6 +6,9 @@ using Microsoft.Win32.SafeHandles;
 
 namespace Harmont.Aot.Containment;
 
+/// <summary>One entry of a walk: its path relative to the root and what <c>lstat</c> says of it.</summary>
+internal readonly record struct ContainedEntry(string Relative, FileStatus Status);
+
 /// <summary>
 /// Whole-tree operations on hostile trees, by directory handle: walking, deleting and sizing never follow a
 /// symlink (a link is an entry, sized as a link) and read names as bytes (DESIGN §4.7).
@@ -13,20 +16,17 @@ namespace Harmont.Aot.Containment;
 [SupportedOSPlatform("linux")]
 internal static class ContainedTree
 {
-    private const byte TypeUnknown = 0;
-    private const byte TypeDirectory = 4;
     private const int DirectoryBuffer = 32 * 1024;
 
-    /// <summary>One entry of a walk: its path relative to the root and what <c>lstat</c> says of it.</summary>
-    public readonly record struct Entry(string Relative, FileStatus Status);
-
     /// <summary>Every entry under <paramref name="root"/>, each directory before what it holds; links are entries, never followed.</summary>
-    public static List<Entry> Walk(ContainedRoot root)
+    /// <param name="root">The tree.</param>
+    /// <param name="descend">Whether to list what a directory holds (given its relative path); all by default.</param>
+    public static List<ContainedEntry> Walk(ContainedRoot root, Func<string, bool>? descend = null)
     {
         ArgumentNullException.ThrowIfNull(root);
-        var entries = new List<Entry>();
+        var entries = new List<ContainedEntry>();
         using var top = root.OpenDirectory("");
-        WalkInto(top, "", entries);
+        WalkInto(top, "", entries, descend ?? (_ => true));
         return entries;
     }
 
@@ -136,7 +136,7 @@ internal static class ContainedTree
         return Walk(root).Where(e => e.Status.IsRegular || e.Status.IsSymlink).Sum(e => e.Status.Size);
     }
 
-    private static void WalkInto(SafeFileHandle directory, string prefix, List<Entry> entries)
+    private static void WalkInto(SafeFileHandle directory, string prefix, List<ContainedEntry> entries, Func<string, bool> descend)
     {
         foreach (var name in ReadNames(directory))
         {
@@ -152,8 +152,8 @@ internal static class ContainedTree
                 throw new IOException($"cannot inspect {relative}: {error.Describe()}");
             }
 
-            entries.Add(new Entry(relative, status));
-            if (status.IsDirectory)
+            entries.Add(new ContainedEntry(relative, status));
+            if (status.IsDirectory && descend(relative))
             {
                 error = LinuxSyscalls.OpenBeneath(directory, name, LinuxSyscalls.OpenDirectoryFlag, 0, out var child);
                 using (child)
@@ -163,7 +163,7 @@ internal static class ContainedTree
                         throw new IOException($"cannot open directory {relative}: {error.Describe()}");
                     }
 
-                    WalkInto(child, relative + "/", entries);
+                    WalkInto(child, relative + "/", entries, descend);
                 }
             }
         }

@@ -139,6 +139,15 @@ internal static class SourceTree
 
     private static List<string> WalkAll(string root)
     {
+        if (OperatingSystem.IsLinux())
+        {
+            // By handle, names as bytes: a directory whose name is not UTF-8 is still walked.
+            using var contained = Containment.ContainedRoot.Open(root);
+            return [.. Containment.ContainedTree.Walk(contained, d => d != ".git" && !d.EndsWith("/.git", StringComparison.Ordinal) && !IsCacheDir(Path.Combine(root, d)))
+                .Where(e => !e.Status.IsDirectory && e.Relative != ".git" && !e.Relative.EndsWith("/.git", StringComparison.Ordinal))
+                .Select(e => e.Relative)];
+        }
+
         var result = new List<string>();
         var pending = new Stack<string>();
         pending.Push(root);

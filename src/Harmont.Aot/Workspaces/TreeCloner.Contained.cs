@@ -41,7 +41,7 @@ internal sealed partial class TreeCloner
     {
         using var from = ContainedRoot.Open(source);
         using var to = ContainedRoot.Create(destination);
-        var entries = new List<ContainedTree.Entry>(relativePaths.Count);
+        var entries = new List<ContainedEntry>(relativePaths.Count);
         var parents = new HashSet<string>(StringComparer.Ordinal);
         foreach (var relative in relativePaths)
         {
@@ -56,14 +56,14 @@ internal sealed partial class TreeCloner
             {
                 if (from.TryStat(parent, out var directory) == Errno.None && directory.IsDirectory)
                 {
-                    entries.Add(new ContainedTree.Entry(parent, directory));
+                    entries.Add(new ContainedEntry(parent, directory));
                 }
             }
 
             // A listed path that is gone, or that now lies beyond a link, is not source: nothing to take.
             if (from.TryStat(relative, out var status) == Errno.None && (!status.IsDirectory || parents.Add(relative)))
             {
-                entries.Add(new ContainedTree.Entry(relative, status));
+                entries.Add(new ContainedEntry(relative, status));
             }
         }
 
@@ -71,7 +71,7 @@ internal sealed partial class TreeCloner
     }
 
     [SupportedOSPlatform("linux")]
-    private async Task CloneContainedAsync(ContainedRoot from, ContainedRoot to, List<ContainedTree.Entry> entries, CancellationToken cancellationToken)
+    private async Task CloneContainedAsync(ContainedRoot from, ContainedRoot to, List<ContainedEntry> entries, CancellationToken cancellationToken)
     {
         // Parents come before children in both walks and listings, so each directory's parent exists when it is made.
         var directories = entries.Where(e => e.Status.IsDirectory).Select(e => e.Relative).ToList();

@@ -1,0 +1,61 @@
+using Harmont.Aot.Model;
+using static Harmont.Aot.Tests.Define;
+
+namespace Harmont.Aot.Tests.Containment;
+
+/// <summary>The host-deleting attack of DESIGN §4.7 through a real container: a Docker step's links are data to the runner.</summary>
+[Trait("Requires", "docker")]
+public sealed class DockerContainmentTests : IAsyncLifetime
+{
+    private readonly RunHarness _harness = new();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync() => await BusyboxImage.EnsureAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _harness.RunAsync([], ["cache", "clean"]);
+        _harness.Dispose();
+    }
+
+    [Fact]
+    public async Task A_cached_docker_step_that_links_src_to_a_host_dir_cannot_make_the_runner_delete_host_files()
+    {
+        var hostDir = Directory.CreateTempSubdirectory("harmont-victim-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(hostDir, "old.txt"), "the host's file");
+            _harness.WriteSource("src/old.txt", "source");
+            _harness.WriteSource("src/keep.txt", "kept");
+            await GitAsync("init", "-q");
+            await GitAsync("add", "-A");
+            await GitAsync("commit", "-qm", "initial");
+            var pipeline = Pipeline(
+                "escape",
+                Runner.Docker,
+                Cached("deps", $"rm -rf src && ln -s {hostDir} src", null, Forever()),
+                Step("build", "ls -la /workspace", "deps"));
+            var first = await _harness.RunAsync(pipeline);
+            Assert.True(first.ExitCode == 0, first.ToString());
+
+            await GitAsync("rm", "-q", "src/old.txt");
+            await GitAsync("commit", "-qm", "remove old");
+            var second = await _harness.RunAsync(pipeline);
+
+            Assert.True(second.Hit("deps"), second.ToString());
+            Assert.True(second.ExitCode == 0, second.ToString());
+            Assert.Equal("the host's file", await File.ReadAllTextAsync(Path.Combine(hostDir, "old.txt"), Ct));
+        }
+        finally
+        {
+            Directory.Delete(hostDir, recursive: true);
+        }
+    }
+
+    private async Task GitAsync(params string[] args)
+    {
+        var (code, output) = await Exec.RunAsync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", .. args], _harness.Source, Ct);
+        Assert.True(code == 0, $"git {string.Join(' ', args)}: {output}");
+    }
+}
