@@ -4,7 +4,22 @@ namespace Harmont.Aot.Containment;
 internal static class RelativePath
 {
     /// <summary>'/'-separated, not absolute, no empty, '.' or '..' component, no NUL: a path that can only name something beneath its root.</summary>
-    public static bool IsPlain(string relative) =>
-        !string.IsNullOrEmpty(relative) && relative[0] != '/' && !relative.Contains('\0', StringComparison.Ordinal)
-        && relative.Split('/').All(part => part is not ("" or "." or ".."));
+    public static bool IsPlain(string relative)
+    {
+        if (string.IsNullOrEmpty(relative) || relative.Contains('\0', StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        foreach (var range in relative.AsSpan().Split('/'))
+        {
+            var part = relative.AsSpan(range);
+            if (part.IsEmpty || part is "." or "..")
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 }

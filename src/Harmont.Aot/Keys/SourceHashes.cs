@@ -273,12 +273,10 @@ internal sealed class SourceHashes(string root, IReadOnlyList<string> sourceFile
         // The clock is read before stat and read, so a write racing them counts as recent (see FileHashMemo.Set).
         var started = DateTime.UtcNow;
         var contained = LazyInitializer.EnsureInitialized(ref _root, () => Containment.ContainedRoot.Open(root));
-        using var handle = contained.TryOpen(path, LinuxSyscalls.OpenPathFlag | LinuxSyscalls.OpenNoFollowFlag, 0, out var error);
-        FileStatus status = default;
-        if (error == Errno.None)
-        {
-            error = LinuxSyscalls.StatHandle(handle, out status);
-        }
+
+        // One statx for the memo's identity (a no-op run does nothing else per file); reading goes through the
+        // contained open, which refuses a path that runs through a link.
+        var error = LinuxSyscalls.StatAt(contained.Handle, Native.PathBytes.EncodeTerminated(path), out var status);
 
         if (error != Errno.None)
         {

@@ -130,7 +130,10 @@ internal static class SourceTree
     {
         if (OperatingSystem.IsLinux())
         {
-            return Containment.RelativePath.IsPlain(relative) && contained!.TryStat(relative, out _) == Errno.None;
+            // One statx relative to the root's handle: the user's own tree, so a link on the way is theirs; copying
+            // the file later goes through the contained open, which refuses it.
+            return Containment.RelativePath.IsPlain(relative)
+                && LinuxSyscalls.StatAt(contained!.Handle, Native.PathBytes.EncodeTerminated(relative), out _) == Errno.None;
         }
 
         var path = Path.Combine(root, relative);
