@@ -183,14 +183,9 @@ internal sealed class RunWorkspaces : IAsyncDisposable
             throw new InvalidOperationException($"the cached output of {entryKey[..16]} is {cachedLayers.Count} overlay layers; the {Strategy.Name} strategy cannot stack them.");
         }
 
-        if (!OperatingSystem.IsLinux())
-        {
-            throw new PlatformNotSupportedException("starting from a cached step's output needs Linux's contained file operations; run with an empty cache (HARMONT_CACHE_DIR) on this OS.");
-        }
-
         var now = await SourceManifestAsync(cancellationToken);
         var delta = SourceDelta.Compute(recorded, now);
-        if (overwritten is not null && OverwrittenSource.Find(cachedLayers, recorded, delta) is { Count: > 0 } files)
+        if (OperatingSystem.IsLinux() && overwritten is not null && OverwrittenSource.Find(cachedLayers, recorded, delta) is { Count: > 0 } files)
         {
             overwritten(files);
         }
@@ -199,7 +194,14 @@ internal sealed class RunWorkspaces : IAsyncDisposable
         try
         {
             await TakeAsync([.. delta.Written.Where(f => !now.Files[f].IsDirectory)], cancellationToken);
-            await SourceOverlay.ApplyAsync(Strategy.Cloner, SnapshotPath, delta, now, path, cancellationToken);
+            if (OperatingSystem.IsLinux())
+            {
+                await SourceOverlay.ApplyAsync(Strategy.Cloner, SnapshotPath, delta, now, path, cancellationToken);
+            }
+            else
+            {
+                await SourceOverlay.ApplyManagedAsync(SnapshotPath, delta, now, path, cancellationToken);
+            }
         }
         catch
         {

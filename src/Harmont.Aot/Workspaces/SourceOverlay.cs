@@ -106,6 +106,89 @@ internal static class SourceOverlay
         }
     }
 
+    /// <summary>
+    /// The same rule where there is no <c>openat2</c> (macOS): each component is checked with <c>lstat</c>
+    /// before use, so a link a step made is removed or left, never followed; a link swapped in between the
+    /// check and the use is the race this path cannot close, which Linux's handles do.
+    /// </summary>
+    public static async Task ApplyManagedAsync(string snapshot, SourceDelta delta, SourceManifest now, string workspace, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(delta);
+        ArgumentNullException.ThrowIfNull(now);
+        foreach (var gone in delta.Gone)
+        {
+            if (ReachableWithoutLinks(workspace, ParentOf(gone)))
+            {
+                DeleteManaged(Path.Combine(workspace, gone));
+            }
+        }
+
+        foreach (var relative in delta.Written)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var directory = now.Files[relative].IsDirectory ? relative : ParentOf(relative);
+            var path = workspace;
+            foreach (var part in directory.Split('/', StringSplitOptions.RemoveEmptyEntries))
+            {
+                path = Path.Combine(path, part);
+                if (IsLink(path) || File.Exists(path))
+                {
+                    File.Delete(path); // A file or link the output has where the source has a directory.
+                }
+
+                Directory.CreateDirectory(path);
+            }
+
+            if (now.Files[relative].IsDirectory)
+            {
+                continue;
+            }
+
+            var to = Path.Combine(workspace, relative);
+            DeleteManaged(to);
+            var from = Path.Combine(snapshot, relative);
+            if (new FileInfo(from).LinkTarget is { } target)
+            {
+                File.CreateSymbolicLink(to, target);
+            }
+            else
+            {
+                await using var input = File.OpenRead(from);
+                await using var output = new FileStream(to, FileMode.CreateNew, FileAccess.Write);
+                await input.CopyToAsync(output, cancellationToken);
+            }
+        }
+    }
+
+    private static bool ReachableWithoutLinks(string root, string relative)
+    {
+        var path = root;
+        foreach (var part in relative.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            path = Path.Combine(path, part);
+            if (IsLink(path) || !Directory.Exists(path))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static void DeleteManaged(string path)
+    {
+        if (IsLink(path) || File.Exists(path))
+        {
+            File.Delete(path);
+        }
+        else if (Directory.Exists(path))
+        {
+            Directory.Delete(path, recursive: true); // Removes links inside, never what they point at.
+        }
+    }
+
+    private static bool IsLink(string path) => new FileInfo(path).LinkTarget is not null;
+
     private static string ParentOf(string relative)
     {
         var slash = relative.LastIndexOf('/');

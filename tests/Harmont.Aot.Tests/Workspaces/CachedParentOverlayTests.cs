@@ -119,6 +119,32 @@ public sealed class CachedParentOverlayTests(XfsLoopMount xfs) : IClassFixture<X
     }
 
     [Fact]
+    public async Task The_managed_overlay_for_systems_without_openat2_applies_the_same_delta_and_never_follows_a_link()
+    {
+        var outside = xfs.NewDirectory("host-dir");
+        Trees.Write(outside, "old.txt", "the host's file");
+        var then = xfs.NewDirectory("then");
+        Trees.Write(then, "src/old.txt", "source");
+        Trees.Write(then, "Makefile", "tracked");
+        Trees.Write(then, "edit.txt", "v1");
+        var recorded = await ManifestOf(then);
+        var source = xfs.NewDirectory("src");
+        Trees.Write(source, "Makefile", "tracked");
+        Trees.Write(source, "edit.txt", "v2");
+        Trees.Write(source, "src/new.txt", "new");
+        var now = await ManifestOf(source);
+        var workspace = xfs.NewDirectory("ws");
+        Trees.Write(workspace, "Makefile", "configured");
+        Trees.Write(workspace, "edit.txt", "v1");
+        File.CreateSymbolicLink(Path.Combine(workspace, "src"), outside);
+
+        await SourceOverlay.ApplyManagedAsync(source, SourceDelta.Compute(recorded, now), now, workspace, Ct);
+
+        Assert.Equal(Trees.Expect(("Makefile", "configured"), ("edit.txt", "v2"), ("src/new.txt", "new")), Trees.Read(workspace));
+        Assert.Equal(Trees.Expect(("old.txt", "the host's file")), Trees.Read(outside));
+    }
+
+    [Fact]
     public void A_manifest_naming_a_path_that_escapes_is_refused()
     {
         var file = Path.Combine(xfs.NewDirectory("manifest"), "sources");
