@@ -58,6 +58,9 @@ internal sealed record StepInvocation(
     /// </summary>
     public IReadOnlyList<KeyValuePair<string, string>> Secrets { get; init; } = [];
 
+    /// <summary>The run's secrets as <see cref="Log"/> masks them: a backend cuts a long line into pieces only where no secret is.</summary>
+    public SecretMasker Masker { get; init; } = SecretMasker.None;
+
     /// <summary>
     /// The step's cache key when its result will be cached: the backend then snapshots the step's
     /// system state whether or not a child needs it, for <see cref="IStepBackend.KeepSnapshotAsync"/>

@@ -159,6 +159,7 @@ internal sealed class PipelineRunner
             {
                 Cwd = step.Cwd,
                 Secrets = _secrets.For(step),
+                Masker = _secrets.Masker,
                 CacheKey = plan?.Key,
             };
             var result = await backend.RunAsync(invocation, cancellation);

@@ -1,4 +1,5 @@
 using Harmont.Aot.Model;
+using Harmont.Aot.Runners;
 
 namespace Harmont.Aot.Scheduling;
 
@@ -8,17 +9,19 @@ namespace Harmont.Aot.Scheduling;
 /// </summary>
 internal sealed class StepSecrets
 {
-    private const string Mask = "***";
+    /// <summary>A line of a multi-line secret shorter than this is not masked on its own.</summary>
+    public const int ShortestLineMasked = 3;
+
     private readonly Dictionary<string, string> _values;
-    private readonly string[] _byLength;
 
     private StepSecrets(Dictionary<string, string> values)
     {
         _values = values;
-
-        // Longest first, so a secret that contains another is masked whole.
-        _byLength = [.. values.Values.Where(v => v.Length > 0).Distinct(StringComparer.Ordinal).OrderByDescending(v => v.Length)];
+        Masker = new SecretMasker(values.Values.SelectMany(MasksOf));
     }
+
+    /// <summary>Masks every run secret in a step's output; handed to the backends so they cut long lines where no secret is.</summary>
+    public SecretMasker Masker { get; }
 
     /// <summary>Reads every named secret; a missing one is an error that names it and the steps that need it.</summary>
     public static StepSecrets Resolve(PipelineDefinition pipeline, Func<string, string?> getEnv)
@@ -54,13 +57,22 @@ internal sealed class StepSecrets
     public IReadOnlyList<KeyValuePair<string, string>> For(StepDefinition step) =>
         [.. step.Secrets.Select(name => new KeyValuePair<string, string>(name, _values[name]))];
 
-    public string Redact(string text)
+    public string Redact(string text) => Masker.Redact(text);
+
+    /// <summary>
+    /// What is masked of one value. Output is masked line by line, so a multi-line value is masked as its
+    /// lines, each on its own (as GitHub Actions does). A line shorter than <see cref="ShortestLineMasked"/>
+    /// once trimmed is left out: masking every "}" or "a" in a log would destroy it. A value of one line is
+    /// masked whatever its length. A line's trailing CR goes, as the line splitter drops it from output.
+    /// </summary>
+    internal static IEnumerable<string> MasksOf(string value)
     {
-        foreach (var value in _byLength)
+        var lines = value.Split('\n').Select(line => line.EndsWith('\r') ? line[..^1] : line).ToArray();
+        if (lines.Count(line => line.Trim().Length > 0) <= 1)
         {
-            text = text.Replace(value, Mask, StringComparison.Ordinal);
+            return lines.Where(line => line.Trim().Length > 0);
         }
 
-        return text;
+        return lines.Select(line => line.Trim()).Where(line => line.Length >= ShortestLineMasked);
     }
 }

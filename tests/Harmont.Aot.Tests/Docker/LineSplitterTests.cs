@@ -1,4 +1,5 @@
 using System.Text;
+using Harmont.Aot.Runners;
 using Harmont.Aot.Runners.Docker;
 
 namespace Harmont.Aot.Tests;
@@ -65,5 +66,45 @@ public sealed class LineSplitterTests
 
         Assert.All(pieces, length => Assert.True(length <= 64 * 1024));
         Assert.Equal(1_000_000, pieces.Sum());
+    }
+
+    [Fact]
+    public void Masking_each_piece_masks_the_line_wherever_the_line_and_the_chunks_are_cut()
+    {
+        // The second mask overlaps the first's tail, so a cut has to step back over both.
+        const string Secret = "s3cr3t!";
+        var masker = new SecretMasker([Secret, "t!yz"]);
+        for (var cap = Secret.Length; cap <= Secret.Length + 3; cap++)
+        {
+            for (var pad = 0; pad <= 2 * cap; pad++)
+            {
+                var line = new string('x', pad / 2) + new string('ü', pad - (pad / 2)) + Secret + "yz " + Secret;
+                var bytes = Encoding.UTF8.GetBytes(line + "\n");
+                for (var split = 0; split <= bytes.Length; split++)
+                {
+                    var pieces = new List<string>();
+                    var splitter = new LineSplitter(pieces.Add, cap, masker);
+                    splitter.Write(bytes.AsSpan(0, split));
+                    splitter.Write(bytes.AsSpan(split));
+                    splitter.Flush();
+
+                    var shown = string.Concat(pieces.Select(masker.Redact));
+                    Assert.True(shown == masker.Redact(line), $"cap {cap}, pad {pad}, split {split}: {string.Join(" | ", pieces)}");
+                    Assert.All(pieces, piece => Assert.InRange(piece.Length, 1, cap));
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Without_secrets_pieces_are_cut_at_the_cap_as_before()
+    {
+        var pieces = new List<string>();
+        var splitter = new LineSplitter(pieces.Add, maxLineChars: 4);
+
+        splitter.Write("abcdefghij\n"u8);
+        splitter.Flush();
+
+        Assert.Equal(["abcd", "efgh", "ij"], pieces);
     }
 }

@@ -14,7 +14,11 @@ internal sealed class ContainerOutput : IDisposable
 
     /// <summary>Hands over each line until the container's output closes, then flushes partial lines.</summary>
     public Task ReadLinesAsync(Action<LogStream, string> onLine, CancellationToken cancellationToken) =>
-        new LogFrameReader(onLine).ReadToEndAsync(_stream, cancellationToken);
+        ReadLinesAsync(onLine, SecretMasker.None, cancellationToken);
+
+    /// <summary>Hands over each line as above, never cutting a long one inside a secret of <paramref name="masker"/>.</summary>
+    public Task ReadLinesAsync(Action<LogStream, string> onLine, SecretMasker masker, CancellationToken cancellationToken) =>
+        new LogFrameReader(onLine, masker: masker).ReadToEndAsync(_stream, cancellationToken);
 
     /// <inheritdoc />
     public void Dispose()

@@ -110,7 +110,7 @@ internal sealed class DockerBackend : IStepBackend
             // Count it as created before asking: if the reply is lost to cancellation, the name still finds it.
             created = true;
             var id = await _client.CreateContainerAsync(spec, cancellationToken);
-            var exitCode = await RunToExitAsync(id, invocation.Log, cancellationToken);
+            var exitCode = await RunToExitAsync(id, invocation.Log, invocation.Masker, cancellationToken);
 
             // A commit adds at most one layer on top of the image the container started from.
             var flatten = baseImage.LayerCount + 1 > _maxSnapshotLayers;
@@ -333,13 +333,13 @@ internal sealed class DockerBackend : IStepBackend
             ?? throw new DockerEngineException($"image '{image}' was pulled, but the engine does not have it under that name.");
     }
 
-    private async Task<int> RunToExitAsync(string id, Action<LogStream, string> log, CancellationToken cancellationToken)
+    private async Task<int> RunToExitAsync(string id, Action<LogStream, string> log, SecretMasker masker, CancellationToken cancellationToken)
     {
         // Attached before start, so the very first line is seen; see DockerEngineClient.AttachAsync
         // for why this is not a followed log.
         using var output = await _client.AttachAsync(id, cancellationToken);
         using var outputCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var lines = output.ReadLinesAsync(log, outputCancel.Token);
+        var lines = output.ReadLinesAsync(log, masker, outputCancel.Token);
         long status;
         try
         {

@@ -18,11 +18,11 @@ internal sealed class LogFrameReader
     private readonly LineSplitter _stderr;
 
     /// <summary>Creates a reader that hands each line, tagged with its stream, to <paramref name="onLine"/>.</summary>
-    public LogFrameReader(Action<LogStream, string> onLine, int maxLineChars = LineSplitter.DefaultMaxLineChars)
+    public LogFrameReader(Action<LogStream, string> onLine, int maxLineChars = LineSplitter.DefaultMaxLineChars, SecretMasker? masker = null)
     {
         ArgumentNullException.ThrowIfNull(onLine);
-        _stdout = new LineSplitter(line => onLine(LogStream.Stdout, line), maxLineChars);
-        _stderr = new LineSplitter(line => onLine(LogStream.Stderr, line), maxLineChars);
+        _stdout = new LineSplitter(line => onLine(LogStream.Stdout, line), maxLineChars, masker);
+        _stderr = new LineSplitter(line => onLine(LogStream.Stderr, line), maxLineChars, masker);
     }
 
     /// <summary>Reads frames until the stream ends, then flushes both streams' partial lines.</summary>

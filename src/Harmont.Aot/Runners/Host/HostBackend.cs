@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Harmont.Aot.Runners.Docker;
 
 namespace Harmont.Aot.Runners.Host;
 
@@ -40,8 +41,8 @@ internal sealed class HostBackend : IStepBackend
             ?? throw new InvalidOperationException("could not start 'sh'; the host backend needs a POSIX shell on PATH.");
         process.StandardInput.Close();
 
-        var stdout = PumpAsync(process.StandardOutput, LogStream.Stdout, invocation.Log);
-        var stderr = PumpAsync(process.StandardError, LogStream.Stderr, invocation.Log);
+        var stdout = PumpAsync(process.StandardOutput, LogStream.Stdout, invocation);
+        var stderr = PumpAsync(process.StandardError, LogStream.Stderr, invocation);
         try
         {
             await process.WaitForExitAsync(cancellationToken);
@@ -67,11 +68,18 @@ internal sealed class HostBackend : IStepBackend
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    private static async Task PumpAsync(StreamReader reader, LogStream stream, Action<LogStream, string> log)
+    // Bytes through the same splitter as a container's output, so both cut lines alike: at '\n' only,
+    // a long line in bounded pieces, and never inside a secret.
+    private static async Task PumpAsync(StreamReader reader, LogStream stream, StepInvocation invocation)
     {
-        while (await reader.ReadLineAsync(CancellationToken.None) is { } line)
+        var splitter = new LineSplitter(line => invocation.Log(stream, line), masker: invocation.Masker);
+        var buffer = new byte[16 * 1024];
+        int read;
+        while ((read = await reader.BaseStream.ReadAsync(buffer, CancellationToken.None)) > 0)
         {
-            log(stream, line);
+            splitter.Write(buffer.AsSpan(0, read));
         }
+
+        splitter.Flush();
     }
 }
