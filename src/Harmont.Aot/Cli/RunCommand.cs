@@ -7,6 +7,7 @@ using Harmont.Aot.Ir;
 using Harmont.Aot.Keys;
 using Harmont.Aot.Model;
 using Harmont.Aot.Runners;
+using Harmont.Aot.Runners.Docker;
 using Harmont.Aot.Scheduling;
 using Harmont.Aot.Workspaces;
 
@@ -105,6 +106,7 @@ internal static class RunCommand
             SourceTree.TagAsCache(directories.Work);
             using var runDirectory = RunDirectory.Claim(options.WorkRoot, runId);
             var stale = RunDirectory.CollectStale(options.WorkRoot);
+            SecretsFile.CollectStale();
             if (stale.Count > 0)
             {
                 await context.Error.WriteLineAsync($"harmont: removed {stale.Count} work dir(s) left by runs that ended abnormally.");

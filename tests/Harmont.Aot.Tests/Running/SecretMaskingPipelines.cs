@@ -40,3 +40,11 @@ internal static partial class LongLineHost
     [Step]
     private static string Print() => "head -c 200000 /dev/zero | tr '\\0' x; echo; echo done";
 }
+
+// Any run at all: its start is when leftovers of killed runs are collected.
+[Pipeline("later-run", Runner = Runner.Host)]
+internal static partial class LaterRun
+{
+    [Step]
+    private static string Noop() => "true";
+}

@@ -99,18 +99,22 @@ internal sealed class DockerBackend : IStepBackend
         ArgumentNullException.ThrowIfNull(invocation);
         var image = invocation.BaseImage
             ?? throw new ArgumentException($"step '{invocation.StepKey}' has no image; the Docker backend needs one.", nameof(invocation));
-        using var secrets = invocation.Secrets.Count > 0 ? SecretsFile.Write(invocation.Workspace, invocation.Secrets) : null;
-        var spec = BuildSpec(invocation, image, secrets);
+        var spec = BuildSpec(invocation, image);
         var completed = false;
         var created = false;
         try
         {
             var baseImage = await EnsureImageAsync(image, pullProgress, cancellationToken);
 
+            // Written only now, after any pull, and unlinked as soon as the container has started.
+            using var secrets = invocation.Secrets.Count > 0
+                ? SecretsFile.Write(invocation.Secrets, Path.GetDirectoryName(Path.GetFullPath(invocation.Workspace).TrimEnd('/'))!)
+                : null;
+
             // Count it as created before asking: if the reply is lost to cancellation, the name still finds it.
             created = true;
-            var id = await _client.CreateContainerAsync(spec, cancellationToken);
-            var exitCode = await RunToExitAsync(id, invocation.Log, invocation.Masker, cancellationToken);
+            var id = await _client.CreateContainerAsync(secrets is null ? spec : spec with { Binds = [.. spec.Binds!, secrets.Bind] }, cancellationToken);
+            var exitCode = await RunToExitAsync(id, invocation.Log, invocation.Masker, secrets, cancellationToken);
 
             // A commit adds at most one layer on top of the image the container started from.
             var flatten = baseImage.LayerCount + 1 > _maxSnapshotLayers;
@@ -259,7 +263,7 @@ internal sealed class DockerBackend : IStepBackend
         return parts.Length == 2 && parts.All(p => p.Length > 0 && p.All(char.IsAsciiDigit));
     }
 
-    private ContainerSpec BuildSpec(StepInvocation invocation, string image, SecretsFile? secrets)
+    private ContainerSpec BuildSpec(StepInvocation invocation, string image)
     {
         if (invocation.Cwd is { } cwd && !Directory.Exists(Path.Combine(invocation.Workspace, cwd)))
         {
@@ -267,13 +271,13 @@ internal sealed class DockerBackend : IStepBackend
                 $"step '{invocation.StepKey}' runs in '{cwd}', which is not a directory of its workspace. Create it in a parent step or fix Cwd.");
         }
 
-        var command = secrets is null ? invocation.Command : SecretsFile.Wrap(invocation.Command);
+        var command = invocation.Secrets.Count == 0 ? invocation.Command : SecretsFile.Wrap(invocation.Command);
         return new(image, BuildCommand(command, _workspaceOwner))
         {
             Name = DockerNames.ContainerName(invocation.RunId, invocation.StepKey),
             Env = invocation.Env.Select(p => $"{p.Key}={p.Value}").ToArray(),
             WorkingDir = invocation.Cwd is null ? "/workspace" : $"/workspace/{invocation.Cwd}",
-            Binds = secrets is null ? [WorkspaceBind(invocation)] : [WorkspaceBind(invocation), $"{secrets.HostPath}:{SecretsFile.ContainerPath}:ro"],
+            Binds = [WorkspaceBind(invocation)],
             Labels = ContainerLabels(invocation),
         };
     }
@@ -333,7 +337,7 @@ internal sealed class DockerBackend : IStepBackend
             ?? throw new DockerEngineException($"image '{image}' was pulled, but the engine does not have it under that name.");
     }
 
-    private async Task<int> RunToExitAsync(string id, Action<LogStream, string> log, SecretMasker masker, CancellationToken cancellationToken)
+    private async Task<int> RunToExitAsync(string id, Action<LogStream, string> log, SecretMasker masker, SecretsFile? secrets, CancellationToken cancellationToken)
     {
         // Attached before start, so the very first line is seen; see DockerEngineClient.AttachAsync
         // for why this is not a followed log.
@@ -344,6 +348,9 @@ internal sealed class DockerBackend : IStepBackend
         try
         {
             await _client.StartContainerAsync(id, cancellationToken);
+
+            // Started, the container holds the file through its mount; the name on the host can go now.
+            secrets?.Dispose();
             status = await _client.WaitContainerAsync(id, cancellationToken);
         }
         catch
