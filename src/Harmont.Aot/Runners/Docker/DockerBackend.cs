@@ -279,6 +279,7 @@ internal sealed class DockerBackend : IStepBackend
             WorkingDir = invocation.Cwd is null ? "/workspace" : $"/workspace/{invocation.Cwd}",
             Binds = [WorkspaceBind(invocation)],
             Labels = ContainerLabels(invocation),
+            LogDriver = "none",
         };
     }
 

@@ -18,7 +18,11 @@ internal sealed partial class DockerEngineClient
             Labels = spec.Labels,
             AttachStdout = true,
             AttachStderr = true,
-            HostConfig = spec.Binds is { Count: > 0 } binds ? new HostConfig { Binds = binds } : null,
+            HostConfig = spec.Binds is not { Count: > 0 } && spec.LogDriver is null ? null : new HostConfig
+            {
+                Binds = spec.Binds is { Count: > 0 } binds ? binds : null,
+                LogConfig = spec.LogDriver is { } driver ? new LogConfig { Type = driver } : null,
+            },
         };
         var path = spec.Name is null ? "/containers/create" : $"/containers/create?name={Q(spec.Name)}";
         using var body = JsonBody(request, DockerJsonContext.Default.CreateContainerRequest);

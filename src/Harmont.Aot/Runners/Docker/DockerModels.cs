@@ -23,6 +23,9 @@ internal sealed record ContainerSpec(string Image, IReadOnlyList<string> Cmd)
     /// <summary>Bind mounts as <c>host:container[:opts]</c>.</summary>
     public IReadOnlyList<string>? Binds { get; init; }
 
+    /// <summary>The engine's log driver; <c>none</c> for steps, whose output is read through attach (see <see cref="LogConfig"/>).</summary>
+    public string? LogDriver { get; init; }
+
     /// <summary>Container labels.</summary>
     public IReadOnlyDictionary<string, string>? Labels { get; init; }
 }
@@ -58,6 +61,18 @@ internal sealed record CreateContainerRequest
 internal sealed record HostConfig
 {
     [JsonPropertyName("Binds")] public IReadOnlyList<string>? Binds { get; init; }
+
+    /// <summary>
+    /// The engine's log driver: <c>none</c>, since output is read through attach, and a driver's log file
+    /// would keep a step's unmasked output (secrets included) on the engine's disk.
+    /// </summary>
+    [JsonPropertyName("LogConfig")] public LogConfig? LogConfig { get; init; }
+}
+
+/// <summary>A container's log driver.</summary>
+internal sealed record LogConfig
+{
+    [JsonPropertyName("Type")] public required string Type { get; init; }
 }
 
 /// <summary>Replies that carry only an id (create, commit).</summary>
