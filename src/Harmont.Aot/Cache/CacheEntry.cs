@@ -3,6 +3,10 @@ using System.Text.Json.Serialization;
 namespace Harmont.Aot.Cache;
 
 /// <summary>What a cache entry records about the step result it holds (DESIGN §7), stored as entry.json.</summary>
+/// <remarks>
+/// An entry.json is hostile input (a bundle, another machine, a damaged disk): it is read only through
+/// <see cref="CacheEntryRules.Read"/>, which checks every field with <see cref="Validate"/> before anything uses one.
+/// </remarks>
 internal sealed record CacheEntry
 {
     /// <summary>Layout version of the entry; a reader skips entries it does not understand.</summary>
@@ -75,6 +79,9 @@ internal sealed record CacheEntry
     /// <summary>Whether this version reads the entry's layout.</summary>
     [JsonIgnore]
     public bool IsReadable => Format == CurrentFormat || (Format == LayeredFormat && Base is not null);
+
+    /// <summary>What is wrong with the entry's fields, or null when every one is safe to use; see <see cref="CacheEntryRules"/>.</summary>
+    public string? Validate() => CacheEntryRules.Check(this);
 }
 
 /// <summary>Source-generated JSON for the cache's files; the runtime is AOT, so no reflection.</summary>

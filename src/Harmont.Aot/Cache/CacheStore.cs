@@ -27,9 +27,14 @@ internal sealed class CacheStore
 
     private string StagingDir => Path.Combine(Root, "staging");
 
-    /// <summary>Opens a complete entry and marks it used; null when there is none (or it is unreadable, then it is dropped).</summary>
+    /// <summary>Opens a complete entry and marks it used; null when there is none (or it is unreadable or invalid, then it is dropped).</summary>
     public CacheLease? TryOpen(string key)
     {
+        if (!CacheEntryRules.IsKey(key))
+        {
+            return null; // Not a key, so not a name in entries/: never a path.
+        }
+
         var dir = Path.Combine(EntriesDir, key);
         FileStream stream;
         try
@@ -45,16 +50,7 @@ internal sealed class CacheStore
             return null; // Being removed right now: a miss, not an error.
         }
 
-        CacheEntry? entry;
-        try
-        {
-            entry = JsonSerializer.Deserialize(stream, CacheJsonContext.Default.CacheEntry);
-        }
-        catch (JsonException)
-        {
-            entry = null;
-        }
-
+        var (entry, _) = CacheEntryRules.Read(stream);
         if (entry is null || !entry.IsReadable || entry.Key != key)
         {
             stream.Dispose();
@@ -67,7 +63,7 @@ internal sealed class CacheStore
     }
 
     /// <summary>Whether a published entry exists for <paramref name="key"/>, without opening or touching it.</summary>
-    public bool Contains(string key) => File.Exists(Path.Combine(EntriesDir, key, EntryFile));
+    public bool Contains(string key) => CacheEntryRules.IsKey(key) && File.Exists(Path.Combine(EntriesDir, key, EntryFile));
 
     /// <summary>
     /// A published entry's workspace layers, topmost first, and its source manifest file, read without leasing
@@ -130,21 +126,21 @@ internal sealed class CacheStore
         }
     }
 
-    /// <summary>Reads entry.json of a directory that is not (yet) in the store.</summary>
+    /// <summary>Reads entry.json of a directory that is not (yet) in the store; null when it is missing, unreadable or invalid.</summary>
     public static CacheEntry? ReadStaged(string dir)
     {
         try
         {
             using var stream = File.OpenRead(Path.Combine(dir, EntryFile));
-            return JsonSerializer.Deserialize(stream, CacheJsonContext.Default.CacheEntry);
+            return CacheEntryRules.Read(stream).Entry;
         }
-        catch (Exception ex) when (ex is IOException or JsonException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return null;
         }
     }
 
-    /// <summary>Every complete entry with its last use, oldest use first.</summary>
+    /// <summary>Every complete, valid entry with its last use, oldest use first; a directory whose entry.json does not name it is skipped.</summary>
     public IReadOnlyList<CacheListing> List()
     {
         if (!Directory.Exists(EntriesDir))
@@ -155,15 +151,20 @@ internal sealed class CacheStore
         var listings = new List<CacheListing>();
         foreach (var dir in Directory.EnumerateDirectories(EntriesDir))
         {
+            if (!CacheEntryRules.IsKey(Path.GetFileName(dir)) || new DirectoryInfo(dir).LinkTarget is not null)
+            {
+                continue; // Not an entry this store made.
+            }
+
             try
             {
                 using var stream = new FileStream(Path.Combine(dir, EntryFile), FileMode.Open, FileAccess.Read, FileShare.Read);
-                if (JsonSerializer.Deserialize(stream, CacheJsonContext.Default.CacheEntry) is { } entry)
+                if (CacheEntryRules.Read(stream).Entry is { } entry && entry.Key == Path.GetFileName(dir))
                 {
                     listings.Add(new CacheListing(entry, LastUsed(dir), dir));
                 }
             }
-            catch (Exception ex) when (ex is IOException or JsonException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 // In use by a remover, or not ours: listing skips it.
             }
@@ -211,6 +212,11 @@ internal sealed class CacheStore
     /// <summary>Removes an entry unless a run is using it; true when it is gone.</summary>
     public bool TryRemove(string key)
     {
+        if (!CacheEntryRules.IsKey(key))
+        {
+            throw new ArgumentException($"'{key}' is not a cache key; nothing outside entries/ is ever removed.", nameof(key));
+        }
+
         var dir = Path.Combine(EntriesDir, key);
         if (!Directory.Exists(dir))
         {
