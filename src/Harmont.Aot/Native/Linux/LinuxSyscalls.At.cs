@@ -226,7 +226,10 @@ internal static unsafe partial class LinuxSyscalls
             buffer.Mode, buffer.Size, buffer.Uid,
             new Timespec(buffer.AtimeSec, buffer.AtimeNsec), new Timespec(buffer.MtimeSec, buffer.MtimeNsec),
             ((ulong)buffer.DevMajor << 32) | buffer.DevMinor,
-            buffer.Inode, new Timespec(buffer.CtimeSec, buffer.CtimeNsec));
+            buffer.Inode, new Timespec(buffer.CtimeSec, buffer.CtimeNsec))
+        {
+            SpecialDevice = ((ulong)buffer.RdevMajor << 32) | buffer.RdevMinor,
+        };
         return Errno.None;
     }
 

@@ -118,7 +118,10 @@ internal static unsafe partial class LinuxSyscalls
             buffer.Mode, buffer.Size, buffer.Uid,
             new Timespec(buffer.AtimeSec, buffer.AtimeNsec), new Timespec(buffer.MtimeSec, buffer.MtimeNsec),
             ((ulong)buffer.DevMajor << 32) | buffer.DevMinor,
-            buffer.Inode, new Timespec(buffer.CtimeSec, buffer.CtimeNsec));
+            buffer.Inode, new Timespec(buffer.CtimeSec, buffer.CtimeNsec))
+        {
+            SpecialDevice = ((ulong)buffer.RdevMajor << 32) | buffer.RdevMinor,
+        };
         return Errno.None;
     }
 
@@ -261,6 +264,8 @@ internal static unsafe partial class LinuxSyscalls
         [FieldOffset(104)] public uint CtimeNsec;
         [FieldOffset(112)] public long MtimeSec;
         [FieldOffset(120)] public uint MtimeNsec;
+        [FieldOffset(128)] public uint RdevMajor;
+        [FieldOffset(132)] public uint RdevMinor;
         [FieldOffset(136)] public uint DevMajor;
         [FieldOffset(140)] public uint DevMinor;
     }
@@ -322,4 +327,7 @@ internal readonly record struct FileStatus(uint Mode, long Size, uint Uid, Times
     public bool IsSymlink => (Mode & TypeMask) == 0xa000;
 
     public bool IsCharacterDevice => (Mode & TypeMask) == 0x2000;
+
+    /// <summary>The device a character or block device node stands for (major &lt;&lt; 32 | minor); 0/0 is an overlay whiteout.</summary>
+    public ulong SpecialDevice { get; init; }
 }
