@@ -1,247 +1,184 @@
 using System.Formats.Tar;
-using System.IO.Compression;
-using System.Text;
+using System.Runtime.Versioning;
+using Harmont.Aot.Containment;
 using Harmont.Aot.Model;
 using Harmont.Aot.Native.Linux;
-using Harmont.Aot.Workspaces;
+using static Harmont.Aot.Cache.CacheBundleFormat;
 
 namespace Harmont.Aot.Cache;
 
 /// <summary>
-/// <c>cache export</c>/<c>cache import</c>: entries as one gzipped tar, for CI cache services.
-/// Import trusts nothing in the bundle: every member must stay inside its own entry, links
-/// included, and one bad member rejects the whole bundle before anything is published.
+/// <c>cache export</c>/<c>cache import</c>: entries as one bundle, for CI cache services (DESIGN §7).
+/// Import is hostile-input parsing (§4.7): members are extracted into staging without resolving a link,
+/// every entry is validated, and nothing is published unless the whole bundle is valid.
 /// </summary>
 internal static class CacheBundle
 {
-    private const string Prefix = "entries/";
-    private const string OpaqueAttribute = OverlayLayer.OpaqueAttribute;
-    private const string OpaqueRecord = "SCHILY.xattr." + OpaqueAttribute;
+    // Tar writers pad an archive to a record of up to 10 KiB, some to more; past a mebibyte it is not padding.
+    private const long MaxPadding = 1 << 20;
 
+    /// <summary>Writes every entry to <paramref name="file"/>, which appears whole or not at all; returns how many.</summary>
     public static async Task<int> ExportAsync(CacheStore store, string file, CancellationToken cancellationToken)
     {
-        var entries = store.List();
-        await using var output = File.Create(file);
-        await using var gzip = new GZipStream(output, CompressionLevel.Fastest);
-        await using var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: false);
-        foreach (var listing in entries)
+        ArgumentNullException.ThrowIfNull(store);
+        if (!OperatingSystem.IsLinux())
         {
-            foreach (var path in Walk(listing.Directory))
-            {
-                var relative = Path.GetRelativePath(listing.Directory, path).Replace('\\', '/');
-                if (relative == ".used")
-                {
-                    continue;
-                }
-
-                var name = $"{Prefix}{listing.Entry.Key}/{relative}";
-                if (OpaqueDirectory(path) is { } opaque)
-                {
-                    await tar.WriteEntryAsync(opaque(name), cancellationToken);
-                }
-                else
-                {
-                    await tar.WriteEntryAsync(path, name, cancellationToken);
-                }
-            }
+            throw NotLinux("export");
         }
 
-        return entries.Count;
+        var target = Path.GetFullPath(file);
+        var directory = Path.GetDirectoryName(target) ?? "/";
+        if (!Directory.Exists(directory))
+        {
+            throw new PipelineException($"cache export: the directory {directory} does not exist; create it, or name a bundle file in an existing directory.");
+        }
+
+        if (Directory.Exists(target))
+        {
+            throw new PipelineException($"cache export: {target} is a directory; name the bundle file to write, e.g. {Path.Combine(target, "cache.tar.gz")}.");
+        }
+
+        // Written beside the target and renamed over it: a reader of the target never sees a partial bundle.
+        var partial = Path.Combine(directory, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.partial");
+        try
+        {
+            int count;
+            await using (var output = new FileStream(partial, FileMode.CreateNew, FileAccess.Write))
+            await using (var compressed = Compress(output))
+            {
+                count = await BundleWriter.WriteAsync(store.List(), compressed, cancellationToken);
+            }
+
+            File.Move(partial, target, overwrite: true);
+            return count;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new PipelineException($"cache export: cannot write {target}: {OneLine(ex.Message)}. Nothing was written; name a writable path with room for the bundle.");
+        }
+        finally
+        {
+            File.Delete(partial);
+        }
     }
 
     /// <summary>Imports the bundle's entries; entries already present are kept (first writer wins). Returns how many were added.</summary>
     public static async Task<int> ImportAsync(CacheStore store, string file, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(store);
+        if (!OperatingSystem.IsLinux())
+        {
+            throw NotLinux("import");
+        }
+
         var staging = store.BeginEntry();
         try
         {
-            await using (var input = File.OpenRead(file))
-            await using (var gzip = new GZipStream(input, CompressionMode.Decompress))
-            await using (var tar = new TarReader(gzip))
+            var budget = new DriveInfo(staging).AvailableFreeSpace;
+            var staged = new List<(string Directory, CacheEntry Entry)>();
+            using (var extractor = new BundleExtractor(staging, budget))
             {
-                while (await tar.GetNextEntryAsync(copyData: false, cancellationToken) is { } member)
+                await ReadAsync(file, extractor, cancellationToken);
+                extractor.Finish();
+                foreach (var key in extractor.Keys)
                 {
-                    await ExtractAsync(member, staging, cancellationToken);
+                    staged.Add((Path.Combine(staging, key), Validate(extractor.Root, key)));
                 }
             }
 
-            // Every entry is checked before the first is published: a bad bundle adds nothing.
-            var staged = new List<(string Dir, CacheEntry Entry)>();
-            foreach (var dir in Directory.EnumerateDirectories(staging))
-            {
-                var key = Path.GetFileName(dir);
-                var entry = CacheStore.ReadStaged(dir) ?? throw Reject(file, $"{Prefix}{key}/", "has no readable entry.json");
-                if (entry.Key != key)
-                {
-                    throw Reject(file, $"{Prefix}{key}/entry.json", $"names key {entry.Key}, not {key}");
-                }
-
-                staged.Add((dir, entry));
-            }
-
-            return staged.Count(s => store.Publish(s.Dir, s.Entry));
+            // Every entry was checked before the first is published: a bad bundle adds nothing.
+            return staged.Count(s => store.Publish(s.Directory, s.Entry));
         }
         finally
         {
-            if (Directory.Exists(staging))
+            HostileTree.Delete(staging);
+        }
+    }
+
+    [SupportedOSPlatform("linux")]
+    private static async Task ReadAsync(string file, BundleExtractor extractor, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var input = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read);
+            await using var tarStream = Decompress(input);
+            await using var tar = new TarReader(tarStream);
+            while (await tar.GetNextEntryAsync(copyData: false, cancellationToken) is { } member)
             {
-                Directory.Delete(staging, recursive: true);
+                await extractor.ExtractAsync(member, cancellationToken);
+            }
+
+            await ReadToEndAsync(file, tarStream, cancellationToken);
+        }
+        catch (EndOfStreamException ex)
+        {
+            throw Damaged(file, $"it ends early: it is empty or was cut short ({OneLine(ex.Message)})");
+        }
+        catch (Exception ex) when (ex is InvalidDataException or FormatException or NotSupportedException or ArgumentException or OverflowException)
+        {
+            throw Damaged(file, $"it is not a {Description} as 'cache export' writes one, or it is damaged ({OneLine(ex.Message)})");
+        }
+    }
+
+    // The compressed stream checks its own checksum only at its end, which the tar reader never reaches: a
+    // bundle damaged in transit is found only by reading on. What may follow the archive is padding.
+    private static async Task ReadToEndAsync(string file, Stream tarStream, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[64 * 1024];
+        for (long padding = 0, read; (read = await tarStream.ReadAsync(buffer, cancellationToken)) > 0; padding += read)
+        {
+            if (padding + read > MaxPadding || buffer.AsSpan(0, (int)read).ContainsAnyExcept((byte)0))
+            {
+                throw Damaged(file, "it holds data after the end of its archive");
             }
         }
     }
 
-    private static async Task ExtractAsync(TarEntry member, string staging, CancellationToken cancellationToken)
+    // The entry record, read back from staging by handle and judged by the same rules as every reader's.
+    [SupportedOSPlatform("linux")]
+    private static CacheEntry Validate(ContainedRoot staging, string key)
     {
-        var name = member.Name.TrimEnd('/');
-        var (key, relative) = Split(name) ?? throw Reject(member.Name, "is not under entries/<key>/");
-        if (!IsKey(key))
-        {
-            throw Reject(member.Name, $"'{key}' is not a cache key (64 lowercase hex digits)");
-        }
-
-        if (relative.Length == 0 && member.EntryType == TarEntryType.Directory)
-        {
-            Directory.CreateDirectory(Path.Combine(staging, key));
-            return;
-        }
-
-        if (!IsContained(relative))
-        {
-            throw Reject(member.Name, "leaves its entry (absolute path or '..')");
-        }
-
-        var destination = Path.Combine(staging, key, relative);
-        Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-        switch (member.EntryType)
-        {
-            case TarEntryType.Directory:
-                Directory.CreateDirectory(destination);
-                if (member is PaxTarEntry { ExtendedAttributes: var attributes } && attributes.TryGetValue(OpaqueRecord, out var opaque))
-                {
-                    MarkOpaque(member.Name, destination, opaque);
-                }
-
-                break;
-            case TarEntryType.CharacterDevice when member is PosixTarEntry { DeviceMajor: 0, DeviceMinor: 0 }:
-                // An overlay whiteout: a file the layered step deleted from the entry below.
-                await member.ExtractToFileAsync(destination, overwrite: false, cancellationToken);
-                break;
-            case TarEntryType.RegularFile or TarEntryType.V7RegularFile:
-                await member.ExtractToFileAsync(destination, overwrite: false, cancellationToken);
-                break;
-            case TarEntryType.SymbolicLink:
-                var linkDir = Path.GetDirectoryName(relative.Replace('/', Path.DirectorySeparatorChar)) ?? "";
-                if (member.LinkName.StartsWith('/') || !IsContained(Path.Combine(linkDir, member.LinkName).Replace('\\', '/')))
-                {
-                    throw Reject(member.Name, $"is a link to '{member.LinkName}', outside its entry");
-                }
-
-                File.CreateSymbolicLink(destination, member.LinkName);
-                break;
-            case TarEntryType.HardLink:
-                var target = Split(member.LinkName.TrimEnd('/'));
-                if (target is not { } t || t.Key != key || !IsContained(t.Relative))
-                {
-                    throw Reject(member.Name, $"is a hard link to '{member.LinkName}', outside its entry");
-                }
-
-                File.Copy(Path.Combine(staging, key, t.Relative), destination);
-                break;
-            default:
-                throw Reject(member.Name, $"is a {member.EntryType}, which a cache entry never holds");
-        }
-    }
-
-    // A directory an overlay layer marks opaque (it hides the same directory below) carries the mark as
-    // the PAX record GNU tar uses for extended attributes; no other attribute is exported or imported.
-    private static Func<string, PaxTarEntry>? OpaqueDirectory(string path)
-    {
-        if (!OperatingSystem.IsLinux() || !Directory.Exists(path) || new DirectoryInfo(path).LinkTarget is not null
-            || LinuxSyscalls.GetAttribute(path, OpaqueAttribute, out var value) != Errno.None || value is null)
-        {
-            return null;
-        }
-
-        var info = new DirectoryInfo(path);
-        return name => new PaxTarEntry(TarEntryType.Directory, name, new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            [OpaqueRecord] = Encoding.UTF8.GetString(value),
-        })
-        {
-            Mode = info.UnixFileMode,
-            ModificationTime = info.LastWriteTimeUtc,
-        };
-    }
-
-    private static void MarkOpaque(string member, string directory, string value)
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            throw Reject(member, "is an opaque overlay directory, which only Linux can import");
-        }
-
-        var error = LinuxSyscalls.SetAttribute(directory, OpaqueAttribute, Encoding.UTF8.GetBytes(value));
+        var record = $"{Prefix}{key}/entry.json";
+        using var handle = staging.TryOpen($"{key}/entry.json", LinuxSyscalls.ReadOnlyFlag, 0, out var error);
         if (error != Errno.None)
         {
-            throw new IOException($"cache import: cannot mark '{member}' opaque ({OpaqueAttribute}): {error.Describe()}; importing layered entries needs root.");
+            throw BundleExtractor.Reject($"{Prefix}{key}/", "has no entry.json");
         }
+
+        using var json = new FileStream(handle, FileAccess.Read, bufferSize: 0);
+        var (entry, problem) = CacheEntryRules.Read(json);
+        if (entry is null)
+        {
+            throw BundleExtractor.Reject(record, problem ?? "is not an entry record");
+        }
+
+        if (!entry.IsReadable)
+        {
+            throw BundleExtractor.Reject(record, $"is an entry of format {entry.Format}, which this version does not read");
+        }
+
+        if (entry.Key != key)
+        {
+            throw BundleExtractor.Reject(record, $"names key {entry.Key}, not {key}");
+        }
+
+        if (entry.HasWorkspace && !(Is(staging, $"{key}/workspace", s => s.IsDirectory) && Is(staging, $"{key}/sources", s => s.IsRegular)))
+        {
+            throw BundleExtractor.Reject(record, "says the entry holds a workspace, but its workspace/ directory or sources file is missing");
+        }
+
+        return entry;
     }
 
-    private static (string Key, string Relative)? Split(string name)
-    {
-        if (!name.StartsWith(Prefix, StringComparison.Ordinal))
-        {
-            return null;
-        }
+    [SupportedOSPlatform("linux")]
+    private static bool Is(ContainedRoot root, string relative, Func<FileStatus, bool> kind) =>
+        root.TryStat(relative, out var status) == Errno.None && kind(status);
 
-        var rest = name[Prefix.Length..];
-        var slash = rest.IndexOf('/', StringComparison.Ordinal);
-        return slash < 0 ? (rest, "") : (rest[..slash], rest[(slash + 1)..]);
-    }
+    private static PipelineException Damaged(string file, string why) =>
+        new($"cache import of {file}: {why}. Nothing was imported; pass a bundle written by 'cache export', copied whole.");
 
-    // Relative, no '..' that climbs out, no NUL or backslash tricks.
-    private static bool IsContained(string relative)
-    {
-        if (relative.Length == 0 || relative.StartsWith('/') || relative.Contains('\0', StringComparison.Ordinal) || relative.Contains('\\', StringComparison.Ordinal))
-        {
-            return false;
-        }
+    private static PipelineException NotLinux(string verb) =>
+        new($"cache {verb} needs Linux: it reads and writes entries by handle, never following a link. Run it on a Linux machine.");
 
-        var depth = 0;
-        foreach (var part in relative.Split('/'))
-        {
-            depth += part switch { ".." => -1, "" or "." => 0, _ => 1 };
-            if (depth < 0)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static bool IsKey(string key) => key.Length == 64 && key.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
-
-    private static IEnumerable<string> Walk(string root)
-    {
-        var pending = new Stack<string>();
-        pending.Push(root);
-        while (pending.Count > 0)
-        {
-            foreach (var entry in new DirectoryInfo(pending.Pop()).EnumerateFileSystemInfos())
-            {
-                yield return entry.FullName;
-                if (entry is DirectoryInfo && entry.LinkTarget is null)
-                {
-                    pending.Push(entry.FullName);
-                }
-            }
-        }
-    }
-
-    private static PipelineException Reject(string member, string why) =>
-        new($"cache import: bundle member '{member}' {why}. The bundle was rejected and nothing was imported; export it again from a trusted cache.");
-
-    private static PipelineException Reject(string file, string member, string why) =>
-        new($"cache import of {file}: '{member}' {why}. The bundle was rejected and nothing was imported; export it again from a trusted cache.");
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ");
 }

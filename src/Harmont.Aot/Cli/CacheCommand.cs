@@ -106,7 +106,7 @@ internal static class CacheCommand
             var path = parse.GetValue(file)!;
             if (!File.Exists(path))
             {
-                throw new PipelineException($"cache import: no file at {path}.");
+                throw new PipelineException($"cache import: no file at {path}; pass the bundle 'cache export' wrote.");
             }
 
             var count = await CacheBundle.ImportAsync(store, path, cancellation);
@@ -148,9 +148,9 @@ internal static class CacheCommand
 
     private static async Task<int> GuardAsync(CliContext context, Func<CacheStore, Task<int>> action)
     {
+        var directories = HarmontDirectories.FromEnvironment(context.GetEnv);
         try
         {
-            var directories = HarmontDirectories.FromEnvironment(context.GetEnv);
             return await action(new CacheStore(directories.Cache, TimeProvider.System));
         }
         catch (PipelineException ex)
@@ -158,9 +158,11 @@ internal static class CacheCommand
             await context.Error.WriteLineAsync($"harmont: error: {ex.Message}");
             return ExitCodes.Usage;
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            await context.Error.WriteLineAsync($"harmont: error: the bundle is not a gzipped tar ({ex.Message}). Pass a file written by 'cache export'.");
+            // The cache directory or a file named on the command line, not a bug: one line, no stack trace.
+            await context.Error.WriteLineAsync(
+                $"harmont: error: {ex.Message.ReplaceLineEndings(" ")}. Check that the cache directory ({directories.Cache}) and any file named are readable and writable.");
             return ExitCodes.Usage;
         }
     }
