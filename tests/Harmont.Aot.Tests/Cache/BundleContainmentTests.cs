@@ -1,0 +1,166 @@
+using System.Text.Json;
+using Harmont.Aot.Cache;
+using Harmont.Aot.Model;
+using static Harmont.Aot.Tests.Define;
+
+namespace Harmont.Aot.Tests.Cache;
+
+/// <summary>
+/// Bundles and entry records are hostile (DESIGN §4.7): nothing in one can make import, a run or a cache
+/// command write, read or delete a path outside the cache directory.
+/// </summary>
+public sealed class BundleContainmentTests : IDisposable
+{
+    private const string Key = "abababababababababababababababababababababababababababababababab";
+    private readonly RunHarness _harness = new();
+    private readonly string _outside = Directory.CreateTempSubdirectory("harmont-outside-").FullName;
+
+    public void Dispose()
+    {
+        _harness.Dispose();
+        Directory.Delete(_outside, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_rejected_bundle_writes_nothing_through_a_chain_of_links_it_made()
+    {
+        var bundle = new HostileBundle().Entry(Key).Chain($"entries/{Key}/workspace", 12)
+            .File($"entries/{Key}/workspace/l11{_outside}/ESCAPED", "x")
+            .File("entries/not-a-key/entry.json", "{}")
+            .Write(Path.Combine(_harness.Root, "chain.tar.gz"));
+
+        var import = await _harness.RunAsync([], ["cache", "import", bundle]);
+
+        BundleAssert.NothingImported(_harness, import);
+        Assert.Empty(Directory.GetFileSystemEntries(_outside));
+    }
+
+    [Fact]
+    public async Task A_hard_link_writes_nothing_through_a_chain_of_links_the_bundle_made()
+    {
+        var bundle = new HostileBundle().Entry(Key).Chain($"entries/{Key}/workspace", 12)
+            .File($"entries/{Key}/workspace/payload", "x")
+            .HardLink($"entries/{Key}/workspace/l11{_outside}/ESCAPED", $"entries/{Key}/workspace/payload")
+            .Write(Path.Combine(_harness.Root, "hardlink.tar.gz"));
+
+        var import = await _harness.RunAsync([], ["cache", "import", bundle]);
+
+        BundleAssert.NothingImported(_harness, import);
+        Assert.Empty(Directory.GetFileSystemEntries(_outside));
+    }
+
+    [Fact]
+    public async Task A_hard_link_reads_nothing_through_a_chain_of_links_the_bundle_made()
+    {
+        await File.WriteAllTextAsync(Path.Combine(_outside, "secret.txt"), "secret", TestContext.Current.CancellationToken);
+        var bundle = new HostileBundle().Entry(Key).Chain($"entries/{Key}/workspace", 12)
+            .HardLink($"entries/{Key}/workspace/copied", $"entries/{Key}/workspace/l11{_outside}/secret.txt")
+            .Write(Path.Combine(_harness.Root, "read.tar.gz"));
+
+        var import = await _harness.RunAsync([], ["cache", "import", bundle]);
+
+        BundleAssert.NothingImported(_harness, import);
+    }
+
+    [Fact]
+    public async Task Links_that_climb_are_imported_as_links_and_sized_as_links()
+    {
+        var bundle = new HostileBundle().Entry(Key).Chain($"entries/{Key}/workspace", 12).Write(Path.Combine(_harness.Root, "links.tar.gz"));
+
+        var import = await _harness.RunAsync([], ["cache", "import", bundle]);
+
+        Assert.True(import.ExitCode == 0, import.ToString());
+        var store = new CacheStore(_harness.Cache, TimeProvider.System);
+        using var lease = store.TryOpen(Key);
+        Assert.NotNull(lease);
+        Assert.InRange(lease.Entry.Size, 1, 64 * 1024);
+        Assert.Equal("l10/..", new FileInfo(Path.Combine(lease.Directory, "workspace", "l11")).LinkTarget);
+    }
+
+    [Theory]
+    [InlineData("base-climbs-out")]
+    [InlineData("base-uppercase")]
+    [InlineData("key-climbs-out")]
+    [InlineData("image-not-an-id")]
+    [InlineData("strategy-unknown")]
+    [InlineData("pipeline-with-newline")]
+    [InlineData("step-empty")]
+    [InlineData("size-negative")]
+    [InlineData("format-2")]
+    public async Task An_entry_record_with_a_hostile_field_rejects_the_bundle(string field)
+    {
+        var victim = Directory.CreateDirectory(Path.Combine(_outside, "victim")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(victim, "precious.txt"), "mine", TestContext.Current.CancellationToken);
+        var below = Path.GetRelativePath(Path.Combine(_harness.Cache, "entries"), victim);
+        var record = HostileBundle.Record(Key, e => field switch
+        {
+            "base-climbs-out" => e with { Format = CacheEntry.LayeredFormat, Base = below, LayerStrategy = "overlay" },
+            "base-uppercase" => e with { Format = CacheEntry.LayeredFormat, Base = Key.ToUpperInvariant(), LayerStrategy = "overlay" },
+            "key-climbs-out" => e with { Key = below },
+            "image-not-an-id" => e with { Image = "../../etc/passwd" },
+            "strategy-unknown" => e with { Format = CacheEntry.LayeredFormat, Base = new string('c', 64), LayerStrategy = "../x" },
+            "pipeline-with-newline" => e with { Pipeline = "ci\n\u001b[2Jfake" },
+            "step-empty" => e with { Step = "" },
+            "size-negative" => e with { ImageSize = -1 },
+            "format-2" => e with { Format = 2, Base = below, LayerStrategy = "overlay" },
+            _ => throw new ArgumentOutOfRangeException(nameof(field)),
+        });
+        var bundle = new HostileBundle().Entry(Key, record).Write(Path.Combine(_harness.Root, $"{field}.tar.gz"));
+
+        var import = await _harness.RunAsync([], ["cache", "import", bundle]);
+        var run = await _harness.RunAsync([], ["cache", "clean"]);
+
+        BundleAssert.NothingImported(_harness, import);
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal("mine", await File.ReadAllTextAsync(Path.Combine(victim, "precious.txt"), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task A_cached_entry_whose_base_climbs_out_is_dropped_and_the_directory_it_names_survives()
+    {
+        _harness.Env["HARMONT_WORKSPACE_STRATEGY"] = "copy";
+        var pipeline = Pipeline("victim", Aot.Runner.Host, Cached("a", "echo a > a.txt", null, Forever()), Step("b", "cat a.txt", "a"));
+        var first = await _harness.RunAsync(pipeline);
+        Assert.True(first.ExitCode == 0, first.ToString());
+
+        // An entry record another machine (or a bundle) wrote: its base names a directory outside the cache.
+        var victim = Directory.CreateDirectory(Path.Combine(_outside, "victim")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(victim, "entry.json"), "not an entry", TestContext.Current.CancellationToken);
+        var store = new CacheStore(_harness.Cache, TimeProvider.System);
+        var entry = store.List().Single(l => l.Entry.Step == "a");
+        var hostile = entry.Entry with
+        {
+            Format = CacheEntry.LayeredFormat,
+            Base = Path.GetRelativePath(Path.Combine(_harness.Cache, "entries"), victim),
+            LayerStrategy = "copy",
+        };
+        await File.WriteAllTextAsync(
+            Path.Combine(entry.Directory, "entry.json"), JsonSerializer.Serialize(hostile, CacheJsonContext.Default.CacheEntry), TestContext.Current.CancellationToken);
+
+        var second = await _harness.RunAsync(pipeline);
+
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.Equal(["a", "b"], second.Executed);
+        Assert.Equal("not an entry", await File.ReadAllTextAsync(Path.Combine(victim, "entry.json"), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Cache_clean_never_removes_a_directory_an_entry_record_names_as_its_key()
+    {
+        var victim = Directory.CreateDirectory(Path.Combine(_outside, "victim")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(victim, "precious.txt"), "mine", TestContext.Current.CancellationToken);
+        var entry = Directory.CreateDirectory(Path.Combine(_harness.Cache, "entries", Key)).FullName;
+        await File.WriteAllTextAsync(
+            Path.Combine(entry, "entry.json"),
+            HostileBundle.Record(Key, e => e with { Key = Path.GetRelativePath(Path.Combine(_harness.Cache, "entries"), victim) }),
+            TestContext.Current.CancellationToken);
+
+        var ls = await _harness.RunAsync([], ["cache", "ls"]);
+        var clean = await _harness.RunAsync([], ["cache", "clean"]);
+
+        Assert.Equal(0, ls.ExitCode);
+        Assert.Contains("0 entries", ls.Output, StringComparison.Ordinal);
+        Assert.Equal(0, clean.ExitCode);
+        Assert.Equal("mine", await File.ReadAllTextAsync(Path.Combine(victim, "precious.txt"), TestContext.Current.CancellationToken));
+    }
+}

@@ -1,0 +1,160 @@
+using Harmont.Aot.Cache;
+
+namespace Harmont.Aot.Tests.Cache;
+
+/// <summary>
+/// Damaged bundles and unwritable export targets are the user's input, not a crash: exit 2 and one line
+/// naming the problem and the fix; an import adds nothing and an export leaves no partial bundle.
+/// </summary>
+public sealed class BundleInputTests : IDisposable
+{
+    private const string Key = "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd";
+    private readonly RunHarness _harness = new();
+
+    public void Dispose() => _harness.Dispose();
+
+    [Theory]
+    [InlineData("duplicate", "appears twice")]
+    [InlineData("truncated", "ends early")]
+    [InlineData("cut-at-a-member", "ends early")]
+    [InlineData("empty-gzip", "ends early")]
+    [InlineData("zero-bytes", "ends early")]
+    [InlineData("gnu-sparse", "SparseFile")]
+    [InlineData("pax-sparse", "is a sparse file")]
+    [InlineData("one-tebibyte", "declares 1099511627776 bytes")]
+    [InlineData("corrupt-gzip", "damaged")]
+    [InlineData("bad-name-record", "not base64")]
+    public async Task A_damaged_bundle_is_a_one_line_usage_error_and_imports_nothing(string kind, string says)
+    {
+        var path = Path.Combine(_harness.Root, $"{kind}.tar.gz");
+        var valid = new HostileBundle().Entry(Key).File($"entries/{Key}/workspace/data", RandomBytes(200_000));
+        switch (kind)
+        {
+            case "duplicate":
+                valid.File($"entries/{Key}/workspace/data", "again").Write(path);
+                break;
+            case "truncated":
+                valid.Write(path, tar => tar[..(tar.Length / 2)]);
+                break;
+            case "cut-at-a-member":
+                valid.Write(path, tar => tar[..(tar.Length - 1024)]);
+                break;
+            case "empty-gzip":
+                HostileBundle.WriteGzip(path, []);
+                break;
+            case "zero-bytes":
+                await File.WriteAllBytesAsync(path, [], TestContext.Current.CancellationToken);
+                break;
+            case "gnu-sparse":
+                HostileBundle.WriteGzip(path, HostileBundle.RawMember($"entries/{Key}/workspace/s", new byte[10], h => h[156] = (byte)'S'));
+                break;
+            case "pax-sparse":
+                new HostileBundle().File($"entries/{Key}/workspace/s", new byte[10], new Dictionary<string, string> { ["GNU.sparse.major"] = "1", ["GNU.sparse.minor"] = "0" }).Write(path);
+                break;
+            case "one-tebibyte":
+                // A size header of 2^40 in GNU base-256, over three real bytes: nothing may be allocated from it.
+                HostileBundle.WriteGzip(path, HostileBundle.RawMember($"entries/{Key}/workspace/big", new byte[3], h =>
+                {
+                    h.AsSpan(124, 12).Clear();
+                    h[124] = 0x80;
+                    h[130] = 0x01;
+                }));
+                break;
+            case "corrupt-gzip":
+                // Damage in transit: gzip's own check finds it (System.Formats.Tar checks no header checksum).
+                valid.Write(path);
+                var bytes = await File.ReadAllBytesAsync(path, TestContext.Current.CancellationToken);
+                bytes[bytes.Length / 2] ^= 0x40;
+                await File.WriteAllBytesAsync(path, bytes, TestContext.Current.CancellationToken);
+                break;
+            case "bad-name-record":
+                new HostileBundle().File($"entries/{Key}/workspace/x", new byte[1], new Dictionary<string, string> { ["HARMONT.path"] = "not base64!" }).Write(path);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(kind));
+        }
+
+        var import = await _harness.RunAsync([], ["cache", "import", path]);
+
+        BundleAssert.NothingImported(_harness, import);
+        Assert.Contains(says, import.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Export_into_a_directory_that_does_not_exist_is_a_one_line_usage_error()
+    {
+        var missing = Path.Combine(_harness.Root, "no-such-dir", "cache.tar.gz");
+
+        var export = await _harness.RunAsync([], ["cache", "export", missing]);
+
+        BundleAssert.OneLineUsageError(export);
+        Assert.Contains("does not exist", export.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(missing)));
+    }
+
+    [Fact]
+    [Trait("Requires", "root")]
+    public async Task Export_onto_a_read_only_filesystem_is_a_one_line_usage_error_that_writes_nothing()
+    {
+        Publish(1024);
+        await using var mount = await Tmpfs.MountAsync(Path.Combine(_harness.Root, "ro"), "ro,size=1m");
+
+        var export = await _harness.RunAsync([], ["cache", "export", Path.Combine(mount.Path, "cache.tar.gz")]);
+
+        BundleAssert.OneLineUsageError(export);
+        Assert.Contains("Read-only file system", export.Error, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(mount.Path));
+    }
+
+    [Fact]
+    [Trait("Requires", "root")]
+    public async Task An_export_that_runs_out_of_space_leaves_the_old_bundle_whole_and_no_partial_file()
+    {
+        Publish(2 << 20);
+        await using var mount = await Tmpfs.MountAsync(Path.Combine(_harness.Root, "small"), "size=256k");
+        var target = Path.Combine(mount.Path, "cache.tar.gz");
+        await File.WriteAllTextAsync(target, "the bundle from yesterday", TestContext.Current.CancellationToken);
+
+        var export = await _harness.RunAsync([], ["cache", "export", target]);
+
+        BundleAssert.OneLineUsageError(export);
+        Assert.Contains("No space left", export.Error, StringComparison.Ordinal);
+        Assert.Equal([target], Directory.GetFileSystemEntries(mount.Path));
+        Assert.Equal("the bundle from yesterday", await File.ReadAllTextAsync(target, TestContext.Current.CancellationToken));
+    }
+
+    private void Publish(int bytes)
+    {
+        var store = new CacheStore(_harness.Cache, TimeProvider.System);
+        var staged = store.BeginEntry();
+        Directory.CreateDirectory(Path.Combine(staged, "workspace"));
+        File.WriteAllBytes(Path.Combine(staged, "workspace", "data"), RandomBytes(bytes));
+        store.Publish(staged, new CacheEntry { Key = Key, Pipeline = "ci", Step = "deps", Created = DateTimeOffset.UtcNow });
+    }
+
+    // Incompressible, so the bundle is as large as the entry.
+    private static byte[] RandomBytes(int count)
+    {
+        var bytes = new byte[count];
+        new Random(count).NextBytes(bytes);
+        return bytes;
+    }
+
+    /// <summary>A tmpfs mounted for one test (root only), unmounted when disposed.</summary>
+    private sealed class Tmpfs : IAsyncDisposable
+    {
+        private Tmpfs(string path) => Path = path;
+
+        public string Path { get; }
+
+        public static async Task<Tmpfs> MountAsync(string path, string options)
+        {
+            Directory.CreateDirectory(path);
+            var (exit, output) = await Exec.RunAsync("mount", ["-t", "tmpfs", "-o", options, "tmpfs", path], "/", CancellationToken.None);
+            Assert.True(exit == 0, $"mount -t tmpfs -o {options} failed (these tests need root): {output}");
+            return new Tmpfs(path);
+        }
+
+        public async ValueTask DisposeAsync() => await Exec.RunAsync("umount", [Path], "/", CancellationToken.None);
+    }
+}
