@@ -16,7 +16,7 @@ namespace Harmont.Aot.Cache;
 /// can never carry a later member out; data is streamed, never preallocated from a header, within a byte budget.
 /// </summary>
 [SupportedOSPlatform("linux")]
-internal sealed class BundleExtractor : IDisposable
+internal sealed partial class BundleExtractor : IDisposable
 {
     private const string EntryFile = "entry.json";
     private const string SourcesFile = "sources";
@@ -27,6 +27,7 @@ internal sealed class BundleExtractor : IDisposable
     private const uint PermissionBits = 0x1ff;
     private const uint NewFile = 0x180; // 0600 until the member's own mode is set
     private const uint NewDirectory = 0x1ed; // 0755
+    private const UnixFileMode OwnFile = (UnixFileMode)0x1a4; // 0644
     private const int ReadDirectory = LinuxSyscalls.ReadOnlyFlag;
     private const int CopyBuffer = 256 * 1024;
 
@@ -94,7 +95,9 @@ internal sealed class BundleExtractor : IDisposable
                     throw Reject(name, $"is {member.Length} bytes, more than an entry record can be");
                 }
 
-                await WriteFileAsync(name, path, member.Length, member.Mode, member.ModificationTime, member.DataStream, cancellationToken);
+                // The entry's own files stay the runner's to rewrite (publishing writes entry.json again).
+                var mode = relative.Contains('/', StringComparison.Ordinal) ? member.Mode : OwnFile;
+                await WriteFileAsync(name, path, member.Length, mode, member.ModificationTime, member.DataStream, cancellationToken);
                 break;
             case TarEntryType.HardLink:
                 await CopyHardLinkAsync(name, path, key, member, cancellationToken);
@@ -232,7 +235,7 @@ internal sealed class BundleExtractor : IDisposable
     {
         var target = Read(member, LinkRecord, member.LinkName) ?? throw Reject(name, $"carries a {LinkRecord} record that is not base64 bytes without NUL");
         var directory = relative.Contains('/', StringComparison.Ordinal) ? relative[..relative.LastIndexOf('/')] : "";
-        if (target.Length == 0 || target.StartsWith('/') || !StaysInside($"{directory}/{target}"))
+        if (target.Length == 0 || target.StartsWith('/') || target.Contains('\0', StringComparison.Ordinal) || !StaysInside($"{directory}/{target}"))
         {
             throw Reject(name, $"is a link to {CacheEntryRules.Quote(target, 300)}, outside its entry");
         }
@@ -284,92 +287,5 @@ internal sealed class BundleExtractor : IDisposable
         }
 
         return handle;
-    }
-
-    // The directory `path` names, made (with any missing directory above it) when needed. Each component is
-    // opened without following a link, so a member whose path runs through a link or a file is refused.
-    private SafeFileHandle OpenDirectory(string name, string path)
-    {
-        var current = _root.OpenDirectory("");
-        if (path.Length == 0)
-        {
-            return current;
-        }
-
-        try
-        {
-            var parts = path.Split('/');
-            var offset = 0;
-            foreach (var part in parts)
-            {
-                var leaf = PathBytes.EncodeTerminated(part);
-                var error = LinuxSyscalls.MakeDirectoryAt(current, leaf, NewDirectory);
-                if (error is not (Errno.None or Errno.EEXIST))
-                {
-                    throw Reject(name, $"cannot be placed: {Prefix}{path[..(offset + part.Length)]} cannot be made: {error.Describe()}");
-                }
-
-                offset += part.Length + 1;
-                var next = Open(name, current, leaf, offset - 1, path);
-                current.Dispose();
-                current = next;
-            }
-
-            return current;
-        }
-        catch
-        {
-            current.Dispose();
-            throw;
-        }
-    }
-
-    private static SafeFileHandle Open(string name, SafeFileHandle parent, byte[] leaf, int end, string? path = null)
-    {
-        var error = LinuxSyscalls.OpenBeneath(parent, leaf, ReadDirectory | LinuxSyscalls.OpenDirectoryFlag, 0, out var handle);
-        if (error == Errno.None)
-        {
-            return handle;
-        }
-
-        handle.Dispose();
-        var where = path is null ? "" : $" ({Prefix}{path[..Math.Min(end, path.Length)]})";
-        throw Reject(name, error is Errno.ELOOP or Errno.ENOTDIR or Errno.EXDEV
-            ? $"lies beyond a link or a file the bundle made{where}; nothing in a bundle is ever followed"
-            : $"cannot be reached{where}: {error.Describe()}");
-    }
-
-    private static (string Key, string Relative)? Split(string name)
-    {
-        if (!name.StartsWith(Prefix, StringComparison.Ordinal))
-        {
-            return null;
-        }
-
-        var rest = name[Prefix.Length..];
-        var slash = rest.IndexOf('/', StringComparison.Ordinal);
-        return slash < 0 ? (rest, "") : (rest[..slash], rest[(slash + 1)..]);
-    }
-
-    // Read as text inside the entry: '..' never climbs above the entry's directory.
-    private static bool StaysInside(string relative)
-    {
-        var depth = 0;
-        foreach (var part in relative.Split('/'))
-        {
-            depth += part switch { ".." => -1, "" or "." => 0, _ => 1 };
-            if (depth < 0)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static Timespec Time(DateTimeOffset time)
-    {
-        var ticks = time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
-        return new Timespec(Math.DivRem(ticks, TimeSpan.TicksPerSecond, out var rest) - (rest < 0 ? 1 : 0), ((rest + TimeSpan.TicksPerSecond) % TimeSpan.TicksPerSecond) * 100);
     }
 }

@@ -38,6 +38,11 @@ internal static class BundleWriter
 
             using (root)
             {
+                if (!IsWhole(root, listing.Entry))
+                {
+                    continue; // Damaged or half-removed: an importer would refuse the whole bundle for it.
+                }
+
                 foreach (var item in ContainedTree.Walk(root).Where(e => Parts.Contains(e.Relative.Split('/')[0], StringComparer.Ordinal)))
                 {
                     await WriteMemberAsync(tar, root, $"{Prefix}{listing.Entry.Key}/{item.Relative}", item, cancellationToken);
@@ -49,6 +54,12 @@ internal static class BundleWriter
 
         return count;
     }
+
+    private static bool IsWhole(ContainedRoot root, CacheEntry entry) =>
+        root.TryStat("entry.json", out var record) == Errno.None && record.IsRegular
+        && (!entry.HasWorkspace
+            || (root.TryStat("workspace", out var workspace) == Errno.None && workspace.IsDirectory
+                && root.TryStat("sources", out var sources) == Errno.None && sources.IsRegular));
 
     private static async Task WriteMemberAsync(TarWriter tar, ContainedRoot root, string name, ContainedTree.Entry item, CancellationToken cancellationToken)
     {

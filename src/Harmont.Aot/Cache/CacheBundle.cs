@@ -35,7 +35,7 @@ internal static class CacheBundle
 
         if (Directory.Exists(target))
         {
-            throw new PipelineException($"cache export: {target} is a directory; name the bundle file to write, e.g. {Path.Combine(target, "cache.tar.gz")}.");
+            throw new PipelineException($"cache export: {target} is a directory; name the bundle file to write, e.g. {Path.Combine(target, "cache" + Extension)}.");
         }
 
         // Written beside the target and renamed over it: a reader of the target never sees a partial bundle.
@@ -46,7 +46,8 @@ internal static class CacheBundle
             await using (var output = new FileStream(partial, FileMode.CreateNew, FileAccess.Write))
             await using (var compressed = Compress(output))
             {
-                count = await BundleWriter.WriteAsync(store.List(), compressed, cancellationToken);
+                // Entries of a layout this version no longer reads would only make the bundle unimportable.
+                count = await BundleWriter.WriteAsync([.. store.List().Where(l => l.Entry.IsReadable)], compressed, cancellationToken);
             }
 
             File.Move(partial, target, overwrite: true);

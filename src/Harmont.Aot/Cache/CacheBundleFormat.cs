@@ -13,6 +13,9 @@ internal static class CacheBundleFormat
     /// <summary>The container, as error messages name it.</summary>
     public const string Description = "gzipped tar";
 
+    /// <summary>The file name ending a bundle is written with.</summary>
+    public const string Extension = ".tar.gz";
+
     /// <summary>Where every member lives: <c>entries/&lt;key&gt;/entry.json</c>, <c>…/sources</c>, <c>…/workspace/…</c>.</summary>
     public const string Prefix = "entries/";
 

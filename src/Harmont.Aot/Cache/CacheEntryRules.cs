@@ -36,16 +36,23 @@ internal static class CacheEntryRules
     public static (CacheEntry? Entry, string? Problem) Read(Stream json)
     {
         ArgumentNullException.ThrowIfNull(json);
-        var buffer = new byte[MaxRecordBytes + 1];
+        var size = json.CanSeek ? json.Length - json.Position : MaxRecordBytes;
+        if (size > MaxRecordBytes)
+        {
+            return (null, $"entry.json is larger than {MaxRecordBytes} bytes");
+        }
+
+        // One byte more than expected: a file that grows while read is still caught by the bound.
+        var buffer = new byte[size + 1];
         var length = 0;
         for (int read; length < buffer.Length && (read = json.Read(buffer, length, buffer.Length - length)) > 0;)
         {
             length += read;
         }
 
-        if (length > MaxRecordBytes)
+        if (length > size)
         {
-            return (null, $"entry.json is larger than {MaxRecordBytes} bytes");
+            return (null, json.CanSeek ? "entry.json grew while it was read" : $"entry.json is larger than {MaxRecordBytes} bytes");
         }
 
         CacheEntry? entry;

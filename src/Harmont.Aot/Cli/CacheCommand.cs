@@ -86,8 +86,8 @@ internal static class CacheCommand
 
     private static Command Export(CliContext context)
     {
-        var file = new Argument<string>("file") { Description = "The .tar.gz bundle to write." };
-        var command = new Command("export", "Write every entry to a tar.gz bundle (for CI cache services).") { file };
+        var file = new Argument<string>("file") { Description = $"The {CacheBundleFormat.Extension} bundle to write." };
+        var command = new Command("export", $"Write every entry to a {CacheBundleFormat.Description} bundle (for CI cache services).") { file };
         command.SetAction((parse, cancellation) => GuardAsync(context, async store =>
         {
             var count = await CacheBundle.ExportAsync(store, parse.GetValue(file)!, cancellation);

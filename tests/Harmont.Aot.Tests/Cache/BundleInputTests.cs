@@ -1,4 +1,5 @@
 using Harmont.Aot.Cache;
+using Harmont.Aot.Containment;
 
 namespace Harmont.Aot.Tests.Cache;
 
@@ -121,6 +122,26 @@ public sealed class BundleInputTests : IDisposable
         Assert.Contains("No space left", export.Error, StringComparison.Ordinal);
         Assert.Equal([target], Directory.GetFileSystemEntries(mount.Path));
         Assert.Equal("the bundle from yesterday", await File.ReadAllTextAsync(target, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Export_leaves_out_entries_an_import_would_refuse_so_the_bundle_stays_importable()
+    {
+        Publish(10);
+        var old = Directory.CreateDirectory(Path.Combine(_harness.Cache, "entries", new string('1', 64))).FullName;
+        await File.WriteAllTextAsync(Path.Combine(old, "entry.json"), HostileBundle.Record(new string('1', 64), e => e with { Format = 2 }), TestContext.Current.CancellationToken);
+        var broken = Directory.CreateDirectory(Path.Combine(_harness.Cache, "entries", new string('2', 64))).FullName;
+        await File.WriteAllTextAsync(Path.Combine(broken, "entry.json"), HostileBundle.Record(new string('2', 64)), TestContext.Current.CancellationToken);
+        var bundle = Path.Combine(_harness.Root, "cache.tar.gz");
+
+        var export = await _harness.RunAsync([], ["cache", "export", bundle]);
+        HostileTree.Delete(_harness.Cache);
+        var import = await _harness.RunAsync([], ["cache", "import", bundle]);
+
+        Assert.True(export.ExitCode == 0, export.ToString());
+        Assert.Contains("exported 1 entries", export.Output, StringComparison.Ordinal);
+        Assert.True(import.ExitCode == 0, import.ToString());
+        Assert.Contains("imported 1 entries", import.Output, StringComparison.Ordinal);
     }
 
     private void Publish(int bytes)
