@@ -35,6 +35,7 @@ internal sealed partial class BundleExtractor : IDisposable
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
     private readonly HashSet<string> _files = new(StringComparer.Ordinal);
     private readonly List<string> _keys = [];
+    private readonly HashSet<string> _keySet = new(StringComparer.Ordinal);
     private readonly List<(string Path, uint Mode, Timespec Time)> _directories = [];
     private long _budget;
 
@@ -64,7 +65,7 @@ internal sealed partial class BundleExtractor : IDisposable
         var (key, relative) = Split(name.TrimEnd('/')) ?? throw Reject(name, $"is not under {Prefix}<key>/");
         if (!CacheEntryRules.IsKey(key))
         {
-            throw Reject(name, $"'{CacheEntryRules.Quote(key)}' is not a cache key (64 lowercase hex digits)");
+            throw Reject(name, $"{CacheEntryRules.Quote(key)} is not a cache key (64 lowercase hex digits)");
         }
 
         if (relative.Length > 0 && !RelativePath.IsPlain(relative))
@@ -78,7 +79,7 @@ internal sealed partial class BundleExtractor : IDisposable
             throw Reject(name, "appears twice in the bundle");
         }
 
-        if (!_keys.Contains(key, StringComparer.Ordinal))
+        if (_keySet.Add(key))
         {
             _keys.Add(key);
         }
