@@ -43,7 +43,7 @@ internal static class BundleWriter
                     continue; // Damaged or half-removed: an importer would refuse the whole bundle for it.
                 }
 
-                foreach (var item in ContainedTree.Walk(root).Where(e => Parts.Contains(e.Relative.Split('/')[0], StringComparer.Ordinal)))
+                foreach (var item in ContainedTree.Walk(root, IsPart).Where(e => IsPart(e.Relative)))
                 {
                     await WriteMemberAsync(tar, root, $"{Prefix}{listing.Entry.Key}/{item.Relative}", item, cancellationToken);
                 }
@@ -55,13 +55,15 @@ internal static class BundleWriter
         return count;
     }
 
+    private static bool IsPart(string relative) => Parts.Contains(relative.Split('/')[0], StringComparer.Ordinal);
+
     private static bool IsWhole(ContainedRoot root, CacheEntry entry) =>
         root.TryStat("entry.json", out var record) == Errno.None && record.IsRegular
         && (!entry.HasWorkspace
             || (root.TryStat("workspace", out var workspace) == Errno.None && workspace.IsDirectory
                 && root.TryStat("sources", out var sources) == Errno.None && sources.IsRegular));
 
-    private static async Task WriteMemberAsync(TarWriter tar, ContainedRoot root, string name, ContainedTree.Entry item, CancellationToken cancellationToken)
+    private static async Task WriteMemberAsync(TarWriter tar, ContainedRoot root, string name, ContainedEntry item, CancellationToken cancellationToken)
     {
         var records = new Dictionary<string, string>(StringComparer.Ordinal);
         var status = item.Status;
