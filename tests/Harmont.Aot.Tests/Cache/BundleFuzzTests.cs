@@ -15,7 +15,12 @@ public sealed class BundleFuzzTests : IDisposable
     private const int DefaultSeed = 20_261_121;
     private readonly RunHarness _harness = new();
 
-    public void Dispose() => _harness.Dispose();
+    public void Dispose()
+    {
+        // The harness deletes through System.IO, which cannot name a file whose name is not UTF-8.
+        HostileTree.Delete(_harness.Cache);
+        _harness.Dispose();
+    }
 
     private string Outside => Path.Combine(_harness.Root, "outside");
 

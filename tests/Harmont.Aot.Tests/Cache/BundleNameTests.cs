@@ -14,7 +14,12 @@ public sealed class BundleNameTests : IDisposable
     private const string Key = "efefefefefefefefefefefefefefefefefefefefefefefefefefefefefefefef";
     private readonly RunHarness _harness = new();
 
-    public void Dispose() => _harness.Dispose();
+    public void Dispose()
+    {
+        // The harness deletes through System.IO, which cannot name a file whose name is not UTF-8.
+        HostileTree.Delete(_harness.Cache);
+        _harness.Dispose();
+    }
 
     [Fact]
     public async Task Names_and_link_targets_that_are_not_utf8_or_hold_newlines_round_trip_byte_for_byte()
