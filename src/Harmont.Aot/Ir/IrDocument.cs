@@ -55,7 +55,7 @@ public static class IrDocument
         catch (JsonException ex)
         {
             throw new PipelineException(
-                $"{source}: not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}): {ex.Message} Fix the syntax, or re-render the document.", ex);
+                $"{source}: not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}): {IrField.Printable(ex.Message, 400)} Fix the syntax, or re-render the document.", ex);
         }
 
         using (document)

@@ -12,7 +12,7 @@ internal readonly record struct IrField(string Source, string Path, JsonElement 
 {
     public bool IsObject => Value.ValueKind == JsonValueKind.Object;
 
-    public IrField Property(string name) => new(Source, Path.Length == 0 ? name : $"{Path}.{name}", Property(Value, name));
+    public IrField Property(string name) => new(Source, Path.Length == 0 ? Printable(name) : $"{Path}.{Printable(name)}", Property(Value, name));
 
     public IrField Item(int index, JsonElement value) => new(Source, $"{Path}[{index}]", value);
 
@@ -193,23 +193,22 @@ internal readonly record struct IrField(string Source, string Path, JsonElement 
         JsonValueKind.Undefined => "missing",
         JsonValueKind.Null => "null",
         JsonValueKind.String => $"the string \"{Printable(Value.GetString()!)}\"",
-        JsonValueKind.Number => $"the number {Value.GetRawText()}",
+        JsonValueKind.Number => $"the number {Printable(Value.GetRawText())}",
         JsonValueKind.True or JsonValueKind.False => Value.GetRawText(),
         JsonValueKind.Array => "an array",
         _ => "an object",
     };
 
     /// <summary>Text from the document as it may appear in a one-line message: control characters escaped, long text cut.</summary>
-    public static string Printable(string text)
+    public static string Printable(string text, int longest = 80)
     {
-        const int Longest = 80;
         var builder = new System.Text.StringBuilder();
-        foreach (var c in text.Length > Longest ? text[..Longest] : text)
+        foreach (var c in text.Length > longest ? text[..longest] : text)
         {
             _ = char.IsControl(c) ? builder.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}") : builder.Append(c);
         }
 
-        return text.Length > Longest ? builder.Append("...").ToString() : builder.ToString();
+        return text.Length > longest ? builder.Append("...").ToString() : builder.ToString();
     }
 
     private string WithoutNul(string text, string fix) =>

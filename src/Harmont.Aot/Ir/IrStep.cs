@@ -60,9 +60,9 @@ internal static class IrStep
     }
 
     /// <summary>A step key: printable, and short enough to name the step's files and containers.</summary>
-    public static string ReadKey(IrField field)
+    public static string ReadKey(IrField field, string fix = "give every step a unique \"key\"")
     {
-        var key = field.RequiredString("give every step a unique \"key\"");
+        var key = field.RequiredString(fix);
         if (key.Any(char.IsControl))
         {
             throw field.Error($"is \"{IrField.Printable(key)}\", which has a control character", "give every step a unique key of printable characters");
@@ -81,7 +81,7 @@ internal static class IrStep
             "auto" => Runner.Auto,
             "docker" => Runner.Docker,
             "host" => Runner.Host,
-            var other => throw field.Error($"is \"{other}\", which is not a backend of this runner", "use \"auto\", \"docker\" or \"host\", or remove the field"),
+            var other => throw field.Error($"is \"{IrField.Printable(other)}\", which is not a backend of this runner", "use \"auto\", \"docker\" or \"host\", or remove the field"),
         };
 
     /// <summary>Later entries replace earlier ones of the same name, in the place the name first appeared.</summary>
@@ -138,7 +138,7 @@ internal static class IrStep
             if (name != secret)
             {
                 throw field.Property(name).Error(
-                    $"maps to the secret \"{secret}\", but this runner reads a secret from its environment variable of the same name",
+                    $"maps to the secret \"{IrField.Printable(secret)}\", but this runner reads a secret from its environment variable of the same name",
                     $"write \"{name}\": \"{name}\" and export {name} where the runner starts");
             }
 

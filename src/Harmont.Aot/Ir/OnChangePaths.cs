@@ -46,7 +46,7 @@ internal static class OnChangePaths
                 return Escape(entry, relative, stepKey) + "/**";
             case EntryKind.File:
                 return Escape(entry, relative, stepKey);
-            case EntryKind.Missing when text.AsSpan().IndexOfAny("*?[{") >= 0 && GlobSyntax.CheckGlob(text) is null:
+            case EntryKind.Missing when text.AsSpan().IndexOfAny("*?[{") >= 0 && !text.Any(char.IsControl) && GlobSyntax.CheckGlob(text) is null:
                 return text;
             case EntryKind.Missing when problem is not null:
                 throw entry.Error($"is \"{IrField.Printable(text)}\" (step '{stepKey}'), which cannot be looked up under {sourceRoot}: {problem}", PathFix);

@@ -40,7 +40,8 @@ internal static class StepsForm
                     break;
                 case "command":
                     step.RequireOnly("a command step", CommandFields);
-                    var from = step.Property("builds_in").OptionalString("name the parent step's key, or write null for a root step");
+                    var parent = step.Property("builds_in");
+                    var from = parent.IsMissing ? null : IrStep.ReadKey(parent, "name the parent step's key, or write null for a root step");
                     var definition = IrStep.Read(step, from, barrier, header, null);
                     steps.Add(definition);
                     sinceBarrier.Add(definition.Key);
