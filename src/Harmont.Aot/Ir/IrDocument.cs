@@ -82,9 +82,10 @@ public static class IrDocument
                     : $"{source}: the document has neither \"graph\" nor \"steps\"; a v0 IR document holds its steps in one of them.");
             }
 
-            var slug = root.Property("slug");
+            // Read even when the caller names the pipeline: a malformed field is an error wherever it is.
+            var slug = ReadSlug(root.Property("slug"));
             var header = new IrHeader(
-                options.Name ?? ReadSlug(slug) ?? DefaultSlug,
+                options.Name ?? slug ?? DefaultSlug,
                 root.Property("default_image").OptionalString("name an image such as \"alpine:3.20\", or remove the field"),
                 root.Property("timeout_seconds").OptionalSeconds("give the whole run a positive number of seconds, or remove the field", IrField.LongestTimeoutSeconds),
                 root.Property("env").OptionalStringMap("write the pipeline env as an object of string values, e.g. {\"CI\": \"true\"}"),

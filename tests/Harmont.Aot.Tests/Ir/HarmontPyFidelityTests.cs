@@ -163,6 +163,22 @@ public sealed class HarmontPyFidelityTests : IDisposable
         Assert.Contains("no earlier run of this pipeline is recorded", fresh.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_pipeline_argument_names_an_ir_document_too_but_not_differently_from_the_option()
+    {
+        var path = WriteDocument("nightly.json", Nightly);
+        Assert.Equal(0, (await _harness.RunAsync([], ["run", "py-nightly", "--ir", path, "--runner", "host"])).ExitCode);
+
+        var same = await _harness.RunAsync([], ["explain", "--ir", path, "--pipeline", "py-nightly"]);
+        var twice = await RunIr(path, "--pipeline", "other");
+        var twiceDifferently = await _harness.RunAsync([], ["run", "py-nightly", "--ir", path, "--pipeline", "other", "--runner", "host"]);
+
+        Assert.Matches(@"nightly +hit", same.Output);
+        Assert.Equal(["deps", "nightly"], twice.Executed);
+        Assert.Equal(2, twiceDifferently.ExitCode);
+        Assert.Equal("harmont: error: the pipeline is named twice, 'py-nightly' and --pipeline 'other'; name it once.", twiceDifferently.Error.Trim());
+    }
+
     private string WriteDocument(string name, string json)
     {
         var path = Path.Combine(_harness.Root, name);

@@ -76,7 +76,7 @@ public sealed class IrFuzzTests : IDisposable
                 outcomes[run.ExitCode]++;
                 if (explain.ExitCode == 0)
                 {
-                    var pipeline = IrDocument.Load(path, new IrReadOptions(_harness.Source));
+                    var pipeline = IrDocument.Load(path, new IrReadOptions(_harness.Source, name.LastOrDefault()));
                     var render = await _harness.RunAsync([pipeline], ["render"]);
                     Assert.True(render.ExitCode == 0, render.ToString());
                     IrDocument.Parse(render.Output, "rendered.json", new IrReadOptions(_harness.Source));
