@@ -1,5 +1,5 @@
-using System.Linq;
 using Harmont.Aot.Keys;
+using Harmont.Aot.Model;
 
 namespace Harmont.Aot.Generators.Parsing;
 
@@ -9,25 +9,9 @@ internal static class SettingRules
     /// <summary>The one glob syntax, shared with the runtime's matcher: see <see cref="GlobSyntax.CheckGlob"/>.</summary>
     public static string? CheckGlob(string? glob) => GlobSyntax.CheckGlob(glob);
 
-    /// <summary>A working directory is relative, non-empty, and never climbs out of the workspace.</summary>
-    public static string? CheckCwd(string cwd)
-    {
-        if (string.IsNullOrWhiteSpace(cwd))
-        {
-            return "is empty; leave Cwd unset to run in the workspace root";
-        }
+    /// <summary>A working directory is relative, non-empty, and never climbs out of the workspace: see <see cref="SettingSyntax.CheckCwd"/>.</summary>
+    public static string? CheckCwd(string cwd) => SettingSyntax.CheckCwd(cwd);
 
-        if (cwd[0] == '/' || cwd[0] == '~' || (cwd.Length > 1 && cwd[1] == ':'))
-        {
-            return "is absolute";
-        }
-
-        return cwd.Replace('\\', '/').Split('/').Any(s => s == "..") ? "leaves the workspace with '..'" : null;
-    }
-
-    /// <summary>POSIX portable names: letters, digits and '_', not starting with a digit.</summary>
-    public static bool IsVariableName(string? name) =>
-        !string.IsNullOrEmpty(name)
-        && !(name![0] >= '0' && name[0] <= '9')
-        && name.All(c => c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'));
+    /// <summary>POSIX portable names, shared with the IR reader: see <see cref="SettingSyntax.IsVariableName"/>.</summary>
+    public static bool IsVariableName(string? name) => SettingSyntax.IsVariableName(name);
 }

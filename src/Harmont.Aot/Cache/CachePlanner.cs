@@ -97,18 +97,11 @@ internal static class CachePlanner
         components["parent"] = parent?.Key ?? "scratch";
         components["definition"] = definition;
         components["policy"] = resolution;
-        if (step.CacheKey is { } given)
-        {
-            components["key.given"] = given;
-        }
-
         return new StepPlan
         {
             Step = step.Key,
             Command = command,
-
-            // A key computed elsewhere (an IR document's cache.key) replaces the derived one; hashed so every key is 64 hex digits.
-            Key = step.CacheKey is { } fixedKey ? CacheKey.Hash("harmont-given-key", fixedKey) : key.Value,
+            Key = key.Value,
             Components = components,
             Globs = globs,
         };

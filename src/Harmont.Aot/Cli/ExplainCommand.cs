@@ -49,24 +49,26 @@ internal static class ExplainCommand
             Description = "The step to explain; all steps when left out.",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var pipelineOption = new Option<string?>("--pipeline", "-p")
+        var pipelineOption = IrSource.PipelineOption();
+        var ir = new Option<string?>("--ir")
         {
-            Description = "The pipeline the step belongs to; may be left out when the program defines one.",
+            Description = "Explain a Harmont v0 IR document (as run --ir runs it) instead of one of this program's pipelines.",
         };
         var command = new Command("explain", "Say whether each step would be a cache hit now and, for a miss, which input changed since the last run.")
         {
-            stepArgument, pipelineOption,
+            stepArgument, pipelineOption, ir,
         };
-        command.SetAction((parse, cancellation) => ExecuteAsync(pipelines, parse.GetValue(pipelineOption), parse.GetValue(stepArgument), context, cancellation));
+        command.SetAction((parse, cancellation) =>
+            ExecuteAsync(pipelines, parse.GetValue(ir), parse.GetValue(pipelineOption), parse.GetValue(stepArgument), context, cancellation));
         return command;
     }
 
     internal static async Task<int> ExecuteAsync(
-        IReadOnlyList<PipelineDefinition> pipelines, string? slug, string? step, CliContext context, CancellationToken cancellation)
+        IReadOnlyList<PipelineDefinition> pipelines, string? irPath, string? slug, string? step, CliContext context, CancellationToken cancellation)
     {
         try
         {
-            var pipeline = RunCommand.Select(pipelines, slug);
+            var pipeline = IrSource.Choose(pipelines, irPath, slug, context);
             if (step is not null && pipeline.Steps.All(s => s.Key != step))
             {
                 throw new PipelineException(

@@ -53,13 +53,14 @@ internal static class RunCommand
         {
             Description = "Run a Harmont v0 IR document (render's graph form, or harmont-py's pipeline_to_json steps list) instead of this program's pipelines.",
         };
+        var pipelineOption = IrSource.PipelineOption();
 
         var explain = new Option<bool>("--explain")
         {
             Description = "After the run, say for each step whether it was a cache hit and, for a miss, which input changed since the last run.",
         };
 
-        var command = new Command("run", "Run a pipeline (the default verb).") { pipelineArgument, parallelism, runner, keepGoing, format, logs, ir, explain };
+        var command = new Command("run", "Run a pipeline (the default verb).") { pipelineArgument, parallelism, runner, keepGoing, format, logs, ir, pipelineOption, explain };
         command.SetAction((parse, cancellation) =>
         {
             var request = new RunRequest(
@@ -71,6 +72,7 @@ internal static class RunCommand
                 Format = parse.GetValue(format) ?? "human",
                 Logs = parse.GetValue(logs),
                 Ir = parse.GetValue(ir),
+                PipelineOption = parse.GetValue(pipelineOption),
                 Explain = parse.GetValue(explain),
             };
             return ExecuteAsync(pipelines, request, context, cancellation);
@@ -89,13 +91,7 @@ internal static class RunCommand
                 throw new PipelineException($"--parallelism must be at least 1, not {request.Parallelism}.");
             }
 
-            var pipeline = request.Ir switch
-            {
-                null => Select(pipelines, request.Pipeline),
-                _ when request.Pipeline is not null => throw new PipelineException(
-                    $"name a pipeline or pass --ir, not both: '{request.Pipeline}' and --ir {request.Ir}."),
-                var irPath => IrDocument.Load(Path.GetFullPath(irPath, context.WorkingDirectory)),
-            };
+            var pipeline = IrSource.Choose(pipelines, request.Ir, IrSource.Name(request.Pipeline, request.PipelineOption), context);
             var secrets = StepSecrets.Resolve(pipeline, context.GetEnv);
             var graph = PipelineGraph.Build(pipeline);
             var directories = HarmontDirectories.FromEnvironment(context.GetEnv);
@@ -294,6 +290,9 @@ internal sealed record RunRequest(string? Pipeline, int Parallelism, Runner? Run
 
     /// <summary>Path of a Harmont v0 IR document to run instead of a compiled pipeline.</summary>
     public string? Ir { get; init; }
+
+    /// <summary><c>--pipeline</c>: the same as <see cref="Pipeline"/>; with <see cref="Ir"/>, the document's pipeline name.</summary>
+    public string? PipelineOption { get; init; }
 
     /// <summary>Say after the run why each step hit or missed the cache.</summary>
     public bool Explain { get; init; }

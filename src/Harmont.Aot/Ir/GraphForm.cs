@@ -12,6 +12,13 @@ internal static class GraphForm
     public static PipelineDefinition Read(IrField graph, IrHeader header)
     {
         graph.RequireObject("write graph as {\"nodes\": [...], \"edges\": [...]}");
+        graph.RequireOnly("a graph", "nodes", "edges", "node_holes", "edge_property");
+        var direction = graph.Property("edge_property");
+        if (direction.OptionalString("write \"directed\", or remove the field") is { } kind && kind != "directed")
+        {
+            throw direction.Error($"is \"{IrField.Printable(kind)}\"", "a pipeline's edges point from parent to child: write \"directed\"");
+        }
+
         var holes = graph.Property("node_holes");
         if (!holes.IsMissing && holes.Array("remove the field").Count > 0)
         {
@@ -21,7 +28,15 @@ internal static class GraphForm
         var nodes = graph.Property("nodes").Array("list the steps as \"nodes\": [{\"step\": {\"key\": ..., \"cmd\": ...}}]");
         var parents = new string?[nodes.Count];
         var after = nodes.Select(_ => new List<string>()).ToArray();
-        var keys = nodes.Select(n => n.Property("step").Property("key").RequiredString("give every step a unique \"key\"")).ToArray();
+        foreach (var node in nodes)
+        {
+            node.RequireObject("write each node as {\"step\": {...}, \"env\": {...}}");
+            node.RequireOnly("a graph node", "step", "env");
+            node.Property("step").RequireObject("write the node's step as {\"key\": ..., \"cmd\": ...}");
+            node.Property("step").RequireOnly("a command step", IrStep.Fields);
+        }
+
+        var keys = nodes.Select(n => IrStep.ReadKey(n.Property("step").Property("key"))).ToArray();
 
         var edges = graph.Property("edges");
         foreach (var edge in edges.IsMissing ? [] : edges.Array("list edges as [from, to, \"builds_in\"]"))
@@ -47,20 +62,23 @@ internal static class GraphForm
                     parents[to] = keys[from];
                     break;
                 case "depends_on":
-                    after[to].Add(keys[from]);
+                    if (!after[to].Contains(keys[from], StringComparer.Ordinal))
+                    {
+                        after[to].Add(keys[from]);
+                    }
+
                     break;
                 case var other:
-                    throw parts[2].Error($"is \"{other}\"", "name the edge kind: \"builds_in\" or \"depends_on\"");
+                    throw parts[2].Error($"is \"{IrField.Printable(other)}\"", "name the edge kind: \"builds_in\" or \"depends_on\"");
             }
         }
 
         var steps = new List<StepDefinition>(nodes.Count);
         for (var i = 0; i < nodes.Count; i++)
         {
-            nodes[i].RequireObject("write each node as {\"step\": {...}, \"env\": {...}}");
             var env = nodes[i].Property("env");
             var merged = env.IsMissing ? null : env.OptionalStringMap("write the node env as an object of string values");
-            steps.Add(IrStep.Read(nodes[i].Property("step"), parents[i], after[i], header.Env, merged));
+            steps.Add(IrStep.Read(nodes[i].Property("step"), parents[i], after[i], header, merged));
         }
 
         return header.Pipeline(steps);

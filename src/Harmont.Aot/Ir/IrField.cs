@@ -12,7 +12,7 @@ internal readonly record struct IrField(string Source, string Path, JsonElement 
 {
     public bool IsObject => Value.ValueKind == JsonValueKind.Object;
 
-    public IrField Property(string name) => new(Source, Path.Length == 0 ? name : $"{Path}.{name}", Property(Value, name));
+    public IrField Property(string name) => new(Source, Path.Length == 0 ? Printable(name) : $"{Path}.{Printable(name)}", Property(Value, name));
 
     public IrField Item(int index, JsonElement value) => new(Source, $"{Path}[{index}]", value);
 
@@ -29,6 +29,30 @@ internal readonly record struct IrField(string Source, string Path, JsonElement 
         }
     }
 
+    /// <summary>
+    /// The object has no field outside <paramref name="known"/> and none twice: a field this runner would not
+    /// honour is an error, never silently dropped, and a repeated one has no single meaning.
+    /// </summary>
+    /// <param name="what">What the object is, for the message: "a command step".</param>
+    public void RequireOnly(string what, params string[] known)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in Value.EnumerateObject())
+        {
+            if (!seen.Add(property.Name))
+            {
+                throw Property(property.Name).Error("appears twice", "keep one of them");
+            }
+
+            if (System.Array.IndexOf(known, property.Name) < 0)
+            {
+                throw new PipelineException(
+                    $"{Source}: {Property(property.Name).Path} is not a field of {what} that this runner can honour; remove it " +
+                    $"(the fields it reads here: {string.Join(", ", known)}).");
+            }
+        }
+    }
+
     public string RequiredString(string fix)
     {
         if (IsMissing)
@@ -37,7 +61,7 @@ internal readonly record struct IrField(string Source, string Path, JsonElement 
         }
 
         return Value.ValueKind == JsonValueKind.String && Value.GetString() is { Length: > 0 } text
-            ? text
+            ? WithoutNul(text, fix)
             : throw Error($"must be a non-empty string, not {Describe()}", fix);
     }
 
@@ -49,9 +73,15 @@ internal readonly record struct IrField(string Source, string Path, JsonElement 
         }
 
         return Value.ValueKind == JsonValueKind.String && Value.GetString() is { Length: > 0 } text
-            ? text
+            ? WithoutNul(text, fix)
             : throw Error($"must be a non-empty string or absent, not {Describe()}", fix);
     }
+
+    /// <summary>Any string, the empty one included; a NUL is refused, as no command, name or value can carry one.</summary>
+    public string String(string fix) =>
+        Value.ValueKind == JsonValueKind.String
+            ? WithoutNul(Value.GetString()!, fix)
+            : throw Error(IsMissing ? "is missing" : $"must be a string, not {Describe()}", fix);
 
     public bool OptionalBool(string fix)
     {
@@ -65,20 +95,25 @@ internal readonly record struct IrField(string Source, string Path, JsonElement 
             };
     }
 
-    /// <summary>A positive whole number of seconds, or null when absent.</summary>
-    public TimeSpan? OptionalSeconds(string fix)
+    /// <summary>The longest timeout a run can wait for: a cancellation timer counts milliseconds in 32 bits (about 49 days).</summary>
+    public const long LongestTimeoutSeconds = 4_294_967;
+
+    /// <summary>A positive whole number of seconds, at most <paramref name="most"/>, or null when absent.</summary>
+    public TimeSpan? OptionalSeconds(string fix, long most = int.MaxValue)
     {
         if (IsMissing)
         {
             return null;
         }
 
-        if (Value.ValueKind != JsonValueKind.Number || !Value.TryGetInt64(out var seconds) || seconds > int.MaxValue)
+        if (Value.ValueKind != JsonValueKind.Number || !Value.TryGetInt64(out var seconds))
         {
             throw Error($"must be a whole number of seconds, not {Describe()}", fix);
         }
 
-        return seconds <= 0 ? throw Error($"is {seconds}, which is not positive", fix) : TimeSpan.FromSeconds(seconds);
+        return seconds <= 0 ? throw Error($"is {seconds}, which is not positive", fix)
+            : seconds > most ? throw Error($"is {seconds}, more than the {most} this runner can count", fix)
+            : TimeSpan.FromSeconds(seconds);
     }
 
     public List<IrField> Array(string fix)
@@ -102,7 +137,10 @@ internal readonly record struct IrField(string Source, string Path, JsonElement 
         return [.. Array(fix).Select(item => item.RequiredString(fix))];
     }
 
-    /// <summary>A string-to-string object in document order; empty when absent.</summary>
+    /// <summary>
+    /// An object of environment variable names (as the DSL accepts them: letters, digits and '_', not starting
+    /// with a digit) to string values, in document order; empty when absent.
+    /// </summary>
     public List<KeyValuePair<string, string>> OptionalStringMap(string fix)
     {
         if (IsMissing)
@@ -112,30 +150,69 @@ internal readonly record struct IrField(string Source, string Path, JsonElement 
 
         RequireObject(fix);
         var result = new List<KeyValuePair<string, string>>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var property in Value.EnumerateObject())
         {
             var item = Property(property.Name);
-            if (property.Value.ValueKind != JsonValueKind.String)
+            if (!SettingSyntax.IsVariableName(property.Name))
             {
-                throw item.Error($"must be a string, not {item.Describe()}", fix);
+                throw new PipelineException(
+                    $"{Source}: {Path} has \"{Printable(property.Name)}\", which is not an environment variable name; " +
+                    "use letters, digits and '_', not starting with a digit.");
             }
 
-            result.Add(new(property.Name, property.Value.GetString()!));
+            if (!seen.Add(property.Name))
+            {
+                throw item.Error("appears twice", "keep one of them");
+            }
+
+            result.Add(new(property.Name, item.String(fix)));
         }
 
         return result;
+    }
+
+    /// <summary>A list of environment variable names; empty when absent.</summary>
+    public List<string> OptionalVariableNames(string fix)
+    {
+        var names = OptionalStrings(fix);
+        foreach (var (name, i) in names.Select((n, i) => (n, i)))
+        {
+            if (!SettingSyntax.IsVariableName(name))
+            {
+                throw Item(i, Value[i]).Error(
+                    $"is \"{Printable(name)}\", which is not an environment variable name", "use letters, digits and '_', not starting with a digit");
+            }
+        }
+
+        return names;
     }
 
     public string Describe() => Value.ValueKind switch
     {
         JsonValueKind.Undefined => "missing",
         JsonValueKind.Null => "null",
-        JsonValueKind.String => $"the string \"{Value.GetString()}\"",
-        JsonValueKind.Number => $"the number {Value.GetRawText()}",
+        JsonValueKind.String => $"the string \"{Printable(Value.GetString()!)}\"",
+        JsonValueKind.Number => $"the number {Printable(Value.GetRawText())}",
         JsonValueKind.True or JsonValueKind.False => Value.GetRawText(),
         JsonValueKind.Array => "an array",
         _ => "an object",
     };
+
+    /// <summary>Text from the document as it may appear in a one-line message: control characters escaped, long text cut.</summary>
+    public static string Printable(string text, int longest = 80)
+    {
+        var builder = new System.Text.StringBuilder();
+        foreach (var c in text.Length > longest ? text[..longest] : text)
+        {
+            _ = char.IsControl(c) ? builder.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}") : builder.Append(c);
+        }
+
+        return text.Length > longest ? builder.Append("...").ToString() : builder.ToString();
+    }
+
+    private string WithoutNul(string text, string fix) =>
+        text.Contains('\0', StringComparison.Ordinal) ? throw Error("contains a NUL character", fix) : text;
 
     private static JsonElement Property(JsonElement value, string name) =>
         value.ValueKind == JsonValueKind.Object && value.TryGetProperty(name, out var property) ? property : default;

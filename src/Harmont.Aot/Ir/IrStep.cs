@@ -4,27 +4,41 @@ using Harmont.Aot.Model;
 namespace Harmont.Aot.Ir;
 
 /// <summary>Reads the fields of one command step, common to both IR forms.</summary>
+/// <remarks>
+/// A <c>cache.key</c> is read and set aside: it was computed when the document was rendered, from that
+/// moment's files and clock and another project's identity, so the runner derives every key itself.
+/// </remarks>
 internal static class IrStep
 {
-    private const string PolicyFix = "use \"none\", \"forever\", \"ttl\", \"on_change\" or \"compose\"";
+    /// <summary>The step fields both forms share; the steps-list form adds <c>type</c> and <c>builds_in</c>.</summary>
+    public static readonly string[] Fields =
+        ["key", "label", "cmd", "eval", "image", "env", "secrets", "cwd", "timeout_seconds", "cache", "runner", "runner_args"];
 
-    /// <param name="step">The step object.</param>
-    /// <param name="baseEnv">Env under the step's own (the pipeline's), or null when <paramref name="mergedEnv"/> is given.</param>
+    private const string PolicyFix = "use \"none\", \"forever\", \"ttl\", \"on_change\" or \"compose\"";
+    private const int LongestKey = 200;
+
+    /// <param name="step">The step object; its fields were checked by the caller's form.</param>
+    /// <param name="header">The pipeline's fields: its env lies under the step's own, and its source root resolves on_change paths.</param>
     /// <param name="mergedEnv">The graph form's node env, already merged; null when absent.</param>
     public static StepDefinition Read(
-        IrField step, string? from, IReadOnlyList<string> after,
-        IReadOnlyList<KeyValuePair<string, string>> baseEnv, List<KeyValuePair<string, string>>? mergedEnv)
+        IrField step, string? from, IReadOnlyList<string> after, IrHeader header, List<KeyValuePair<string, string>>? mergedEnv)
     {
-        step.RequireObject("write each step as an object with at least \"key\" and \"cmd\"");
-        var key = step.Property("key").RequiredString("give every step a unique \"key\"");
+        var key = ReadKey(step.Property("key"));
         var command = ReadCommand(step);
         var ownEnv = step.Property("env").OptionalStringMap("write env as an object of string values, e.g. {\"CC\": \"gcc\"}");
-        var (cache, cacheKey) = ReadCache(step.Property("cache"));
+        var cache = ReadCache(step.Property("cache"), key, header.SourceRoot);
 
         var runnerArgs = step.Property("runner_args");
         if (!runnerArgs.IsMissing && !(runnerArgs.Value.ValueKind == JsonValueKind.Object && !runnerArgs.Value.EnumerateObject().Any()))
         {
             throw runnerArgs.Error("is set, but the docker and host runners take no arguments", "remove \"runner_args\"");
+        }
+
+        var cwd = step.Property("cwd");
+        var directory = cwd.OptionalString("give a directory relative to the workspace root, such as \"src/app\", or remove the field");
+        if (directory is not null && SettingSyntax.CheckCwd(directory) is { } cwdProblem)
+        {
+            throw cwd.Error($"\"{IrField.Printable(directory)}\" {cwdProblem}", "give a directory relative to the workspace root, such as \"src/app\"");
         }
 
         return new StepDefinition
@@ -36,13 +50,27 @@ internal static class IrStep
             From = from,
             After = after,
             Image = step.Property("image").OptionalString("name an image such as \"alpine:3.20\", or remove the field"),
-            Env = mergedEnv ?? Merge(baseEnv, ownEnv),
+            Env = mergedEnv ?? Merge(header.Env, ownEnv),
             Secrets = ReadSecrets(step.Property("secrets")),
+            Cwd = directory,
             Runner = ReadRunner(step.Property("runner")) ?? Runner.Inherit,
-            Timeout = step.Property("timeout_seconds").OptionalSeconds("give a positive number of seconds, or remove the field"),
+            Timeout = step.Property("timeout_seconds").OptionalSeconds("give a positive number of seconds, or remove the field", IrField.LongestTimeoutSeconds),
             Cache = cache,
-            CacheKey = cacheKey,
         };
+    }
+
+    /// <summary>A step key: printable, and short enough to name the step's files and containers.</summary>
+    public static string ReadKey(IrField field, string fix = "give every step a unique \"key\"")
+    {
+        var key = field.RequiredString(fix);
+        if (key.Any(char.IsControl))
+        {
+            throw field.Error($"is \"{IrField.Printable(key)}\", which has a control character", "give every step a unique key of printable characters");
+        }
+
+        return key.Length <= LongestKey
+            ? key
+            : throw field.Error($"is {key.Length} characters long", $"keep step keys to {LongestKey} characters");
     }
 
     /// <summary><c>runner</c>: <c>auto</c>, <c>docker</c> or <c>host</c>; null when absent.</summary>
@@ -53,7 +81,7 @@ internal static class IrStep
             "auto" => Runner.Auto,
             "docker" => Runner.Docker,
             "host" => Runner.Host,
-            var other => throw field.Error($"is \"{other}\", which is not a backend of this runner", "use \"auto\", \"docker\" or \"host\", or remove the field"),
+            var other => throw field.Error($"is \"{IrField.Printable(other)}\", which is not a backend of this runner", "use \"auto\", \"docker\" or \"host\", or remove the field"),
         };
 
     /// <summary>Later entries replace earlier ones of the same name, in the place the name first appeared.</summary>
@@ -82,15 +110,23 @@ internal static class IrStep
         var eval = step.Property("eval");
         if (cmd.IsMissing && !eval.IsMissing)
         {
+            eval.RequireObject("set \"eval\": {\"type\": \"cmd\", \"cmd\": \"...\"}");
             var type = eval.Property("type").RequiredString("set \"eval\": {\"type\": \"cmd\", \"cmd\": \"...\"}");
-            return type == "cmd"
-                ? eval.Property("cmd").RequiredString("give the shell command to run")
-                : throw eval.Property("type").Error($"is \"{type}\"; only \"cmd\" steps can run here", "render the pipeline's dynamic targets to commands first");
+            if (type != "cmd")
+            {
+                throw eval.Property("type").Error($"is \"{IrField.Printable(type)}\"; only \"cmd\" steps can run here", "render the pipeline's dynamic targets to commands first");
+            }
+
+            eval.RequireOnly("an eval", "type", "cmd");
+            return eval.Property("cmd").RequiredString("give the shell command to run");
         }
 
-        return cmd.Value.ValueKind == JsonValueKind.String
-            ? cmd.Value.GetString()!
-            : throw cmd.Error(cmd.IsMissing ? "is missing" : $"must be a string, not {cmd.Describe()}", "give the shell command to run, e.g. \"cmd\": \"make test\"");
+        if (!eval.IsMissing)
+        {
+            throw eval.Error("is set beside \"cmd\"", "keep one of them");
+        }
+
+        return cmd.String("give the shell command to run, e.g. \"cmd\": \"make test\"");
     }
 
     /// <summary>IR secrets map an env name to a secret name; this runner reads each secret from its own environment by the same name.</summary>
@@ -102,7 +138,7 @@ internal static class IrStep
             if (name != secret)
             {
                 throw field.Property(name).Error(
-                    $"maps to the secret \"{secret}\", but this runner reads a secret from its environment variable of the same name",
+                    $"maps to the secret \"{IrField.Printable(secret)}\", but this runner reads a secret from its environment variable of the same name",
                     $"write \"{name}\": \"{name}\" and export {name} where the runner starts");
             }
 
@@ -112,53 +148,72 @@ internal static class IrStep
         return names;
     }
 
-    private static (List<CachePolicy> Policies, string? Key) ReadCache(IrField cache)
+    private static List<CachePolicy> ReadCache(IrField cache, string stepKey, string sourceRoot)
     {
-        if (cache.IsMissing)
+        var policies = new List<CachePolicy>();
+        if (!cache.IsMissing)
         {
-            return ([], null);
+            ReadPolicy(cache, stepKey, sourceRoot, policies);
         }
 
-        cache.RequireObject("write cache as an object such as {\"policy\": \"forever\"}");
-        var policies = new List<CachePolicy>();
-        ReadPolicy(cache, policies);
-        var key = cache.Property("key").OptionalString("give the precomputed key as a string, or remove it to let the runner derive one");
-        return (policies, key);
+        return policies;
     }
 
-    private static void ReadPolicy(IrField cache, List<CachePolicy> into)
+    private static void ReadPolicy(IrField cache, string stepKey, string sourceRoot, List<CachePolicy> into)
     {
         cache.RequireObject("write each policy as an object such as {\"policy\": \"forever\"}");
         var policy = cache.Property("policy");
         var envKeysFix = "list environment variable names, e.g. [\"NODE_VERSION\"], or remove the field";
-        switch (policy.RequiredString(PolicyFix))
+        var kind = policy.RequiredString(PolicyFix);
+        string[] fields = kind switch
         {
-            case "none":
-                break;
+            "none" => ["policy", "key"],
+            "forever" => ["policy", "key", "env_keys"],
+            "ttl" => ["policy", "key", "duration_seconds", "env_keys"],
+            "on_change" => ["policy", "key", "paths"],
+            "compose" => ["policy", "key", "sub_policies"],
+            _ => throw policy.Error($"is \"{IrField.Printable(kind)}\", which is not a cache policy", PolicyFix),
+        };
+        cache.RequireOnly($"a \"{kind}\" cache policy", fields);
+
+        // Never a key: only checked to be what a renderer writes.
+        var given = cache.Property("key");
+        if (!given.IsMissing)
+        {
+            given.String("give the rendered key as a string, or remove it; the runner derives its own");
+        }
+
+        switch (kind)
+        {
             case "forever":
-                into.Add(new ForeverCachePolicy(cache.Property("env_keys").OptionalStrings(envKeysFix)));
+                into.Add(new ForeverCachePolicy(cache.Property("env_keys").OptionalVariableNames(envKeysFix)));
                 break;
             case "ttl":
                 var duration = cache.Property("duration_seconds");
                 into.Add(new TtlCachePolicy(
                     duration.OptionalSeconds("give the bucket length as a positive number of seconds, e.g. 86400")
                         ?? throw duration.Error("is missing", "a ttl policy needs \"duration_seconds\", e.g. 86400 for a day"),
-                    cache.Property("env_keys").OptionalStrings(envKeysFix)));
+                    cache.Property("env_keys").OptionalVariableNames(envKeysFix)));
                 break;
             case "on_change":
-                var paths = cache.Property("paths");
-                var globs = paths.Array("list the files or globs to watch, e.g. [\"src/**\"]").Select(p => p.RequiredString("give each path as a non-empty string")).ToList();
-                into.Add(globs.Count > 0 ? new OnChangeCachePolicy(globs) : throw paths.Error("is empty", "list at least one file or glob to watch"));
+                var paths = cache.Property("paths").Array("list the files or directories to watch, e.g. [\"src\", \"Makefile\"]");
+                into.Add(paths.Count > 0
+                    ? new OnChangeCachePolicy([.. paths.Select(p => OnChangePaths.ToGlob(p, stepKey, sourceRoot)).Distinct(StringComparer.Ordinal)])
+                    : throw cache.Property("paths").Error("is empty", "list at least one file or directory to watch"));
                 break;
             case "compose":
-                foreach (var part in cache.Property("sub_policies").Array("list the composed policies, e.g. [{\"policy\": \"forever\"}]"))
+                var parts = cache.Property("sub_policies").Array("list the composed policies, e.g. [{\"policy\": \"forever\"}]");
+                if (parts.Count == 0)
                 {
-                    ReadPolicy(part, into);
+                    throw cache.Property("sub_policies").Error("is empty", "list the policies that must all hit, or use one policy alone");
+                }
+
+                foreach (var part in parts)
+                {
+                    ReadPolicy(part, stepKey, sourceRoot, into);
                 }
 
                 break;
-            case var other:
-                throw policy.Error($"is \"{other}\", which is not a cache policy", PolicyFix);
         }
     }
 }

@@ -121,10 +121,10 @@ public static class IrWriter
             json.WriteNumber("timeout_seconds", Seconds(timeout));
         }
 
-        if (step.Cache.Count > 0 || step.CacheKey is not null)
+        if (step.Cache.Count > 0)
         {
             json.WritePropertyName("cache");
-            WriteCache(json, step.Cache, step.CacheKey);
+            WriteCache(json, step.Cache);
         }
 
         if (step.Runner != Runner.Inherit)
@@ -137,36 +137,27 @@ public static class IrWriter
         json.WriteEndObject();
     }
 
-    private static void WriteCache(Utf8JsonWriter json, IReadOnlyList<CachePolicy> policies, string? key)
+    private static void WriteCache(Utf8JsonWriter json, IReadOnlyList<CachePolicy> policies)
     {
         if (policies.Count == 1)
         {
-            WritePolicy(json, policies[0], key);
+            WritePolicy(json, policies[0]);
             return;
         }
 
         json.WriteStartObject();
-        json.WriteString("policy", policies.Count == 0 ? "none" : "compose");
-        if (policies.Count > 1)
+        json.WriteString("policy", "compose");
+        json.WriteStartArray("sub_policies");
+        foreach (var policy in policies)
         {
-            json.WriteStartArray("sub_policies");
-            foreach (var policy in policies)
-            {
-                WritePolicy(json, policy, null);
-            }
-
-            json.WriteEndArray();
+            WritePolicy(json, policy);
         }
 
-        if (key is not null)
-        {
-            json.WriteString("key", key);
-        }
-
+        json.WriteEndArray();
         json.WriteEndObject();
     }
 
-    private static void WritePolicy(Utf8JsonWriter json, CachePolicy policy, string? key)
+    private static void WritePolicy(Utf8JsonWriter json, CachePolicy policy)
     {
         json.WriteStartObject();
         switch (policy)
@@ -186,11 +177,6 @@ public static class IrWriter
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(policy), policy, "Unknown cache policy.");
-        }
-
-        if (key is not null)
-        {
-            json.WriteString("key", key);
         }
 
         json.WriteEndObject();

@@ -52,9 +52,6 @@ public sealed class StepDefinition
     /// </summary>
     public string? DefinitionHash { get; init; }
 
-    /// <summary>A cache key computed elsewhere (an IR document's <c>cache.key</c>); when set, it replaces the derived key.</summary>
-    public string? CacheKey { get; init; }
-
     /// <summary>Backend override; <see cref="Runner.Inherit"/> takes the pipeline's.</summary>
     public Runner Runner { get; init; } = Runner.Inherit;
 

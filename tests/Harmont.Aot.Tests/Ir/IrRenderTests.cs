@@ -56,10 +56,13 @@ public sealed class IrRenderTests
     [Fact]
     public void Rendered_graph_reads_back_into_the_same_graph_and_settings()
     {
-        var path = Path.Combine(Directory.CreateTempSubdirectory("harmont-ir-").FullName, "rendered.json");
+        // The rendered paths: the glob "src/**" stays a glob, "Makefile" is a file of the repository.
+        var root = Directory.CreateTempSubdirectory("harmont-ir-").FullName;
+        File.WriteAllText(Path.Combine(root, "Makefile"), "all:\n");
+        var path = Path.Combine(root, "rendered.json");
         File.WriteAllText(path, IrWriter.Render(Everything.Definition));
 
-        var loaded = IrDocument.Load(path);
+        var loaded = IrDocument.Load(path, new IrReadOptions(root));
         var original = Everything.Definition;
 
         Assert.Equal(original.Slug, loaded.Slug);

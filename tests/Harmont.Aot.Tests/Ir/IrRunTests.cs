@@ -22,7 +22,7 @@ public sealed class IrRunTests : IDisposable
             ]}
             """);
 
-        var run = await _harness.RunAsync(IrDocument.Load(path), "--runner", "host");
+        var run = await _harness.RunAsync(IrDocument.Load(path, new IrReadOptions(_harness.Source)), "--runner", "host");
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal(["made", "hi there"], run.LogsOf("use"));
