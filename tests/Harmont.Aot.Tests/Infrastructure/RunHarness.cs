@@ -70,7 +70,8 @@ public sealed class RunHarness : IDisposable
     {
         try
         {
-            Directory.Delete(Root, recursive: true);
+            // By handle: steps leave names that are not UTF-8, which System.IO cannot name.
+            Harmont.Aot.Containment.HostileTree.Delete(Root);
         }
         catch (IOException)
         {
