@@ -17,6 +17,12 @@ if (args is ["--paired", var roundsText])
     return 0;
 }
 
+if (args is ["--host-start", var hostRoundsText])
+{
+    HostStepStart.Run(int.Parse(hostRoundsText, CultureInfo.InvariantCulture));
+    return 0;
+}
+
 var job = Job.Default
     .WithStrategy(RunStrategy.Monitoring)
     .WithLaunchCount(1)

@@ -8,6 +8,7 @@ using Harmont.Aot.Keys;
 using Harmont.Aot.Model;
 using Harmont.Aot.Runners;
 using Harmont.Aot.Runners.Docker;
+using Harmont.Aot.Runners.Host;
 using Harmont.Aot.Scheduling;
 using Harmont.Aot.Workspaces;
 
@@ -113,7 +114,8 @@ internal static class RunCommand
             async Task<BackendSet> ResolveBackendsAsync()
             {
                 var resolved = await BackendSet.ResolveAsync(
-                    pipeline, request.Runner, context.Docker, context.Error, signals.Token, Path.Combine(options.WorkRoot, ".docker-gc"));
+                    pipeline, request.Runner, context.Docker, context.Error, signals.Token, Path.Combine(options.WorkRoot, ".docker-gc"),
+                    new HostPaths(options.WorkRoot, options.SourceRoot, context.GetEnv));
                 if (pipeline.Steps.Any(s => s.Cache.Count > 0))
                 {
                     // The engine lists its cached images while the keys are still being hashed.

@@ -37,8 +37,17 @@ internal sealed class BackendSet : IAsyncDisposable
     /// A file whose age says when crash leftovers were last collected; collecting again within
     /// <see cref="GcInterval"/> is skipped, so back-to-back runs do not list the engine's every image. Null: always collect.
     /// </param>
+    /// <param name="hostPaths">
+    /// Where host steps' stable workspace path comes from; null runs each host step in its own workspace directory.
+    /// </param>
     public static async Task<BackendSet> ResolveAsync(
-        PipelineDefinition pipeline, Runner? commandLine, DockerConnector docker, TextWriter notices, CancellationToken cancellationToken, string? gcStamp = null)
+        PipelineDefinition pipeline,
+        Runner? commandLine,
+        DockerConnector docker,
+        TextWriter notices,
+        CancellationToken cancellationToken,
+        string? gcStamp = null,
+        HostPaths? hostPaths = null)
     {
         var wanted = pipeline.Steps.ToDictionary(
             s => s.Key,
@@ -75,7 +84,10 @@ internal sealed class BackendSet : IAsyncDisposable
             }
         }
 
-        var host = new HostBackend();
+        var onHost = wanted.Values.Any(r => r is Runner.Host) || dockerBackend is null;
+        var host = new HostBackend(onHost && hostPaths is not null
+            ? await StableWorkspace.ResolveAsync(pipeline, hostPaths, notices, cancellationToken)
+            : null);
         var byStep = wanted.ToDictionary(
             p => p.Key,
             p => p.Value is Runner.Host || dockerBackend is null ? (IStepBackend)host : dockerBackend,

@@ -3,9 +3,17 @@ using Harmont.Aot.Runners.Docker;
 
 namespace Harmont.Aot.Runners.Host;
 
-/// <summary>Runs steps as <c>sh -c</c> child processes in their workspaces; captures no system state.</summary>
+/// <summary>Runs steps as <c>sh -c</c> child processes with their workspace at the pipeline's stable path; captures no system state.</summary>
 internal sealed class HostBackend : IStepBackend
 {
+    private readonly StableWorkspace? _stable;
+
+    /// <param name="stable">
+    /// Where every step sees its workspace; null runs each step in its own workspace directory (a
+    /// backend made for a test or a tool that has no pipeline context).
+    /// </param>
+    public HostBackend(StableWorkspace? stable = null) => _stable = stable;
+
     public string Name => "host";
 
     public bool KeepsSystemState => false;
@@ -22,7 +30,38 @@ internal sealed class HostBackend : IStepBackend
                 $"step '{invocation.StepKey}' runs in '{invocation.Cwd}', which is not a directory of its workspace. Create it in a parent step or fix Cwd.");
         }
 
-        var psi = new ProcessStartInfo("sh")
+        if (_stable is null)
+        {
+            return await RunProcessAsync(invocation, "sh", ["-c", invocation.Command], workingDirectory, logicalDirectory: null, cancellationToken);
+        }
+
+        var inStable = invocation.Cwd is null ? _stable.Path : Path.Combine(_stable.Path, invocation.Cwd);
+        if ((await _stable.IsolationAsync()).Mode == HostIsolationMode.Namespace)
+        {
+            using var shared = await _stable.LockAsync(exclusive: false, cancellationToken);
+
+            // The empty directory the workspace is bound over; recreated in case a cleanup took it.
+            Directory.CreateDirectory(_stable.Path);
+            var arguments = HostIsolation.BwrapArguments(invocation.Workspace, _stable.Path, inStable, ["sh", "-c", invocation.Command]);
+            return await RunProcessAsync(invocation, "bwrap", arguments, invocation.Workspace, inStable, cancellationToken);
+        }
+
+        await using var placement = await SerialPlacement.EnterAsync(_stable, invocation.Workspace, cancellationToken);
+        if (placement.Notice is not null)
+        {
+            invocation.Log(LogStream.Stderr, placement.Notice);
+            return await RunProcessAsync(invocation, "sh", ["-c", invocation.Command], workingDirectory, logicalDirectory: null, cancellationToken);
+        }
+
+        return await RunProcessAsync(invocation, "sh", ["-c", invocation.Command], inStable, inStable, cancellationToken);
+    }
+
+    // logicalDirectory: what $PWD says, so a shell's pwd prints the stable path rather than whatever
+    // PWD this process inherited.
+    private static async Task<StepResult> RunProcessAsync(
+        StepInvocation invocation, string program, IReadOnlyList<string> arguments, string workingDirectory, string? logicalDirectory, CancellationToken cancellationToken)
+    {
+        var psi = new ProcessStartInfo(program)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -30,15 +69,23 @@ internal sealed class HostBackend : IStepBackend
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(invocation.Command);
+        foreach (var argument in arguments)
+        {
+            psi.ArgumentList.Add(argument);
+        }
+
+        if (logicalDirectory is not null)
+        {
+            psi.Environment["PWD"] = logicalDirectory;
+        }
+
         foreach (var (name, value) in invocation.Env.Concat(invocation.Secrets))
         {
             psi.Environment[name] = value;
         }
 
         using var process = Process.Start(psi)
-            ?? throw new InvalidOperationException("could not start 'sh'; the host backend needs a POSIX shell on PATH.");
+            ?? throw new InvalidOperationException($"could not start '{program}'; the host backend needs it on PATH.");
         process.StandardInput.Close();
 
         var stdout = PumpAsync(process.StandardOutput, LogStream.Stdout, invocation);
@@ -66,7 +113,11 @@ internal sealed class HostBackend : IStepBackend
     /// <remarks>The host never snapshots, so there is nothing to keep.</remarks>
     public Task KeepSnapshotAsync(string snapshot, string cacheKey, CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public ValueTask DisposeAsync()
+    {
+        _stable?.Dispose();
+        return ValueTask.CompletedTask;
+    }
 
     // Bytes through the same splitter as a container's output, so both cut lines alike: at '\n' only,
     // a long line in bounded pieces, and never inside a secret.
