@@ -1,17 +1,18 @@
 using System.CommandLine;
 using System.Globalization;
 using Harmont.Aot.Model;
+using Harmont.Aot.Runners.Host;
 using Harmont.Aot.Scheduling;
 using Harmont.Aot.Workspaces;
 
 namespace Harmont.Aot.Cli;
 
-/// <summary><c>doctor</c>: what this machine offers a run; for now, every workspace strategy on the work dir's filesystem.</summary>
+/// <summary><c>doctor</c>: what this machine offers a run: every workspace strategy on the work dir's filesystem, and how host steps get their stable path.</summary>
 internal static class DoctorCommand
 {
     public static Command Create(CliContext context)
     {
-        var command = new Command("doctor", "Check this machine: which workspace strategies work for the work dir, why, and how fast.");
+        var command = new Command("doctor", "Check this machine: which workspace strategies work for the work dir, why, and how fast; and how host steps are isolated.");
         command.SetAction(_ => Execute(context));
         return command;
     }
@@ -33,6 +34,7 @@ internal static class DoctorCommand
             output.WriteLine($"  {probe.Name.PadRight(width)}  {state,-11}  {time,10}  {probe.Reason}");
         }
 
+        var exitCode = 0;
         try
         {
             var chosen = WorkspaceStrategies.ForWorkDir(workDir, context.GetEnv, TextWriter.Null);
@@ -40,13 +42,28 @@ internal static class DoctorCommand
                 ? $" (set by {WorkspaceStrategies.EnvironmentVariable})"
                 : chosen.Name == WorkspaceStrategies.Copy ? " (the slow fallback: nothing faster works here)" : "";
             output.WriteLine($"run will use: {chosen.Name}{why}");
-            return 0;
         }
         catch (PipelineException ex)
         {
             context.Error.WriteLine($"harmont: error: {ex.Message}");
-            return ExitCodes.Usage;
+            exitCode = ExitCodes.Usage;
         }
+
+        output.WriteLine($"host steps: each pipeline's workspace at one path, {Path.Combine(workDir, StableWorkspace.Folder)}/<hash of project and pipeline>");
+        try
+        {
+            var isolation = HostIsolation.ProbeAsync(workDir, context.GetEnv, context.Cancellation).GetAwaiter().GetResult();
+            output.WriteLine(isolation.Mode == HostIsolationMode.Namespace
+                ? $"host isolation: namespace, steps run in parallel ({isolation.Reason})"
+                : $"host isolation: serial, a pipeline's host steps run one at a time ({isolation.Reason})");
+        }
+        catch (PipelineException ex)
+        {
+            context.Error.WriteLine($"harmont: error: {ex.Message}");
+            exitCode = ExitCodes.Usage;
+        }
+
+        return exitCode;
     }
 
     private static string Existing(string path)
