@@ -17,7 +17,7 @@ if (args is ["--paired", var roundsText])
     return 0;
 }
 
-if (args is ["--host-start", var hostRoundsText])
+if (args is ["--host-start", var hostRoundsText] && OperatingSystem.IsLinux())
 {
     HostStepStart.Run(int.Parse(hostRoundsText, CultureInfo.InvariantCulture));
     return 0;

@@ -53,7 +53,7 @@ internal static class DoctorCommand
         try
         {
             var isolation = HostIsolation.ProbeAsync(workDir, context.GetEnv, context.Cancellation).GetAwaiter().GetResult();
-            output.WriteLine(isolation.Mode == HostIsolationMode.Namespace
+            output.WriteLine(isolation.IsNamespace
                 ? $"host isolation: namespace, steps run in parallel ({isolation.Reason})"
                 : $"host isolation: serial, a pipeline's host steps run one at a time ({isolation.Reason})");
         }

@@ -12,13 +12,14 @@ public sealed class HostIsolationDoctorTests : IDisposable
     public void Dispose() => Directory.Delete(_cache, recursive: true);
 
     [Fact]
-    public void Doctor_says_host_steps_run_in_parallel_in_their_own_mount_namespaces()
+    [Trait("Requires", "root")]
+    public void Doctor_as_root_says_host_steps_run_in_parallel_in_their_own_mount_namespaces()
     {
         var (exitCode, output) = Doctor();
 
         Assert.True(exitCode == 0, output);
         Assert.Contains($"host steps: each pipeline's workspace at one path, {Path.Combine(_cache, "work", "host")}/", output, StringComparison.Ordinal);
-        Assert.Matches(@"(?m)^host isolation: namespace, steps run in parallel \(bwrap: a private mount namespace per step", output);
+        Assert.Contains("host isolation: namespace, steps run in parallel (a private mount namespace per step)\n", output.ReplaceLineEndings("\n"), StringComparison.Ordinal);
         Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(_cache, "work")));
     }
 
@@ -47,7 +48,7 @@ public sealed class HostIsolationDoctorTests : IDisposable
             "runuser", ["-u", "nobody", "--", "env", $"HARMONT_CACHE_DIR={_cache}", published.Binary, "doctor"], "/tmp", TestContext.Current.CancellationToken);
 
         Assert.True(exitCode == 0, output);
-        Assert.Matches(@"(?m)^host isolation: namespace, .*inside a user namespace \(setuid programs such as sudo cannot raise privileges there\)", output);
+        Assert.Matches(@"(?m)^host isolation: namespace, steps run in parallel \(bwrap: .*inside a user namespace \(setuid programs such as sudo cannot raise privileges there\)", output);
     }
 
     private (int ExitCode, string Output) Doctor(params (string Name, string Value)[] env)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Harmont.Aot.Native.Linux;
 using Harmont.Aot.Runners.Docker;
 
 namespace Harmont.Aot.Runners.Host;
@@ -32,36 +33,60 @@ internal sealed class HostBackend : IStepBackend
 
         if (_stable is null)
         {
-            return await RunProcessAsync(invocation, "sh", ["-c", invocation.Command], workingDirectory, logicalDirectory: null, cancellationToken);
+            return await RunProcessAsync(invocation, Shell(invocation, workingDirectory, logicalDirectory: null), StartPlain, cancellationToken);
         }
 
         var inStable = invocation.Cwd is null ? _stable.Path : Path.Combine(_stable.Path, invocation.Cwd);
-        if ((await _stable.IsolationAsync()).Mode == HostIsolationMode.Namespace)
+        var isolation = await _stable.IsolationAsync();
+        if (!isolation.IsNamespace)
         {
-            using var shared = await _stable.LockAsync(exclusive: false, cancellationToken);
+            await using var placement = await SerialPlacement.EnterAsync(_stable, invocation.Workspace, cancellationToken);
+            if (placement.Notice is not null)
+            {
+                invocation.Log(LogStream.Stderr, placement.Notice);
+                return await RunProcessAsync(invocation, Shell(invocation, workingDirectory, logicalDirectory: null), StartPlain, cancellationToken);
+            }
 
-            // The empty directory the workspace is bound over; recreated in case a cleanup took it.
-            Directory.CreateDirectory(_stable.Path);
-            var arguments = HostIsolation.BwrapArguments(invocation.Workspace, _stable.Path, inStable, ["sh", "-c", invocation.Command]);
-            return await RunProcessAsync(invocation, "bwrap", arguments, invocation.Workspace, inStable, cancellationToken);
+            return await RunProcessAsync(invocation, Shell(invocation, inStable, inStable), StartPlain, cancellationToken);
         }
 
-        await using var placement = await SerialPlacement.EnterAsync(_stable, invocation.Workspace, cancellationToken);
-        if (placement.Notice is not null)
+        using var shared = await _stable.LockAsync(exclusive: false, cancellationToken);
+
+        // The empty directory the workspace is bound over; recreated in case a cleanup took it.
+        Directory.CreateDirectory(_stable.Path);
+        if (isolation.Mode == HostIsolationMode.Bwrap)
         {
-            invocation.Log(LogStream.Stderr, placement.Notice);
-            return await RunProcessAsync(invocation, "sh", ["-c", invocation.Command], workingDirectory, logicalDirectory: null, cancellationToken);
+            return await BwrapStart.RunAsync(invocation, _stable.Path, inStable, RunProcessAsync, cancellationToken);
         }
 
-        return await RunProcessAsync(invocation, "sh", ["-c", invocation.Command], inStable, inStable, cancellationToken);
+        var workspace = invocation.Workspace;
+        var stablePath = _stable.Path;
+        return await RunProcessAsync(invocation, Shell(invocation, inStable, inStable), StartNamespaced, cancellationToken);
+
+        async Task<Process> StartNamespaced(ProcessStartInfo psi)
+        {
+            if (!OperatingSystem.IsLinux())
+            {
+                throw new PlatformNotSupportedException("mount namespaces are Linux-only.");
+            }
+
+            var (error, process) = await NamespacedStart.StartAsync(workspace, stablePath, () => Launch(psi));
+            return error == Errno.None
+                ? process!
+                : throw new InvalidOperationException($"could not bind the workspace at {stablePath} in a mount namespace: {error.Describe()}.");
+        }
     }
 
-    // logicalDirectory: what $PWD says, so a shell's pwd prints the stable path rather than whatever
-    // PWD this process inherited.
-    private static async Task<StepResult> RunProcessAsync(
-        StepInvocation invocation, string program, IReadOnlyList<string> arguments, string workingDirectory, string? logicalDirectory, CancellationToken cancellationToken)
+    /// <summary><c>sh -c</c> the step's command in <paramref name="workingDirectory"/>, with its env and secrets.</summary>
+    /// <param name="invocation">The step.</param>
+    /// <param name="workingDirectory">Where it starts.</param>
+    /// <param name="logicalDirectory">
+    /// What <c>$PWD</c> says, so a shell's <c>pwd</c> prints the stable path rather than whatever PWD
+    /// this process inherited; null leaves it to the shell.
+    /// </param>
+    internal static ProcessStartInfo Shell(StepInvocation invocation, string workingDirectory, string? logicalDirectory)
     {
-        var psi = new ProcessStartInfo(program)
+        var psi = new ProcessStartInfo("sh")
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -69,11 +94,8 @@ internal sealed class HostBackend : IStepBackend
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (var argument in arguments)
-        {
-            psi.ArgumentList.Add(argument);
-        }
-
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(invocation.Command);
         if (logicalDirectory is not null)
         {
             psi.Environment["PWD"] = logicalDirectory;
@@ -84,8 +106,19 @@ internal sealed class HostBackend : IStepBackend
             psi.Environment[name] = value;
         }
 
-        using var process = Process.Start(psi)
-            ?? throw new InvalidOperationException($"could not start '{program}'; the host backend needs it on PATH.");
+        return psi;
+    }
+
+    private static Process Launch(ProcessStartInfo psi) =>
+        Process.Start(psi) ?? throw new InvalidOperationException($"could not start '{psi.FileName}'; the host backend needs it on PATH.");
+
+    private static Task<Process> StartPlain(ProcessStartInfo psi) => Task.FromResult(Launch(psi));
+
+    /// <summary>Starts the process, streams its lines to the step's log, and kills its whole tree on cancel or timeout.</summary>
+    internal static async Task<StepResult> RunProcessAsync(
+        StepInvocation invocation, ProcessStartInfo psi, Func<ProcessStartInfo, Task<Process>> start, CancellationToken cancellationToken)
+    {
+        using var process = await start(psi);
         process.StandardInput.Close();
 
         var stdout = PumpAsync(process.StandardOutput, LogStream.Stdout, invocation);

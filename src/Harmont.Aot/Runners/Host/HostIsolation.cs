@@ -8,8 +8,11 @@ namespace Harmont.Aot.Runners.Host;
 /// <summary>How host steps get their workspace at the pipeline's stable path.</summary>
 internal enum HostIsolationMode
 {
-    /// <summary>Each step in a private mount namespace (bubblewrap) with its workspace bound there; steps run in parallel.</summary>
-    Namespace,
+    /// <summary>As root: each step in a private mount namespace made in this process, its workspace bound there; steps run in parallel.</summary>
+    Unshare,
+
+    /// <summary>Not root: each step in a private mount and user namespace made by bubblewrap; steps run in parallel.</summary>
+    Bwrap,
 
     /// <summary>No namespace: the workspace is moved to the path for the step, so a pipeline's host steps run one at a time.</summary>
     Serial,
@@ -20,6 +23,9 @@ internal enum HostIsolationMode
 /// <param name="Reason">One line saying why, for <c>doctor</c> and the run's notice.</param>
 internal sealed record HostIsolation(HostIsolationMode Mode, string Reason)
 {
+    /// <summary>Whether each step gets a mount namespace of its own, so steps run in parallel.</summary>
+    public bool IsNamespace => Mode != HostIsolationMode.Serial;
+
     /// <summary>Forces <c>namespace</c> or <c>serial</c> instead of probing.</summary>
     public const string EnvironmentVariable = "HARMONT_HOST_ISOLATION";
 
@@ -40,7 +46,7 @@ internal sealed record HostIsolation(HostIsolationMode Mode, string Reason)
                 return new HostIsolation(HostIsolationMode.Serial, $"set by {EnvironmentVariable}");
             case "namespace":
                 var probed = await ProbeNamespaceAsync(probeDirectory, cancellationToken);
-                return probed.Mode == HostIsolationMode.Namespace
+                return probed.IsNamespace
                     ? probed with { Reason = $"{probed.Reason} (set by {EnvironmentVariable})" }
                     : throw new PipelineException($"{EnvironmentVariable}=namespace, but {probed.Reason}. Unset it to run host steps one at a time instead.");
             default:
@@ -53,6 +59,16 @@ internal sealed record HostIsolation(HostIsolationMode Mode, string Reason)
         if (!OperatingSystem.IsLinux())
         {
             return new HostIsolation(HostIsolationMode.Serial, "mount namespaces are Linux-only");
+        }
+
+        if (LinuxSyscalls.EffectiveUserId() == 0)
+        {
+            var (error, _) = await NamespacedStart.StartAsync(probeDirectory, probeDirectory, start: null);
+            return error == Errno.None
+                ? new HostIsolation(HostIsolationMode.Unshare, "a private mount namespace per step")
+                : new HostIsolation(
+                    HostIsolationMode.Serial,
+                    $"unshare(CLONE_NEWNS) or a bind mount fails with {error.Describe()}; likely a container without CAP_SYS_ADMIN or with a seccomp profile that blocks unshare");
         }
 
         var probe = new ProcessStartInfo("bwrap")
@@ -79,7 +95,8 @@ internal sealed record HostIsolation(HostIsolationMode Mode, string Reason)
         if (process is null)
         {
             return new HostIsolation(
-                HostIsolationMode.Serial, "bubblewrap (bwrap) is not installed; install it (Debian and Ubuntu: apt-get install bubblewrap) to run host steps in parallel");
+                HostIsolationMode.Serial,
+                "not root, and bubblewrap (bwrap) is not installed; install it (Debian and Ubuntu: apt-get install bubblewrap) to run host steps in parallel");
         }
 
         using (process)
@@ -90,18 +107,16 @@ internal sealed record HostIsolation(HostIsolationMode Mode, string Reason)
             if (process.ExitCode != 0)
             {
                 var why = (await error).Trim().ReplaceLineEndings(" ");
-                var hint = LinuxSyscalls.EffectiveUserId() == 0
-                    ? "a container without CAP_SYS_ADMIN or with a seccomp profile that blocks unshare"
-                    : "unprivileged user namespaces are off (sysctl kernel.unprivileged_userns_clone, user.max_user_namespaces, or an AppArmor restriction)";
-                return new HostIsolation(HostIsolationMode.Serial, $"bwrap cannot make a mount namespace here ({why}); likely {hint}");
+                return new HostIsolation(
+                    HostIsolationMode.Serial,
+                    $"bwrap cannot make a namespace here ({why}); likely unprivileged user namespaces are off " +
+                    "(sysctl kernel.unprivileged_userns_clone or user.max_user_namespaces, or an AppArmor restriction)");
             }
         }
 
-        return LinuxSyscalls.EffectiveUserId() == 0
-            ? new HostIsolation(HostIsolationMode.Namespace, "bwrap: a private mount namespace per step")
-            : new HostIsolation(
-                HostIsolationMode.Namespace,
-                "bwrap: a private mount namespace per step, inside a user namespace (setuid programs such as sudo cannot raise privileges there)");
+        return new HostIsolation(
+            HostIsolationMode.Bwrap,
+            "bwrap: a private mount namespace per step, inside a user namespace (setuid programs such as sudo cannot raise privileges there)");
     }
 
     /// <summary>
@@ -109,14 +124,11 @@ internal sealed record HostIsolation(HostIsolationMode Mode, string Reason)
     /// <paramref name="stablePath"/>, starting in <paramref name="workingDirectory"/>.
     /// </summary>
     /// <remarks>
-    /// Why a child-side helper rather than <c>unshare(CLONE_NEWNS)</c> in this process: a .NET process is
-    /// multi-threaded, a namespace unshared there belongs to one thread only, and a user namespace (the
-    /// only way a non-root user gets one) cannot be unshared by a multi-threaded process at all. bwrap
-    /// covers root and non-root with one mechanism, at about 3-4 ms per step start (bench/README.md).
-    /// The whole tree is bound as it is (<c>--dev-bind / /</c>, recursive: devices, /proc, other mounts),
-    /// bwrap makes it a slave of the host's so nothing mounted inside leaks out, and as root it keeps
-    /// every capability the step would have had. No <c>--die-with-parent</c>: its parent-death signal
-    /// follows the forking thread, which the thread pool may retire while the step runs. No
+    /// A non-root user gets a mount namespace only inside a user namespace, which a multi-threaded
+    /// process cannot enter, so the child-side helper does it. The whole tree is bound as it is
+    /// (<c>--dev-bind / /</c>, recursive: devices, /proc, other mounts), and bwrap makes it a slave of
+    /// the host's so nothing mounted inside leaks out. No <c>--die-with-parent</c>: its parent-death
+    /// signal follows the forking thread, which the thread pool may retire while the step runs. No
     /// <c>--unshare-pid</c>, so killing the process tree from here still reaches every process.
     /// </remarks>
     public static IReadOnlyList<string> BwrapArguments(string workspace, string stablePath, string workingDirectory, IReadOnlyList<string> command) =>

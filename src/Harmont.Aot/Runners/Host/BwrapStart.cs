@@ -1,0 +1,103 @@
+using System.Diagnostics;
+
+namespace Harmont.Aot.Runners.Host;
+
+/// <summary>
+/// Runs a host step under bubblewrap (the non-root namespace route), starting it again when bwrap
+/// itself failed to set up. bwrap re-applies the flags of every mount it copies, and a mount that
+/// vanishes meanwhile (another step's workspace, a container stopping) makes it die with EINVAL
+/// (containers/bubblewrap#650): that is the machine's churn, not the step's failure.
+/// </summary>
+internal static class BwrapStart
+{
+    private const int Attempts = 3;
+
+    // Said on stderr by the shell bwrap starts, so a setup failure (no marker) is told from the step's own exit 1.
+    private const string Ready = "harmont-bwrap-ready-7f3a";
+
+    /// <summary>The step's command under bwrap, retried while bwrap's own setup fails; its log sees no marker and no retried setup error.</summary>
+    public static async Task<StepResult> RunAsync(
+        StepInvocation invocation,
+        string stablePath,
+        string workingDirectory,
+        Func<StepInvocation, ProcessStartInfo, Func<ProcessStartInfo, Task<Process>>, CancellationToken, Task<StepResult>> run,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(invocation);
+        ArgumentNullException.ThrowIfNull(run);
+        for (var attempt = 1; ; attempt++)
+        {
+            var gate = new ReadinessGate(invocation.Log);
+            var shell = HostBackend.Shell(invocation, invocation.Workspace, workingDirectory);
+            var psi = new ProcessStartInfo("bwrap")
+            {
+                WorkingDirectory = shell.WorkingDirectory,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                RedirectStandardInput = true,
+                UseShellExecute = false,
+            };
+            foreach (var (name, value) in shell.Environment)
+            {
+                psi.Environment[name] = value;
+            }
+
+            var command = new[] { "sh", "-c", $"echo {Ready} >&2 && exec sh -c \"$1\"", "sh", invocation.Command };
+            foreach (var argument in HostIsolation.BwrapArguments(invocation.Workspace, stablePath, workingDirectory, command))
+            {
+                psi.ArgumentList.Add(argument);
+            }
+
+            var result = await run(invocation with { Log = gate.Log }, psi, p => Task.FromResult(Process.Start(p)!), cancellationToken);
+            if (gate.SawReady || attempt == Attempts)
+            {
+                gate.Release();
+                return result;
+            }
+        }
+    }
+
+    // Holds lines until the marker: before it only bwrap speaks, after it every held line is the step's.
+    private sealed class ReadinessGate(Action<LogStream, string> log)
+    {
+        private readonly Lock _lock = new();
+        private readonly List<(LogStream, string)> _held = [];
+
+        public bool SawReady { get; private set; }
+
+        public void Log(LogStream stream, string line)
+        {
+            lock (_lock)
+            {
+                if (SawReady)
+                {
+                    log(stream, line);
+                    return;
+                }
+
+                if (stream == LogStream.Stderr && line == Ready)
+                {
+                    SawReady = true;
+                    Release();
+                    return;
+                }
+
+                _held.Add((stream, line));
+            }
+        }
+
+        // After the marker: the step's lines that raced ahead of it on stdout. Without it: bwrap's error, on the last attempt.
+        public void Release()
+        {
+            lock (_lock)
+            {
+                foreach (var (stream, line) in _held)
+                {
+                    log(stream, line);
+                }
+
+                _held.Clear();
+            }
+        }
+    }
+}
