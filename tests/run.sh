@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: build (warnings are errors), every test project, and the AOT binary check.
-# As root it first installs what the tests need (Docker engine, fuse-overlayfs, xfsprogs, busybox-static, tmux)
+# As root it first installs what the tests need (Docker engine, fuse-overlayfs, xfsprogs, busybox-static, tmux,
+# bubblewrap, and cmake with a C compiler for the host backend's stable-path tests)
 # and starts dockerd when no engine answers. Tests that need a capability fail, never skip, without it.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,10 @@ install_prerequisites() {
   [ -x /bin/busybox ] || missing+=(busybox-static)
   command -v git >/dev/null || missing+=(git)
   command -v tmux >/dev/null || missing+=(tmux)
+  command -v bwrap >/dev/null || missing+=(bubblewrap)
+  command -v cmake >/dev/null || missing+=(cmake)
+  command -v cc >/dev/null || missing+=(gcc)
+  command -v make >/dev/null || missing+=(make)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

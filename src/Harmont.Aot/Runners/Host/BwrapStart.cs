@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Harmont.Aot.Runners.Host;
 
 /// <summary>
@@ -16,39 +14,24 @@ internal static class BwrapStart
     private const string Ready = "harmont-bwrap-ready-7f3a";
 
     /// <summary>The step's command under bwrap, retried while bwrap's own setup fails; its log sees no marker and no retried setup error.</summary>
-    public static async Task<StepResult> RunAsync(
-        StepInvocation invocation,
-        string stablePath,
-        string workingDirectory,
-        Func<StepInvocation, ProcessStartInfo, Func<ProcessStartInfo, Task<Process>>, CancellationToken, Task<StepResult>> run,
-        CancellationToken cancellationToken)
+    public static async Task<StepResult> RunAsync(StepInvocation invocation, string stablePath, string workingDirectory, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(invocation);
-        ArgumentNullException.ThrowIfNull(run);
         for (var attempt = 1; ; attempt++)
         {
             var gate = new ReadinessGate(invocation.Log);
-            var shell = HostBackend.Shell(invocation, invocation.Workspace, workingDirectory);
-            var psi = new ProcessStartInfo("bwrap")
-            {
-                WorkingDirectory = shell.WorkingDirectory,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                RedirectStandardInput = true,
-                UseShellExecute = false,
-            };
-            foreach (var (name, value) in shell.Environment)
-            {
-                psi.Environment[name] = value;
-            }
 
+            // The step's own start, with bwrap in front: same environment, same $PWD.
+            var psi = HostBackend.Shell(invocation, invocation.Workspace, workingDirectory);
+            psi.FileName = "bwrap";
+            psi.ArgumentList.Clear();
             var command = new[] { "sh", "-c", $"echo {Ready} >&2 && exec sh -c \"$1\"", "sh", invocation.Command };
             foreach (var argument in HostIsolation.BwrapArguments(invocation.Workspace, stablePath, workingDirectory, command))
             {
                 psi.ArgumentList.Add(argument);
             }
 
-            var result = await run(invocation with { Log = gate.Log }, psi, p => Task.FromResult(Process.Start(p)!), cancellationToken);
+            var result = await HostBackend.RunProcessAsync(invocation with { Log = gate.Log }, psi, HostBackend.StartPlain, cancellationToken);
             if (gate.SawReady || attempt == Attempts)
             {
                 gate.Release();

@@ -51,12 +51,10 @@ internal sealed class HostBackend : IStepBackend
         }
 
         using var shared = await _stable.LockAsync(exclusive: false, cancellationToken);
-
-        // The empty directory the workspace is bound over; recreated in case a cleanup took it.
-        Directory.CreateDirectory(_stable.Path);
+        _stable.EnsureMountPoint();
         if (isolation.Mode == HostIsolationMode.Bwrap)
         {
-            return await BwrapStart.RunAsync(invocation, _stable.Path, inStable, RunProcessAsync, cancellationToken);
+            return await BwrapStart.RunAsync(invocation, _stable.Path, inStable, cancellationToken);
         }
 
         var workspace = invocation.Workspace;
@@ -112,7 +110,8 @@ internal sealed class HostBackend : IStepBackend
     private static Process Launch(ProcessStartInfo psi) =>
         Process.Start(psi) ?? throw new InvalidOperationException($"could not start '{psi.FileName}'; the host backend needs it on PATH.");
 
-    private static Task<Process> StartPlain(ProcessStartInfo psi) => Task.FromResult(Launch(psi));
+    /// <summary>Starts the process in this process's own mount namespace.</summary>
+    internal static Task<Process> StartPlain(ProcessStartInfo psi) => Task.FromResult(Launch(psi));
 
     /// <summary>Starts the process, streams its lines to the step's log, and kills its whole tree on cancel or timeout.</summary>
     internal static async Task<StepResult> RunProcessAsync(

@@ -57,6 +57,21 @@ internal sealed class StableWorkspace : IDisposable
         }
     }
 
+    /// <summary>
+    /// Makes the path an empty directory to bind over, if it is not one: a cleanup may have taken it,
+    /// and a step of a serial run could have left a link there, which a mount would follow.
+    /// </summary>
+    public void EnsureMountPoint()
+    {
+        var entry = new FileInfo(Path);
+        if (entry.LinkTarget is not null || entry.Exists)
+        {
+            entry.Delete();
+        }
+
+        Directory.CreateDirectory(Path);
+    }
+
     public void Dispose() => SerialGate.Dispose();
 
     /// <summary>
