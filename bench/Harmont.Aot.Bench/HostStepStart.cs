@@ -102,7 +102,7 @@ public static class HostStepStart
     // The product's root route: a dedicated thread leaves the mount namespace, binds, and forks.
     private static Process StartInThreadNamespace(string workspace, string stable)
     {
-        var (error, process) = NamespacedStart.StartAsync(workspace, stable, () => Start("sh", stable, "-c", Probe)).GetAwaiter().GetResult();
+        var (error, process, _) = NamespacedStart.StartAsync(workspace, stable, () => Start("sh", stable, "-c", Probe)).GetAwaiter().GetResult();
         return error == Errno.None ? process! : throw new InvalidOperationException($"namespace: {error}");
     }
 

@@ -45,6 +45,20 @@ public sealed class BwrapStartTests : IDisposable
         Assert.StartsWith("bwrap: ", error.Line, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task What_the_step_left_running_in_its_namespace_ends_with_it()
+    {
+        var (workspace, stable) = Paths();
+        var pids = Path.Combine(_root, "pids");
+
+        var result = await BwrapStart.RunAsync(
+            Step($"setsid sh -c 'echo $$ > {pids}; exec sleep 120' < /dev/null > /dev/null 2>&1 & while [ ! -s {pids} ]; do sleep 0.05; done", workspace),
+            stable, stable, TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.True(StablePathTests.IsGone(File.ReadAllText(pids)), "the step's background process outlived it");
+    }
+
     private (string Workspace, string Stable) Paths() =>
         (Directory.CreateDirectory(Path.Combine(_root, "ws")).FullName, Directory.CreateDirectory(Path.Combine(_root, "stable")).FullName);
 

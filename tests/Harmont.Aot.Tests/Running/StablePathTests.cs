@@ -106,6 +106,41 @@ public sealed class StablePathTests : IDisposable
         AssertNothingLeft(stable);
     }
 
+    [Fact]
+    public async Task What_a_step_starts_in_the_background_ends_with_it_and_does_not_hold_it_open()
+    {
+        // A build server left in a step's namespace would serve later steps the tree that step saw.
+        var pids = Path.Combine(_harness.Root, "pids");
+        var pipeline = Define.Pipeline(
+            "host-leftovers",
+            Runner.Host,
+            Define.Step(
+                "spawns",
+                $"(sleep 120; echo late) & echo $! > {pids}; " +
+                $"setsid sh -c 'echo $$ >> {pids}; exec sleep 120' < /dev/null > /dev/null 2>&1 & " +
+                $"while [ $(wc -l < {pids}) -lt 2 ]; do sleep 0.05; done; echo started"));
+
+        var run = await _harness.RunAsync(pipeline);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(["started"], run.LogsOf("spawns"));
+        Assert.All(File.ReadAllLines(pids), pid => Assert.True(IsGone(pid), $"process {pid} outlived its step"));
+    }
+
+    // Dead, or a zombie waiting for an init that does not reap.
+    internal static bool IsGone(string pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid.Trim()}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return true;
+        }
+    }
+
     private void SetIsolation(string? isolation)
     {
         if (isolation is not null)

@@ -1,6 +1,6 @@
 namespace Harmont.Aot.Native.Linux;
 
-/// <summary>Mount namespaces and bind mounts, for the host backend's stable workspace path.</summary>
+/// <summary>Mount namespaces, bind mounts and kill, for the host backend's stable workspace path.</summary>
 internal static partial class LinuxSyscalls
 {
     private const nuint MsBind = 0x1000;
@@ -26,6 +26,15 @@ internal static partial class LinuxSyscalls
 
         return MountNative("none", "/", "none", MsRec | MsSlave, null) == 0 ? Errno.None : ErrnoText.Last();
     }
+
+    /// <summary>SIGKILL.</summary>
+    public const int SigKill = 9;
+
+    /// <summary><c>kill(2)</c>.</summary>
+    public static Errno Kill(int pid, int signal) => KillNative(pid, signal) == 0 ? Errno.None : ErrnoText.Last();
+
+    [System.Runtime.InteropServices.LibraryImport(Libc, EntryPoint = "kill", SetLastError = true)]
+    private static partial int KillNative(int pid, int signal);
 
     [System.Runtime.InteropServices.LibraryImport(Libc, EntryPoint = "unshare", SetLastError = true)]
     private static partial int Unshare(int flags);

@@ -25,9 +25,10 @@ internal static class NamespacedStart
     /// (an existing directory) in a fresh mount namespace; its errno when the namespace or the bind
     /// failed. A null <paramref name="start"/> only probes whether that works here.
     /// </summary>
-    public static Task<(Errno Error, Process? Process)> StartAsync(string source, string target, Func<Process>? start)
+    /// <returns>The errno, the process, and its namespace held open (the caller disposes it).</returns>
+    public static Task<(Errno Error, Process? Process, StepNamespace? Namespace)> StartAsync(string source, string target, Func<Process>? start)
     {
-        var result = new TaskCompletionSource<(Errno, Process?)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var result = new TaskCompletionSource<(Errno, Process?, StepNamespace?)>(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
             try
@@ -38,7 +39,22 @@ internal static class NamespacedStart
                     error = LinuxSyscalls.BindRecursive(source, target);
                 }
 
-                result.SetResult(error == Errno.None ? (Errno.None, start?.Invoke()) : (error, null));
+                if (error != Errno.None || start is null)
+                {
+                    result.SetResult((error, null, null));
+                    return;
+                }
+
+                var held = StepNamespace.Open("/proc/thread-self/ns/mnt");
+                try
+                {
+                    result.SetResult((Errno.None, start(), held));
+                }
+                catch
+                {
+                    held?.Dispose();
+                    throw;
+                }
             }
 #pragma warning disable CA1031 // Handed to the awaiting caller, which rethrows it.
             catch (Exception ex)

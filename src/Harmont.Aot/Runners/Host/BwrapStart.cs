@@ -1,3 +1,5 @@
+using Harmont.Aot.Native.Linux;
+
 namespace Harmont.Aot.Runners.Host;
 
 /// <summary>
@@ -25,13 +27,24 @@ internal static class BwrapStart
             var psi = HostBackend.Shell(invocation, invocation.Workspace, workingDirectory);
             psi.FileName = "bwrap";
             psi.ArgumentList.Clear();
-            var command = new[] { "sh", "-c", $"echo {Ready} >&2 && exec sh -c \"$1\"", "sh", invocation.Command };
+            var command = new[] { "sh", "-c", $"echo \"{Ready} $$\" >&2 && exec sh -c \"$1\"", "sh", invocation.Command };
             foreach (var argument in HostIsolation.BwrapArguments(invocation.Workspace, stablePath, workingDirectory, command))
             {
                 psi.ArgumentList.Add(argument);
             }
 
-            var result = await HostBackend.RunProcessAsync(invocation with { Log = gate.Log }, psi, HostBackend.StartPlain, cancellationToken);
+            StepResult result;
+            try
+            {
+                result = await HostBackend.RunProcessAsync(invocation with { Log = gate.Log }, psi, HostBackend.StartPlain, cancellationToken, gate.EndLeftovers);
+            }
+            finally
+            {
+                // Again once the output is drained: the marker may have been read only then.
+                gate.EndLeftovers();
+                gate.Dispose();
+            }
+
             if (gate.SawReady || attempt == Attempts)
             {
                 gate.Release();
@@ -41,8 +54,10 @@ internal static class BwrapStart
     }
 
     // Holds lines until the marker: before it only bwrap speaks, after it every held line is the step's.
-    private sealed class ReadinessGate(Action<LogStream, string> log)
+    private sealed class ReadinessGate(Action<LogStream, string> log) : IDisposable
     {
+        private StepNamespace? _namespace;
+
         private readonly Lock _lock = new();
         private readonly List<(LogStream, string)> _held = [];
 
@@ -58,14 +73,46 @@ internal static class BwrapStart
                     return;
                 }
 
-                if (stream == LogStream.Stderr && line == Ready)
+                if (stream == LogStream.Stderr && line.StartsWith(Ready + " ", StringComparison.Ordinal))
                 {
                     SawReady = true;
+
+                    // The marker names the step's shell; its namespace is held from now on. When the step
+                    // was over before the line was read, there is nothing left to hold, or to end.
+                    if (int.TryParse(line.AsSpan(Ready.Length + 1), out var pid) && OperatingSystem.IsLinux())
+                    {
+                        _namespace = StepNamespace.Open($"/proc/{pid}/ns/mnt");
+                    }
+
                     Release();
                     return;
                 }
 
                 _held.Add((stream, line));
+            }
+        }
+
+        // What the step left in its namespace ends with it.
+        public void EndLeftovers()
+        {
+            StepNamespace? held;
+            lock (_lock)
+            {
+                held = _namespace;
+            }
+
+            if (held is not null && OperatingSystem.IsLinux())
+            {
+                held.KillAll();
+            }
+        }
+
+        public void Dispose()
+        {
+            lock (_lock)
+            {
+                _namespace?.Dispose();
+                _namespace = null;
             }
         }
 

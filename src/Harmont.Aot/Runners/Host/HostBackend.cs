@@ -59,7 +59,15 @@ internal sealed class HostBackend : IStepBackend
 
         var workspace = invocation.Workspace;
         var stablePath = _stable.Path;
-        return await RunProcessAsync(invocation, Shell(invocation, inStable, inStable), StartNamespaced, cancellationToken);
+        StepNamespace? stepNamespace = null;
+        try
+        {
+            return await RunProcessAsync(invocation, Shell(invocation, inStable, inStable), StartNamespaced, cancellationToken, () => stepNamespace?.KillAll());
+        }
+        finally
+        {
+            stepNamespace?.Dispose();
+        }
 
         async Task<Process> StartNamespaced(ProcessStartInfo psi)
         {
@@ -68,7 +76,8 @@ internal sealed class HostBackend : IStepBackend
                 throw new PlatformNotSupportedException("mount namespaces are Linux-only.");
             }
 
-            var (error, process) = await NamespacedStart.StartAsync(workspace, stablePath, () => Launch(psi));
+            var (error, process, held) = await NamespacedStart.StartAsync(workspace, stablePath, () => Launch(psi));
+            stepNamespace = held;
             return error == Errno.None
                 ? process!
                 : throw new InvalidOperationException($"could not bind the workspace at {stablePath} in a mount namespace: {error.Describe()}.");
@@ -114,8 +123,16 @@ internal sealed class HostBackend : IStepBackend
     internal static Task<Process> StartPlain(ProcessStartInfo psi) => Task.FromResult(Launch(psi));
 
     /// <summary>Starts the process, streams its lines to the step's log, and kills its whole tree on cancel or timeout.</summary>
+    /// <param name="invocation">The step.</param>
+    /// <param name="psi">What to start.</param>
+    /// <param name="start">Starts it (in this mount namespace, or a new one).</param>
+    /// <param name="cancellationToken">Cancel or timeout: the whole process tree is killed.</param>
+    /// <param name="afterExit">
+    /// Runs once the process is gone, before its output is drained: what it left running may hold the
+    /// output pipes open.
+    /// </param>
     internal static async Task<StepResult> RunProcessAsync(
-        StepInvocation invocation, ProcessStartInfo psi, Func<ProcessStartInfo, Task<Process>> start, CancellationToken cancellationToken)
+        StepInvocation invocation, ProcessStartInfo psi, Func<ProcessStartInfo, Task<Process>> start, CancellationToken cancellationToken, Action? afterExit = null)
     {
         using var process = await start(psi);
         process.StandardInput.Close();
@@ -131,10 +148,12 @@ internal sealed class HostBackend : IStepBackend
             // The shell's children would otherwise outlive the run.
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync(CancellationToken.None);
+            afterExit?.Invoke();
             await Task.WhenAll(stdout, stderr);
             throw;
         }
 
+        afterExit?.Invoke();
         await Task.WhenAll(stdout, stderr);
         return new StepResult(process.ExitCode, Snapshot: null);
     }

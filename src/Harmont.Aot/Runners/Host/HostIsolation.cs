@@ -63,7 +63,7 @@ internal sealed record HostIsolation(HostIsolationMode Mode, string Reason)
 
         if (LinuxSyscalls.EffectiveUserId() == 0)
         {
-            var (error, _) = await NamespacedStart.StartAsync(probeDirectory, probeDirectory, start: null);
+            var (error, _, _) = await NamespacedStart.StartAsync(probeDirectory, probeDirectory, start: null);
             return error == Errno.None
                 ? new HostIsolation(HostIsolationMode.Unshare, "a private mount namespace per step")
                 : new HostIsolation(
