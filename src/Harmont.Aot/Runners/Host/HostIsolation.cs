@@ -19,7 +19,7 @@ internal enum HostIsolationMode
 }
 
 /// <summary>The isolation host steps get on this machine, and why; probed for real, once per run.</summary>
-/// <param name="Mode">Namespace or serial.</param>
+/// <param name="Mode">In-process namespace, bubblewrap, or serial.</param>
 /// <param name="Reason">One line saying why, for <c>doctor</c> and the run's notice.</param>
 internal sealed record HostIsolation(HostIsolationMode Mode, string Reason)
 {
@@ -30,9 +30,9 @@ internal sealed record HostIsolation(HostIsolationMode Mode, string Reason)
     public const string EnvironmentVariable = "HARMONT_HOST_ISOLATION";
 
     /// <summary>
-    /// Whether bubblewrap can give a step a private mount namespace here, tried by binding
-    /// <paramref name="probeDirectory"/> (an existing directory) onto itself in one. A mode the user
-    /// forces that cannot work is a <see cref="PipelineException"/>.
+    /// Whether a step can get a private mount namespace here (as root, made in this process; otherwise
+    /// by bubblewrap), tried for real by binding <paramref name="probeDirectory"/> (an existing
+    /// directory) onto itself in one. A mode the user forces that cannot work is a <see cref="PipelineException"/>.
     /// </summary>
     public static async Task<HostIsolation> ProbeAsync(string probeDirectory, Func<string, string?> getEnv, CancellationToken cancellationToken)
     {
