@@ -38,12 +38,15 @@ public sealed class RunVerbTests : IDisposable
     }
 
     [Fact]
-    public async Task Naming_a_pipeline_and_an_ir_file_together_is_a_usage_error()
+    public async Task A_pipeline_named_beside_an_ir_file_names_the_document_s_pipeline()
     {
-        var run = await _harness.RunAsync([HostChain.Definition], ["run", "host-chain", "--ir", "x.json"]);
+        var file = Path.Combine(_harness.Root, "doc.json");
+        await File.WriteAllTextAsync(file, """{"version": "0", "slug": "from-doc", "steps": [{"type": "command", "key": "a", "cmd": "true", "runner": "host"}]}""", TestContext.Current.CancellationToken);
 
-        Assert.Equal(2, run.ExitCode);
-        Assert.Contains("not both", run.Error, StringComparison.Ordinal);
+        var run = await _harness.RunAsync([HostChain.Definition], ["run", "renamed", "--ir", file, "--runner", "host"]);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal("renamed", run.Events.OfType<Harmont.Aot.Events.BuildStarted>().Single().Pipeline);
     }
 
     [Fact]
