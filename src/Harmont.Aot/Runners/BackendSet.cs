@@ -68,6 +68,17 @@ internal sealed class BackendSet : IAsyncDisposable
                         "Start one (dockerd, or systemctl start docker), point DOCKER_HOST at one, or run them with --runner host.");
                 }
 
+                // An image says the step expects that system, not this machine's: running it here as
+                // whoever invoked the runner could write anywhere. Only the user may say the host is fine.
+                var imaged = pipeline.Steps.Where(s => wanted[s.Key] == Runner.Auto && ImageOf(pipeline, s) is not null).Select(s => s.Key).ToList();
+                if (imaged.Count > 0)
+                {
+                    throw new EngineUnavailableException(
+                        $"step{(imaged.Count == 1 ? "" : "s")} {string.Join(", ", imaged)} name{(imaged.Count == 1 ? "s" : "")} an image, but no Docker engine answered at {docker.Endpoint}, " +
+                        "and a step with an image never runs on the host unless you say so. Start an engine (dockerd, or systemctl start docker), " +
+                        "point DOCKER_HOST at one, or run on the host with --runner host (or Runner = Runner.Host on the step or pipeline).");
+                }
+
                 notices.WriteLine($"harmont: no Docker engine answered at {docker.Endpoint}; running steps on the host backend.");
             }
             else
@@ -104,6 +115,28 @@ internal sealed class BackendSet : IAsyncDisposable
         }
 
         return new BackendSet(byStep, dockerBackend is null ? [host] : [host, dockerBackend]);
+    }
+
+    // The image a step would start from in Docker: its own, else its lineage root's, else the pipeline's.
+    private static string? ImageOf(PipelineDefinition pipeline, StepDefinition step)
+    {
+        var byKey = pipeline.Steps.ToDictionary(s => s.Key, StringComparer.Ordinal);
+        for (var (current, depth) = (step, 0); depth <= byKey.Count; depth++)
+        {
+            if (current.Image is { } image)
+            {
+                return image;
+            }
+
+            if (current.From is not { } from || !byKey.TryGetValue(from, out var parent))
+            {
+                break;
+            }
+
+            current = parent;
+        }
+
+        return pipeline.DefaultImage;
     }
 
     // Leftovers of crashed runs (stopped labelled containers, old ephemeral snapshots); nothing else on the engine.
