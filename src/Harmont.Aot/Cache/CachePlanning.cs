@@ -76,14 +76,20 @@ internal static class CachePlanning
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(notices);
         IReadOnlyList<CacheListing> evicted;
+        var kept = new List<CacheListing>();
         try
         {
-            evicted = store.EvictToFit(maxBytes);
+            evicted = store.EvictToFit(maxBytes, kept);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             await notices.WriteLineAsync($"harmont: cache eviction skipped: {ex.Message}");
             return;
+        }
+
+        if (kept.Count > 0)
+        {
+            await notices.WriteLineAsync($"harmont: cache over its {CacheUnits.FormatSize(maxBytes)} bound: kept {kept.Count} entr{(kept.Count == 1 ? "y" : "ies")} another run is using.");
         }
 
         if (evicted.Count == 0)
@@ -111,12 +117,36 @@ internal static class CachePlanning
         {
             try
             {
-                // By its tag, not its id: a cached child's image may still stack on its layers.
-                await docker.Client.RemoveImageAsync(DockerNames.CacheReference(listing.Entry.Key), force: false, CancellationToken.None);
+                await RemoveImageAsync(docker.Client, listing.Entry);
             }
             catch (DockerEngineException ex)
             {
+                // A container still uses it; its tag, now without an entry, is collected once it is free.
                 await notices.WriteLineAsync($"harmont: kept image of evicted entry {listing.Entry.Key[..12]}: {ex.Message}");
+            }
+        }
+    }
+
+    // By its tag while the tag is still the entry's: a cached child's image may stack on its layers, and
+    // untagging leaves them to it. A tag that has moved is another entry's now (a run re-recorded the key
+    // since): the entry's own image goes by id, and the tag stays where it is.
+    private static async Task RemoveImageAsync(DockerEngineClient client, CacheEntry entry)
+    {
+        var reference = DockerNames.CacheReference(entry.Key);
+        var tagged = await client.InspectImageAsync(reference, CancellationToken.None);
+        if (tagged is not null && string.Equals(tagged.Id, entry.Image, StringComparison.Ordinal))
+        {
+            await client.RemoveImageAsync(reference, force: false, CancellationToken.None);
+        }
+        else
+        {
+            try
+            {
+                await client.RemoveImageAsync(entry.Image!, force: false, CancellationToken.None);
+            }
+            catch (DockerEngineException ex) when (ex.StatusCode == System.Net.HttpStatusCode.Conflict)
+            {
+                // Named elsewhere too, or a parent of another image: it goes when they do.
             }
         }
     }

@@ -1,4 +1,3 @@
-using Harmont.Aot.Containment;
 using System.Collections.Concurrent;
 using Harmont.Aot.Runners;
 using Harmont.Aot.Workspaces;
@@ -146,8 +145,10 @@ internal sealed class StepCache : IDisposable
                 Base = layer?.Base,
                 LayerStrategy = layer?.Strategy,
             };
-            if (_store.Publish(staged, entry))
+            // Leased until the run ends: its children start from this entry's image and output.
+            if (_store.PublishLeased(staged, entry) is { } lease)
             {
+                _leases.Add(lease);
                 Interlocked.Increment(ref _published);
                 return true;
             }
@@ -156,8 +157,7 @@ internal sealed class StepCache : IDisposable
         }
         catch
         {
-            HostileTree.Delete(staged);
-
+            _store.Abandon(staged);
             throw;
         }
     }

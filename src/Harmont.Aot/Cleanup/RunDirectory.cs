@@ -21,50 +21,63 @@ internal sealed class RunDirectory : IDisposable
 
     public string Path { get; }
 
+    /// <summary>The lock this run holds; its <see cref="OwnerLock.Label"/> marks the run's Docker objects.</summary>
+    public string LockPath => System.IO.Path.Combine(Path, LockName);
+
     public static RunDirectory Claim(string workRoot, string runId)
     {
         var path = System.IO.Path.Combine(workRoot, Prefix + runId);
         Directory.CreateDirectory(path);
-        return new RunDirectory(path, OpenLock(path));
+        return new RunDirectory(path, OwnerLock.Acquire(System.IO.Path.Combine(path, LockName)));
     }
 
     /// <summary>
-    /// Removes the work directories of runs that are no longer alive, mounts included; returns what it
-    /// removed. A directory without a lock file is only taken once it is a day old: a run that is
-    /// starting creates its directory a moment before its lock.
+    /// Removes the work directories of runs that are no longer alive, mounts included, whatever their files
+    /// are named; returns what it removed. A directory without a lock file is only taken once it is a day old:
+    /// a run that is starting creates its directory a moment before its lock. One that cannot be removed is
+    /// said in <paramref name="problems"/> and left for a later run, never the end of this one.
     /// </summary>
-    public static IReadOnlyList<string> CollectStale(string workRoot)
+    public static IReadOnlyList<string> CollectStale(string workRoot, ICollection<string>? problems = null)
     {
-        if (!Directory.Exists(workRoot))
+        var removed = new List<string>();
+        List<string> candidates;
+        try
         {
-            return [];
+            candidates = [.. Directory.EnumerateDirectories(workRoot, Prefix + "*")];
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return removed;
         }
 
-        var removed = new List<string>();
-        foreach (var dir in Directory.EnumerateDirectories(workRoot, Prefix + "*"))
+        foreach (var dir in candidates)
         {
             if (!File.Exists(System.IO.Path.Combine(dir, LockName)) && Directory.GetLastWriteTimeUtc(dir) > DateTime.UtcNow.AddDays(-1))
             {
                 continue;
             }
 
-            FileStream? probe;
+            FileStream probe;
             try
             {
-                probe = OpenLock(dir);
+                probe = OwnerLock.Acquire(System.IO.Path.Combine(dir, LockName));
             }
-            catch (IOException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                continue; // Held: a live run owns it.
-            }
-            catch (UnauthorizedAccessException)
-            {
-                continue; // Another user's run; not ours to judge.
+                continue; // Held by a live run, gone since it was listed, or another user's: not ours to judge.
             }
 
             using (probe)
             {
-                RunWorkspaces.Delete(dir);
+                try
+                {
+                    RunWorkspaces.Delete(dir);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    problems?.Add($"{dir}: {ex.Message}");
+                    continue;
+                }
             }
 
             removed.Add(dir);
@@ -74,7 +87,4 @@ internal sealed class RunDirectory : IDisposable
     }
 
     public void Dispose() => _lock.Dispose();
-
-    private static FileStream OpenLock(string dir) =>
-        new(System.IO.Path.Combine(dir, LockName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
 }

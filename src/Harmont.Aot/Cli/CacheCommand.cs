@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Harmont.Aot.Cache;
 using Harmont.Aot.Model;
+using Harmont.Aot.Runners;
 using Harmont.Aot.Runners.Docker;
 using Harmont.Aot.Scheduling;
 using Harmont.Aot.Workspaces;
@@ -37,6 +38,14 @@ internal static class CacheCommand
             }
 
             context.Out.WriteLine($"{listings.Count} entries, {CacheUnits.FormatSize(listings.Sum(l => l.Entry.Size))} in {store.Root}");
+            var (staged, stagedBytes, dead) = store.StagingUsage();
+            if (staged > 0)
+            {
+                context.Out.WriteLine(
+                    $"staging: {staged} dir(s), {CacheUnits.FormatSize(stagedBytes)}" +
+                    (dead > 0 ? $", {dead} left by writers that ended abnormally (the next run or 'cache prune' removes them)" : ", being written"));
+            }
+
             return 0;
         }));
         return command;
@@ -50,20 +59,22 @@ internal static class CacheCommand
         command.SetAction((parse, _) => GuardAsync(context, async store =>
         {
             var removed = new List<CacheListing>();
+            var kept = new List<CacheListing>();
             if (parse.GetValue(olderThan) is { } age)
             {
-                removed.AddRange(store.Prune(CacheUnits.ParseAge(age, "--older-than")));
+                removed.AddRange(store.Prune(CacheUnits.ParseAge(age, "--older-than"), kept));
             }
 
-            removed.AddRange(store.EvictToFit(MaxBytes(context, parse.GetValue(maxSize))));
-            store.SweepStaging(TimeSpan.FromDays(1));
+            removed.AddRange(store.EvictToFit(MaxBytes(context, parse.GetValue(maxSize)), kept));
             foreach (var l in removed)
             {
                 context.Out.WriteLine($"removed {l.Entry.Key[..16]} {l.Entry.Pipeline}/{l.Entry.Step} ({CacheUnits.FormatSize(l.Entry.Size)})");
             }
 
-            context.Out.WriteLine($"{removed.Count} entries removed");
-            await RemoveImagesAsync(context, removed);
+            var inUse = kept.Select(l => l.Entry.Key).Distinct(StringComparer.Ordinal).Count();
+            context.Out.WriteLine($"{removed.Count} entries removed{(inUse > 0 ? $", {inUse} in use by a run kept" : "")}");
+            SweepStaging(context, store);
+            await CleanEngineAsync(context, store, removed);
             return 0;
         }));
         return command;
@@ -76,9 +87,9 @@ internal static class CacheCommand
         {
             var listings = store.List();
             var removed = listings.Where(l => store.TryRemove(l.Entry.Key)).ToList();
-            store.SweepStaging(TimeSpan.Zero);
-            context.Out.WriteLine($"{removed.Count} entries removed{(removed.Count < listings.Count ? $", {listings.Count - removed.Count} in use kept" : "")}");
-            await RemoveImagesAsync(context, removed);
+            context.Out.WriteLine($"{removed.Count} entries removed{(removed.Count < listings.Count ? $", {listings.Count - removed.Count} in use by a run kept" : "")}");
+            SweepStaging(context, store);
+            await CleanEngineAsync(context, store, removed);
             return 0;
         }));
         return command;
@@ -116,25 +127,63 @@ internal static class CacheCommand
         return command;
     }
 
-    // Entries of Docker steps own an image each; it goes with the entry when an engine answers.
-    private static async Task RemoveImagesAsync(CliContext context, IReadOnlyList<CacheListing> removed)
+    // Only a dead writer's staging goes: a live run or import is filling the rest.
+    private static void SweepStaging(CliContext context, CacheStore store)
     {
-        if (removed.All(l => l.Entry.Image is null))
+        var problems = new List<string>();
+        var swept = store.SweepStaging(problems);
+        if (swept > 0)
         {
-            return;
+            context.Out.WriteLine($"removed {swept} staging dir(s) left by writers that ended abnormally");
         }
 
-        var backend = await context.Docker.ConnectAsync(context.Cancellation);
+        foreach (var problem in problems)
+        {
+            context.Error.WriteLine($"harmont: cleanup: {problem}");
+        }
+    }
+
+    // Entries of Docker steps own an image each; it goes with the entry when an engine answers. Cache tags
+    // whose entry is gone (an image a container used when its entry went) are collected too.
+    private static async Task CleanEngineAsync(CliContext context, CacheStore store, IReadOnlyList<CacheListing> removed)
+    {
+        var needed = removed.Any(l => l.Entry.Image is not null);
+        IStepBackend? backend;
+        try
+        {
+            backend = await context.Docker.ConnectAsync(context.Cancellation);
+        }
+        catch (Exception ex) when (!needed && ex is PipelineException or EngineUnavailableException)
+        {
+            return; // No engine to tidy, and none was needed.
+        }
+
         await using (backend)
         {
             if (backend is not DockerBackend docker)
             {
-                await context.Error.WriteLineAsync(
-                    $"harmont: no Docker engine answered at {context.Docker.Endpoint}; the images of removed entries stay (harmont-aot/cache:<key>).");
+                if (needed)
+                {
+                    await context.Error.WriteLineAsync(
+                        $"harmont: no Docker engine answered at {context.Docker.Endpoint}; the images of removed entries stay (harmont-aot/cache:<key>).");
+                }
+
                 return;
             }
 
             await CachePlanning.RemoveImagesAsync(removed, docker, context.Error);
+            try
+            {
+                var orphans = await DockerGarbage.CollectOrphanTagsAsync(docker.Client, store.Contains, null, context.Cancellation);
+                if (orphans.Count > 0)
+                {
+                    context.Out.WriteLine($"removed {orphans.Count} cache tag(s) whose entries were gone");
+                }
+            }
+            catch (DockerEngineException ex)
+            {
+                await context.Error.WriteLineAsync($"harmont: cache tags not collected: {ex.Message}");
+            }
         }
     }
 

@@ -102,20 +102,18 @@ internal static class RunCommand
             SourceTree.TagAsCache(directories.Cache);
             SourceTree.TagAsCache(directories.Work);
             using var runDirectory = RunDirectory.Claim(options.WorkRoot, runId);
-            var stale = RunDirectory.CollectStale(options.WorkRoot);
+            var store = new CacheStore(directories.Cache, context.Clock);
+            await CollectLeftoversAsync(options.WorkRoot, store, context.Error);
             SecretsFile.CollectStale();
-            if (stale.Count > 0)
-            {
-                await context.Error.WriteLineAsync($"harmont: removed {stale.Count} work dir(s) left by runs that ended abnormally.");
-            }
 
             // Keys are hashed while the engine is reached: one is CPU, the other waiting.
-            var store = new CacheStore(directories.Cache, context.Clock);
+            var imageOwners = new Lazy<IReadOnlyDictionary<string, string>>(store.ImageOwners);
+            var housekeeping = new EngineHousekeeping(OwnerLock.Label(runDirectory.LockPath), id => imageOwners.Value.GetValueOrDefault(id), store.Contains);
             async Task<BackendSet> ResolveBackendsAsync()
             {
                 var resolved = await BackendSet.ResolveAsync(
                     pipeline, request.Runner, context.Docker, context.Error, signals.Token, Path.Combine(options.WorkRoot, ".docker-gc"),
-                    new HostPaths(options.WorkRoot, options.SourceRoot, context.GetEnv));
+                    new HostPaths(options.WorkRoot, options.SourceRoot, context.GetEnv), housekeeping);
                 if (pipeline.Steps.Any(s => s.Cache.Count > 0))
                 {
                     // The engine lists its cached images while the keys are still being hashed.
@@ -225,6 +223,28 @@ internal static class RunCommand
 
         return pipelines.FirstOrDefault(p => p.Slug == slug)
             ?? throw new PipelineException($"no pipeline named '{slug}'. This program defines: {string.Join(", ", pipelines.Select(p => p.Slug))}.");
+    }
+
+    // What runs and cache writers that died (killed, crashed) left on disk goes at once; one that will not go is said, not fatal.
+    private static async Task CollectLeftoversAsync(string workRoot, CacheStore store, TextWriter notices)
+    {
+        var problems = new List<string>();
+        var stale = RunDirectory.CollectStale(workRoot, problems);
+        if (stale.Count > 0)
+        {
+            await notices.WriteLineAsync($"harmont: removed {stale.Count} work dir(s) left by runs that ended abnormally.");
+        }
+
+        var staging = store.SweepStaging(problems);
+        if (staging > 0)
+        {
+            await notices.WriteLineAsync($"harmont: removed {staging} cache staging dir(s) left by writers that ended abnormally.");
+        }
+
+        foreach (var problem in problems)
+        {
+            await notices.WriteLineAsync($"harmont: cleanup: {problem}");
+        }
     }
 
     // Planning failed: the engine connection made beside it is closed, and its own failure, if any, is not the news.

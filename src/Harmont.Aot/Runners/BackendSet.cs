@@ -1,3 +1,4 @@
+using Harmont.Aot.Cleanup;
 using Harmont.Aot.Model;
 using Harmont.Aot.Runners.Docker;
 using Harmont.Aot.Runners.Host;
@@ -40,6 +41,10 @@ internal sealed class BackendSet : IAsyncDisposable
     /// <param name="hostPaths">
     /// Where host steps' stable workspace path comes from; null runs each host step in its own workspace directory.
     /// </param>
+    /// <param name="housekeeping">
+    /// The run's lock and the cache: dead runs' objects are reaped at once, every time, and orphaned cache tags
+    /// with the collection above. Null: neither, and the run's objects carry no lock.
+    /// </param>
     public static async Task<BackendSet> ResolveAsync(
         PipelineDefinition pipeline,
         Runner? commandLine,
@@ -47,7 +52,8 @@ internal sealed class BackendSet : IAsyncDisposable
         TextWriter notices,
         CancellationToken cancellationToken,
         string? gcStamp = null,
-        HostPaths? hostPaths = null)
+        HostPaths? hostPaths = null,
+        EngineHousekeeping? housekeeping = null)
     {
         var wanted = pipeline.Steps.ToDictionary(
             s => s.Key,
@@ -84,9 +90,15 @@ internal sealed class BackendSet : IAsyncDisposable
             else
             {
                 notices.WriteLine($"harmont: running steps in Docker (engine at {docker.Endpoint}).");
+                if (housekeeping is not null && dockerBackend is DockerBackend engine)
+                {
+                    engine.RunLock = housekeeping.RunLock;
+                    await ReapDeadRunsAsync(engine, housekeeping, notices, cancellationToken);
+                }
+
                 if (gcStamp is null || !File.Exists(gcStamp) || DateTime.UtcNow - File.GetLastWriteTimeUtc(gcStamp) > GcInterval)
                 {
-                    await CollectGarbageAsync(dockerBackend, notices, cancellationToken);
+                    await CollectGarbageAsync(dockerBackend, housekeeping, notices, cancellationToken);
                     if (gcStamp is not null)
                     {
                         File.WriteAllBytes(gcStamp, []);
@@ -140,7 +152,7 @@ internal sealed class BackendSet : IAsyncDisposable
     }
 
     // Leftovers of crashed runs (stopped labelled containers, old ephemeral snapshots); nothing else on the engine.
-    private static async Task CollectGarbageAsync(IStepBackend backend, TextWriter notices, CancellationToken cancellationToken)
+    private static async Task CollectGarbageAsync(IStepBackend backend, EngineHousekeeping? housekeeping, TextWriter notices, CancellationToken cancellationToken)
     {
         if (backend is not DockerBackend docker)
         {
@@ -149,20 +161,50 @@ internal sealed class BackendSet : IAsyncDisposable
 
         try
         {
-            var report = await DockerGarbage.CollectAsync(docker.Client, DateTimeOffset.UtcNow, cancellationToken);
-            if (report.RemovedContainers.Count + report.RemovedImages.Count > 0)
+            Say(await DockerGarbage.CollectAsync(docker.Client, DateTimeOffset.UtcNow, cancellationToken), notices);
+            if (housekeeping is not null)
             {
-                notices.WriteLine($"harmont: removed {report.RemovedContainers.Count} container(s) and {report.RemovedImages.Count} image(s) left by runs that ended abnormally.");
-            }
-
-            foreach (var problem in report.Problems)
-            {
-                notices.WriteLine($"harmont: cleanup: {problem}");
+                var orphans = await DockerGarbage.CollectOrphanTagsAsync(docker.Client, housekeeping.HasEntry, null, cancellationToken);
+                if (orphans.Count > 0)
+                {
+                    notices.WriteLine($"harmont: removed {orphans.Count} cache tag(s) whose entries are gone.");
+                }
             }
         }
         catch (DockerEngineException ex)
         {
             notices.WriteLine($"harmont: cleanup skipped: {ex.Message}");
+        }
+    }
+
+    // Everything of this machine's dead runs, at once: a killed run's step container may still be running.
+    private static async Task ReapDeadRunsAsync(DockerBackend docker, EngineHousekeeping housekeeping, TextWriter notices, CancellationToken cancellationToken)
+    {
+        try
+        {
+            Say(await DockerGarbage.ReapDeadRunsAsync(docker.Client, housekeeping.EntryForImage, null, cancellationToken), notices);
+        }
+        catch (DockerEngineException ex)
+        {
+            notices.WriteLine($"harmont: cleanup skipped: {ex.Message}");
+        }
+    }
+
+    private static void Say(GcReport report, TextWriter notices)
+    {
+        if (report.RemovedContainers.Count + report.RemovedImages.Count > 0)
+        {
+            notices.WriteLine($"harmont: removed {report.RemovedContainers.Count} container(s) and {report.RemovedImages.Count} image(s) left by runs that ended abnormally.");
+        }
+
+        if (report.Tagged.Count > 0)
+        {
+            notices.WriteLine($"harmont: tagged {report.Tagged.Count} cached image(s) a run that ended abnormally had left untagged.");
+        }
+
+        foreach (var problem in report.Problems)
+        {
+            notices.WriteLine($"harmont: cleanup: {problem}");
         }
     }
 

@@ -24,6 +24,12 @@ internal sealed class DockerBackend : IStepBackend
     private readonly int _maxSnapshotLayers;
     private readonly List<string> _snapshots = [];
 
+    // Cached steps' images by id, with the run's own name for each (see CommitCachedAsync); under _snapshots' lock.
+    private readonly Dictionary<string, string> _runNames = new(StringComparer.Ordinal);
+
+    // Published cached images: the run's name for each, its id and its key; the name goes in ReapAsync.
+    private readonly List<(string Reference, string Image, string Key)> _kept = [];
+
     // Ids of the cache images on the engine, listed once per run (CachedImages); under _snapshots' lock.
     private Task<HashSet<string>>? _cachedImages;
 
@@ -55,6 +61,12 @@ internal sealed class DockerBackend : IStepBackend
 
     /// <inheritdoc />
     public bool KeepsSystemState => true;
+
+    /// <summary>
+    /// The <c>OwnerLock.Label</c> of the run this backend serves, stamped on every container and image it makes,
+    /// so a later run can reap them at once if this one dies. Set before the first step; null stamps none.
+    /// </summary>
+    public string? RunLock { get; set; }
 
     /// <summary>The engine client this backend drives.</summary>
     public DockerEngineClient Client => _client;
@@ -187,7 +199,13 @@ internal sealed class DockerBackend : IStepBackend
         lock (_snapshots)
         {
             // No longer the run's to reap, even if the tag below fails: the entry names the image by id.
-            _snapshots.Remove(snapshot);
+            // The run's own name stays on it until the run ends, so no removal of the cache tag meanwhile
+            // (a prune racing this publish) can take the image from under the run's children.
+            if (_runNames.Remove(snapshot, out var reference))
+            {
+                _snapshots.Remove(reference);
+                _kept.Add((reference, snapshot, cacheKey));
+            }
         }
 
         await _client.TagImageAsync(snapshot, DockerNames.CacheRepository, DockerNames.CacheTag(cacheKey), cancellationToken);
@@ -197,11 +215,15 @@ internal sealed class DockerBackend : IStepBackend
     public async Task ReapAsync(CancellationToken cancellationToken)
     {
         string[] images;
+        (string Reference, string Image, string Key)[] kept;
         lock (_snapshots)
         {
             // Newest first: a child goes before its parent, so each removal frees its layers.
             images = [.. Enumerable.Reverse(_snapshots)];
+            kept = [.. _kept];
             _snapshots.Clear();
+            _runNames.Clear();
+            _kept.Clear();
             _cachedImages = null;
         }
 
@@ -211,6 +233,21 @@ internal sealed class DockerBackend : IStepBackend
             try
             {
                 await _client.RemoveImageAsync(image, force: true, cancellationToken);
+            }
+            catch (DockerEngineException ex)
+            {
+                (failures ??= []).Add(ex);
+            }
+        }
+
+        foreach (var (reference, image, key) in kept)
+        {
+            try
+            {
+                // The run still leases these entries, so their tags belong where they point; one a racing
+                // removal took is put back before the run's own name, the image's last hold, goes.
+                await _client.TagImageAsync(image, DockerNames.CacheRepository, DockerNames.CacheTag(key), cancellationToken);
+                await _client.RemoveImageAsync(reference, force: false, cancellationToken);
             }
             catch (DockerEngineException ex)
             {
@@ -294,21 +331,28 @@ internal sealed class DockerBackend : IStepBackend
         return $"{workspace}:/workspace";
     }
 
-    private static Dictionary<string, string> ContainerLabels(StepInvocation invocation) => new(StringComparer.Ordinal)
+    private Dictionary<string, string> ContainerLabels(StepInvocation invocation) => WithLock(new(StringComparer.Ordinal)
     {
         [DockerNames.OwnerLabel] = "1",
         [DockerNames.RunLabel] = invocation.RunId,
         [DockerNames.StepLabel] = invocation.StepKey,
-    };
+    });
 
     // Ephemeral is set explicitly either way: a commit inherits its base image's labels, and a cached
     // step's parent may be an ephemeral snapshot that GC would otherwise take the cached image for.
-    private static Dictionary<string, string> SnapshotLabels(StepInvocation invocation, bool ephemeral = true) => new(StringComparer.Ordinal)
+    private Dictionary<string, string> SnapshotLabels(StepInvocation invocation, bool ephemeral = true) => WithLock(new(StringComparer.Ordinal)
     {
         [DockerNames.OwnerLabel] = "1",
         [DockerNames.RunLabel] = invocation.RunId,
         [DockerNames.EphemeralLabel] = ephemeral ? "1" : "0",
-    };
+    });
+
+    // Always set, even to nothing: a commit inherits its base image's labels, and a cached parent's lock is another run's.
+    private Dictionary<string, string> WithLock(Dictionary<string, string> labels)
+    {
+        labels[DockerNames.LockLabel] = RunLock ?? "";
+        return labels;
+    }
 
     private async Task<ImageInspect> EnsureImageAsync(string image, Action<string>? progress, CancellationToken cancellationToken)
     {
@@ -400,22 +444,29 @@ internal sealed class DockerBackend : IStepBackend
     }
 
     /// <summary>
-    /// Commits a cached step's container as an untagged image and returns it. It is reaped with the run
-    /// like an ephemeral snapshot until <see cref="KeepSnapshotAsync"/> names it from the key, which
-    /// happens only when its cache entry is the one published: two runs racing on one key never move
-    /// each other's tag, and the loser's image goes with its run.
+    /// Commits a cached step's container under the run's own name (<see cref="DockerNames.SnapshotRepository"/>)
+    /// and returns it. It is reaped with the run like an ephemeral snapshot until <see cref="KeepSnapshotAsync"/>
+    /// names it from the key, which happens only when its cache entry is the one published: two runs racing
+    /// on one key never move each other's tag, and the loser's image goes with its run.
     /// </summary>
     private async Task<ImageInspect> CommitCachedAsync(string id, StepInvocation invocation, bool flatten, CancellationToken cancellationToken)
     {
-        // A commit that completes after cancellation, or a run that dies before keeping it, leaves an
-        // untagged image of ours: GC takes those (DockerGarbage).
-        var labels = SnapshotLabels(invocation, ephemeral: false);
-        var image = flatten
-            ? await FlattenAsync(id, invocation, null, null, labels, cancellationToken)
-            : await _client.CommitAsync(id, null, null, labels, cancellationToken);
+        // Remembered before committing, so a commit that completes after cancellation is still reaped; a run
+        // killed before keeping it leaves an image labelled with its dead lock, which the next run reaps.
+        var tag = DockerNames.SnapshotTag(invocation.RunId, invocation.StepKey);
+        var reference = $"{DockerNames.SnapshotRepository}:{tag}";
         lock (_snapshots)
         {
-            _snapshots.Add(image);
+            _snapshots.Add(reference);
+        }
+
+        var labels = SnapshotLabels(invocation, ephemeral: false);
+        var image = flatten
+            ? await FlattenAsync(id, invocation, DockerNames.SnapshotRepository, tag, labels, cancellationToken)
+            : await _client.CommitAsync(id, DockerNames.SnapshotRepository, tag, labels, cancellationToken);
+        lock (_snapshots)
+        {
+            _runNames[image] = reference;
         }
 
         return await _client.InspectImageAsync(image, cancellationToken)

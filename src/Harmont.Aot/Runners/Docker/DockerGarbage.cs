@@ -1,10 +1,16 @@
+using Harmont.Aot.Cleanup;
+
 namespace Harmont.Aot.Runners.Docker;
 
 /// <summary>What a garbage collection removed, and what it tried to remove but could not.</summary>
 /// <param name="RemovedContainers">Ids of the containers removed.</param>
 /// <param name="RemovedImages">References (or ids, when untagged) of the images removed.</param>
 /// <param name="Problems">One line per object that was due but could not be removed; they are left for a later run.</param>
-internal sealed record GcReport(IReadOnlyList<string> RemovedContainers, IReadOnlyList<string> RemovedImages, IReadOnlyList<string> Problems);
+internal sealed record GcReport(IReadOnlyList<string> RemovedContainers, IReadOnlyList<string> RemovedImages, IReadOnlyList<string> Problems)
+{
+    /// <summary>Cache tags put back on images whose entries record them.</summary>
+    public IReadOnlyList<string> Tagged { get; init; } = [];
+}
 
 /// <summary>How old leftovers must be before <see cref="DockerGarbage"/> takes them.</summary>
 /// <param name="StoppedContainerAge">How long a container must have been stopped (or created and never started).</param>
@@ -20,14 +26,18 @@ internal sealed record GcPolicy(TimeSpan StoppedContainerAge, TimeSpan Ephemeral
     public static GcPolicy Default { get; } = new(TimeSpan.FromHours(1), TimeSpan.FromDays(1));
 }
 
-/// <summary>Removes this runner's leftovers from crashed runs, and nothing else on the engine.</summary>
+/// <summary>
+/// Removes this runner's leftovers from crashed runs, and nothing else on the engine: at once for runs of this
+/// machine whose lock is free (<see cref="ReapDeadRunsAsync"/>), by age for the rest (another machine's runs
+/// on a shared engine, objects made before runs were labelled with their lock).
+/// </summary>
 /// <remarks>
 /// Safe next to a concurrent run: only objects labelled <see cref="DockerNames.OwnerLabel"/> are looked at;
 /// a running, paused or restarting container is never touched, whatever its age; a stopped one only once
 /// it has been stopped longer than any run keeps one; an image only without force, so one a container
 /// still uses stays.
 /// </remarks>
-internal static class DockerGarbage
+internal static partial class DockerGarbage
 {
     /// <summary>Collects with <see cref="GcPolicy.Default"/>.</summary>
     public static Task<GcReport> CollectAsync(DockerEngineClient client, DateTimeOffset now, CancellationToken cancellationToken) =>
@@ -44,7 +54,7 @@ internal static class DockerGarbage
 
         foreach (var container in await client.ListContainersAsync(Filters(policy, $"{DockerNames.OwnerLabel}=1"), cancellationToken))
         {
-            if (await StoppedSinceAsync(client, container, cancellationToken) is not { } stopped || now - stopped < policy.StoppedContainerAge)
+            if (IsLive(container.Labels) || await StoppedSinceAsync(client, container, cancellationToken) is not { } stopped || now - stopped < policy.StoppedContainerAge)
             {
                 continue;
             }
@@ -72,7 +82,7 @@ internal static class DockerGarbage
         // Newest first: a child goes before its parent, which is then no longer in use.
         foreach (var image in images.OrderByDescending(i => i.Created))
         {
-            if (now - DateTimeOffset.FromUnixTimeSeconds(image.Created) < policy.EphemeralImageAge)
+            if (IsLive(image.Labels) || now - DateTimeOffset.FromUnixTimeSeconds(image.Created) < policy.EphemeralImageAge)
             {
                 continue;
             }
@@ -113,6 +123,10 @@ internal static class DockerGarbage
             _ => null,
         };
     }
+
+    // A run of this machine that still holds its lock: however old its objects, they are in use.
+    private static bool IsLive(IReadOnlyDictionary<string, string>? labels) =>
+        labels?.GetValueOrDefault(DockerNames.LockLabel) is { Length: > 0 } label && OwnerLock.IsDeadLabel(label) == false;
 
     private static List<string> Filters(GcPolicy policy, params string[] labels) =>
         policy.Scope is null ? [.. labels] : [.. labels, policy.Scope];

@@ -14,6 +14,12 @@ internal static class DockerNames
     /// <summary>The step a container runs.</summary>
     public const string StepLabel = "dev.harmont.aot.step";
 
+    /// <summary>
+    /// The lock the creating run holds while it lives (<c>host:path</c>, see <c>OwnerLock.Label</c>): a run
+    /// on the same machine whose lock is free is dead, and everything carrying it can go at once.
+    /// </summary>
+    public const string LockLabel = "dev.harmont.aot.lock";
+
     /// <summary>Marks snapshots that only the current run needs.</summary>
     public const string EphemeralLabel = "dev.harmont.aot.ephemeral";
 
@@ -53,6 +59,19 @@ internal static class DockerNames
         var keep = Math.Min(clean.Length, maxLength - hash.Length - 1);
         return $"{clean[..keep]}-{hash}";
     }
+
+    /// <summary>Whether <paramref name="reference"/> is one of this runner's cache tags, and for which tag.</summary>
+    public static bool IsCacheReference(string reference, out string tag)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        var prefix = CacheRepository + ":";
+        tag = reference.StartsWith(prefix, StringComparison.Ordinal) ? reference[prefix.Length..] : "";
+        return tag.Length > 0;
+    }
+
+    /// <summary>Whether <paramref name="reference"/> is a run's own name for an image (<see cref="SnapshotRepository"/>), which goes with the run.</summary>
+    public static bool IsRunReference(string reference) =>
+        reference?.StartsWith(SnapshotRepository + ":", StringComparison.Ordinal) == true;
 
     /// <summary>The snapshot tag for a step of a run.</summary>
     public static string SnapshotTag(string runId, string stepKey) => ToTag($"{runId}-{stepKey}");

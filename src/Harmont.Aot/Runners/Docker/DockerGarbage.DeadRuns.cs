@@ -1,0 +1,157 @@
+using Harmont.Aot.Cleanup;
+
+namespace Harmont.Aot.Runners.Docker;
+
+/// <summary>What a run on this machine left on the engine, reaped as soon as its lock says it is dead.</summary>
+internal static partial class DockerGarbage
+{
+    /// <summary>
+    /// Removes at once what runs of this machine that are gone (their owner lock free) left: their containers
+    /// are killed and removed; their images go, unless a cache entry records one, which is then given its cache
+    /// tag (a run killed between publishing an entry and tagging its image). A live run's objects, and another
+    /// machine's, are never touched.
+    /// </summary>
+    /// <param name="client">The engine.</param>
+    /// <param name="entryFor">The key of the cache entry recording an image id, if any; asked only about dead runs' images.</param>
+    /// <param name="scope">An extra <c>key=value</c> label every object must carry; tests use it to keep to their own.</param>
+    /// <param name="cancellationToken">Stops the work between objects.</param>
+    public static async Task<GcReport> ReapDeadRunsAsync(
+        DockerEngineClient client, Func<string, string?> entryFor, string? scope, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(entryFor);
+        var filters = scope is null ? new List<string> { $"{DockerNames.OwnerLabel}=1", DockerNames.LockLabel } : [$"{DockerNames.OwnerLabel}=1", DockerNames.LockLabel, scope];
+        var judged = new Dictionary<string, bool>(StringComparer.Ordinal);
+        bool IsDead(IReadOnlyDictionary<string, string>? labels)
+        {
+            var label = labels?.GetValueOrDefault(DockerNames.LockLabel) ?? "";
+            if (!judged.TryGetValue(label, out var dead))
+            {
+                judged[label] = dead = OwnerLock.IsDeadLabel(label) == true;
+            }
+
+            return dead;
+        }
+
+        var report = new Collected();
+        foreach (var container in (await client.ListContainersAsync(filters, cancellationToken)).Where(c => IsDead(c.Labels)))
+        {
+            try
+            {
+                // Forced: a dead run's step may still be running, and nobody will ever read its output.
+                await client.RemoveContainerAsync(container.Id, force: true, removeVolumes: true, cancellationToken);
+                report.Containers.Add(container.Id);
+            }
+            catch (DockerEngineException ex)
+            {
+                report.Problems.Add($"container {Short(container.Id)}: {ex.EngineMessage}");
+            }
+        }
+
+        // Newest first: a child goes before its parent, which is then no longer in use. An image that only
+        // carries its cache tag is a kept entry's, whatever run made it: nothing of that run is left on it.
+        var images = await client.ListImagesAsync(filters, cancellationToken);
+        foreach (var image in images.Where(i => HoldsRunLeftovers(i) && IsDead(i.Labels)).OrderByDescending(i => i.Created))
+        {
+            try
+            {
+                await ReapImageAsync(client, image, entryFor, report, cancellationToken);
+            }
+            catch (DockerEngineException ex)
+            {
+                report.Problems.Add($"image {Short(image.Id)}: {ex.EngineMessage}");
+            }
+        }
+
+        return new GcReport(report.Containers, report.Images, report.Problems) { Tagged = report.Tagged };
+    }
+
+    /// <summary>
+    /// Removes cache tags whose entry is gone (a removal the engine refused while a container used the image
+    /// leaves one behind); the image goes with its last tag unless something still stacks on it.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> CollectOrphanTagsAsync(
+        DockerEngineClient client, Func<string, bool> hasEntry, string? scope, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(hasEntry);
+        var removed = new List<string>();
+        var filters = scope is null ? new List<string> { $"{DockerNames.OwnerLabel}=1" } : [$"{DockerNames.OwnerLabel}=1", scope];
+        foreach (var image in await client.ListImagesAsync(filters, cancellationToken))
+        {
+            foreach (var reference in image.RepoTags ?? [])
+            {
+                if (!DockerNames.IsCacheReference(reference, out var tag) || hasEntry(tag))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    // Never forced: an image a container still uses keeps its tag until a later collection.
+                    await client.RemoveImageAsync(reference, force: false, cancellationToken);
+                    removed.Add(reference);
+                }
+                catch (DockerEngineException)
+                {
+                    // In use right now; the next collection tries again.
+                }
+            }
+        }
+
+        return removed;
+    }
+
+    // Untagged, or named by its run: something a run leaves only until it ends.
+    private static bool HoldsRunLeftovers(ImageSummary image) =>
+        References(image) is var references && (references.Count == 0 || references.Any(DockerNames.IsRunReference));
+
+    private static List<string> References(ImageSummary image) => [.. (image.RepoTags ?? []).Where(r => r != "<none>:<none>")];
+
+    private static async Task ReapImageAsync(
+        DockerEngineClient client, ImageSummary image, Func<string, string?> entryFor, Collected report, CancellationToken cancellationToken)
+    {
+        var references = References(image);
+        var runNames = references.Where(DockerNames.IsRunReference).ToList();
+        if (references.Any(r => !DockerNames.IsRunReference(r) && !DockerNames.IsCacheReference(r, out _)))
+        {
+            return; // Someone else named it: not ours to take.
+        }
+
+        if (entryFor(image.Id) is { } key)
+        {
+            // Killed between publishing its entry and tagging the image: the tag the entry's image should have.
+            if (!references.Contains(DockerNames.CacheReference(key)))
+            {
+                await client.TagImageAsync(image.Id, DockerNames.CacheRepository, DockerNames.CacheTag(key), cancellationToken);
+                report.Tagged.Add(DockerNames.CacheReference(key));
+            }
+        }
+        else if (references.Count == 0)
+        {
+            await client.RemoveImageAsync(image.Id, force: false, cancellationToken);
+            report.Images.Add(image.Id);
+            return;
+        }
+
+        // Its run's own names go; an image with no other name goes with them.
+        foreach (var name in runNames)
+        {
+            await client.RemoveImageAsync(name, force: false, cancellationToken);
+            report.Images.Add(name);
+        }
+    }
+
+    private static string Short(string id) => id.Replace("sha256:", "", StringComparison.Ordinal) is var bare ? bare[..Math.Min(12, bare.Length)] : id;
+
+    private sealed class Collected
+    {
+        public List<string> Containers { get; } = [];
+
+        public List<string> Images { get; } = [];
+
+        public List<string> Tagged { get; } = [];
+
+        public List<string> Problems { get; } = [];
+    }
+}
