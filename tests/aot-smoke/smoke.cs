@@ -47,3 +47,31 @@ static partial class CachedSteps
     [Step(From = nameof(Build)), CacheForever]
     static string Package() => "cat built.txt > package.txt && echo packaged";
 }
+
+// Cached Docker steps in a chain, run in a loop beside 'cache prune --max-size 1B' and 'cache clean'.
+[Pipeline("churn", DefaultImage = "harmont-test/busybox:1", Runner = Runner.Docker)]
+static partial class Churn
+{
+    [Step, CacheForever]
+    static string Base() => "echo base > base.txt && echo base > /base-mark";
+
+    [Step(From = nameof(Base)), CacheForever]
+    static string Mid() => "cat base.txt /base-mark > mid.txt && echo mid > /mid-mark";
+
+    [Step(From = nameof(Mid))]
+    static string Use() => "cat mid.txt /mid-mark";
+}
+
+// A run to kill -9 mid-step: a cached step published, an uncached parent's snapshot, a container still running.
+[Pipeline("killable", DefaultImage = "harmont-test/busybox:1", Runner = Runner.Docker)]
+static partial class Killable
+{
+    [Step, CacheForever]
+    static string Kept() => "echo kept > kept.txt && echo kept > /kept-mark";
+
+    [Step(From = nameof(Kept))]
+    static string Between() => "echo between > /between-mark";
+
+    [Step(From = nameof(Between))]
+    static string Hang() => "echo hanging && sleep 300";
+}

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Harmont.Aot.Cache;
+using Harmont.Aot.Cleanup;
 using Harmont.Aot.Model;
 using Harmont.Aot.Runners;
 using Harmont.Aot.Runners.Docker;
@@ -174,7 +175,7 @@ internal static class CacheCommand
             await CachePlanning.RemoveImagesAsync(removed, docker, context.Error);
             try
             {
-                var orphans = await DockerGarbage.CollectOrphanTagsAsync(docker.Client, store.Contains, null, context.Cancellation);
+                var orphans = await DockerGarbage.CollectOrphanTagsAsync(docker.Client, OwnerLock.Label(store.Root), store.Contains, null, context.Cancellation);
                 if (orphans.Count > 0)
                 {
                     context.Out.WriteLine($"removed {orphans.Count} cache tag(s) whose entries were gone");

@@ -93,6 +93,7 @@ internal sealed class BackendSet : IAsyncDisposable
                 if (housekeeping is not null && dockerBackend is DockerBackend engine)
                 {
                     engine.RunLock = housekeeping.RunLock;
+                    engine.CacheLabel = housekeeping.CacheLabel;
                     await ReapDeadRunsAsync(engine, housekeeping, notices, cancellationToken);
                 }
 
@@ -164,7 +165,7 @@ internal sealed class BackendSet : IAsyncDisposable
             Say(await DockerGarbage.CollectAsync(docker.Client, DateTimeOffset.UtcNow, cancellationToken), notices);
             if (housekeeping is not null)
             {
-                var orphans = await DockerGarbage.CollectOrphanTagsAsync(docker.Client, housekeeping.HasEntry, null, cancellationToken);
+                var orphans = await DockerGarbage.CollectOrphanTagsAsync(docker.Client, housekeeping.CacheLabel, housekeeping.HasEntry, null, cancellationToken);
                 if (orphans.Count > 0)
                 {
                     notices.WriteLine($"harmont: removed {orphans.Count} cache tag(s) whose entries are gone.");
@@ -182,7 +183,7 @@ internal sealed class BackendSet : IAsyncDisposable
     {
         try
         {
-            Say(await DockerGarbage.ReapDeadRunsAsync(docker.Client, housekeeping.EntryForImage, null, cancellationToken), notices);
+            Say(await DockerGarbage.ReapDeadRunsAsync(docker.Client, housekeeping.CacheLabel, housekeeping.EntryForImage, null, cancellationToken), notices);
         }
         catch (DockerEngineException ex)
         {

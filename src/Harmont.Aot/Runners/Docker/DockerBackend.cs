@@ -68,6 +68,9 @@ internal sealed class DockerBackend : IStepBackend
     /// </summary>
     public string? RunLock { get; set; }
 
+    /// <summary>The cache directory's <c>OwnerLock.Label</c>, stamped on every image, so cleanup judges it against that cache only.</summary>
+    public string? CacheLabel { get; set; }
+
     /// <summary>The engine client this backend drives.</summary>
     public DockerEngineClient Client => _client;
 
@@ -351,6 +354,7 @@ internal sealed class DockerBackend : IStepBackend
     private Dictionary<string, string> WithLock(Dictionary<string, string> labels)
     {
         labels[DockerNames.LockLabel] = RunLock ?? "";
+        labels[DockerNames.CacheLabel] = CacheLabel ?? "";
         return labels;
     }
 

@@ -12,15 +12,16 @@ internal static partial class DockerGarbage
     /// machine's, are never touched.
     /// </summary>
     /// <param name="client">The engine.</param>
+    /// <param name="cacheLabel">This cache's label: only images made for it are judged (containers are, whatever their cache).</param>
     /// <param name="entryFor">The key of the cache entry recording an image id, if any; asked only about dead runs' images.</param>
     /// <param name="scope">An extra <c>key=value</c> label every object must carry; tests use it to keep to their own.</param>
     /// <param name="cancellationToken">Stops the work between objects.</param>
     public static async Task<GcReport> ReapDeadRunsAsync(
-        DockerEngineClient client, Func<string, string?> entryFor, string? scope, CancellationToken cancellationToken)
+        DockerEngineClient client, string cacheLabel, Func<string, string?> entryFor, string? scope, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(entryFor);
-        var filters = scope is null ? new List<string> { $"{DockerNames.OwnerLabel}=1", DockerNames.LockLabel } : [$"{DockerNames.OwnerLabel}=1", DockerNames.LockLabel, scope];
+        List<string> filters = scope is null ? [$"{DockerNames.OwnerLabel}=1", DockerNames.LockLabel] : [$"{DockerNames.OwnerLabel}=1", DockerNames.LockLabel, scope];
         var judged = new Dictionary<string, bool>(StringComparer.Ordinal);
         bool IsDead(IReadOnlyDictionary<string, string>? labels)
         {
@@ -50,7 +51,7 @@ internal static partial class DockerGarbage
 
         // Newest first: a child goes before its parent, which is then no longer in use. An image that only
         // carries its cache tag is a kept entry's, whatever run made it: nothing of that run is left on it.
-        var images = await client.ListImagesAsync(filters, cancellationToken);
+        var images = await client.ListImagesAsync([.. filters, $"{DockerNames.CacheLabel}={cacheLabel}"], cancellationToken);
         foreach (var image in images.Where(i => HoldsRunLeftovers(i) && IsDead(i.Labels)).OrderByDescending(i => i.Created))
         {
             try
@@ -67,16 +68,21 @@ internal static partial class DockerGarbage
     }
 
     /// <summary>
-    /// Removes cache tags whose entry is gone (a removal the engine refused while a container used the image
-    /// leaves one behind); the image goes with its last tag unless something still stacks on it.
+    /// Removes this cache's tags whose entry is gone (a removal the engine refused while a container used the
+    /// image leaves one behind); the image goes with its last tag unless something still stacks on it.
     /// </summary>
     public static async Task<IReadOnlyList<string>> CollectOrphanTagsAsync(
-        DockerEngineClient client, Func<string, bool> hasEntry, string? scope, CancellationToken cancellationToken)
+        DockerEngineClient client, string cacheLabel, Func<string, bool> hasEntry, string? scope, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(hasEntry);
         var removed = new List<string>();
-        var filters = scope is null ? new List<string> { $"{DockerNames.OwnerLabel}=1" } : [$"{DockerNames.OwnerLabel}=1", scope];
+        List<string> filters = [$"{DockerNames.OwnerLabel}=1", $"{DockerNames.CacheLabel}={cacheLabel}"];
+        if (scope is not null)
+        {
+            filters.Add(scope);
+        }
+
         foreach (var image in await client.ListImagesAsync(filters, cancellationToken))
         {
             foreach (var reference in image.RepoTags ?? [])

@@ -20,6 +20,12 @@ internal static class DockerNames
     /// </summary>
     public const string LockLabel = "dev.harmont.aot.lock";
 
+    /// <summary>
+    /// The cache directory (<c>host:path</c>) whose entries a committed image may belong to: cache tags and a dead
+    /// run's images are judged only against that cache, never against another user's or project's.
+    /// </summary>
+    public const string CacheLabel = "dev.harmont.aot.cache";
+
     /// <summary>Marks snapshots that only the current run needs.</summary>
     public const string EphemeralLabel = "dev.harmont.aot.ephemeral";
 
