@@ -158,6 +158,11 @@ internal static class CacheCommand
         {
             return; // No engine to tidy, and none was needed.
         }
+        catch (EngineUnavailableException ex)
+        {
+            await context.Error.WriteLineAsync($"harmont: {ex.Message}; the images of removed entries stay (harmont-aot/cache:<key>).");
+            return;
+        }
 
         await using (backend)
         {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Harmont.Aot.Model;
+using Harmont.Aot.Scheduling;
 
 namespace Harmont.Aot.Cli;
 
@@ -32,7 +33,19 @@ public static class HarmontCli
             // Ctrl-C is handled by the run itself, so it can clean up before exiting.
             ProcessTerminationTimeout = null,
         };
-        return await root.Parse(WithDefaultVerb(args)).InvokeAsync(configuration, context.Cancellation);
+        // A bad argument is a usage error (exit 2) in one line per problem, not the parser's help dump and exit 1.
+        var parse = root.Parse(WithDefaultVerb(args));
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var message in parse.Errors.Select(e => e.Message).Distinct(StringComparer.Ordinal))
+            {
+                await context.Error.WriteLineAsync($"harmont: error: {message} (see --help)");
+            }
+
+            return ExitCodes.Usage;
+        }
+
+        return await parse.InvokeAsync(configuration, context.Cancellation);
     }
 
     // `run` is the default verb: `pipeline` alone, or `pipeline ci --parallelism 2`, means `run ...`.

@@ -28,6 +28,7 @@ internal static class RunCommand
         {
             Description = "Most steps running at once.",
             DefaultValueFactory = _ => Environment.ProcessorCount,
+            CustomParser = ParseParallelism,
         };
         var runner = new Option<string?>("--runner")
         {
@@ -95,12 +96,10 @@ internal static class RunCommand
             var pipeline = IrSource.Choose(pipelines, request.Ir, IrSource.Name(request.Pipeline, request.PipelineOption), context);
             var secrets = StepSecrets.Resolve(pipeline, context.GetEnv);
             var graph = PipelineGraph.Build(pipeline);
-            var directories = HarmontDirectories.FromEnvironment(context.GetEnv);
+            var directories = UsableDirectories.Prepare(context.GetEnv);
             var runId = NewRunId();
             var options = new RunOptions(FindSourceRoot(context.WorkingDirectory), directories.Work, request.Parallelism, request.KeepGoing);
 
-            SourceTree.TagAsCache(directories.Cache);
-            SourceTree.TagAsCache(directories.Work);
             using var runDirectory = RunDirectory.Claim(options.WorkRoot, runId);
             var store = new CacheStore(directories.Cache, context.Clock);
             await CollectLeftoversAsync(options.WorkRoot, store, context.Error);
@@ -273,6 +272,24 @@ internal static class RunCommand
         {
             error.WriteLine($"harmont: could not record this run for explain: {ex.Message}");
         }
+    }
+
+    // The parser's own words for a bad number name a CLR type; these say what to write.
+    private static int ParseParallelism(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        if (result.Tokens.Count == 0)
+        {
+            return Environment.ProcessorCount;
+        }
+
+        var token = result.Tokens[^1].Value;
+        if (int.TryParse(token, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var value))
+        {
+            return value;
+        }
+
+        result.AddError($"--parallelism (-j) takes a whole number of steps to run at once, like -j 4, not '{token}'.");
+        return 0;
     }
 
     private static Runner? ParseRunner(string? value) => value switch

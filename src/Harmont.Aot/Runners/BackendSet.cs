@@ -63,15 +63,25 @@ internal sealed class BackendSet : IAsyncDisposable
         IStepBackend? dockerBackend = null;
         if (wanted.Values.Any(r => r is Runner.Auto or Runner.Docker))
         {
-            dockerBackend = await docker.ConnectAsync(cancellationToken);
+            string? refused = null;
+            try
+            {
+                dockerBackend = await docker.ConnectAsync(cancellationToken);
+            }
+            catch (EngineUnavailableException ex)
+            {
+                refused = ex.Message;
+            }
+
             if (dockerBackend is null)
             {
+                var why = refused ?? $"no engine answered at {docker.Endpoint}";
+                var fix = refused is null ? "Start one (dockerd, or systemctl start docker), point DOCKER_HOST at one, or run" : "Fix that, or run";
                 var needs = wanted.Where(p => p.Value == Runner.Docker).Select(p => p.Key).ToList();
                 if (needs.Count > 0)
                 {
                     throw new EngineUnavailableException(
-                        $"steps {string.Join(", ", needs)} need Docker, but no engine answered at {docker.Endpoint}. " +
-                        "Start one (dockerd, or systemctl start docker), point DOCKER_HOST at one, or run them with --runner host.");
+                        $"steps {string.Join(", ", needs)} need Docker, but {why}. {fix} them with --runner host.");
                 }
 
                 // An image says the step expects that system, not this machine's: running it here as
@@ -80,12 +90,11 @@ internal sealed class BackendSet : IAsyncDisposable
                 if (imaged.Count > 0)
                 {
                     throw new EngineUnavailableException(
-                        $"step{(imaged.Count == 1 ? "" : "s")} {string.Join(", ", imaged)} name{(imaged.Count == 1 ? "s" : "")} an image, but no Docker engine answered at {docker.Endpoint}, " +
-                        "and a step with an image never runs on the host unless you say so. Start an engine (dockerd, or systemctl start docker), " +
-                        "point DOCKER_HOST at one, or run on the host with --runner host (or Runner = Runner.Host on the step or pipeline).");
+                        $"step{(imaged.Count == 1 ? "" : "s")} {string.Join(", ", imaged)} name{(imaged.Count == 1 ? "s" : "")} an image, but {(refused is null ? "no Docker engine answered at " + docker.Endpoint : refused)}, " +
+                        $"and a step with an image never runs on the host unless you say so. {fix} them on the host with --runner host (or Runner = Runner.Host on the step or pipeline).");
                 }
 
-                notices.WriteLine($"harmont: no Docker engine answered at {docker.Endpoint}; running steps on the host backend.");
+                notices.WriteLine($"harmont: {(refused is null ? "no Docker engine answered at " + docker.Endpoint : refused)}; running steps on the host backend.");
             }
             else
             {

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Harmont.Aot.Model;
 using Harmont.Aot.Runners.Docker;
 
@@ -21,7 +22,37 @@ internal static class DockerConnectors
 
         return new DockerConnector(
             endpoint.ToString(),
-            async cancellationToken => await DockerBackend.TryConnectAsync(endpoint, WorkspaceOwner(), cancellationToken));
+            async cancellationToken =>
+            {
+                await RefuseForbiddenSocketAsync(endpoint, cancellationToken);
+                return await DockerBackend.TryConnectAsync(endpoint, WorkspaceOwner(), cancellationToken);
+            });
+    }
+
+    // An engine this user may not talk to is there, not absent: saying "no engine answered" (or quietly
+    // running on the host) would send the user looking for the wrong fix.
+    private static async Task RefuseForbiddenSocketAsync(DockerEndpoint endpoint, CancellationToken cancellationToken)
+    {
+        if (endpoint.SocketPath is not { } path)
+        {
+            return;
+        }
+
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AccessDenied)
+        {
+            throw new EngineUnavailableException(
+                $"permission denied on the Docker socket {path}: this user may not use the engine there " +
+                "(add it to the socket's group, e.g. docker, or point DOCKER_HOST at an engine it may use)", ex);
+        }
+        catch (SocketException)
+        {
+            // Absent or refusing: the ping that follows says no engine answered.
+        }
     }
 
     // Containers write as root; a non-root invoker gets the workspace handed back so it can delete it.

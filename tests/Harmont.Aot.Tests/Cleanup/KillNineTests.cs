@@ -1,0 +1,92 @@
+using System.Text.RegularExpressions;
+using Harmont.Aot.Cache;
+using Harmont.Aot.Runners.Docker;
+
+namespace Harmont.Aot.Tests;
+
+/// <summary>
+/// The real AOT binary killed with SIGKILL mid-step, so nothing of its own cleanup runs; the next run on the
+/// machine must reap at once everything the dead run left: its running container, its images no entry records,
+/// its work dir and a dead writer's staging, and must tag an entry's image the dead run never tagged.
+/// </summary>
+[Trait("Requires", "docker")]
+public sealed partial class KillNineTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+    private readonly string _work = Directory.CreateTempSubdirectory("harmont-kill9-").FullName;
+    private string? _runId;
+
+    private string Cache => Path.Combine(_work, ".cache");
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync() => await BusyboxImage.EnsureAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        var published = await AotSmoke.PublishedAsync();
+        await Exec.RunAsync(published.Binary, ["cache", "clean"], _work, CancellationToken.None, ("HARMONT_CACHE_DIR", Cache));
+        if (_runId is not null)
+        {
+            // Only if the test failed is anything of the dead run still there.
+            using var client = await DockerTestEngine.ConnectAsync();
+            foreach (var container in await client.ListContainersAsync($"{DockerNames.RunLabel}={_runId}", CancellationToken.None))
+            {
+                await client.RemoveContainerAsync(container.Id, CancellationToken.None);
+            }
+        }
+
+        Directory.Delete(_work, recursive: true);
+    }
+
+    [Fact]
+    public async Task After_a_kill_9_mid_step_the_next_run_reaps_its_container_images_work_dir_and_staging_at_once()
+    {
+        var published = await AotSmoke.PublishedAsync();
+        Assert.True(published.ExitCode == 0, published.Output);
+        using (var killed = new LiveProcess(published.Binary, ["killable"], _work, ("HARMONT_CACHE_DIR", Cache)))
+        {
+            await killed.WaitForLineAsync(l => l.Contains("hanging", StringComparison.Ordinal), Patience);
+            _runId = RunIdOf(killed.Output);
+            killed.Signal("KILL");
+            await killed.WaitForExitAsync(Patience);
+        }
+
+        using var client = await DockerTestEngine.ConnectAsync();
+        var label = $"{DockerNames.RunLabel}={_runId}";
+        Assert.Contains(await client.ListContainersAsync(label, Ct), c => c.State == "running");
+        var kept = Assert.Single(new CacheStore(Cache, TimeProvider.System).List()).Entry;
+
+        // Killed between publishing an entry and tagging its image: the entry names an image with no cache tag.
+        await client.RemoveImageAsync(DockerNames.CacheReference(kept.Key), force: false, Ct);
+
+        // A writer killed mid-copy (a moment no kill can be timed to): staging no live process owns.
+        var staging = Directory.CreateDirectory(Path.Combine(Cache, "staging", Guid.NewGuid().ToString("N"), "workspace")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(staging, "partial.txt"), "partial", Ct);
+
+        var next = await Exec.RunAsync(published.Binary, ["smoke"], _work, Ct, ("HARMONT_CACHE_DIR", Cache));
+
+        Assert.True(next.ExitCode == 0, next.Output);
+        Assert.Empty(await client.ListContainersAsync(label, Ct));
+        foreach (var image in await client.ListImagesAsync(label, Ct))
+        {
+            Assert.True(image.Id == kept.Image, $"image {image.Id} ({string.Join(", ", image.RepoTags ?? [])}) of the dead run was left\n{next.Output}");
+            Assert.Equal([DockerNames.CacheReference(kept.Key)], image.RepoTags);
+        }
+
+        Assert.Equal(kept.Image, (await client.InspectImageAsync(DockerNames.CacheReference(kept.Key), Ct))?.Id);
+        Assert.Empty(Directory.GetDirectories(Path.Combine(Cache, "staging")));
+        Assert.DoesNotContain(Path.Combine(Cache, "work", $"run-{_runId}"), RunHarness.RunDirsIn(Path.Combine(Cache, "work")));
+        _runId = null;
+    }
+
+    private static string RunIdOf(string output)
+    {
+        var match = RunId().Match(output);
+        Assert.True(match.Success, $"no run id in:\n{output}");
+        return match.Groups[1].Value;
+    }
+
+    [GeneratedRegex(@"\(\d+ steps, run ([0-9a-f-]+)\)")]
+    private static partial Regex RunId();
+}
