@@ -82,7 +82,7 @@ internal sealed partial class CacheStore
             try
             {
                 HostileTree.Delete(dir);
-                File.Delete(OwnerOf(dir));
+                DeleteOwner(OwnerOf(dir));
                 removed++;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -162,7 +162,19 @@ internal sealed partial class CacheStore
     {
         using (owner)
         {
+            DeleteOwner(path);
+        }
+    }
+
+    // Nothing to delete when there never was an owner, or its directory was never made.
+    private static void DeleteOwner(string path)
+    {
+        try
+        {
             File.Delete(path);
+        }
+        catch (DirectoryNotFoundException)
+        {
         }
     }
 

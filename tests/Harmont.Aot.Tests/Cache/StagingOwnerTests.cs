@@ -61,7 +61,7 @@ public sealed class StagingOwnerTests : IDisposable
         var store = new CacheStore(_harness.Cache, TimeProvider.System);
         var staged = store.BeginEntry();
         Directory.CreateDirectory(Path.Combine(staged, "workspace"));
-        await File.WriteAllTextAsync(Path.Combine(staged, "workspace", "a.txt"), "a", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(staged, "workspace", "a.txt"), "more than one byte", TestContext.Current.CancellationToken);
         Assert.True(store.Publish(staged, new CacheEntry { Key = Key, Pipeline = "ci", Step = "deps", Created = DateTimeOffset.UtcNow }));
 
         using (store.TryOpen(Key))
