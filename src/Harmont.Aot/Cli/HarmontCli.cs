@@ -37,7 +37,7 @@ public static class HarmontCli
         var parse = root.Parse(WithDefaultVerb(args));
         if (parse.Errors.Count > 0)
         {
-            foreach (var message in parse.Errors.Select(e => e.Message).Distinct(StringComparer.Ordinal))
+            foreach (var message in parse.Errors.Select(e => OneLine(e.Message)).Distinct(StringComparer.Ordinal))
             {
                 await context.Error.WriteLineAsync($"harmont: error: {message} (see --help)");
             }
@@ -47,6 +47,10 @@ public static class HarmontCli
 
         return await parse.InvokeAsync(configuration, context.Cancellation);
     }
+
+    // The parser lists choices one per line; a usage error is one line.
+    private static string OneLine(string message) =>
+        string.Join(' ', message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     // `run` is the default verb: `pipeline` alone, or `pipeline ci --parallelism 2`, means `run ...`.
     private static string[] WithDefaultVerb(string[] args) =>

@@ -102,7 +102,6 @@ internal static class RunCommand
 
             using var runDirectory = RunDirectory.Claim(options.WorkRoot, runId);
             var store = new CacheStore(directories.Cache, context.Clock);
-            await CollectLeftoversAsync(options.WorkRoot, store, context.Error);
             SecretsFile.CollectStale();
 
             // Keys are hashed while the engine is reached: one is CPU, the other waiting.
@@ -139,6 +138,9 @@ internal static class RunCommand
             }
 
             await using var backends = await backendsTask;
+
+            // After the engine has reaped dead runs' containers: one still running writes into its work dir.
+            await CollectLeftoversAsync(options.WorkRoot, store, context.Error);
             var recordPath = RunRecord.PathFor(directories.Cache, plan.Project, pipeline.Slug);
             var previous = request.Explain ? RunRecord.Load(recordPath) : null;
             using var cache = new StepCache(store, plan, context.Clock);
