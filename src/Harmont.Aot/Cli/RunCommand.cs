@@ -179,7 +179,7 @@ internal static class RunCommand
             }
             finally
             {
-                await backends.ReapAsync(CancellationToken.None);
+                await ReapQuietlyAsync(backends, context.Error);
                 cache.Dispose();
                 runHashes?.SaveMemo();
 
@@ -246,6 +246,26 @@ internal static class RunCommand
         foreach (var problem in problems)
         {
             await notices.WriteLineAsync($"harmont: cleanup: {problem}");
+        }
+    }
+
+    // What the run's own reaping leaves carries its lock, and the next run takes it: said, never the run's result.
+    private static async Task ReapQuietlyAsync(BackendSet backends, TextWriter notices)
+    {
+        try
+        {
+            await backends.ReapAsync(CancellationToken.None);
+        }
+        catch (AggregateException ex)
+        {
+            foreach (var inner in ex.InnerExceptions)
+            {
+                await notices.WriteLineAsync($"harmont: cleanup: {inner.Message}");
+            }
+        }
+        catch (Exception ex) when (ex is DockerEngineException or IOException)
+        {
+            await notices.WriteLineAsync($"harmont: cleanup: {ex.Message}");
         }
     }
 

@@ -20,8 +20,9 @@ internal sealed record GcPolicy(TimeSpan StoppedContainerAge, TimeSpan Ephemeral
 {
     /// <summary>
     /// An hour for containers: a step's container is stopped but still needed while its snapshot is committed
-    /// or flattened, which for a large filesystem takes minutes, and nothing tells another run's stopped
-    /// container from a crashed one's. A day for ephemeral snapshots, as the design says.
+    /// or flattened, which for a large filesystem takes minutes, and for another machine's run (or one made
+    /// before runs labelled their lock) nothing tells a live run's stopped container from a crashed one's.
+    /// A day for ephemeral snapshots, as the design says. This machine's dead runs do not wait: see ReapDeadRunsAsync.
     /// </summary>
     public static GcPolicy Default { get; } = new(TimeSpan.FromHours(1), TimeSpan.FromDays(1));
 }
