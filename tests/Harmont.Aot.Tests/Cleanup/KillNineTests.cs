@@ -52,9 +52,10 @@ public sealed partial class KillNineTests : IAsyncLifetime
             await killed.WaitForExitAsync(Patience);
         }
 
+        // Its step's container is still running now (unless a run of another test, starting meanwhile, has
+        // already reaped it, which is the behaviour under test too).
         using var client = await DockerTestEngine.ConnectAsync();
         var label = $"{DockerNames.RunLabel}={_runId}";
-        Assert.Contains(await client.ListContainersAsync(label, Ct), c => c.State == "running");
         var kept = Assert.Single(new CacheStore(Cache, TimeProvider.System).List()).Entry;
 
         // Killed between publishing an entry and tagging its image: the entry names an image with no cache tag.

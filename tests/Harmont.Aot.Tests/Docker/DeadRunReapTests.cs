@@ -48,14 +48,17 @@ public sealed class DeadRunReapTests : IAsyncLifetime
         var deadLock = Path.Combine(_dir, "dead.lock");
         OwnerLock.Acquire(deadLock).Dispose();
 
-        var dead = await RunningAsync(OwnerLock.Label(deadLock));
+        await RunningAsync(OwnerLock.Label(deadLock));
         var alive = await RunningAsync(OwnerLock.Label(liveLock));
         var foreign = await RunningAsync($"another-machine:{deadLock}");
-        var gone = await RunningAsync(OwnerLock.Label(Path.Combine(_dir, "never-existed.lock")));
+        await RunningAsync(OwnerLock.Label(Path.Combine(_dir, "never-existed.lock")));
 
         var report = await DockerGarbage.ReapDeadRunsAsync(_client, OurCache, _ => null, _scope, Ct);
 
-        Assert.Equal(new[] { dead, gone }.Order(StringComparer.Ordinal), report.RemovedContainers.Order(StringComparer.Ordinal));
+        // Any run starting beside this test may reap the dead ones first: what is left is what counts.
+        Assert.DoesNotContain(alive, report.RemovedContainers);
+        Assert.DoesNotContain(foreign, report.RemovedContainers);
+        Assert.Empty(report.Problems);
         Assert.Equal(new[] { alive, foreign }.Order(StringComparer.Ordinal), (await _client.ListContainersAsync(_scope, Ct)).Select(c => c.Id).Order(StringComparer.Ordinal));
     }
 
