@@ -76,6 +76,7 @@ internal sealed class BackendSet : IAsyncDisposable
             if (dockerBackend is null)
             {
                 var why = refused ?? $"no engine answered at {docker.Endpoint}";
+                var said = refused ?? $"no Docker engine answered at {docker.Endpoint}";
                 var fix = refused is null ? "Start one (dockerd, or systemctl start docker), point DOCKER_HOST at one, or run" : "Fix that, or run";
                 var needs = wanted.Where(p => p.Value == Runner.Docker).Select(p => p.Key).ToList();
                 if (needs.Count > 0)
@@ -90,11 +91,11 @@ internal sealed class BackendSet : IAsyncDisposable
                 if (imaged.Count > 0)
                 {
                     throw new EngineUnavailableException(
-                        $"step{(imaged.Count == 1 ? "" : "s")} {string.Join(", ", imaged)} name{(imaged.Count == 1 ? "s" : "")} an image, but {(refused is null ? "no Docker engine answered at " + docker.Endpoint : refused)}, " +
+                        $"step{(imaged.Count == 1 ? "" : "s")} {string.Join(", ", imaged)} name{(imaged.Count == 1 ? "s" : "")} an image, but {said}, " +
                         $"and a step with an image never runs on the host unless you say so. {fix} them on the host with --runner host (or Runner = Runner.Host on the step or pipeline).");
                 }
 
-                notices.WriteLine($"harmont: {(refused is null ? "no Docker engine answered at " + docker.Endpoint : refused)}; running steps on the host backend.");
+                notices.WriteLine($"harmont: {said}; running steps on the host backend.");
             }
             else
             {
