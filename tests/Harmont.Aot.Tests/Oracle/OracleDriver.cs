@@ -1,0 +1,110 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.Versioning;
+using System.Text;
+using Harmont.Aot.Workspaces;
+
+namespace Harmont.Aot.Tests.Oracle;
+
+/// <summary>
+/// Chooses the seeds to play (the fixed CI set, <c>HARMONT_ORACLE_SOAK=N</c> fresh ones, or
+/// <c>HARMONT_ORACLE_SEED=S</c> alone), plays them a few at a time, and turns failures into one report
+/// with the first failure shrunk to a minimal reproduction.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public static class OracleDriver
+{
+    /// <summary>
+    /// Host steps run in a per-run directory today, so a step that writes <c>$PWD</c> differs between a
+    /// cached and a cold run. Turn this on once host workspaces have one stable path; until then
+    /// <c>HARMONT_ORACLE_HOST_PWD=1</c> turns it on for one run. Docker always has <c>/workspace</c>.
+    /// </summary>
+    public const bool HostPwdSteps = false;
+
+    private const int Parallelism = 2;
+
+    /// <summary>Plays the backend's scenarios and fails with a report when any differs.</summary>
+    /// <param name="docker">Which backend.</param>
+    /// <param name="ciCount">How many scenarios CI plays.</param>
+    /// <param name="reflinkCaches">A directory on a reflink filesystem, for the reflink strategy's caches.</param>
+    public static async Task PlayAsync(bool docker, int ciCount, string reflinkCaches)
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var seeds = Seeds(docker, ciCount, out var note);
+        var clock = Stopwatch.StartNew();
+        var failures = new ConcurrentBag<(Scenario Scenario, OracleFailure Failure)>();
+        await Parallel.ForEachAsync(
+            seeds,
+            new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
+            async (seed, ct) =>
+            {
+                var scenario = Generate(seed, docker);
+                if (await PlayOneAsync(scenario, reflinkCaches, ct) is { } failure)
+                {
+                    failures.Add((scenario, failure));
+                }
+            });
+
+        if (failures.IsEmpty)
+        {
+            return;
+        }
+
+        var sorted = failures.OrderBy(f => f.Scenario.Seed).ToList();
+        var report = new StringBuilder();
+        report.AppendLine(CultureInfo.InvariantCulture, $"{sorted.Count} of {seeds.Count} scenarios differ from a cold run{note}; played in {clock.Elapsed.TotalSeconds:F0} s.");
+        report.AppendLine("failing seeds: " + string.Join(" ", sorted.Select(f => $"{f.Scenario.Seed}({f.Failure.Kind})")));
+        var (first, failed) = sorted[0];
+        if (Environment.GetEnvironmentVariable("HARMONT_ORACLE_SHRINK") == "0")
+        {
+            report.AppendLine(failed.Message).AppendLine().Append(first.Describe());
+            Assert.Fail(report.ToString());
+        }
+
+        var (small, smallFailure) = await Shrinker.ShrinkAsync(first, failed, s => PlayOneAsync(s, reflinkCaches, cancellationToken));
+        report.AppendLine();
+        report.AppendLine(CultureInfo.InvariantCulture, $"first failure, seed {first.Seed}, shrunk (replay: {first.ReplayHint}):");
+        report.AppendLine(smallFailure.Message);
+        report.AppendLine();
+        report.Append(small.Describe());
+        Assert.Fail(report.ToString());
+    }
+
+    public static Scenario Generate(int seed, bool docker)
+    {
+        var strategy = WorkspaceStrategies.Names[(int)((uint)seed % (uint)WorkspaceStrategies.Names.Count)];
+        var pwd = docker || HostPwdSteps || Environment.GetEnvironmentVariable("HARMONT_ORACLE_HOST_PWD") == "1";
+        return ScenarioGenerator.Generate(seed, docker, strategy, pwd);
+    }
+
+    public static Task<OracleFailure?> PlayOneAsync(Scenario scenario, string reflinkCaches, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        var caches = scenario.Strategy == WorkspaceStrategies.Reflink ? reflinkCaches : null;
+        return ScenarioRunner.RunAsync(scenario, caches, cancellationToken);
+    }
+
+    private static List<int> Seeds(bool docker, int ciCount, out string note)
+    {
+        note = "";
+        var one = Environment.GetEnvironmentVariable("HARMONT_ORACLE_SEED");
+        if (!string.IsNullOrWhiteSpace(one))
+        {
+            var isDocker = one.StartsWith("docker:", StringComparison.Ordinal);
+            var seed = int.Parse(isDocker ? one["docker:".Length..] : one, CultureInfo.InvariantCulture);
+            return isDocker == docker ? [seed] : [];
+        }
+
+        var soak = Environment.GetEnvironmentVariable("HARMONT_ORACLE_SOAK");
+        if (!docker && int.TryParse(soak, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count > 0)
+        {
+            var start = Random.Shared.Next(1_000_000, 1_000_000_000);
+            note = $" (soak from seed {start})";
+            return [.. Enumerable.Range(start, count)];
+        }
+
+        // CI plays a fixed set: a failure there replays with its seed.
+        return [.. Enumerable.Range(docker ? 10_001 : 1, ciCount)];
+    }
+}
