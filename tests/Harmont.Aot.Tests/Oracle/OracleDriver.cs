@@ -22,7 +22,7 @@ public static class OracleDriver
     /// </summary>
     public const bool HostPwdSteps = false;
 
-    private const int Parallelism = 2;
+    private static readonly int Parallelism = int.TryParse(Environment.GetEnvironmentVariable("HARMONT_ORACLE_JOBS"), out var jobs) && jobs > 0 ? jobs : 2;
 
     /// <summary>Plays the backend's scenarios and fails with a report when any differs.</summary>
     /// <param name="docker">Which backend.</param>
@@ -99,7 +99,9 @@ public static class OracleDriver
         var soak = Environment.GetEnvironmentVariable("HARMONT_ORACLE_SOAK");
         if (!docker && int.TryParse(soak, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count > 0)
         {
-            var start = Random.Shared.Next(1_000_000, 1_000_000_000);
+            var start = int.TryParse(Environment.GetEnvironmentVariable("HARMONT_ORACLE_SOAK_FROM"), CultureInfo.InvariantCulture, out var from)
+                ? from
+                : Random.Shared.Next(1_000_000, 1_000_000_000);
             note = $" (soak from seed {start})";
             return [.. Enumerable.Range(start, count)];
         }

@@ -106,6 +106,28 @@ public static class OracleModel
         return text.ToString();
     }
 
+    /// <summary>Which steps hit in each round, by the model: a cached step hits when an earlier run recorded its key inputs.</summary>
+    public static IReadOnlyList<IReadOnlySet<string>> Hits(Scenario scenario)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        var sources = Sources(scenario);
+        var recorded = new HashSet<(string, string)>();
+        var rounds = new List<IReadOnlySet<string>>();
+        for (var r = 0; r < scenario.Rounds.Count; r++)
+        {
+            var keys = scenario.Steps.Select(s => (s.Key, Model: KeyModel(scenario, s, r, sources[r]))).ToList();
+            var hits = keys.Where(k => k.Model is not null && recorded.Contains((k.Key, k.Model))).Select(k => k.Key).ToHashSet(StringComparer.Ordinal);
+            recorded.UnionWith(keys.Where(k => k.Model is not null).Select(k => (k.Key, k.Model!)));
+            rounds.Add(hits);
+        }
+
+        return rounds;
+    }
+
+    /// <summary>Some run executes a step whose parent is a hit: the case DESIGN §4.2 is about.</summary>
+    public static bool RunsOverAHit(Scenario scenario) =>
+        Hits(scenario).Any(hits => scenario.Steps.Any(s => !hits.Contains(s.Key) && s.From is not null && hits.Contains(s.From)));
+
     /// <summary>
     /// Why the scenario cannot be run as generated, or null. Every edit must apply, every glob must match,
     /// and no edit may change a file that a cached step reads or writes unless its key covers that change:

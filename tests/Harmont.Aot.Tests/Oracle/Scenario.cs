@@ -115,11 +115,16 @@ public sealed record Scenario(
             }
         }
 
+        // Only what the pipeline can see: env keys some policy names, the clock when a ttl reads it.
+        var used = Steps.SelectMany(s => s.Policies).SelectMany(p => p.EnvKeys).ToHashSet(StringComparer.Ordinal);
+        var ttl = Steps.SelectMany(s => s.Policies).Any(p => p.Kind == PolicyKind.Ttl);
         for (var i = 0; i < Rounds.Count; i++)
         {
             var round = Rounds[i];
-            var env = string.Join(" ", round.Env.Select(kv => kv.Value is null ? $"{kv.Key} unset" : $"{kv.Key}={kv.Value}"));
-            text.AppendLine(CultureInfo.InvariantCulture, $"run {i}: clock +{round.Clock}, {env}{(i == 0 ? "" : $", edits {round.Commit}")}");
+            var env = round.Env.Where(kv => used.Contains(kv.Key)).Select(kv => kv.Value is null ? $", {kv.Key} unset" : $", {kv.Key}='{kv.Value}'");
+            var clock = ttl ? $", clock +{round.Clock}" : "";
+            var edits = round.Edits.Count == 0 ? ", no edits" : $", edits ({round.Commit}):";
+            text.AppendLine(CultureInfo.InvariantCulture, $"run {i}{clock}{string.Concat(env)}{(i == 0 ? "" : edits)}");
             foreach (var edit in round.Edits)
             {
                 text.AppendLine(CultureInfo.InvariantCulture, $"    {edit}");

@@ -50,6 +50,17 @@ public static class Shrinker
 
     private static IEnumerable<Scenario> Candidates(Scenario s)
     {
+        // Big cuts first: most failures need few files and no edits at all.
+        if (s.Rounds.Any(r => r.Edits.Count > 0))
+        {
+            yield return s with { Rounds = [.. s.Rounds.Select(r => r with { Edits = [] })] };
+        }
+
+        foreach (var (start, length) in Chunks(s.Files.Count))
+        {
+            yield return s with { Files = [.. s.Files.Take(start), .. s.Files.Skip(start + length)] };
+        }
+
         // Whole runs first: a run's edits move into the next run.
         for (var r = 1; r < s.Rounds.Count - 1; r++)
         {
@@ -74,6 +85,11 @@ public static class Shrinker
         for (var i = 0; i < s.Steps.Count; i++)
         {
             var step = s.Steps[i];
+            if (step.Ops.Count > 1)
+            {
+                yield return s with { Steps = Replace(s.Steps, i, step with { Ops = [] }) };
+            }
+
             for (var o = 0; o < step.Ops.Count; o++)
             {
                 yield return s with { Steps = Replace(s.Steps, i, step with { Ops = Without(step.Ops, o) }) };
@@ -102,9 +118,17 @@ public static class Shrinker
             }
         }
 
-        for (var f = s.Files.Count - 1; f >= 0; f--)
+    }
+
+    // Halves, quarters, … down to single items, as (start, length).
+    private static IEnumerable<(int Start, int Length)> Chunks(int count)
+    {
+        for (var length = count / 2; length >= 1; length /= 2)
         {
-            yield return s with { Files = Without(s.Files, f) };
+            for (var start = 0; start + length <= count; start += length)
+            {
+                yield return (start, length);
+            }
         }
     }
 
