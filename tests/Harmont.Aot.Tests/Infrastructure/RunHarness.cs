@@ -8,9 +8,12 @@ namespace Harmont.Aot.Tests;
 /// <summary>A private source tree and cache directory, and a way to run a pipeline over them in-process.</summary>
 public sealed class RunHarness : IDisposable
 {
-    public RunHarness()
+    /// <param name="under">Where the harness's directory goes (a reflink filesystem, say); null: the system temp dir.</param>
+    public RunHarness(string? under = null)
     {
-        Root = Directory.CreateTempSubdirectory("harmont-test-").FullName;
+        Root = under is null
+            ? Directory.CreateTempSubdirectory("harmont-test-").FullName
+            : Directory.CreateDirectory(Path.Combine(under, $"harmont-test-{Guid.NewGuid():N}")).FullName;
         Source = Directory.CreateDirectory(Path.Combine(Root, "src")).FullName;
         Cache = Path.Combine(Root, "cache");
     }

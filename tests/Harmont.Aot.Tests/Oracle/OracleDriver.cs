@@ -27,8 +27,8 @@ public static class OracleDriver
     /// <summary>Plays the backend's scenarios and fails with a report when any differs.</summary>
     /// <param name="docker">Which backend.</param>
     /// <param name="ciCount">How many scenarios CI plays.</param>
-    /// <param name="reflinkCaches">A directory on a reflink filesystem, for the reflink strategy's caches.</param>
-    public static async Task PlayAsync(bool docker, int ciCount, string reflinkCaches)
+    /// <param name="reflinkDir">A directory on a reflink filesystem: the reflink strategy's repositories and caches go there.</param>
+    public static async Task PlayAsync(bool docker, int ciCount, string reflinkDir)
     {
         var cancellationToken = TestContext.Current.CancellationToken;
         var seeds = Seeds(docker, ciCount, out var note);
@@ -40,7 +40,7 @@ public static class OracleDriver
             async (seed, ct) =>
             {
                 var scenario = Generate(seed, docker);
-                if (await PlayOneAsync(scenario, reflinkCaches, ct) is { } failure)
+                if (await PlayOneAsync(scenario, reflinkDir, ct) is { } failure)
                 {
                     failures.Add((scenario, failure));
                 }
@@ -62,7 +62,7 @@ public static class OracleDriver
             Assert.Fail(report.ToString());
         }
 
-        var (small, smallFailure) = await Shrinker.ShrinkAsync(first, failed, s => PlayOneAsync(s, reflinkCaches, cancellationToken));
+        var (small, smallFailure) = await Shrinker.ShrinkAsync(first, failed, s => PlayOneAsync(s, reflinkDir, cancellationToken));
         report.AppendLine();
         report.AppendLine(CultureInfo.InvariantCulture, $"first failure, seed {first.Seed}, shrunk (replay: {first.ReplayHint}):");
         report.AppendLine(smallFailure.Message);
@@ -78,11 +78,19 @@ public static class OracleDriver
         return ScenarioGenerator.Generate(seed, docker, strategy, pwd);
     }
 
-    public static Task<OracleFailure?> PlayOneAsync(Scenario scenario, string reflinkCaches, CancellationToken cancellationToken)
+    public static async Task<OracleFailure?> PlayOneAsync(Scenario scenario, string reflinkDir, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(scenario);
-        var caches = scenario.Strategy == WorkspaceStrategies.Reflink ? reflinkCaches : null;
-        return ScenarioRunner.RunAsync(scenario, caches, cancellationToken);
+        var under = scenario.Strategy == WorkspaceStrategies.Reflink ? reflinkDir : null;
+        try
+        {
+            return await ScenarioRunner.RunAsync(scenario, under, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Reported with its seed like any other failure, instead of ending the whole batch.
+            return new OracleFailure(scenario.Rounds.Count - 1, "error", ex.ToString());
+        }
     }
 
     private static List<int> Seeds(bool docker, int ciCount, out string note)

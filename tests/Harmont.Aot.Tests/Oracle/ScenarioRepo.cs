@@ -17,8 +17,12 @@ internal sealed class ScenarioRepo(string root, CancellationToken cancellationTo
         }
 
         await GitAsync("init", "-q");
-        await GitAsync(["add", "--", .. files.Where(f => f.Tracked).Select(f => f.Path)]);
-        await GitAsync("-c", "user.name=oracle", "-c", "user.email=oracle@localhost", "commit", "-qm", "initial");
+        if (files.Any(f => f.Tracked))
+        {
+            await GitAsync(["add", "--", .. files.Where(f => f.Tracked).Select(f => f.Path)]);
+        }
+
+        await GitAsync("-c", "user.name=oracle", "-c", "user.email=oracle@localhost", "commit", "-q", "--allow-empty", "-m", "initial");
     }
 
     public async Task ApplyAsync(RoundSpec round, int index)

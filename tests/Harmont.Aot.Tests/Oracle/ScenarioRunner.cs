@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.Versioning;
 using Harmont.Aot.Events;
 using Harmont.Aot.Model;
@@ -20,14 +19,14 @@ public sealed record OracleFailure(int Round, string Kind, string Message);
 public static class ScenarioRunner
 {
     /// <param name="scenario">What to play.</param>
-    /// <param name="cacheParent">Where cache dirs go (the XFS mount for reflink); null: the harness's own temp dir.</param>
+    /// <param name="under">Where the repository and the caches go (the XFS mount for reflink); null: the system temp dir.</param>
     /// <param name="cancellationToken">Stops between runs.</param>
     /// <returns>The first failure, or null.</returns>
-    public static async Task<OracleFailure?> RunAsync(Scenario scenario, string? cacheParent, CancellationToken cancellationToken)
+    public static async Task<OracleFailure?> RunAsync(Scenario scenario, string? under, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(scenario);
-        using var harness = new RunHarness();
-        var caches = cacheParent ?? harness.Root;
+        using var harness = new RunHarness(under);
+        var caches = harness.Root;
         var warmCache = NewDirectory(caches, "warm");
         var clock = new ManualClock(Scenario.Epoch);
         harness.Clock = clock;
@@ -60,7 +59,7 @@ public static class ScenarioRunner
 
                 harness.Env["HARMONT_CACHE_DIR"] = warmCache;
                 var withCache = await RunOnceAsync(harness, warm, scenario);
-                if (Check(withCache, r, "run with the cache") is { } failed)
+                if (Check(harness, withCache, r, "run with the cache") is { } failed)
                 {
                     return failed;
                 }
@@ -83,7 +82,7 @@ public static class ScenarioRunner
                 try
                 {
                     var reference = await RunOnceAsync(harness, cold, scenario);
-                    if (Check(reference, r, "cold run") is { } coldFailed)
+                    if (Check(harness, reference, r, "cold run") is { } coldFailed)
                     {
                         return coldFailed;
                     }
@@ -135,14 +134,15 @@ public static class ScenarioRunner
         return null;
     }
 
-    private static OracleFailure? Check(RunOutcome outcome, int round, string what)
+    private static OracleFailure? Check(RunHarness harness, RunOutcome outcome, int round, string what)
     {
         if (outcome.ExitCode != 0)
         {
             return new OracleFailure(round, "exit", $"run {round}: the {what} exited {outcome.ExitCode}\n{Tail(outcome)}");
         }
 
-        return null;
+        var mounts = harness.LeftoverMounts();
+        return mounts.Count == 0 ? null : new OracleFailure(round, "leak", $"run {round}: the {what} left mounts: {string.Join(", ", mounts)}");
     }
 
     private static IReadOnlyList<string> Stdout(RunOutcome outcome, string step) =>
@@ -210,6 +210,4 @@ public static class ScenarioRunner
 
     private static string NewDirectory(string parent, string name) =>
         Directory.CreateDirectory(Path.Combine(parent, $"{name}-{Guid.NewGuid():N}"[..(name.Length + 13)])).FullName;
-
-    internal static string Format(int value) => value.ToString(CultureInfo.InvariantCulture);
 }
