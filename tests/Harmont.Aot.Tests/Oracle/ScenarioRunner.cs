@@ -200,7 +200,7 @@ public static class ScenarioRunner
 
         try
         {
-            Directory.Delete(cache, recursive: true);
+            Aot.Containment.HostileTree.Delete(cache);
         }
         catch (IOException)
         {
