@@ -12,8 +12,8 @@ namespace Harmont.Aot.Tests.Oracle;
 /// <remarks>
 /// <c>HARMONT_ORACLE_SEED=S</c> (or <c>docker:S</c>) replays one seed; <c>HARMONT_ORACLE_SOAK=N</c> plays N fresh
 /// host seeds (<c>HARMONT_ORACLE_SOAK_FROM</c> fixes the first); <c>HARMONT_ORACLE_JOBS</c> sets how many play at
-/// once (2); <c>HARMONT_ORACLE_SHRINK=0</c> reports without shrinking; <c>HARMONT_ORACLE_HOST_PWD=1</c> lets host
-/// steps write <c>$PWD</c> (see <see cref="OracleDriver.HostPwdSteps"/>).
+/// once (2); <c>HARMONT_ORACLE_SHRINK=0</c> reports without shrinking; <c>HARMONT_ORACLE_HOST_PWD=0</c> keeps host
+/// steps from writing <c>$PWD</c> (see <see cref="OracleDriver.HostPwdSteps"/>).
 /// </remarks>
 [Trait("Requires", "root")]
 [SupportedOSPlatform("linux")]

@@ -16,11 +16,11 @@ namespace Harmont.Aot.Tests.Oracle;
 public static class OracleDriver
 {
     /// <summary>
-    /// Host steps run in a per-run directory today, so a step that writes <c>$PWD</c> differs between a
-    /// cached and a cold run. Turn this on once host workspaces have one stable path; until then
-    /// <c>HARMONT_ORACLE_HOST_PWD=1</c> turns it on for one run. Docker always has <c>/workspace</c>.
+    /// Whether host steps may write <c>$PWD</c> into the workspace: they run at one stable path per pipeline,
+    /// so a cached and a cold run agree on it. <c>HARMONT_ORACLE_HOST_PWD=0</c> turns it off (a product whose
+    /// host steps run in a per-run directory). Docker always has <c>/workspace</c>.
     /// </summary>
-    public const bool HostPwdSteps = false;
+    public const bool HostPwdSteps = true;
 
     private static readonly int Parallelism = int.TryParse(Environment.GetEnvironmentVariable("HARMONT_ORACLE_JOBS"), out var jobs) && jobs > 0 ? jobs : 2;
 
@@ -74,7 +74,7 @@ public static class OracleDriver
     public static Scenario Generate(int seed, bool docker)
     {
         var strategy = WorkspaceStrategies.Names[(int)((uint)seed % (uint)WorkspaceStrategies.Names.Count)];
-        var pwd = docker || HostPwdSteps || Environment.GetEnvironmentVariable("HARMONT_ORACLE_HOST_PWD") == "1";
+        var pwd = docker || (HostPwdSteps && Environment.GetEnvironmentVariable("HARMONT_ORACLE_HOST_PWD") != "0");
         return ScenarioGenerator.Generate(seed, docker, strategy, pwd);
     }
 

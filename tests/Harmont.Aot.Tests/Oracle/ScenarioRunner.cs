@@ -31,8 +31,12 @@ public static class ScenarioRunner
         var clock = new ManualClock(Scenario.Epoch);
         harness.Clock = clock;
         harness.Env[WorkspaceStrategies.EnvironmentVariable] = scenario.Strategy;
+
+        // A host step's path is <work dir>/host/<hash of project and pipeline>: one work dir and one project
+        // give the cold run the same $PWD. Docker's is /workspace, and there two stores must not share image tags.
+        harness.Env["HARMONT_WORK_DIR"] = Path.Combine(harness.Root, "work");
         var warm = Pipeline(scenario);
-        var cold = Pipeline(scenario);
+        var cold = scenario.Docker ? Pipeline(scenario) : warm;
         var predicted = OracleModel.Hits(scenario);
         var repo = new ScenarioRepo(harness.Source, cancellationToken);
         try
@@ -157,7 +161,7 @@ public static class ScenarioRunner
         return string.Join('\n', lines.TakeLast(40));
     }
 
-    /// <summary>The scenario's pipeline, with a project identity of its own so two stores never share Docker image tags.</summary>
+    /// <summary>The scenario's pipeline, with a project identity of its own.</summary>
     private static PipelineDefinition Pipeline(Scenario scenario) => new()
     {
         Slug = "oracle",
