@@ -19,7 +19,7 @@ public sealed class CacheFidelityTests : IDisposable
     [Fact]
     public async Task A_step_that_rewrites_a_tracked_file_keeps_its_output_when_it_hits_after_an_unrelated_edit()
     {
-        await InitRepoAsync(("gen.txt", "source\n"), ("other.txt", "v1\n"));
+        await GitRepo.InitAsync(_harness, ("gen.txt", "source\n"), ("other.txt", "v1\n"));
         var pipeline = Pipeline(
             "gen",
             Runner.Host,
@@ -29,7 +29,7 @@ public sealed class CacheFidelityTests : IDisposable
         Assert.True(first.ExitCode == 0, first.ToString());
 
         _harness.WriteSource("other.txt", "v2\n");
-        await GitAsync("commit", "-qam", "unrelated edit");
+        await GitRepo.RunAsync(_harness, "commit", "-qam", "unrelated edit");
         var cached = await _harness.RunAsync(pipeline);
         var cold = await ColdRunAsync(pipeline);
 
@@ -42,14 +42,14 @@ public sealed class CacheFidelityTests : IDisposable
     public async Task An_in_tree_configure_make_install_chain_after_a_c_edit_matches_a_cold_run()
     {
         // Shaped like zlib: a tracked Makefile that only says to configure first, which configure rewrites.
-        await InitRepoAsync(
+        await GitRepo.InitAsync(_harness, 
             ("Makefile", "all:\n\t-@echo \"Please use ./configure first.  Thank you.\"\n"),
             ("Makefile.in", "CC=cc\nlibz.a: adler32.o crc32.o\n\tar rcs libz.a adler32.o crc32.o\nadler32.o: adler32.c\n\t$(CC) -c adler32.c\ncrc32.o: crc32.c\n\t$(CC) -c crc32.c\ninstall: libz.a\n\tmkdir -p prefix/lib && cp libz.a prefix/lib/\n"),
             ("configure", "#!/bin/sh\ncp Makefile.in Makefile\necho configured\n"),
             ("adler32.c", "int adler32(void) { return 1; }\n"),
             ("crc32.c", "int crc32(void) { return 2; }\n"));
         await Exec.RunAsync("chmod", ["+x", "configure"], _harness.Source, Ct);
-        await GitAsync("commit", "-qam", "executable configure");
+        await GitRepo.RunAsync(_harness, "commit", "-qam", "executable configure");
         var pipeline = Pipeline(
             "zlib",
             Runner.Host,
@@ -60,7 +60,7 @@ public sealed class CacheFidelityTests : IDisposable
         Assert.True(first.ExitCode == 0, first.ToString());
 
         _harness.WriteSource("adler32.c", "int adler32(void) { return 42; }\n");
-        await GitAsync("commit", "-qam", "one-line edit");
+        await GitRepo.RunAsync(_harness, "commit", "-qam", "one-line edit");
         var cached = await _harness.RunAsync(pipeline);
         var cold = await ColdRunAsync(pipeline);
 
@@ -76,7 +76,7 @@ public sealed class CacheFidelityTests : IDisposable
     [Fact]
     public async Task Explain_warns_when_a_changed_source_file_is_one_the_cached_step_had_itself_rewritten()
     {
-        await InitRepoAsync(("gen.txt", "source\n"), ("other.txt", "v1\n"));
+        await GitRepo.InitAsync(_harness, ("gen.txt", "source\n"), ("other.txt", "v1\n"));
         var pipeline = Pipeline(
             "gen",
             Runner.Host,
@@ -113,24 +113,5 @@ public sealed class CacheFidelityTests : IDisposable
         {
             _harness.Env.Remove("HARMONT_CACHE_DIR");
         }
-    }
-
-    private async Task InitRepoAsync(params (string Path, string Content)[] files)
-    {
-        foreach (var (path, content) in files)
-        {
-            _harness.WriteSource(path, content);
-        }
-
-        await GitAsync("init", "-q");
-        await GitAsync("add", "-A");
-        await GitAsync("commit", "-qm", "initial");
-    }
-
-    private async Task GitAsync(params string[] args)
-    {
-        var (code, output) = await Exec.RunAsync(
-            "git", ["-c", "user.name=t", "-c", "user.email=t@example.com", .. args], _harness.Source, Ct);
-        Assert.True(code == 0, $"git {string.Join(' ', args)}: {output}");
     }
 }

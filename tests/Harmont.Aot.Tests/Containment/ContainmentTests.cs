@@ -31,7 +31,7 @@ public sealed class ContainmentTests(XfsLoopMount xfs) : IClassFixture<XfsLoopMo
         try
         {
             File.WriteAllText(Path.Combine(hostDir, "old.txt"), "the host's file");
-            await InitRepoAsync(("src/old.txt", "source"), ("src/keep.txt", "kept"));
+            await GitRepo.InitAsync(_harness, ("src/old.txt", "source"), ("src/keep.txt", "kept"));
             var pipeline = Pipeline(
                 "escape",
                 Runner.Host,
@@ -39,8 +39,8 @@ public sealed class ContainmentTests(XfsLoopMount xfs) : IClassFixture<XfsLoopMo
                 Step("build", "ls -la; cat src/keep.txt 2>/dev/null || echo no-keep", "deps"));
             Assert.Equal(0, (await _harness.RunAsync(pipeline)).ExitCode);
 
-            await GitAsync("rm", "-q", "src/old.txt");
-            await GitAsync("commit", "-qm", "remove old");
+            await GitRepo.RunAsync(_harness, "rm", "-q", "src/old.txt");
+            await GitRepo.RunAsync(_harness, "commit", "-qm", "remove old");
             var second = await _harness.RunAsync(pipeline);
 
             Assert.True(second.Hit("deps"), second.ToString());
@@ -102,23 +102,5 @@ public sealed class ContainmentTests(XfsLoopMount xfs) : IClassFixture<XfsLoopMo
         Assert.Equal(3, first.LogsOf("child").Count);
         Assert.Equal(first.LogsOf("child"), second.LogsOf("child"));
         Assert.Empty(RunHarness.RunDirsIn(Path.Combine(work, "cache", "work")));
-    }
-
-    private async Task InitRepoAsync(params (string Path, string Content)[] files)
-    {
-        foreach (var (path, content) in files)
-        {
-            _harness.WriteSource(path, content);
-        }
-
-        await GitAsync("init", "-q");
-        await GitAsync("add", "-A");
-        await GitAsync("commit", "-qm", "initial");
-    }
-
-    private async Task GitAsync(params string[] args)
-    {
-        var (code, output) = await Exec.RunAsync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", .. args], _harness.Source, Ct);
-        Assert.True(code == 0, $"git {string.Join(' ', args)}: {output}");
     }
 }

@@ -28,9 +28,9 @@ public sealed class DockerContainmentTests : IAsyncLifetime
             File.WriteAllText(Path.Combine(hostDir, "old.txt"), "the host's file");
             _harness.WriteSource("src/old.txt", "source");
             _harness.WriteSource("src/keep.txt", "kept");
-            await GitAsync("init", "-q");
-            await GitAsync("add", "-A");
-            await GitAsync("commit", "-qm", "initial");
+            await GitRepo.RunAsync(_harness, "init", "-q");
+            await GitRepo.RunAsync(_harness, "add", "-A");
+            await GitRepo.RunAsync(_harness, "commit", "-qm", "initial");
             var pipeline = Pipeline(
                 "escape",
                 Runner.Docker,
@@ -39,8 +39,8 @@ public sealed class DockerContainmentTests : IAsyncLifetime
             var first = await _harness.RunAsync(pipeline);
             Assert.True(first.ExitCode == 0, first.ToString());
 
-            await GitAsync("rm", "-q", "src/old.txt");
-            await GitAsync("commit", "-qm", "remove old");
+            await GitRepo.RunAsync(_harness, "rm", "-q", "src/old.txt");
+            await GitRepo.RunAsync(_harness, "commit", "-qm", "remove old");
             var second = await _harness.RunAsync(pipeline);
 
             Assert.True(second.Hit("deps"), second.ToString());
@@ -51,11 +51,5 @@ public sealed class DockerContainmentTests : IAsyncLifetime
         {
             Directory.Delete(hostDir, recursive: true);
         }
-    }
-
-    private async Task GitAsync(params string[] args)
-    {
-        var (code, output) = await Exec.RunAsync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", .. args], _harness.Source, Ct);
-        Assert.True(code == 0, $"git {string.Join(' ', args)}: {output}");
     }
 }

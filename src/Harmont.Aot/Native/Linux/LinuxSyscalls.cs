@@ -31,38 +31,6 @@ internal static unsafe partial class LinuxSyscalls
     private const int OpenExclusive = 0x80;
     private const int OpenCloseOnExec = 0x80000;
 
-    /// <summary>An extended attribute of <paramref name="path"/> itself (not a link's target); null when it has none by that name.</summary>
-    public static Errno GetAttribute(string path, string name, out byte[]? value)
-    {
-        value = null;
-        Span<byte> buffer = stackalloc byte[256];
-        fixed (byte* data = buffer)
-        {
-            var length = Lgetxattr(path, name, data, (nuint)buffer.Length);
-            if (length >= 0)
-            {
-                value = buffer[..(int)length].ToArray();
-                return Errno.None;
-            }
-        }
-
-        var error = ErrnoText.Last();
-        return error is Errno.ENODATA or Errno.EOPNOTSUPP ? Errno.None : error;
-    }
-
-    /// <summary>Makes <paramref name="newPath"/> a hard link to <paramref name="existing"/> (a symlink or device node itself, not its target).</summary>
-    public static Errno Link(string existing, string newPath) =>
-        Linkat(AtFdCwd, existing, AtFdCwd, newPath, 0) == 0 ? Errno.None : ErrnoText.Last();
-
-    /// <summary>Sets an extended attribute of <paramref name="path"/> itself.</summary>
-    public static Errno SetAttribute(string path, string name, ReadOnlySpan<byte> value)
-    {
-        fixed (byte* data = value)
-        {
-            return Lsetxattr(path, name, data, (nuint)value.Length, 0) == 0 ? Errno.None : ErrnoText.Last();
-        }
-    }
-
     /// <summary>
     /// Opens an existing file to read. Plain <c>open(2)</c>: none of the fstat and flock calls
     /// <see cref="File.OpenHandle"/> adds, which matter when a clone opens tens of thousands of files.
@@ -107,22 +75,10 @@ internal static unsafe partial class LinuxSyscalls
     /// <summary><c>statx(2)</c> without following a final symlink.</summary>
     public static Errno Stat(string path, out FileStatus status)
     {
-        StatxBuffer buffer;
-        if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, &buffer) != 0)
+        fixed (byte* name = PathBytes.EncodeTerminated(path))
         {
-            status = default;
-            return ErrnoText.Last();
+            return StatxAt(AtFdCwd, name, AtSymlinkNoFollow, out status);
         }
-
-        status = new FileStatus(
-            buffer.Mode, buffer.Size, buffer.Uid,
-            new Timespec(buffer.AtimeSec, buffer.AtimeNsec), new Timespec(buffer.MtimeSec, buffer.MtimeNsec),
-            ((ulong)buffer.DevMajor << 32) | buffer.DevMinor,
-            buffer.Inode, new Timespec(buffer.CtimeSec, buffer.CtimeNsec))
-        {
-            SpecialDevice = ((ulong)buffer.RdevMajor << 32) | buffer.RdevMinor,
-        };
-        return Errno.None;
     }
 
     /// <summary>The filesystem type magic and id of the filesystem holding <paramref name="path"/> (<c>statfs(2)</c>).</summary>
@@ -216,20 +172,8 @@ internal static unsafe partial class LinuxSyscalls
     [LibraryImport(Libc, EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Umount2(string target, int flags);
 
-    [LibraryImport(Libc, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Statx(int dirFd, string path, int flags, uint mask, StatxBuffer* buffer);
-
     [LibraryImport(Libc, EntryPoint = "statfs", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Statfs(string path, StatfsBuffer* buffer);
-
-    [LibraryImport(Libc, EntryPoint = "lgetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial nint Lgetxattr(string path, string name, byte* value, nuint size);
-
-    [LibraryImport(Libc, EntryPoint = "linkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Linkat(int oldDirFd, string oldPath, int newDirFd, string newPath, int flags);
-
-    [LibraryImport(Libc, EntryPoint = "lsetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Lsetxattr(string path, string name, byte* value, nuint size, int flags);
 
     [LibraryImport(Libc, EntryPoint = "fchmod", SetLastError = true)]
     private static partial int Fchmod(SafeFileHandle fd, uint mode);
