@@ -45,14 +45,14 @@ internal static class StepOps
             {
                 var to = ScenarioGenerator.Join(anyDir, names.Next("mv"));
                 tree.Move(file, to);
-                return Op($"mv {file} {to}", file, to);
+                return Op($"mv {file} {to}", file, to, Within(anyDir));
             }
 
             case 6:
             {
                 var to = ScenarioGenerator.Join(anyDir, names.Next("cp"));
                 tree.AddFile(to);
-                return Op($"cp {file} {to}", file, to);
+                return Op($"cp {file} {to}", file, to, Within(anyDir));
             }
 
             case 7:
@@ -75,7 +75,7 @@ internal static class StepOps
                 var other = files[rng.Next(files.Count)];
                 var to = ScenarioGenerator.Join(anyDir, names.Next("cat") + ".out");
                 tree.AddFile(to);
-                return Op($"cat {file} {other} > {to}", file, other, to);
+                return Op($"cat {file} {other} > {to}", file, other, to, Within(anyDir));
             }
 
             case 12:
@@ -83,7 +83,7 @@ internal static class StepOps
                 var link = ScenarioGenerator.Join(anyDir, names.Next("ln"));
                 var target = rng.Next(2) == 0 ? names.Next("missing") : Relative(link, file);
                 tree.AddLink(link);
-                return Op($"ln -s {target} {link}", link);
+                return Op($"ln -s {target} {link}", link, Within(anyDir));
             }
 
             case 13:
@@ -133,5 +133,9 @@ internal static class StepOps
         return string.Concat(Enumerable.Repeat("../", depth)) + target;
     }
 
-    private static OpSpec Op(string shell, params string[] touches) => new(shell, touches);
+    private static OpSpec Op(string shell, params string[] touches) => new(shell, [.. touches.Where(t => t.Length > 0)]);
+
+    // A step that writes into an existing directory depends on it existing: an edit that removes the
+    // directory's last source file changes what the step does, so it must count as touching it (seed 100071).
+    private static string Within(string directory) => directory.TrimEnd('/');
 }
