@@ -22,4 +22,11 @@ internal static class RelativePath
 
         return true;
     }
+
+    /// <summary>The directory part of a relative path: "" for a name at the root.</summary>
+    public static string ParentOf(string relative)
+    {
+        var slash = relative.LastIndexOf('/');
+        return slash < 0 ? "" : relative[..slash];
+    }
 }

@@ -75,7 +75,7 @@ internal static class OverwrittenSource
         }
 
         // An opaque directory on the way hides everything below it.
-        for (var parent = slash < 0 ? "" : file[..slash]; parent.Length > 0; parent = parent.LastIndexOf('/') is var s and >= 0 ? parent[..s] : "")
+        for (var parent = RelativePath.ParentOf(file); parent.Length > 0; parent = RelativePath.ParentOf(parent))
         {
             using var directory = layer.TryOpenDirectory(parent);
             if (directory is not null && LinuxSyscalls.GetAttribute(directory, OverlayLayer.OpaqueAttribute, out var opaque) == Errno.None && opaque is not null)

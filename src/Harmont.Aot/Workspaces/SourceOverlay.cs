@@ -50,7 +50,7 @@ internal static class SourceOverlay
                 continue;
             }
 
-            if (ParentOf(relative) is { Length: > 0 } parent)
+            if (RelativePath.ParentOf(relative) is { Length: > 0 } parent)
             {
                 target.EnsureDirectory(parent);
             }
@@ -80,7 +80,7 @@ internal static class SourceOverlay
         var directories = new HashSet<string>(StringComparer.Ordinal);
         foreach (var file in files)
         {
-            for (var parent = ParentOf(file); parent.Length > 0 && directories.Add(parent); parent = ParentOf(parent))
+            for (var parent = RelativePath.ParentOf(file); parent.Length > 0 && directories.Add(parent); parent = RelativePath.ParentOf(parent))
             {
             }
         }
@@ -92,7 +92,7 @@ internal static class SourceOverlay
     [SupportedOSPlatform("linux")]
     private static void PruneEmptyParents(ContainedRoot workspace, string relative, HashSet<string> sourceDirectories)
     {
-        for (var parent = ParentOf(relative); parent.Length > 0 && !sourceDirectories.Contains(parent); parent = ParentOf(parent))
+        for (var parent = RelativePath.ParentOf(relative); parent.Length > 0 && !sourceDirectories.Contains(parent); parent = RelativePath.ParentOf(parent))
         {
             using (var directory = workspace.TryOpenDirectory(parent))
             {
@@ -117,7 +117,7 @@ internal static class SourceOverlay
         ArgumentNullException.ThrowIfNull(now);
         foreach (var gone in delta.Gone)
         {
-            if (ReachableWithoutLinks(workspace, ParentOf(gone)))
+            if (ReachableWithoutLinks(workspace, RelativePath.ParentOf(gone)))
             {
                 DeleteManaged(Path.Combine(workspace, gone));
             }
@@ -126,7 +126,7 @@ internal static class SourceOverlay
         foreach (var relative in delta.Written)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var directory = now.Files[relative].IsDirectory ? relative : ParentOf(relative);
+            var directory = now.Files[relative].IsDirectory ? relative : RelativePath.ParentOf(relative);
             var path = workspace;
             foreach (var part in directory.Split('/', StringSplitOptions.RemoveEmptyEntries))
             {
@@ -188,10 +188,4 @@ internal static class SourceOverlay
     }
 
     private static bool IsLink(string path) => new FileInfo(path).LinkTarget is not null;
-
-    private static string ParentOf(string relative)
-    {
-        var slash = relative.LastIndexOf('/');
-        return slash < 0 ? "" : relative[..slash];
-    }
 }

@@ -46,7 +46,7 @@ internal sealed partial class TreeCloner
         foreach (var relative in relativePaths)
         {
             var chain = new List<string>();
-            for (var parent = ParentOf(relative); parent.Length > 0 && parents.Add(parent); parent = ParentOf(parent))
+            for (var parent = RelativePath.ParentOf(relative); parent.Length > 0 && parents.Add(parent); parent = RelativePath.ParentOf(parent))
             {
                 chain.Add(parent);
             }
@@ -188,11 +188,5 @@ internal sealed partial class TreeCloner
 
         LinuxSyscalls.ChangeMode(destination, status.Mode);
         LinuxSyscalls.SetTimes(destination, status.Access, status.Modification);
-    }
-
-    private static string ParentOf(string relative)
-    {
-        var slash = relative.LastIndexOf('/');
-        return slash < 0 ? "" : relative[..slash];
     }
 }
