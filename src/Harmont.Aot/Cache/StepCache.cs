@@ -21,6 +21,7 @@ internal sealed class StepCache : IDisposable
     private readonly ConcurrentBag<CacheLease> _leases = [];
     private readonly ConcurrentDictionary<string, string> _outcomes = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _warnings = new();
+    private readonly ConcurrentQueue<string> _condemned = new();
     private int _published;
 
     public StepCache(CacheStore store, CachePlan plan, TimeProvider clock)
@@ -82,6 +83,10 @@ internal sealed class StepCache : IDisposable
             else if (entry.Image is { } image && !await backend.HasSnapshotAsync(image, cancellationToken))
             {
                 stale = $"its image {image} is no longer on the engine";
+            }
+            else if (needsWorkspace && !SourceManifest.LooksWhole(Path.Combine(lease.Directory, SourcesFile)))
+            {
+                stale = "its source manifest is damaged";
             }
             else if (needsWorkspace)
             {
@@ -174,12 +179,23 @@ internal sealed class StepCache : IDisposable
     /// <summary>Notes how a step ended, for the run record.</summary>
     public void SetOutcome(string step, string outcome) => _outcomes[step] = outcome;
 
-    /// <summary>Releases every entry this run used.</summary>
+    /// <summary>
+    /// Marks a hit's entry as damaged (its source manifest did not read): it is removed when this run lets go
+    /// of its entries, so the next run executes the step instead of failing its child again.
+    /// </summary>
+    public void Condemn(string key) => _condemned.Enqueue(key);
+
+    /// <summary>Releases every entry this run used, then removes the condemned ones.</summary>
     public void Dispose()
     {
         while (_leases.TryTake(out var lease))
         {
             lease.Dispose();
+        }
+
+        while (_condemned.TryDequeue(out var key))
+        {
+            _store.TryRemove(key);
         }
     }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Harmont.Aot.Cache;
 using Harmont.Aot.Events;
+using Harmont.Aot.Model;
 using Harmont.Aot.Runners;
 using Harmont.Aot.Runners.Docker;
 using Harmont.Aot.Workspaces;
@@ -145,7 +146,7 @@ internal sealed class PipelineRunner
             var keepSnapshot = KeepsSnapshot(key, backend);
             workspace = step.From is null ? await _workspaces.ForRootAsync(key, cancellation)
                 : _hits.TryGetValue(step.From, out var cachedParent)
-                    ? await _workspaces.ForCachedParentAsync(key, cachedParent.Key, cachedParent.Layers, ManifestOf(cachedParent), cancellation, files => Warn(step.From, files))
+                    ? await _workspaces.ForCachedParentAsync(key, cachedParent.Key, cachedParent.Layers, ManifestOf(step.From, cachedParent), cancellation, files => Warn(step.From, files))
                     : await _workspaces.ForChildAsync(key, step.From, cancellation);
 
             var baseImage = step.From is not null && _snapshots.TryGetValue(step.From, out var snapshot)
@@ -218,7 +219,9 @@ internal sealed class PipelineRunner
         if (status is StepStatus.Failed or StepStatus.TimedOut)
         {
             var message = reason ?? $"step '{key}' failed with exit code {exitCode}";
-            _events.Publish(new StepFailure(DateTimeOffset.UtcNow, key, status, exitCode, status == StepStatus.TimedOut ? $"step '{key}' {reason}" : message));
+            // A step's own timeout reads "step 'x' exceeded its timeout of …"; the build's, "step 'x' stopped: the build timeout passed".
+            var timedOut = step.Timeout is not null && !control.BuildTimedOut ? $"step '{key}' {reason}" : $"step '{key}' stopped: {reason}";
+            _events.Publish(new StepFailure(DateTimeOffset.UtcNow, key, status, exitCode, status == StepStatus.TimedOut ? timedOut : message));
         }
 
         return status;
@@ -239,8 +242,20 @@ internal sealed class PipelineRunner
     }
 
     // A hit's manifest is read once, when its first child executes; siblings share it.
-    private SourceManifest ManifestOf(CacheHit hit) =>
-        _manifests.GetOrAdd(hit.Key, _ => new Lazy<SourceManifest>(() => SourceManifest.Read(hit.SourcesFile))).Value;
+    // A damaged one fails the child and condemns the entry, so the next run executes the parent.
+    private SourceManifest ManifestOf(string parent, CacheHit hit)
+    {
+        try
+        {
+            return _manifests.GetOrAdd(hit.Key, _ => new Lazy<SourceManifest>(() => SourceManifest.Read(hit.SourcesFile))).Value;
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException)
+        {
+            _cache!.Condemn(hit.Key);
+            throw new PipelineException(
+                $"the cache entry of '{parent}' ({hit.Key[..16]}) is damaged: {ex.Message}. It is removed when this run ends; run again and '{parent}' executes.");
+        }
+    }
 
     private StepStatus Skip(string key, string reason)
     {

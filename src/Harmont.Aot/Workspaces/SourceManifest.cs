@@ -41,6 +41,37 @@ internal sealed class SourceManifest
         }
     }
 
+    /// <summary>
+    /// Whether the file at <paramref name="path"/> starts as a manifest of this version and ends with a whole record:
+    /// two small reads, cheap enough for every lookup, which catch garbage and truncation. <see cref="Read"/> checks the rest.
+    /// </summary>
+    public static bool LooksWhole(string path)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
+            var header = Encoding.ASCII.GetBytes(Header);
+            Span<byte> start = stackalloc byte[header.Length];
+            if (stream.Length < header.Length || stream.ReadAtLeast(start, header.Length, throwOnEndOfStream: false) != header.Length
+                || !start.SequenceEqual(header))
+            {
+                return false;
+            }
+
+            if (stream.Length == header.Length)
+            {
+                return true;
+            }
+
+            stream.Seek(-1, SeekOrigin.End);
+            return stream.ReadByte() == 0;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Reads a manifest; one that is not in this format, or names a path that is not plain and relative, is refused.</summary>
     public static SourceManifest Read(string path)
     {

@@ -46,6 +46,7 @@ public sealed class TimeoutAndKeepGoingTests : IDisposable
         Assert.Equal(StepStatus.TimedOut, run.StatusOf("a"));
         Assert.Equal(StepStatus.Skipped, run.StatusOf("b"));
         Assert.Contains("timed out (exit 124)", run.Output, StringComparison.Ordinal);
+        Assert.Equal("step 'a' stopped: the build timeout passed", Assert.Single(run.Events.OfType<StepFailure>()).Message);
         Assert.Empty(_harness.LeftoverRunDirs());
         Assert.Empty(_harness.LeftoverMounts());
     }
