@@ -19,7 +19,8 @@ internal static class CacheBundleFormat
     /// <summary>The file name ending a bundle is written with.</summary>
     public const string Extension = ".tar.zst";
 
-    // Level 3 is zstd's own default: smaller than gzip's fastest and as quick to write, and faster to read.
+    // Level 3, zstd's default: on a 20 MB build tree a quarter smaller than gzip's fastest and as quick to
+    // read; writing costs more CPU (this zstd is managed code, gzip is native zlib), which export pays once.
     private const int Level = 3;
 
     // The window is what a frame makes the reader allocate. Level 3 writes 2 MiB windows; 8 MiB still reads
@@ -85,16 +86,6 @@ internal static class CacheBundleFormat
         return zstd;
     }
 
-    private static ReadOnlySpan<byte> ZstdMagic => [0x28, 0xb5, 0x2f, 0xfd];
-
-    private static ReadOnlySpan<byte> GzipMagic => [0x1f, 0x8b];
-
-    private static Stream Rewound(Stream file)
-    {
-        file.Position = 0;
-        return file;
-    }
-
     /// <summary>Whether tar's own text fields carry <paramref name="name"/> exactly.</summary>
     public static bool FitsText(string name) => PathBytes.IsPlainText(name) && !name.Any(char.IsControl);
 
@@ -133,5 +124,15 @@ internal static class CacheBundleFormat
         }
 
         return PathBytes.Decode(bytes.AsSpan(0, length));
+    }
+
+    private static ReadOnlySpan<byte> ZstdMagic => [0x28, 0xb5, 0x2f, 0xfd];
+
+    private static ReadOnlySpan<byte> GzipMagic => [0x1f, 0x8b];
+
+    private static Stream Rewound(Stream file)
+    {
+        file.Position = 0;
+        return file;
     }
 }
