@@ -3,6 +3,7 @@ using System.Runtime.Versioning;
 using Harmont.Aot.Containment;
 using Harmont.Aot.Model;
 using Harmont.Aot.Native.Linux;
+using SharpCompress.Common;
 using static Harmont.Aot.Cache.CacheBundleFormat;
 
 namespace Harmont.Aot.Cache;
@@ -102,20 +103,21 @@ internal static class CacheBundle
         try
         {
             await using var input = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read);
-            await using var tarStream = Decompress(input);
+            await using var tarStream = new TarMetadataGuard(Decompress(input));
             await using var tar = new TarReader(tarStream);
             while (await tar.GetNextEntryAsync(copyData: false, cancellationToken) is { } member)
             {
+                tarStream.MemberRead(member);
                 await extractor.ExtractAsync(member, cancellationToken);
             }
 
             await ReadToEndAsync(file, tarStream, cancellationToken);
         }
-        catch (EndOfStreamException ex)
+        catch (Exception ex) when (ex is EndOfStreamException or IncompleteArchiveException)
         {
             throw Damaged(file, $"it ends early: it is empty or was cut short ({OneLine(ex.Message)})");
         }
-        catch (Exception ex) when (ex is InvalidDataException or FormatException or NotSupportedException or ArgumentException or OverflowException)
+        catch (Exception ex) when (ex is InvalidDataException or FormatException or NotSupportedException or ArgumentException or OverflowException or SharpCompressException)
         {
             throw Damaged(file, $"it is not a {Description} as 'cache export' writes one, or it is damaged ({OneLine(ex.Message)})");
         }

@@ -18,12 +18,12 @@ public sealed class BundleInputTests : IDisposable
     [InlineData("duplicate", "appears twice")]
     [InlineData("truncated", "ends early")]
     [InlineData("cut-at-a-member", "ends early")]
-    [InlineData("empty-gzip", "ends early")]
+    [InlineData("empty-zstd", "ends early")]
     [InlineData("zero-bytes", "ends early")]
     [InlineData("gnu-sparse", "SparseFile")]
     [InlineData("pax-sparse", "is a sparse file")]
     [InlineData("one-tebibyte", "declares 1099511627776 bytes")]
-    [InlineData("corrupt-gzip", "damaged")]
+    [InlineData("corrupt-zstd", "damaged")]
     [InlineData("bad-name-record", "not base64")]
     public async Task A_damaged_bundle_is_a_one_line_usage_error_and_imports_nothing(string kind, string says)
     {
@@ -40,29 +40,29 @@ public sealed class BundleInputTests : IDisposable
             case "cut-at-a-member":
                 valid.Write(path, tar => tar[..(tar.Length - 1024)]);
                 break;
-            case "empty-gzip":
-                HostileBundle.WriteGzip(path, []);
+            case "empty-zstd":
+                HostileBundle.WriteCompressed(path, []);
                 break;
             case "zero-bytes":
                 await File.WriteAllBytesAsync(path, [], TestContext.Current.CancellationToken);
                 break;
             case "gnu-sparse":
-                HostileBundle.WriteGzip(path, HostileBundle.RawMember($"entries/{Key}/workspace/s", new byte[10], h => h[156] = (byte)'S'));
+                HostileBundle.WriteCompressed(path, HostileBundle.RawMember($"entries/{Key}/workspace/s", new byte[10], h => h[156] = (byte)'S'));
                 break;
             case "pax-sparse":
                 new HostileBundle().File($"entries/{Key}/workspace/s", new byte[10], new Dictionary<string, string> { ["GNU.sparse.major"] = "1", ["GNU.sparse.minor"] = "0" }).Write(path);
                 break;
             case "one-tebibyte":
                 // A size header of 2^40 in GNU base-256, over three real bytes: nothing may be allocated from it.
-                HostileBundle.WriteGzip(path, HostileBundle.RawMember($"entries/{Key}/workspace/big", new byte[3], h =>
+                HostileBundle.WriteCompressed(path, HostileBundle.RawMember($"entries/{Key}/workspace/big", new byte[3], h =>
                 {
                     h.AsSpan(124, 12).Clear();
                     h[124] = 0x80;
                     h[130] = 0x01;
                 }));
                 break;
-            case "corrupt-gzip":
-                // Damage in transit: gzip's own check finds it (System.Formats.Tar checks no header checksum).
+            case "corrupt-zstd":
+                // Damage in transit: zstd's checksum finds it (System.Formats.Tar checks no header checksum).
                 valid.Write(path);
                 var bytes = await File.ReadAllBytesAsync(path, TestContext.Current.CancellationToken);
                 bytes[bytes.Length / 2] ^= 0x40;

@@ -52,7 +52,7 @@ public sealed class CacheCommandTests : IDisposable
         Assert.Equal(2, age.ExitCode);
         Assert.Contains("write it like 7d", age.Error, StringComparison.Ordinal);
         Assert.Equal(2, bundle.ExitCode);
-        Assert.Contains("not a gzipped tar", bundle.Error, StringComparison.Ordinal);
+        Assert.Contains("not a zstd-compressed tar", bundle.Error, StringComparison.Ordinal);
         Assert.Equal(2, missing.ExitCode);
         Assert.Contains("no file at", missing.Error, StringComparison.Ordinal);
     }

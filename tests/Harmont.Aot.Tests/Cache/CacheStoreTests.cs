@@ -1,5 +1,4 @@
 using System.Formats.Tar;
-using System.IO.Compression;
 using Harmont.Aot.Cache;
 using Harmont.Aot.Model;
 
@@ -167,8 +166,8 @@ public sealed class CacheStoreTests : IDisposable
     private static async Task WriteHostileBundleAsync(string path, string kind)
     {
         await using var file = File.Create(path);
-        await using var gzip = new GZipStream(file, CompressionLevel.Fastest);
-        await using var tar = new TarWriter(gzip, TarEntryFormat.Pax);
+        await using var compressed = CacheBundleFormat.Compress(file);
+        await using var tar = new TarWriter(compressed, TarEntryFormat.Pax);
         var prefix = $"entries/{KeyA}/";
         await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.Directory, prefix), TestContext.Current.CancellationToken);
         var evil = kind switch

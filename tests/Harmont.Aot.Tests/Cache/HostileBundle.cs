@@ -1,5 +1,4 @@
 using System.Formats.Tar;
-using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using Harmont.Aot.Cache;
@@ -65,19 +64,18 @@ internal sealed class HostileBundle
         return _tar.ToArray();
     }
 
-    /// <summary>Writes the bundle, gzipped, to <paramref name="path"/>; <paramref name="mangle"/> edits the tar bytes first.</summary>
+    /// <summary>Writes the bundle, compressed as export does, to <paramref name="path"/>; <paramref name="mangle"/> edits the tar bytes first.</summary>
     public string Write(string path, Func<byte[], byte[]>? mangle = null)
     {
         var tar = TarBytes();
-        WriteGzip(path, mangle is null ? tar : mangle(tar));
+        WriteCompressed(path, mangle is null ? tar : mangle(tar));
         return path;
     }
 
-    public static void WriteGzip(string path, byte[] content)
+    public static void WriteCompressed(string path, byte[] content)
     {
-        using var file = System.IO.File.Create(path);
-        using var gzip = new GZipStream(file, CompressionLevel.Fastest);
-        gzip.Write(content);
+        using var compressed = CacheBundleFormat.Compress(System.IO.File.Create(path));
+        compressed.Write(content);
     }
 
     /// <summary>A one-member ustar archive (no PAX header) whose header <paramref name="edit"/> rewrites; the checksum is fixed after.</summary>
