@@ -238,9 +238,15 @@ internal sealed partial class DockerEngine : IDisposable
         ? Innermost(aggregate.InnerExceptions[0])
         : ex.InnerException is { } inner && ex is HttpRequestException ? Innermost(inner) : ex;
 
-    // The endpoint is the one given, never a context or DOCKER_HOST the library would read on its own.
+    // The endpoint is the one given, never a context or DOCKER_HOST the library would read on its own. No
+    // request times out by itself (the library's default is 100 s): committing a large container takes
+    // longer, and every caller bounds what it waits for with its own token.
     private static DockerClient Build(Uri endpoint, Version? apiVersion) =>
-        new DockerClientBuilder(new DockerConfig(new FixedHost(endpoint.ToString()))).WithEndpoint(endpoint).WithApiVersion(apiVersion).Build();
+        new DockerClientBuilder(new DockerConfig(new FixedHost(endpoint.ToString())))
+            .WithEndpoint(endpoint)
+            .WithApiVersion(apiVersion)
+            .WithTimeout(Timeout.InfiniteTimeSpan)
+            .Build();
 
     private static Dictionary<string, IDictionary<string, bool>> Filters(IEnumerable<string> labels, bool untaggedOnly)
     {
