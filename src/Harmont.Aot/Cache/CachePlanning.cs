@@ -1,6 +1,6 @@
 using Harmont.Aot.Keys;
 using Harmont.Aot.Model;
-using Harmont.Aot.Runners.Docker;
+using Harmont.Aot.Runners;
 using Harmont.Aot.Workspaces;
 
 namespace Harmont.Aot.Cache;
@@ -71,7 +71,7 @@ internal static class CachePlanning
     /// Evicts least-recently-used entries down to <paramref name="maxBytes"/> (never one in use), with
     /// their images, and says what went: eviction is never silent.
     /// </summary>
-    public static async Task EvictAsync(CacheStore store, long maxBytes, DockerBackend? docker, TextWriter notices)
+    public static async Task EvictAsync(CacheStore store, long maxBytes, IStepBackend? docker, TextWriter notices)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(notices);
@@ -103,8 +103,8 @@ internal static class CachePlanning
         await RemoveImagesAsync(evicted, docker, notices);
     }
 
-    /// <summary>Removes the images of entries that left the store; an image a container still uses stays, said so.</summary>
-    public static async Task RemoveImagesAsync(IEnumerable<CacheListing> removed, DockerBackend? docker, TextWriter notices)
+    /// <summary>Removes the images of entries that left the store through <paramref name="docker"/>; an image a container still uses stays, said so.</summary>
+    public static async Task RemoveImagesAsync(IEnumerable<CacheListing> removed, IStepBackend? docker, TextWriter notices)
     {
         ArgumentNullException.ThrowIfNull(removed);
         ArgumentNullException.ThrowIfNull(notices);
@@ -117,36 +117,12 @@ internal static class CachePlanning
         {
             try
             {
-                await RemoveImageAsync(docker.Client, listing.Entry);
+                await docker.DropSnapshotAsync(listing.Entry.Image!, listing.Entry.Key, CancellationToken.None);
             }
             catch (DockerEngineException ex)
             {
                 // A container still uses it; its tag, now without an entry, is collected once it is free.
                 await notices.WriteLineAsync($"harmont: kept image of evicted entry {listing.Entry.Key[..12]}: {ex.Message}");
-            }
-        }
-    }
-
-    // By its tag while the tag is still the entry's: a cached child's image may stack on its layers, and
-    // untagging leaves them to it. A tag that has moved is another entry's now (a run re-recorded the key
-    // since): the entry's own image goes by id, and the tag stays where it is.
-    private static async Task RemoveImageAsync(DockerEngineClient client, CacheEntry entry)
-    {
-        var reference = DockerNames.CacheReference(entry.Key);
-        var tagged = await client.InspectImageAsync(reference, CancellationToken.None);
-        if (tagged is not null && string.Equals(tagged.Id, entry.Image, StringComparison.Ordinal))
-        {
-            await client.RemoveImageAsync(reference, force: false, CancellationToken.None);
-        }
-        else
-        {
-            try
-            {
-                await client.RemoveImageAsync(entry.Image!, force: false, CancellationToken.None);
-            }
-            catch (DockerEngineException ex) when (ex.StatusCode == System.Net.HttpStatusCode.Conflict)
-            {
-                // Named elsewhere too, or a parent of another image: it goes when they do.
             }
         }
     }

@@ -9,10 +9,10 @@ internal static class DockerConnectors
 {
     public static DockerConnector FromEnvironment(Func<string, string?> getEnv)
     {
-        DockerEndpoint endpoint;
+        Uri endpoint;
         try
         {
-            endpoint = DockerEndpoint.Parse(getEnv("DOCKER_HOST"));
+            endpoint = DockerHost.FromEnvironment(getEnv);
         }
         catch (FormatException ex)
         {
@@ -21,7 +21,7 @@ internal static class DockerConnectors
         }
 
         return new DockerConnector(
-            endpoint.ToString(),
+            DockerHost.Describe(endpoint),
             async cancellationToken =>
             {
                 await RefuseForbiddenSocketAsync(endpoint, cancellationToken);
@@ -31,9 +31,9 @@ internal static class DockerConnectors
 
     // An engine this user may not talk to is there, not absent: saying "no engine answered" (or quietly
     // running on the host) would send the user looking for the wrong fix.
-    private static async Task RefuseForbiddenSocketAsync(DockerEndpoint endpoint, CancellationToken cancellationToken)
+    private static async Task RefuseForbiddenSocketAsync(Uri endpoint, CancellationToken cancellationToken)
     {
-        if (endpoint.SocketPath is not { } path)
+        if (DockerHost.SocketPath(endpoint) is not { } path)
         {
             return;
         }

@@ -26,6 +26,12 @@ internal interface IStepBackend : IAsyncDisposable
     /// </summary>
     Task KeepSnapshotAsync(string snapshot, string cacheKey, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Removes the snapshot of a cache entry that has left the store (Docker: its image, unless the cache tag
+    /// has moved to another entry's). One that something still uses stays, and goes once it is free.
+    /// </summary>
+    Task DropSnapshotAsync(string snapshot, string cacheKey, CancellationToken cancellationToken);
+
     /// <summary>Removes snapshots that were only needed during this run.</summary>
     Task ReapAsync(CancellationToken cancellationToken);
 }

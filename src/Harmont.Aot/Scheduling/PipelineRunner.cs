@@ -4,7 +4,6 @@ using Harmont.Aot.Cache;
 using Harmont.Aot.Events;
 using Harmont.Aot.Model;
 using Harmont.Aot.Runners;
-using Harmont.Aot.Runners.Docker;
 using Harmont.Aot.Workspaces;
 
 namespace Harmont.Aot.Scheduling;

@@ -12,7 +12,7 @@ public sealed class DeadRunReapTests : IAsyncLifetime
 {
     private readonly string _scope = $"dev.harmont.aot.test.reap={Guid.NewGuid():N}";
     private readonly string _dir = Directory.CreateTempSubdirectory("harmont-reap-").FullName;
-    private DockerEngineClient _client = null!;
+    private DockerEngine _client = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -116,12 +116,7 @@ public sealed class DeadRunReapTests : IAsyncLifetime
 
     private async Task<string> RunningAsync(string runLock)
     {
-        var spec = new ContainerSpec(BusyboxImage.Image, ["sleep", "300"])
-        {
-            Name = $"harmont-reap-test-{Guid.NewGuid():N}",
-            Labels = Labels(runLock, OurCache),
-        };
-        var id = await _client.CreateContainerAsync(spec, Ct);
+        var id = await _client.CreateContainerAsync(BusyboxImage.Image, ["sleep", "300"], Labels(runLock, OurCache), Ct, $"harmont-reap-test-{Guid.NewGuid():N}");
         await _client.StartContainerAsync(id, Ct);
         return id;
     }

@@ -146,7 +146,7 @@ public sealed class DockerBackendTests : IDisposable
     public async Task Backend_is_named_docker_and_connects_only_to_a_live_engine()
     {
         await using var live = await DockerBackend.TryConnectAsync(DockerTestEngine.Endpoint, null, Ct);
-        var absent = await DockerBackend.TryConnectAsync(DockerEndpoint.Parse("unix:///nonexistent/docker.sock"), null, Ct);
+        var absent = await DockerBackend.TryConnectAsync(DockerHost.Parse("unix:///nonexistent/docker.sock"), null, Ct);
 
         Assert.NotNull(live);
         Assert.Equal("docker", live.Name);

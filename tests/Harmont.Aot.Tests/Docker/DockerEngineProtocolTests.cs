@@ -1,8 +1,10 @@
+using System.Net;
+using Harmont.Aot.Runners;
 using Harmont.Aot.Runners.Docker;
 
 namespace Harmont.Aot.Tests;
 
-// Wire-protocol cases the real engine on this machine cannot be made to produce.
+// Engine replies the real engine on this machine cannot be made to produce.
 public sealed class DockerEngineProtocolTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -12,22 +14,21 @@ public sealed class DockerEngineProtocolTests
     {
         await using var engine = new FakeEngine(request => request switch
         {
-            "GET /version" => (200, """{"ApiVersion":"1.47","Version":"27.0.0"}"""),
+            "GET /version" => (200, """{"ApiVersion":"1.60","Version":"40.0.0"}"""),
             _ => (404, """{"message":"no such image"}"""),
         });
-        using var client = new DockerEngineClient(engine.Endpoint);
+        using var client = await engine.ConnectAsync();
 
-        Assert.False(await client.ImageExistsAsync("alpine:3.20", Ct));
-        Assert.Equal(["GET /version", "GET /v1.43/images/alpine:3.20/json"], engine.Requests);
+        Assert.Null(await client.InspectImageAsync("alpine:3.20", Ct));
+        Assert.Equal(["GET /version", "GET /v1.52/images/alpine:3.20/json"], engine.Requests);
     }
 
     [Fact]
     public async Task Engine_older_than_1_41_is_refused_with_a_clear_error()
     {
         await using var engine = new FakeEngine(_ => (200, """{"ApiVersion":"1.40"}"""));
-        using var client = new DockerEngineClient(engine.Endpoint);
 
-        var ex = await Assert.ThrowsAsync<DockerEngineException>(() => client.ImageExistsAsync("alpine", Ct));
+        var ex = await Assert.ThrowsAsync<DockerEngineException>(() => DockerBackend.TryConnectAsync(engine.Endpoint, null, Ct));
 
         Assert.Contains("1.40", ex.Message, StringComparison.Ordinal);
         Assert.Contains("1.41", ex.Message, StringComparison.Ordinal);
@@ -42,18 +43,18 @@ public sealed class DockerEngineProtocolTests
             "GET /version" => (200, """{"ApiVersion":"1.41"}"""),
             _ => (200, """
                 {"status":"Pulling from library/alpine","id":"3.20"}
-                {"status":"Downloading","progress":"[==>   ] 1MB/3MB","id":"abc123"}
+                {"status":"Downloading","progressDetail":{"current":1048576,"total":3145728},"progress":"[==>   ] 1MB/3MB","id":"abc123"}
                 {"errorDetail":{"message":"read tcp: connection reset by peer"},"error":"read tcp: connection reset by peer"}
                 """),
         });
-        using var client = new DockerEngineClient(engine.Endpoint);
+        using var client = await engine.ConnectAsync();
         var progress = new List<string>();
 
-        var ex = await Assert.ThrowsAsync<DockerEngineException>(() => client.PullImageAsync("alpine:3.20", progress.Add, Ct));
+        var ex = await Assert.ThrowsAsync<DockerEngineException>(() => client.PullImageAsync("alpine:3.20", progress.Add, TimeSpan.Zero, Ct));
 
         Assert.Contains("'alpine:3.20'", ex.Message, StringComparison.Ordinal);
         Assert.Contains("connection reset by peer", ex.Message, StringComparison.Ordinal);
-        Assert.Equal(["3.20 Pulling from library/alpine", "abc123 Downloading [==>   ] 1MB/3MB"], progress);
+        Assert.Equal(["3.20 Pulling from library/alpine", "abc123 Downloading 1.0 MiB/3.0 MiB"], progress);
         Assert.Equal("POST /v1.41/images/create?fromImage=alpine&tag=3.20", engine.Requests[^1]);
     }
 
@@ -65,7 +66,7 @@ public sealed class DockerEngineProtocolTests
     [InlineData("alpine@sha256:abcd", "alpine", "sha256:abcd")]
     public void Image_references_split_into_name_and_tag(string image, string name, string tag)
     {
-        Assert.Equal((name, tag), DockerEngineClient.SplitReference(image));
+        Assert.Equal((name, tag), DockerEngine.SplitReference(image));
     }
 
     [Fact]
@@ -76,11 +77,24 @@ public sealed class DockerEngineProtocolTests
             "GET /version" => (200, """{"ApiVersion":"1.41"}"""),
             _ => (502, "bad gateway from a proxy"),
         });
-        using var client = new DockerEngineClient(engine.Endpoint);
+        await using var backend = new DockerBackend(await engine.ConnectAsync());
 
-        var ex = await Assert.ThrowsAsync<DockerEngineException>(() => client.ImageExistsAsync("alpine", Ct));
+        var ex = await Assert.ThrowsAsync<DockerEngineException>(() => backend.HasSnapshotAsync("sha256:abc", Ct));
 
-        Assert.Equal(System.Net.HttpStatusCode.BadGateway, ex.StatusCode);
+        Assert.Equal(HttpStatusCode.BadGateway, ex.StatusCode);
         Assert.Contains("bad gateway from a proxy", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Engine_gone_after_connecting_is_an_error_naming_where_it_was()
+    {
+        var engine = new FakeEngine(_ => (200, """{"ApiVersion":"1.41"}"""));
+        await using var backend = new DockerBackend(await engine.ConnectAsync());
+        await engine.DisposeAsync();
+
+        var ex = await Assert.ThrowsAsync<DockerEngineException>(() => backend.HasSnapshotAsync("sha256:abc", Ct));
+
+        Assert.Contains(DockerHost.Describe(engine.Endpoint), ex.Message, StringComparison.Ordinal);
+        Assert.Null(ex.StatusCode);
     }
 }

@@ -10,7 +10,7 @@ public sealed class DockerGarbageTests : IAsyncLifetime
     private const string ScopeKey = "dev.harmont.aot.test.gc";
 
     private readonly string _scopeValue = Guid.NewGuid().ToString("N");
-    private DockerEngineClient _client = null!;
+    private DockerEngine _client = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -67,7 +67,7 @@ public sealed class DockerGarbageTests : IAsyncLifetime
     {
         // It ran for two seconds: an hour after its creation it has been stopped for less than an hour.
         var exited = await ExitedContainerAsync(owned: true, "sleep 2");
-        var stopped = (await _client.InspectContainerAsync(exited, Ct))!.State!.FinishedAt;
+        var stopped = DockerGarbage.FinishedAt((await _client.InspectContainerAsync(exited, Ct))!.State)!.Value;
         var policy = Policy(TimeSpan.FromHours(1), TimeSpan.FromDays(1));
 
         var early = await DockerGarbage.CollectAsync(_client, stopped + TimeSpan.FromHours(1) - TimeSpan.FromSeconds(1), policy, Ct);
@@ -149,7 +149,7 @@ public sealed class DockerGarbageTests : IAsyncLifetime
     }
 
     private async Task<string> CreatedContainerAsync(bool owned, string command = "true", string image = BusyboxImage.Image) =>
-        await _client.CreateContainerAsync(new ContainerSpec(image, ["sh", "-c", command]) { Labels = Labels(owned) }, Ct);
+        await _client.CreateContainerAsync(image, ["sh", "-c", command], Labels(owned), Ct);
 
     private async Task<string> ExitedContainerAsync(bool owned, string command = "true")
     {

@@ -27,7 +27,7 @@ public sealed class DockerPullTests : IDisposable
             "POST /v1.41/images/create?fromImage=alpine&tag=3.20" => Pulled(),
             _ => (500, """{"message":"the fake engine stops here"}"""),
         });
-        await using var backend = new DockerBackend(new DockerEngineClient(engine.Endpoint));
+        await using var backend = new DockerBackend(await engine.ConnectAsync());
         var progress = new List<string>();
 
         var ex = await Assert.ThrowsAsync<DockerEngineException>(() => backend.RunAsync(Step(), progress.Add, Ct));
@@ -41,7 +41,7 @@ public sealed class DockerPullTests : IDisposable
                 "pulling alpine:3.20: not present locally",
                 "pulling alpine:3.20: 3.20 Pulling from library/alpine",
                 "pulling alpine:3.20: abc123 Pulling fs layer",
-                "pulling alpine:3.20: abc123 Downloading [>      ] 1kB/3MB",
+                "pulling alpine:3.20: abc123 Downloading 1.0 KiB/3.0 MiB",
                 "pulling alpine:3.20: abc123 Download complete",
                 "pulling alpine:3.20: abc123 Pull complete",
                 "pulling alpine:3.20: Status: Downloaded newer image for alpine:3.20",
@@ -58,7 +58,9 @@ public sealed class DockerPullTests : IDisposable
             // A burst of bar updates: only the first is passed on within the second.
             for (var i = 1; i <= 50; i++)
             {
-                body.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $$"""{"status":"Downloading","progress":"[>      ] {{i}}kB/3MB","id":"abc123"}""");
+                body.AppendLine(
+                    System.Globalization.CultureInfo.InvariantCulture,
+                    $$"""{"status":"Downloading","progressDetail":{"current":{{i * 1024}},"total":3145728},"progress":"[>      ] {{i}}kB/3MB","id":"abc123"}""");
             }
 
             body.AppendLine("""{"status":"Download complete","id":"abc123"}""");
@@ -80,7 +82,7 @@ public sealed class DockerPullTests : IDisposable
                 {"errorDetail":{"message":"unauthorized: authentication required"},"error":"unauthorized: authentication required"}
                 """),
         });
-        await using var backend = new DockerBackend(new DockerEngineClient(engine.Endpoint));
+        await using var backend = new DockerBackend(await engine.ConnectAsync());
         var log = new List<(LogStream, string)>();
 
         var ex = await Assert.ThrowsAsync<DockerEngineException>(() => backend.RunAsync(Step() with { Log = (s, l) => log.Add((s, l)) }, Ct));
@@ -102,7 +104,7 @@ public sealed class DockerPullTests : IDisposable
     public async Task Failed_real_pull_names_the_image_and_the_engines_reason()
     {
         using var client = await DockerTestEngine.ConnectAsync();
-        await using var backend = new DockerBackend(client, ownsClient: false);
+        await using var backend = new DockerBackend(client, ownsEngine: false);
         const string Missing = "harmont-test/not-anywhere:0";
         var progress = new List<string>();
 

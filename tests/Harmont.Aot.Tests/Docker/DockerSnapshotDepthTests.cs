@@ -63,7 +63,7 @@ public sealed class DockerSnapshotDepthTests : IDisposable
     public async Task Flattened_snapshot_keeps_files_deletions_modes_and_the_config()
     {
         await BusyboxImage.EnsureAsync();
-        await using var backend = new DockerBackend(await DockerTestEngine.ConnectAsync(), ownsClient: true, maxSnapshotLayers: 1);
+        await using var backend = new DockerBackend(await DockerTestEngine.ConnectAsync(), ownsEngine: true, maxSnapshotLayers: 1);
         using var client = await DockerTestEngine.ConnectAsync();
         const string Tricky = "a b \"quoted\" $HOME \\ and\na second line";
         try

@@ -6,22 +6,19 @@ namespace Harmont.Aot.Tests;
 public static class DockerTestEngine
 {
     /// <summary>The endpoint from DOCKER_HOST, else the default socket.</summary>
-    internal static DockerEndpoint Endpoint => DockerEndpoint.FromEnvironment(Environment.GetEnvironmentVariable);
+    internal static Uri Endpoint => DockerHost.FromEnvironment(Environment.GetEnvironmentVariable);
 
-    /// <summary>A client for an engine that has answered a ping.</summary>
-    internal static async Task<DockerEngineClient> ConnectAsync()
+    /// <summary>An engine that has answered a ping.</summary>
+    internal static async Task<DockerEngine> ConnectAsync()
     {
-        var client = new DockerEngineClient(Endpoint);
-        if (!await client.PingAsync(TestContext.Current.CancellationToken))
-        {
-            client.Dispose();
-            Assert.Fail($"No Docker engine answered at {Endpoint}. These tests need one: start dockerd, or point DOCKER_HOST at an engine.");
-        }
-
-        return client;
+        var engine = await DockerEngine.ConnectAsync(Endpoint, TestContext.Current.CancellationToken);
+        Assert.True(
+            engine is not null,
+            $"No Docker engine answered at {DockerHost.Describe(Endpoint)}. These tests need one: start dockerd, or point DOCKER_HOST at an engine.");
+        return engine;
     }
 
     /// <summary>A backend over a live engine, or a failed test.</summary>
     internal static async Task<DockerBackend> BackendAsync(string? workspaceOwner = null) =>
-        new(await ConnectAsync(), ownsClient: true, workspaceOwner);
+        new(await ConnectAsync(), ownsEngine: true, workspaceOwner);
 }

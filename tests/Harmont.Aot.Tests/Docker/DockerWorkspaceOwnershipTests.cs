@@ -56,12 +56,12 @@ public sealed class DockerWorkspaceOwnershipTests : IDisposable
     }
 
     [Fact]
-    public void Owner_must_be_numeric()
+    public async Task Owner_must_be_numeric()
     {
-        using var client = new DockerEngineClient(DockerEndpoint.Default);
+        using var client = await DockerTestEngine.ConnectAsync();
 
-        Assert.Throws<ArgumentException>(() => new DockerBackend(client, ownsClient: false, workspaceOwner: "me:staff"));
-        Assert.Throws<ArgumentException>(() => new DockerBackend(client, ownsClient: false, workspaceOwner: "1; rm -rf /"));
+        Assert.Throws<ArgumentException>(() => new DockerBackend(client, ownsEngine: false, workspaceOwner: "me:staff"));
+        Assert.Throws<ArgumentException>(() => new DockerBackend(client, ownsEngine: false, workspaceOwner: "1; rm -rf /"));
     }
 
     private async Task AssertOwnedAsync()

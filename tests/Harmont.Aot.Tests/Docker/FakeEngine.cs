@@ -6,7 +6,8 @@ namespace Harmont.Aot.Tests;
 
 /// <summary>
 /// A canned HTTP responder on a unix socket, for engine replies a real engine here cannot be made
-/// to send (a newer or older API, an error inside a 200 pull stream). Everything else uses real Docker.
+/// to send (a newer or older API, an error inside a 200 pull stream, an engine that goes away).
+/// Everything else uses real Docker. It answers the connect-time ping itself and does not record it.
 /// </summary>
 internal sealed class FakeEngine : IAsyncDisposable
 {
@@ -24,11 +25,11 @@ internal sealed class FakeEngine : IAsyncDisposable
         var path = Path.Combine(_directory, "engine.sock");
         _listener.Bind(new UnixDomainSocketEndPoint(path));
         _listener.Listen();
-        Endpoint = DockerEndpoint.Parse("unix://" + path);
+        Endpoint = DockerHost.Parse("unix://" + path);
         _loop = Task.Run(AcceptLoopAsync);
     }
 
-    public DockerEndpoint Endpoint { get; }
+    public Uri Endpoint { get; }
 
     /// <summary>Request lines seen so far, e.g. <c>POST /v1.43/images/create?fromImage=a&amp;tag=b</c>.</summary>
     public IReadOnlyList<string> Requests
@@ -40,6 +41,14 @@ internal sealed class FakeEngine : IAsyncDisposable
                 return [.. _requests];
             }
         }
+    }
+
+    /// <summary>Connects the product's engine client to this fake; it must answer <c>GET /version</c>.</summary>
+    internal async Task<DockerEngine> ConnectAsync()
+    {
+        var engine = await DockerEngine.ConnectAsync(Endpoint, TestContext.Current.CancellationToken);
+        Assert.NotNull(engine);
+        return engine;
     }
 
     public async ValueTask DisposeAsync()
@@ -79,16 +88,21 @@ internal sealed class FakeEngine : IAsyncDisposable
         var requestLine = head.Split("\r\n")[0];
         var parts = requestLine.Split(' ');
         var request = $"{parts[0]} {Uri.UnescapeDataString(parts[1])}";
+        var (status, body) = request == "GET /_ping" ? (200, "OK") : Record(request);
+        var payload = Encoding.UTF8.GetBytes(body);
+        var reply = $"HTTP/1.1 {status} Canned\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: {payload.Length}\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(reply), _stop.Token);
+        await stream.WriteAsync(payload, _stop.Token);
+    }
+
+    private (int Status, string Body) Record(string request)
+    {
         lock (_requests)
         {
             _requests.Add(request);
         }
 
-        var (status, body) = _respond(request);
-        var payload = Encoding.UTF8.GetBytes(body);
-        var reply = $"HTTP/1.1 {status} Canned\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: {payload.Length}\r\n\r\n";
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(reply), _stop.Token);
-        await stream.WriteAsync(payload, _stop.Token);
+        return _respond(request);
     }
 
     // Request bodies are small JSON here; the head is all the fake needs, the rest is drained by closing.

@@ -1,3 +1,5 @@
+using Docker.DotNet;
+using Docker.DotNet.Models;
 using Harmont.Aot.Cleanup;
 
 namespace Harmont.Aot.Runners.Docker;
@@ -11,21 +13,39 @@ internal static partial class DockerGarbage
     /// tag (a run killed between publishing an entry and tagging its image). A live run's objects, and another
     /// machine's, are never touched.
     /// </summary>
-    /// <param name="client">The engine.</param>
+    /// <param name="engine">The engine.</param>
     /// <param name="cacheLabel">This cache's label: only images made for it are judged (containers are, whatever their cache).</param>
     /// <param name="entryFor">The key of the cache entry recording an image id, if any; asked only about dead runs' images.</param>
     /// <param name="scope">An extra <c>key=value</c> label every object must carry; tests use it to keep to their own.</param>
     /// <param name="cancellationToken">Stops the work between objects.</param>
-    public static async Task<GcReport> ReapDeadRunsAsync(
-        DockerEngineClient client, string cacheLabel, Func<string, string?> entryFor, string? scope, CancellationToken cancellationToken)
+    public static Task<GcReport> ReapDeadRunsAsync(
+        DockerEngine engine, string cacheLabel, Func<string, string?> entryFor, string? scope, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(entryFor);
+        return engine.GuardAsync(() => ReapDeadRunsCoreAsync(engine, cacheLabel, entryFor, scope, cancellationToken));
+    }
+
+    /// <summary>
+    /// Removes this cache's tags whose entry is gone (a removal the engine refused while a container used the
+    /// image leaves one behind); the image goes with its last tag unless something still stacks on it.
+    /// </summary>
+    public static Task<IReadOnlyList<string>> CollectOrphanTagsAsync(
+        DockerEngine engine, string cacheLabel, Func<string, bool> hasEntry, string? scope, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(hasEntry);
+        return engine.GuardAsync(() => CollectOrphanTagsCoreAsync(engine, cacheLabel, hasEntry, scope, cancellationToken));
+    }
+
+    private static async Task<GcReport> ReapDeadRunsCoreAsync(
+        DockerEngine client, string cacheLabel, Func<string, string?> entryFor, string? scope, CancellationToken cancellationToken)
+    {
         List<string> filters = scope is null ? [$"{DockerNames.OwnerLabel}=1", DockerNames.LockLabel] : [$"{DockerNames.OwnerLabel}=1", DockerNames.LockLabel, scope];
         var judged = new Dictionary<string, bool>(StringComparer.Ordinal);
-        bool IsDead(IReadOnlyDictionary<string, string>? labels)
+        bool IsDead(IDictionary<string, string>? labels)
         {
-            var label = labels?.GetValueOrDefault(DockerNames.LockLabel) ?? "";
+            var label = LockOf(labels);
             if (!judged.TryGetValue(label, out var dead))
             {
                 judged[label] = dead = OwnerLock.IsDeadLabel(label) == true;
@@ -40,12 +60,12 @@ internal static partial class DockerGarbage
             try
             {
                 // Forced: a dead run's step may still be running, and nobody will ever read its output.
-                await client.RemoveContainerAsync(container.Id, force: true, removeVolumes: true, cancellationToken);
-                report.Containers.Add(container.Id);
+                await client.RemoveContainerAsync(container.ID, force: true, cancellationToken);
+                report.Containers.Add(container.ID);
             }
-            catch (DockerEngineException ex)
+            catch (DockerApiException ex)
             {
-                report.Problems.Add($"container {Short(container.Id)}: {ex.EngineMessage}");
+                report.Problems.Add($"container {Short(container.ID)}: {DockerEngine.MessageOf(ex)}");
             }
         }
 
@@ -58,24 +78,18 @@ internal static partial class DockerGarbage
             {
                 await ReapImageAsync(client, image, entryFor, report, cancellationToken);
             }
-            catch (DockerEngineException ex)
+            catch (DockerApiException ex)
             {
-                report.Problems.Add($"image {Short(image.Id)}: {ex.EngineMessage}");
+                report.Problems.Add($"image {Short(image.ID)}: {DockerEngine.MessageOf(ex)}");
             }
         }
 
         return new GcReport(report.Containers, report.Images, report.Problems) { Tagged = report.Tagged };
     }
 
-    /// <summary>
-    /// Removes this cache's tags whose entry is gone (a removal the engine refused while a container used the
-    /// image leaves one behind); the image goes with its last tag unless something still stacks on it.
-    /// </summary>
-    public static async Task<IReadOnlyList<string>> CollectOrphanTagsAsync(
-        DockerEngineClient client, string cacheLabel, Func<string, bool> hasEntry, string? scope, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<string>> CollectOrphanTagsCoreAsync(
+        DockerEngine client, string cacheLabel, Func<string, bool> hasEntry, string? scope, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(client);
-        ArgumentNullException.ThrowIfNull(hasEntry);
         var removed = new List<string>();
         List<string> filters = [$"{DockerNames.OwnerLabel}=1", $"{DockerNames.CacheLabel}={cacheLabel}"];
         if (scope is not null)
@@ -98,7 +112,7 @@ internal static partial class DockerGarbage
                     await client.RemoveImageAsync(reference, force: false, cancellationToken);
                     removed.Add(reference);
                 }
-                catch (DockerEngineException)
+                catch (DockerApiException)
                 {
                     // In use right now; the next collection tries again.
                 }
@@ -109,13 +123,13 @@ internal static partial class DockerGarbage
     }
 
     // Untagged, or named by its run: something a run leaves only until it ends.
-    private static bool HoldsRunLeftovers(ImageSummary image) =>
+    private static bool HoldsRunLeftovers(ImagesListResponse image) =>
         References(image) is var references && (references.Count == 0 || references.Any(DockerNames.IsRunReference));
 
-    private static List<string> References(ImageSummary image) => [.. (image.RepoTags ?? []).Where(r => r != "<none>:<none>")];
+    private static List<string> References(ImagesListResponse image) => [.. (image.RepoTags ?? []).Where(r => r != "<none>:<none>")];
 
     private static async Task ReapImageAsync(
-        DockerEngineClient client, ImageSummary image, Func<string, string?> entryFor, Collected report, CancellationToken cancellationToken)
+        DockerEngine client, ImagesListResponse image, Func<string, string?> entryFor, Collected report, CancellationToken cancellationToken)
     {
         var references = References(image);
         var runNames = references.Where(DockerNames.IsRunReference).ToList();
@@ -124,19 +138,19 @@ internal static partial class DockerGarbage
             return; // Someone else named it: not ours to take.
         }
 
-        if (entryFor(image.Id) is { } key)
+        if (entryFor(image.ID) is { } key)
         {
             // Killed between publishing its entry and tagging the image: the tag the entry's image should have.
             if (!references.Contains(DockerNames.CacheReference(key)))
             {
-                await client.TagImageAsync(image.Id, DockerNames.CacheRepository, DockerNames.CacheTag(key), cancellationToken);
+                await client.TagImageAsync(image.ID, DockerNames.CacheRepository, DockerNames.CacheTag(key), cancellationToken);
                 report.Tagged.Add(DockerNames.CacheReference(key));
             }
         }
         else if (references.Count == 0)
         {
-            await client.RemoveImageAsync(image.Id, force: false, cancellationToken);
-            report.Images.Add(image.Id);
+            await client.RemoveImageAsync(image.ID, force: false, cancellationToken);
+            report.Images.Add(image.ID);
             return;
         }
 

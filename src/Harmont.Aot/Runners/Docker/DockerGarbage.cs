@@ -1,3 +1,6 @@
+using System.Globalization;
+using Docker.DotNet;
+using Docker.DotNet.Models;
 using Harmont.Aot.Cleanup;
 
 namespace Harmont.Aot.Runners.Docker;
@@ -41,14 +44,19 @@ internal sealed record GcPolicy(TimeSpan StoppedContainerAge, TimeSpan Ephemeral
 internal static partial class DockerGarbage
 {
     /// <summary>Collects with <see cref="GcPolicy.Default"/>.</summary>
-    public static Task<GcReport> CollectAsync(DockerEngineClient client, DateTimeOffset now, CancellationToken cancellationToken) =>
-        CollectAsync(client, now, GcPolicy.Default, cancellationToken);
+    public static Task<GcReport> CollectAsync(DockerEngine engine, DateTimeOffset now, CancellationToken cancellationToken) =>
+        CollectAsync(engine, now, GcPolicy.Default, cancellationToken);
 
     /// <summary>Removes stopped labelled containers, ephemeral snapshots and unclaimed cached-step images older than <paramref name="policy"/> allows.</summary>
-    public static async Task<GcReport> CollectAsync(DockerEngineClient client, DateTimeOffset now, GcPolicy policy, CancellationToken cancellationToken)
+    public static Task<GcReport> CollectAsync(DockerEngine engine, DateTimeOffset now, GcPolicy policy, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(policy);
+        return engine.GuardAsync(() => CollectCoreAsync(engine, now, policy, cancellationToken));
+    }
+
+    private static async Task<GcReport> CollectCoreAsync(DockerEngine client, DateTimeOffset now, GcPolicy policy, CancellationToken cancellationToken)
+    {
         var removedContainers = new List<string>();
         var removedImages = new List<string>();
         var problems = new List<string>();
@@ -62,13 +70,13 @@ internal static partial class DockerGarbage
 
             try
             {
-                await client.RemoveContainerAsync(container.Id, force: false, removeVolumes: true, cancellationToken);
-                removedContainers.Add(container.Id);
+                await client.RemoveContainerAsync(container.ID, force: false, cancellationToken);
+                removedContainers.Add(container.ID);
             }
-            catch (DockerEngineException ex)
+            catch (DockerApiException ex)
             {
                 // Most likely it was started again between the look and the removal, which is fine.
-                problems.Add($"container {container.Id[..Math.Min(12, container.Id.Length)]}: {ex.EngineMessage}");
+                problems.Add($"container {container.ID[..Math.Min(12, container.ID.Length)]}: {DockerEngine.MessageOf(ex)}");
             }
         }
 
@@ -78,17 +86,17 @@ internal static partial class DockerGarbage
         var ephemeral = await client.ListImagesAsync(
             Filters(policy, $"{DockerNames.OwnerLabel}=1", $"{DockerNames.EphemeralLabel}=1"), cancellationToken);
         var unclaimed = await client.ListImagesAsync(Filters(policy, $"{DockerNames.OwnerLabel}=1"), cancellationToken, untaggedOnly: true);
-        var images = ephemeral.Concat(unclaimed).DistinctBy(i => i.Id).ToList();
+        var images = ephemeral.Concat(unclaimed).DistinctBy(i => i.ID).ToList();
 
         // Newest first: a child goes before its parent, which is then no longer in use.
         foreach (var image in images.OrderByDescending(i => i.Created))
         {
-            if (IsLive(image.Labels) || now - DateTimeOffset.FromUnixTimeSeconds(image.Created) < policy.EphemeralImageAge)
+            if (IsLive(image.Labels) || now - Utc(image.Created) < policy.EphemeralImageAge)
             {
                 continue;
             }
 
-            var references = image.RepoTags is { Count: > 0 } tags && !tags.Contains("<none>:<none>") ? tags : [image.Id];
+            var references = image.RepoTags is { Count: > 0 } tags && !tags.Contains("<none>:<none>") ? tags : [image.ID];
             foreach (var reference in references)
             {
                 try
@@ -97,9 +105,9 @@ internal static partial class DockerGarbage
                     await client.RemoveImageAsync(reference, force: false, cancellationToken);
                     removedImages.Add(reference);
                 }
-                catch (DockerEngineException ex)
+                catch (DockerApiException ex)
                 {
-                    problems.Add($"image {reference}: {ex.EngineMessage}");
+                    problems.Add($"image {reference}: {DockerEngine.MessageOf(ex)}");
                 }
             }
         }
@@ -108,7 +116,7 @@ internal static partial class DockerGarbage
     }
 
     /// <summary>When the container stopped (or was created, if it never ran); null while it runs or is being removed.</summary>
-    private static async Task<DateTimeOffset?> StoppedSinceAsync(DockerEngineClient client, ContainerSummary container, CancellationToken cancellationToken)
+    private static async Task<DateTimeOffset?> StoppedSinceAsync(DockerEngine client, ContainerListResponse container, CancellationToken cancellationToken)
     {
         if (container.State is not ("exited" or "created" or "dead"))
         {
@@ -116,18 +124,31 @@ internal static partial class DockerGarbage
         }
 
         // The list's state can be stale by the time we look closer; the inspect is what counts.
-        var inspect = await client.InspectContainerAsync(container.Id, cancellationToken);
+        var inspect = await client.InspectContainerAsync(container.ID, cancellationToken);
         return inspect?.State?.Status switch
         {
-            "exited" or "dead" when inspect.State.FinishedAt > DateTimeOffset.UnixEpoch => inspect.State.FinishedAt,
-            "exited" or "dead" or "created" => inspect.Created,
+            "exited" or "dead" when FinishedAt(inspect.State) is { } finished => finished,
+            "exited" or "dead" or "created" => Utc(inspect.Created),
             _ => null,
         };
     }
 
+    /// <summary>When a stopped container stopped; null for one that never ran (the engine says year 1).</summary>
+    internal static DateTimeOffset? FinishedAt(State? state) =>
+        DateTimeOffset.TryParse(state?.FinishedAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var finished) && finished > DateTimeOffset.UnixEpoch
+            ? finished
+            : null;
+
+    // The library reads the engine's timestamps as UTC; one that came unmarked is UTC too.
+    private static DateTimeOffset Utc(DateTime time) =>
+        time.Kind == DateTimeKind.Local ? new DateTimeOffset(time.ToUniversalTime(), TimeSpan.Zero) : new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc));
+
     // A run of this machine that still holds its lock: however old its objects, they are in use.
-    private static bool IsLive(IReadOnlyDictionary<string, string>? labels) =>
-        labels?.GetValueOrDefault(DockerNames.LockLabel) is { Length: > 0 } label && OwnerLock.IsDeadLabel(label) == false;
+    private static bool IsLive(IDictionary<string, string>? labels) =>
+        LockOf(labels) is { Length: > 0 } label && OwnerLock.IsDeadLabel(label) == false;
+
+    private static string LockOf(IDictionary<string, string>? labels) =>
+        labels is not null && labels.TryGetValue(DockerNames.LockLabel, out var label) ? label : "";
 
     private static List<string> Filters(GcPolicy policy, params string[] labels) =>
         policy.Scope is null ? [.. labels] : [.. labels, policy.Scope];

@@ -164,6 +164,9 @@ internal sealed class HostBackend : IStepBackend
     /// <remarks>The host never snapshots, so there is nothing to keep.</remarks>
     public Task KeepSnapshotAsync(string snapshot, string cacheKey, CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <inheritdoc />
+    public Task DropSnapshotAsync(string snapshot, string cacheKey, CancellationToken cancellationToken) => Task.CompletedTask;
+
     public ValueTask DisposeAsync()
     {
         _stable?.Dispose();

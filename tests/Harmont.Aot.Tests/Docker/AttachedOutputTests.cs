@@ -1,11 +1,16 @@
 using System.Buffers.Binary;
 using System.Text;
+using Docker.DotNet;
 using Harmont.Aot.Runners;
 using Harmont.Aot.Runners.Docker;
 
 namespace Harmont.Aot.Tests;
 
-public sealed class LogFrameReaderTests
+/// <summary>
+/// An attached container's output, as the engine frames it without a TTY, comes out as lines per stream: the
+/// library splits the frames by stream, and each stream's bytes, cut anywhere, are joined into lines here.
+/// </summary>
+public sealed class AttachedOutputTests
 {
     private const byte Out = 1;
     private const byte Err = 2;
@@ -89,7 +94,8 @@ public sealed class LogFrameReaderTests
         var data = Concat(Frame(Out, "one\ntw"), Frame(Err, "e1\n"), Frame(Out, "o\n"));
         var lines = new List<string>();
 
-        await new LogFrameReader(Collect(lines)).ReadToEndAsync(new TrickleStream(data), TestContext.Current.CancellationToken);
+        using var output = new MultiplexedStream(new TrickleStream(data), multiplexed: true);
+        await AttachedOutput.ReadLinesAsync(output, Collect(lines), SecretMasker.None, TestContext.Current.CancellationToken);
 
         Assert.Equal(["out:one", "err:e1", "out:two"], lines);
     }
@@ -113,14 +119,6 @@ public sealed class LogFrameReaderTests
     }
 
     [Fact]
-    public async Task Unframed_tty_output_is_read_as_stdout()
-    {
-        var lines = await ReadAsync(Encoding.UTF8.GetBytes("plain tty output\nsecond\n"));
-
-        Assert.Equal(["out:plain tty output", "out:second"], lines);
-    }
-
-    [Fact]
     public async Task Empty_stream_yields_no_lines()
     {
         Assert.Empty(await ReadAsync());
@@ -131,8 +129,8 @@ public sealed class LogFrameReaderTests
     private static async Task<List<string>> ReadAsync(int maxLineChars, params byte[][] frames)
     {
         var lines = new List<string>();
-        using var stream = new MemoryStream(Concat(frames));
-        await new LogFrameReader(Collect(lines), maxLineChars).ReadToEndAsync(stream, TestContext.Current.CancellationToken);
+        using var output = new MultiplexedStream(new MemoryStream(Concat(frames)), multiplexed: true);
+        await AttachedOutput.ReadLinesAsync(output, Collect(lines), SecretMasker.None, TestContext.Current.CancellationToken, maxLineChars);
         return lines;
     }
 

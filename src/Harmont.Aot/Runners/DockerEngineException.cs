@@ -1,8 +1,8 @@
 using System.Net;
 
-namespace Harmont.Aot.Runners.Docker;
+namespace Harmont.Aot.Runners;
 
-/// <summary>The Docker engine refused or failed a request; carries its status and message.</summary>
+/// <summary>The Docker engine refused or failed a request, or could not be reached; the one type the rest of the runner sees for either.</summary>
 internal sealed class DockerEngineException : Exception
 {
     /// <summary>Creates an exception with no HTTP status.</summary>

@@ -1,0 +1,141 @@
+using System.Net;
+using System.Net.Sockets;
+using Harmont.Aot.Runners;
+using Harmont.Aot.Runners.Docker;
+
+namespace Harmont.Aot.Tests;
+
+/// <summary>
+/// A tcp:// DOCKER_HOST drives the real engine as the socket does: the library speaks HTTP over TCP with a transport
+/// of its own, and attach hijacks that connection differently. The engine here listens on its socket only, so a
+/// forwarder on loopback stands in for its TCP port.
+/// </summary>
+[Trait("Requires", "docker")]
+public sealed class TcpDockerHostTests : IDisposable
+{
+    private readonly string _runId = $"test-{Guid.NewGuid():N}";
+    private readonly string _workspace = Directory.CreateTempSubdirectory("harmont-docker-tcp-").FullName;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public void Dispose() => Directory.Delete(_workspace, recursive: true);
+
+    [Fact]
+    public async Task Steps_run_commit_and_stream_their_output_over_a_tcp_docker_host()
+    {
+        await BusyboxImage.EnsureAsync();
+        await using var forwarder = new LoopbackForwarder(DockerTestEngine.Endpoint);
+        var host = $"tcp://127.0.0.1:{forwarder.Port}";
+        var connector = DockerConnectors.FromEnvironment(name => name == "DOCKER_HOST" ? host : null);
+        await using var backend = await connector.ConnectAsync(Ct);
+        var lines = new List<(LogStream Stream, string Line)>();
+        var log = (LogStream s, string l) =>
+        {
+            lock (lines)
+            {
+                lines.Add((s, l));
+            }
+        };
+        try
+        {
+            Assert.Equal(host, connector.Endpoint);
+            Assert.Equal("docker", Assert.IsType<DockerBackend>(backend).Name);
+
+            var parent = await backend.RunAsync(Step("echo system > /root/state; seq 1 3000; printf 'err-tail' >&2; exit 0", "parent", log) with { KeepSnapshot = true }, Ct);
+            var child = await backend.RunAsync(Step("cat /root/state; exit 3", "child", log) with { BaseImage = parent.Snapshot }, Ct);
+
+            Assert.Equal(0, parent.ExitCode);
+            Assert.Equal(3, child.ExitCode);
+            Assert.Equal([.. Enumerable.Range(1, 3000).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), "system"], lines.Where(l => l.Stream == LogStream.Stdout).Select(l => l.Line));
+            Assert.Equal(["err-tail"], lines.Where(l => l.Stream == LogStream.Stderr).Select(l => l.Line));
+        }
+        finally
+        {
+            await backend!.ReapAsync(CancellationToken.None);
+        }
+
+        using var engine = await DockerTestEngine.ConnectAsync();
+        Assert.Empty(await engine.ListContainersAsync($"{DockerNames.RunLabel}={_runId}", Ct));
+        Assert.Empty(await engine.ListImagesAsync($"{DockerNames.RunLabel}={_runId}", Ct));
+    }
+
+    private StepInvocation Step(string command, string stepKey, Action<LogStream, string> log) =>
+        new(_runId, stepKey, command, _workspace, BusyboxImage.Image, [], KeepSnapshot: false, log);
+
+    /// <summary>Accepts on a loopback port and pipes each connection, both ways, to the engine's own endpoint.</summary>
+    private sealed class LoopbackForwarder : IAsyncDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly EndPoint _engine;
+        private readonly CancellationTokenSource _stop = new();
+        private readonly List<Task> _pipes = [];
+        private readonly Task _accepting;
+
+        public LoopbackForwarder(Uri engine)
+        {
+            _engine = DockerHost.SocketPath(engine) is { } socket
+                ? new UnixDomainSocketEndPoint(socket)
+                : new DnsEndPoint(engine.Host, engine.Port);
+            _listener.Start();
+            _accepting = AcceptAsync();
+        }
+
+        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            _listener.Stop();
+            await Task.WhenAll([_accepting, .. _pipes]).ContinueWith(_ => { }, TaskScheduler.Default);
+            _stop.Dispose();
+        }
+
+        private async Task AcceptAsync()
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                Socket client;
+                try
+                {
+                    client = await _listener.AcceptSocketAsync(_stop.Token);
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+                {
+                    return;
+                }
+
+                lock (_pipes)
+                {
+                    _pipes.Add(PipeAsync(client));
+                }
+            }
+        }
+
+        private async Task PipeAsync(Socket client)
+        {
+            using (client)
+            using (var engine = new Socket(_engine.AddressFamily, SocketType.Stream, _engine is UnixDomainSocketEndPoint ? ProtocolType.Unspecified : ProtocolType.Tcp))
+            {
+                await engine.ConnectAsync(_engine, _stop.Token);
+                await using var near = new NetworkStream(client);
+                await using var far = new NetworkStream(engine);
+
+                // A side that is done writing is passed on as a half-close; the pair ends when both are done.
+                await Task.WhenAll(Copy(near, far, engine), Copy(far, near, client));
+            }
+        }
+
+        private async Task Copy(Stream from, Stream to, Socket toSocket)
+        {
+            try
+            {
+                await from.CopyToAsync(to, _stop.Token);
+                toSocket.Shutdown(SocketShutdown.Send);
+            }
+            catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                // The other direction, or the test, ended the connection.
+            }
+        }
+    }
+}
