@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: build (warnings are errors), every test project, and the AOT binary check.
+# Runs the whole test suite: build (warnings are errors), every test project, the AOT binary check, and a new
+# user's repository built from the packed NuGet package (tests/fresh-repo.sh).
 # As root it first installs what the tests need (Docker engine, fuse-overlayfs, xfsprogs, busybox-static, tmux,
-# bubblewrap, and cmake with a C compiler for the host backend's stable-path tests)
+# bubblewrap, cmake with a C compiler for the host backend's stable-path tests, and PyYAML for the CI example)
 # and starts dockerd when no engine answers. Tests that need a capability fail, never skip, without it.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,7 @@ install_prerequisites() {
   command -v cmake >/dev/null || missing+=(cmake)
   command -v cc >/dev/null || missing+=(gcc)
   command -v make >/dev/null || missing+=(make)
+  python3 -c 'import yaml' 2>/dev/null || missing+=(python3-yaml)   # reads docs/ci/github-actions.yml in a test
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -63,6 +65,17 @@ passed=$(grep -E '^\s*succeeded: [0-9]+' "$out" | tail -n1 | grep -oE '[0-9]+' |
 rm -f "$out"
 failed=${failed:-0}; passed=${passed:-0}
 if [ "$status" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi   # crashed, or ran no test
+
+log "fresh repository (the package from a folder feed, as a new user's pipeline.cs)"
+out=$(mktemp)
+bash tests/fresh-repo.sh 2>&1 | tee "$out"
+fresh_status=${PIPESTATUS[0]}
+counts=$(grep -E '^fresh-repo: [0-9]+ passed, [0-9]+ failed$' "$out" | tail -n1)
+rm -f "$out"
+if [ -z "$counts" ]; then counts="fresh-repo: 0 passed, 1 failed"; fi   # it stopped before its closing line
+passed=$((passed + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$counts")))
+failed=$((failed + $(sed -E 's/.*, ([0-9]+) failed/\1/' <<<"$counts")))
+if [ "$fresh_status" != 0 ]; then status=1; fi
 
 echo
 echo "$passed passed, $failed failed"

@@ -1,6 +1,4 @@
 #:project ../../src/Harmont.Aot/Harmont.Aot.csproj
-#:property TargetFramework=$(HarmontTargetFramework)
-#:property PublishAot=$(HarmontPublishAot)
 
 // The Harmont side of bench/cache-vs-buildkit/run.sh: one root and 19 leaves forking from it, each leaf
 // cached on its own package's files. The Dockerfile that run.sh writes next to the generated repo is the

@@ -65,8 +65,7 @@ else
   tar -C "$repo_root" --exclude=./.git --exclude=./BenchmarkDotNet.Artifacts --exclude='*/bin' --exclude='*/obj' \
     -cf - . | tar -C "$snap" -xf -
   echo "publishing the AOT binary of bench/cache-vs-buildkit/pipeline.cs (log: $log/publish.log)"
-  (cd "$snap" && dotnet publish bench/cache-vs-buildkit/pipeline.cs -p:HarmontTargetFramework=net9.0 \
-    -p:HarmontPublishAot=true -o "$root/bin") >"$log/publish.log" 2>&1 || { tail -30 "$log/publish.log"; die "publish failed"; }
+  (cd "$snap" && dotnet publish bench/cache-vs-buildkit/pipeline.cs -o "$root/bin") >"$log/publish.log" 2>&1 || { tail -30 "$log/publish.log"; die "publish failed"; }
   bin="$root/bin/pipeline"
 fi
 [ -x "$bin" ] || die "no binary at $bin"

@@ -1,6 +1,4 @@
 #:project ../../src/Harmont.Aot/Harmont.Aot.csproj
-#:property TargetFramework=$(HarmontTargetFramework)
-#:property PublishAot=$(HarmontPublishAot)
 
 // Pipelines whose single step floods stdout with 1 GiB, for measure-log-memory.sh. Each runs in
 // Docker through the real CLI, scheduler, events and plain renderer, so the measured peak RSS is

@@ -28,8 +28,7 @@ if ! docker image inspect harmont-test/busybox:1 >/dev/null 2>&1; then
 fi
 
 echo "publishing loud.cs (native AOT)"
-dotnet publish "$here/loud.cs" -p:HarmontTargetFramework=net9.0 -p:HarmontPublishAot=true \
-  -o "$scratch/bin" -nologo -v quiet >/dev/null
+dotnet publish "$here/loud.cs" -o "$scratch/bin" -nologo -v quiet >/dev/null
 binary="$scratch/bin/loud"
 
 # Run outside any git checkout, so the root step's workspace starts empty.

@@ -1,6 +1,4 @@
 #:project ../../src/Harmont.Aot/Harmont.Aot.csproj
-#:property TargetFramework=$(HarmontTargetFramework)
-#:property PublishAot=$(HarmontPublishAot)
 
 // A small pipeline that the test suite publishes as a native-AOT binary and runs against Docker.
 using Harmont.Aot;
