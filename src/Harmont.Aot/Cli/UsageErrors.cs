@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using Harmont.Aot.Cache;
 
 namespace Harmont.Aot.Cli;
 
@@ -20,7 +21,7 @@ internal static partial class UsageErrors
     /// <summary>The line for a verb run without the argument it needs.</summary>
     public static string Missing(string verb) => verb switch
     {
-        "cache export" => "cache export needs the FILE to write, like 'cache export cache.tar.zst'",
+        "cache export" => $"cache export needs the FILE to write, like 'cache export cache{CacheBundleFormat.Extension}'",
         "cache import" => "cache import needs the FILE to read, one 'cache export' wrote",
         _ => $"{verb} is missing an argument",
     } + $" (see '{verb} --help')";
