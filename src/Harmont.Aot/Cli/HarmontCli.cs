@@ -12,6 +12,9 @@ public static class HarmontCli
 
     private static readonly string[] CacheVerbs = ["ls", "prune", "clean", "export", "import"];
 
+    // The parser reads no word at all after a verb without parameters, so it would take any.
+    private static readonly string[] TakeNothing = ["list", "doctor", "cache ls", "cache clean"];
+
     /// <summary>Parses <paramref name="args"/> and runs the verb; returns the process exit code.</summary>
     public static Task<int> RunAsync(string[] args, IReadOnlyList<PipelineDefinition> pipelines) =>
         RunAsync(args, pipelines, CliContext.FromProcess());
@@ -37,6 +40,13 @@ public static class HarmontCli
             return await CacheWithoutVerbAsync(app, words, context);
         }
 
+        var depth = words[0] == "cache" ? 2 : 1;
+        var verb = string.Join(' ', words[..depth]);
+        if (TakeNothing.Contains(verb) && words.Skip(depth).FirstOrDefault(w => w is not ("-h" or "--help")) is { } extra)
+        {
+            return await UsageAsync(context, $"unexpected argument '{extra}' (see '{verb} --help')");
+        }
+
         if (words.Contains("--version"))
         {
             ConsoleApp.Version = typeof(HarmontCli).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
@@ -48,7 +58,6 @@ public static class HarmontCli
             return exitCode;
         }
 
-        var verb = words[0] == "cache" ? $"cache {words[1]}" : words[0];
         if (verbs.Started)
         {
             // Not the user's input but a bug, whose whole story is what helps; 1, as an unhandled exception has always given.

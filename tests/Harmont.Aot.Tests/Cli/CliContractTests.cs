@@ -122,6 +122,8 @@ public sealed class CliContractTests : IDisposable
     [InlineData("--bogus", "unknown option '--bogus'")]
     [InlineData("run --ir", "--ir needs a value")]
     [InlineData("list extra", "unexpected argument 'extra'")]
+    [InlineData("doctor --bogus", "unexpected argument '--bogus'")]
+    [InlineData("cache clean now", "unexpected argument 'now'")]
     [InlineData("explain a b", "unexpected argument 'b'")]
     [InlineData("@missing.rsp", "'missing.rsp'")]
     [InlineData("cache prune --older-than=7x", "--older-than '7x'")]
@@ -164,7 +166,7 @@ public sealed class CliContractTests : IDisposable
     }
 
     [Fact]
-    public async Task Ctrl_c_cancels_the_run_with_130()
+    public async Task Ctrl_c_is_ours_to_handle_it_cancels_the_run_with_130()
     {
         var doc = Path.Combine(_root, "slow.json");
         await File.WriteAllTextAsync(
@@ -176,7 +178,7 @@ public sealed class CliContractTests : IDisposable
         run.Signal("INT");
 
         Assert.Equal(130, await run.WaitForExitAsync(TimeSpan.FromSeconds(60)));
-        Assert.Contains("harmont: cancelled", run.Output, StringComparison.Ordinal);
+        Assert.Contains("harmont: cancelling; cleaning up (press Ctrl-C again to exit now)", run.Output, StringComparison.Ordinal);
     }
 
     private (string, string)[] Env =>
