@@ -40,7 +40,7 @@ for pipeline in "${pipelines[@]}"; do
   # time -v measures the runner itself (its maximum RSS); the log is counted, never stored.
   set +e
   (cd "$scratch/src" && HARMONT_CACHE_DIR="$scratch/cache" \
-    /usr/bin/time -v -o "$scratch/time" "$binary" run "$pipeline" --runner docker --logs 2> "$scratch/err") \
+    /usr/bin/time -v -o "$scratch/time" "$binary" run "$pipeline" --runner docker --logs --repo "$scratch/src" 2> "$scratch/err") \
     | tee >(tail -c 2000 > "$scratch/tail") | wc -l > "$scratch/lines"
   code=${PIPESTATUS[0]}
   set -e

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Harmont.Aot.Cache;
 using Harmont.Aot.Cleanup;
 using Harmont.Aot.Model;
@@ -12,121 +11,85 @@ namespace Harmont.Aot.Cli;
 /// <summary><c>cache ls | prune | clean | export | import</c>: look after the step cache.</summary>
 internal static class CacheCommand
 {
-    public static Command Create(CliContext context)
+    /// <summary><c>cache ls</c>: a line per entry, newest use first, then the totals.</summary>
+    public static int List(CliContext context) => Guard(context, store =>
     {
-        var command = new Command("cache", "Inspect and manage the step cache.");
-        command.Subcommands.Add(List(context));
-        command.Subcommands.Add(Prune(context));
-        command.Subcommands.Add(Clean(context));
-        command.Subcommands.Add(Export(context));
-        command.Subcommands.Add(Import(context));
-        return command;
-    }
-
-    private static Command List(CliContext context)
-    {
-        var command = new Command("ls", "List entries: key, pipeline/step, size, age and last use.");
-        command.SetAction(_ => Guard(context, store =>
+        var now = DateTimeOffset.UtcNow;
+        var listings = store.List().OrderByDescending(l => l.LastUsed).ToList();
+        context.Out.WriteLine($"{"KEY",-16}  {"STEP",-30}  {"SIZE",10}  {"AGE",5}  {"USED",5}");
+        foreach (var l in listings)
         {
-            var now = DateTimeOffset.UtcNow;
-            var listings = store.List().OrderByDescending(l => l.LastUsed).ToList();
-            context.Out.WriteLine($"{"KEY",-16}  {"STEP",-30}  {"SIZE",10}  {"AGE",5}  {"USED",5}");
-            foreach (var l in listings)
-            {
-                var step = $"{l.Entry.Pipeline}/{l.Entry.Step}";
-                context.Out.WriteLine(
-                    $"{l.Entry.Key[..16]}  {step,-30}  {CacheUnits.FormatSize(l.Entry.Size),10}  {CacheUnits.FormatAge(now - l.Entry.Created),5}  {CacheUnits.FormatAge(now - l.LastUsed),5}");
-            }
+            var step = $"{l.Entry.Pipeline}/{l.Entry.Step}";
+            context.Out.WriteLine(
+                $"{l.Entry.Key[..16]}  {step,-30}  {CacheUnits.FormatSize(l.Entry.Size),10}  {CacheUnits.FormatAge(now - l.Entry.Created),5}  {CacheUnits.FormatAge(now - l.LastUsed),5}");
+        }
 
-            context.Out.WriteLine($"{listings.Count} entries, {CacheUnits.FormatSize(listings.Sum(l => l.Entry.Size))} in {store.Root}");
-            var (staged, stagedBytes, dead) = store.StagingUsage();
-            if (staged > 0)
-            {
-                context.Out.WriteLine(
-                    $"staging: {staged} dir(s), {CacheUnits.FormatSize(stagedBytes)}" +
-                    (dead > 0 ? $", {dead} left by writers that ended abnormally (the next run or 'cache prune' removes them)" : ", being written"));
-            }
-
-            return 0;
-        }));
-        return command;
-    }
-
-    private static Command Prune(CliContext context)
-    {
-        var olderThan = new Option<string?>("--older-than") { Description = "Also remove entries not used for this long (7d, 12h, 30m)." };
-        var maxSize = new Option<string?>("--max-size") { Description = "Size bound to evict down to (default: HARMONT_CACHE_MAX_SIZE, else 10GiB)." };
-        var command = new Command("prune", "Evict least-recently-used entries down to the size bound; entries in use stay.") { olderThan, maxSize };
-        command.SetAction((parse, _) => GuardAsync(context, async store =>
+        context.Out.WriteLine($"{listings.Count} entries, {CacheUnits.FormatSize(listings.Sum(l => l.Entry.Size))} in {store.Root}");
+        var (staged, stagedBytes, dead) = store.StagingUsage();
+        if (staged > 0)
         {
-            var removed = new List<CacheListing>();
-            var kept = new List<CacheListing>();
-            if (parse.GetValue(olderThan) is { } age)
-            {
-                removed.AddRange(store.Prune(CacheUnits.ParseAge(age, "--older-than"), kept));
-            }
+            context.Out.WriteLine(
+                $"staging: {staged} dir(s), {CacheUnits.FormatSize(stagedBytes)}" +
+                (dead > 0 ? $", {dead} left by writers that ended abnormally (the next run or 'cache prune' removes them)" : ", being written"));
+        }
 
-            removed.AddRange(store.EvictToFit(MaxBytes(context, parse.GetValue(maxSize)), kept));
-            foreach (var l in removed)
-            {
-                context.Out.WriteLine($"removed {l.Entry.Key[..16]} {l.Entry.Pipeline}/{l.Entry.Step} ({CacheUnits.FormatSize(l.Entry.Size)})");
-            }
+        return 0;
+    });
 
-            var inUse = kept.Select(l => l.Entry.Key).Distinct(StringComparer.Ordinal).Count();
-            context.Out.WriteLine($"{removed.Count} entries removed{(inUse > 0 ? $", {inUse} in use by a run kept" : "")}");
-            SweepStaging(context, store);
-            await CleanEngineAsync(context, store, removed);
-            return 0;
-        }));
-        return command;
-    }
-
-    private static Command Clean(CliContext context)
+    /// <summary><c>cache prune</c>: entries unused for <paramref name="olderThan"/>, then least recently used ones down to the bound.</summary>
+    public static Task<int> PruneAsync(CliContext context, string? olderThan, string? maxSize) => GuardAsync(context, async store =>
     {
-        var command = new Command("clean", "Remove every entry that no run is using.");
-        command.SetAction((_, _) => GuardAsync(context, async store =>
+        var removed = new List<CacheListing>();
+        var kept = new List<CacheListing>();
+        if (olderThan is not null)
         {
-            var listings = store.List();
-            var removed = listings.Where(l => store.TryRemove(l.Entry.Key)).ToList();
-            context.Out.WriteLine($"{removed.Count} entries removed{(removed.Count < listings.Count ? $", {listings.Count - removed.Count} in use by a run kept" : "")}");
-            SweepStaging(context, store);
-            await CleanEngineAsync(context, store, removed);
-            return 0;
-        }));
-        return command;
-    }
+            removed.AddRange(store.Prune(CacheUnits.ParseAge(olderThan, "--older-than"), kept));
+        }
 
-    private static Command Export(CliContext context)
+        removed.AddRange(store.EvictToFit(MaxBytes(context, maxSize), kept));
+        foreach (var l in removed)
+        {
+            context.Out.WriteLine($"removed {l.Entry.Key[..16]} {l.Entry.Pipeline}/{l.Entry.Step} ({CacheUnits.FormatSize(l.Entry.Size)})");
+        }
+
+        var inUse = kept.Select(l => l.Entry.Key).Distinct(StringComparer.Ordinal).Count();
+        context.Out.WriteLine($"{removed.Count} entries removed{(inUse > 0 ? $", {inUse} in use by a run kept" : "")}");
+        SweepStaging(context, store);
+        await CleanEngineAsync(context, store, removed);
+        return 0;
+    });
+
+    /// <summary><c>cache clean</c>: every entry no run is using.</summary>
+    public static Task<int> CleanAsync(CliContext context) => GuardAsync(context, async store =>
     {
-        var file = new Argument<string>("file") { Description = $"The {CacheBundleFormat.Extension} bundle to write." };
-        var command = new Command("export", $"Write every entry to a {CacheBundleFormat.Description} bundle (for CI cache services).") { file };
-        command.SetAction((parse, cancellation) => GuardAsync(context, async store =>
-        {
-            var count = await CacheBundle.ExportAsync(store, parse.GetValue(file)!, cancellation);
-            context.Out.WriteLine($"exported {count} entries to {parse.GetValue(file)}");
-            return 0;
-        }));
-        return command;
-    }
+        var listings = store.List();
+        var removed = listings.Where(l => store.TryRemove(l.Entry.Key)).ToList();
+        context.Out.WriteLine($"{removed.Count} entries removed{(removed.Count < listings.Count ? $", {listings.Count - removed.Count} in use by a run kept" : "")}");
+        SweepStaging(context, store);
+        await CleanEngineAsync(context, store, removed);
+        return 0;
+    });
 
-    private static Command Import(CliContext context)
+    /// <summary><c>cache export FILE</c>: every entry into one bundle.</summary>
+    public static Task<int> ExportAsync(CliContext context, string file) => GuardAsync(context, async store =>
     {
-        var file = new Argument<string>("file") { Description = "A bundle written by 'cache export'." };
-        var command = new Command("import", "Add the entries of a bundle; entries already present are kept.") { file };
-        command.SetAction((parse, cancellation) => GuardAsync(context, async store =>
-        {
-            var path = parse.GetValue(file)!;
-            if (!File.Exists(path))
-            {
-                throw new PipelineException($"cache import: no file at {path}; pass the bundle 'cache export' wrote.");
-            }
+        var count = await CacheBundle.ExportAsync(store, file, context.Cancellation);
+        context.Out.WriteLine($"exported {count} entries to {file}");
+        return 0;
+    });
 
-            var count = await CacheBundle.ImportAsync(store, path, cancellation);
-            context.Out.WriteLine($"imported {count} entries from {path}");
-            return 0;
-        }));
-        return command;
-    }
+    /// <summary><c>cache import FILE</c>: a bundle's entries, keeping those already present.</summary>
+    public static Task<int> ImportAsync(CliContext context, string file) => GuardAsync(context, async store =>
+    {
+        if (!File.Exists(file))
+        {
+            throw new PipelineException($"cache import: no file at {file}; pass the bundle 'cache export' wrote.");
+        }
+
+        var count = await CacheBundle.ImportAsync(store, file, context.Cancellation);
+        context.Out.WriteLine($"imported {count} entries from {file}");
+        return 0;
+    });
 
     // Only a dead writer's staging goes: a live run or import is filling the rest.
     private static void SweepStaging(CliContext context, CacheStore store)

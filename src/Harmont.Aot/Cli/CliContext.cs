@@ -6,7 +6,7 @@ namespace Harmont.Aot.Cli;
 /// <summary>What a command reads from the outside world, passed in so tests can drive it in-process.</summary>
 /// <param name="Out">Human output and events.</param>
 /// <param name="Error">Notices and errors.</param>
-/// <param name="WorkingDirectory">Where the source tree is looked for.</param>
+/// <param name="WorkingDirectory">Where relative paths start, and the git repository to build is looked for.</param>
 /// <param name="GetEnv">Environment lookup.</param>
 /// <param name="Docker">How to reach a Docker engine.</param>
 /// <param name="Cancellation">Cancelled by Ctrl-C / SIGTERM.</param>
@@ -23,6 +23,9 @@ internal sealed record CliContext(
 
     /// <summary>Now, for ttl buckets and cache times; tests move it.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>The source repository when the caller has chosen it already (as tests do); <c>--repo</c> still wins.</summary>
+    public string? Repository { get; init; }
 
     /// <summary>Whether <see cref="Out"/> is a terminal, which selects the live view.</summary>
     public bool IsTerminal { get; init; }

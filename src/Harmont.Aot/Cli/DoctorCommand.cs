@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Globalization;
 using Harmont.Aot.Model;
 using Harmont.Aot.Runners.Host;
@@ -10,13 +9,6 @@ namespace Harmont.Aot.Cli;
 /// <summary><c>doctor</c>: what this machine offers a run: every workspace strategy on the work dir's filesystem, and how host steps get their stable path.</summary>
 internal static class DoctorCommand
 {
-    public static Command Create(CliContext context)
-    {
-        var command = new Command("doctor", "Check this machine: which workspace strategies work for the work dir, why, and how fast; and how host steps are isolated.");
-        command.SetAction(_ => Execute(context));
-        return command;
-    }
-
     internal static int Execute(CliContext context)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Harmont.Aot.Cache;
 using Harmont.Aot.Model;
 using Harmont.Aot.Scheduling;
@@ -15,7 +14,7 @@ internal static class ExplainCommand
     // For each step that would hit and has a child: the source files the child would see over what the
     // cached steps had done to them (DESIGN §4.2), found by comparing the entry's manifest with the source now.
     private static async Task<List<string>> OverwrittenWarningsAsync(
-        PipelineDefinition pipeline, CachePlan plan, CacheStore store, IEnumerable<string> hits, string cacheRoot, CliContext context, CancellationToken cancellation)
+        PipelineDefinition pipeline, CachePlan plan, CacheStore store, IEnumerable<string> hits, string root, string cacheRoot, CancellationToken cancellation)
     {
         var warnings = new List<string>();
         var parents = hits.Where(h => pipeline.Steps.Any(s => s.From == h)).ToList();
@@ -24,7 +23,6 @@ internal static class ExplainCommand
             return warnings;
         }
 
-        var root = RunCommand.FindSourceRoot(context.WorkingDirectory);
         var files = plan.SourceFiles ?? await SourceTree.ListAsync(root, cancellation);
         var hashes = plan.Hashes ?? new Keys.SourceHashes(root, files, Keys.FileHashMemo.Load(CachePlanning.MemoPath(cacheRoot)));
         var now = await hashes.ManifestAsync(files, cancellation);
@@ -42,33 +40,16 @@ internal static class ExplainCommand
         return warnings;
     }
 
-    public static Command Create(IReadOnlyList<PipelineDefinition> pipelines, CliContext context)
-    {
-        var stepArgument = new Argument<string?>("step")
-        {
-            Description = "The step to explain; all steps when left out.",
-            Arity = ArgumentArity.ZeroOrOne,
-        };
-        var pipelineOption = IrSource.PipelineOption();
-        var ir = new Option<string?>("--ir")
-        {
-            Description = "Explain a Harmont v0 IR document (as run --ir runs it) instead of one of this program's pipelines.",
-        };
-        var command = new Command("explain", "Say whether each step would be a cache hit now and, for a miss, which input changed since the last run.")
-        {
-            stepArgument, pipelineOption, ir,
-        };
-        command.SetAction((parse, cancellation) =>
-            ExecuteAsync(pipelines, parse.GetValue(ir), parse.GetValue(pipelineOption), parse.GetValue(stepArgument), context, cancellation));
-        return command;
-    }
-
     internal static async Task<int> ExecuteAsync(
-        IReadOnlyList<PipelineDefinition> pipelines, string? irPath, string? slug, string? step, CliContext context, CancellationToken cancellation)
+        IReadOnlyList<PipelineDefinition> pipelines, ExplainRequest request, CliContext context)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var (step, cancellation) = (request.Step, context.Cancellation);
         try
         {
-            var pipeline = IrSource.Choose(pipelines, irPath, slug, context);
+            var root = SourceRepository.Resolve(request.Repo, context);
+            var pipeline = IrSource.Choose(pipelines, request.Ir, request.Pipeline, root, context);
             if (step is not null && pipeline.Steps.All(s => s.Key != step))
             {
                 throw new PipelineException(
@@ -78,8 +59,7 @@ internal static class ExplainCommand
             PipelineGraph.Build(pipeline);
             var directories = HarmontDirectories.FromEnvironment(context.GetEnv);
             var store = new CacheStore(directories.Cache, context.Clock);
-            var plan = await CachePlanning.PlanAsync(
-                pipeline, RunCommand.FindSourceRoot(context.WorkingDirectory), directories.Cache, context.GetEnv, context.Clock, cancellation);
+            var plan = await CachePlanning.PlanAsync(pipeline, root, directories.Cache, context.GetEnv, context.Clock, cancellation);
             var previous = RunRecord.Load(RunRecord.PathFor(directories.Cache, plan.Project, pipeline.Slug));
 
             // "hit" here means a complete entry is in the store now; a run also checks a Docker entry's image.
@@ -89,7 +69,7 @@ internal static class ExplainCommand
             var current = RunRecord.From("now", context.Clock.GetUtcNow(), plan, outcomes);
             IEnumerable<string> order = step is null ? pipeline.Steps.Select(s => s.Key) : [step];
             await context.Out.WriteAsync(CacheExplainer.Describe(current, previous, order));
-            foreach (var warning in await OverwrittenWarningsAsync(pipeline, plan, store, outcomes.Keys.Where(order.Contains), directories.Cache, context, cancellation))
+            foreach (var warning in await OverwrittenWarningsAsync(pipeline, plan, store, outcomes.Keys.Where(order.Contains), root, directories.Cache, cancellation))
             {
                 await context.Out.WriteLineAsync($"warning: {warning}");
             }
@@ -103,3 +83,6 @@ internal static class ExplainCommand
         }
     }
 }
+
+/// <summary>What <c>explain</c> was asked: a step (or all), the pipeline or IR document, and the repository.</summary>
+internal sealed record ExplainRequest(string? Step, string? Pipeline, string? Ir, string? Repo);

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Text;
 using Harmont.Aot.Model;
 
@@ -7,14 +6,8 @@ namespace Harmont.Aot.Cli;
 /// <summary><c>graph [pipeline]</c>: prints a pipeline as a Mermaid flowchart.</summary>
 internal static class GraphCommand
 {
-    public static Command Create(IReadOnlyList<PipelineDefinition> pipelines, CliContext context)
-    {
-        var pipelineArgument = PipelineArgument.Create();
-        var command = new Command("graph", "Print a pipeline as a Mermaid flowchart: lineage solid, ordering dotted.") { pipelineArgument };
-        command.SetAction(parse => PipelineArgument.Invoke(
-            pipelines, parse.GetValue(pipelineArgument), context, pipeline => context.Out.Write(Mermaid(pipeline))));
-        return command;
-    }
+    public static int Execute(IReadOnlyList<PipelineDefinition> pipelines, string? slug, CliContext context) =>
+        PipelineArgument.Invoke(pipelines, slug, context, pipeline => context.Out.Write(Mermaid(pipeline)));
 
     /// <summary>
     /// One node per step, labelled with its key and its cache policies; <c>--&gt;</c> for lineage

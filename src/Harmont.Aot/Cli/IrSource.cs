@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Harmont.Aot.Ir;
 using Harmont.Aot.Model;
 
@@ -10,21 +9,19 @@ namespace Harmont.Aot.Cli;
 /// </summary>
 internal static class IrSource
 {
-    public static Option<string?> PipelineOption() => new("--pipeline", "-p")
-    {
-        Description = "The pipeline; may be left out when the program defines one. With --ir, the document's name (its cache history and explain records), "
-            + "replacing its slug; a document with neither is named 'default'.",
-    };
-
     /// <summary>The pipeline named by the argument or <c>--pipeline</c>, which must agree when both are given.</summary>
     public static string? Name(string? argument, string? option) =>
         argument is not null && option is not null && argument != option
             ? throw new PipelineException($"the pipeline is named twice, '{argument}' and --pipeline '{option}'; name it once.")
             : option ?? argument;
 
-    /// <summary>The IR document at <paramref name="irPath"/> (relative to the working directory), or this program's pipeline named <paramref name="name"/>.</summary>
-    public static PipelineDefinition Choose(IReadOnlyList<PipelineDefinition> pipelines, string? irPath, string? name, CliContext context)
+    /// <summary>
+    /// The IR document at <paramref name="irPath"/> (relative to the working directory) read against the source tree
+    /// at <paramref name="sourceRoot"/>, or this program's pipeline named <paramref name="name"/>.
+    /// </summary>
+    public static PipelineDefinition Choose(IReadOnlyList<PipelineDefinition> pipelines, string? irPath, string? name, string sourceRoot, CliContext context)
     {
+        ArgumentNullException.ThrowIfNull(context);
         if (irPath is null)
         {
             return RunCommand.Select(pipelines, name);
@@ -40,6 +37,6 @@ internal static class IrSource
             throw new PipelineException($"--ir '{IrField.Printable(irPath)}' is not a file path: {ex.Message}", ex);
         }
 
-        return IrDocument.Load(path, new IrReadOptions(RunCommand.FindSourceRoot(context.WorkingDirectory), string.IsNullOrWhiteSpace(name) ? null : name));
+        return IrDocument.Load(path, new IrReadOptions(sourceRoot, string.IsNullOrWhiteSpace(name) ? null : name));
     }
 }

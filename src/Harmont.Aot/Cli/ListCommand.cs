@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Harmont.Aot.Model;
 
 namespace Harmont.Aot.Cli;
@@ -6,17 +5,6 @@ namespace Harmont.Aot.Cli;
 /// <summary><c>list</c>: the pipelines of this program and their steps.</summary>
 internal static class ListCommand
 {
-    public static Command Create(IReadOnlyList<PipelineDefinition> pipelines, CliContext context)
-    {
-        var command = new Command("list", "List the pipelines and their steps.");
-        command.SetAction(_ =>
-        {
-            Write(pipelines, context.Out);
-            return 0;
-        });
-        return command;
-    }
-
     internal static void Write(IReadOnlyList<PipelineDefinition> pipelines, TextWriter output)
     {
         foreach (var pipeline in pipelines)

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Security.Cryptography;
 using Harmont.Aot.Cache;
 using Harmont.Aot.Cleanup;
@@ -17,75 +16,9 @@ namespace Harmont.Aot.Cli;
 /// <summary><c>run [pipeline]</c>: executes one pipeline of this program.</summary>
 internal static class RunCommand
 {
-    public static Command Create(IReadOnlyList<PipelineDefinition> pipelines, CliContext context)
+    internal static async Task<int> ExecuteAsync(IReadOnlyList<PipelineDefinition> pipelines, RunRequest request, CliContext context)
     {
-        var pipelineArgument = new Argument<string?>("pipeline")
-        {
-            Description = "Slug of the pipeline to run; may be left out when the program defines one.",
-            Arity = ArgumentArity.ZeroOrOne,
-        };
-        var parallelism = new Option<int>("--parallelism", "-j")
-        {
-            Description = "Most steps running at once.",
-            DefaultValueFactory = _ => Environment.ProcessorCount,
-            CustomParser = ParseParallelism,
-        };
-        var runner = new Option<string?>("--runner")
-        {
-            Description = "Backend for steps that do not pin one: auto (Docker if an engine answers), docker or host.",
-        };
-        runner.AcceptOnlyFromAmong("auto", "docker", "host");
-        var keepGoing = new Option<bool>("--keep-going", "-k")
-        {
-            Description = "After a failure, let independent branches finish; only the failure's dependents are skipped.",
-        };
-
-        var format = new Option<string>("--format")
-        {
-            Description = "human (live view on a terminal, plain lines elsewhere) or json (NDJSON events on stdout, nothing else).",
-            DefaultValueFactory = _ => "human",
-        };
-        format.AcceptOnlyFromAmong("human", "json");
-        var logs = new Option<bool>("--logs")
-        {
-            Description = "Plain prefixed log lines even on a terminal.",
-        };
-
-        var ir = new Option<string?>("--ir")
-        {
-            Description = "Run a Harmont v0 IR document (render's graph form, or harmont-py's pipeline_to_json steps list) instead of this program's pipelines.",
-        };
-        var pipelineOption = IrSource.PipelineOption();
-
-        var explain = new Option<bool>("--explain")
-        {
-            Description = "After the run, say for each step whether it was a cache hit and, for a miss, which input changed since the last run.",
-        };
-
-        var command = new Command("run", "Run a pipeline (the default verb).") { pipelineArgument, parallelism, runner, keepGoing, format, logs, ir, pipelineOption, explain };
-        command.SetAction((parse, cancellation) =>
-        {
-            var request = new RunRequest(
-                parse.GetValue(pipelineArgument),
-                parse.GetValue(parallelism),
-                ParseRunner(parse.GetValue(runner)),
-                parse.GetValue(keepGoing))
-            {
-                Format = parse.GetValue(format) ?? "human",
-                Logs = parse.GetValue(logs),
-                Ir = parse.GetValue(ir),
-                PipelineOption = parse.GetValue(pipelineOption),
-                Explain = parse.GetValue(explain),
-            };
-            return ExecuteAsync(pipelines, request, context, cancellation);
-        });
-        return command;
-    }
-
-    internal static async Task<int> ExecuteAsync(
-        IReadOnlyList<PipelineDefinition> pipelines, RunRequest request, CliContext context, CancellationToken cancellation)
-    {
-        using var signals = new SignalCancellation(cancellation, context.Cancellation);
+        using var signals = new SignalCancellation(context.Cancellation);
         try
         {
             if (request.Parallelism < 1)
@@ -93,12 +26,13 @@ internal static class RunCommand
                 throw new PipelineException($"--parallelism must be at least 1, not {request.Parallelism}.");
             }
 
-            var pipeline = IrSource.Choose(pipelines, request.Ir, IrSource.Name(request.Pipeline, request.PipelineOption), context);
+            var sourceRoot = SourceRepository.Resolve(request.Repo, context);
+            var pipeline = IrSource.Choose(pipelines, request.Ir, IrSource.Name(request.Pipeline, request.PipelineOption), sourceRoot, context);
             var secrets = StepSecrets.Resolve(pipeline, context.GetEnv);
             var graph = PipelineGraph.Build(pipeline);
             var directories = UsableDirectories.Prepare(context.GetEnv);
             var runId = NewRunId();
-            var options = new RunOptions(FindSourceRoot(context.WorkingDirectory), directories.Work, request.Parallelism, request.KeepGoing);
+            var options = new RunOptions(sourceRoot, directories.Work, request.Parallelism, request.KeepGoing);
 
             using var runDirectory = RunDirectory.Claim(options.WorkRoot, runId);
             var store = new CacheStore(directories.Cache, context.Clock);
@@ -166,7 +100,7 @@ internal static class RunCommand
                 if (request.Explain)
                 {
                     // On stdout with human output; with --format json stdout is NDJSON only.
-                    var explanation = request.Format == "json" ? context.Error : context.Out;
+                    var explanation = request.Format == OutputFormat.Json ? context.Error : context.Out;
                     await explanation.WriteAsync(CacheExplainer.Describe(record, previous, pipeline.Steps.Select(s => s.Key)));
                     foreach (var warning in cache.Warnings)
                     {
@@ -296,47 +230,6 @@ internal static class RunCommand
         }
     }
 
-    // The parser's own words for a bad number name a CLR type; these say what to write.
-    private static int ParseParallelism(System.CommandLine.Parsing.ArgumentResult result)
-    {
-        if (result.Tokens.Count == 0)
-        {
-            return Environment.ProcessorCount;
-        }
-
-        var token = result.Tokens[^1].Value;
-        if (int.TryParse(token, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var value))
-        {
-            return value;
-        }
-
-        result.AddError($"--parallelism (-j) takes a whole number of steps to run at once, like -j 4, not '{token}'.");
-        return 0;
-    }
-
-    private static Runner? ParseRunner(string? value) => value switch
-    {
-        null => null,
-        "auto" => Runner.Auto,
-        "docker" => Runner.Docker,
-        "host" => Runner.Host,
-        _ => throw new PipelineException($"unknown runner '{value}'; use auto, docker or host."),
-    };
-
-    // The source base is the whole work tree, even when run from a subdirectory of it.
-    internal static string FindSourceRoot(string start)
-    {
-        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-        {
-            if (Directory.Exists(Path.Combine(dir.FullName, ".git")) || File.Exists(Path.Combine(dir.FullName, ".git")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        return Path.GetFullPath(start);
-    }
-
     private static string NewRunId() =>
         $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
 }
@@ -344,8 +237,8 @@ internal static class RunCommand
 /// <summary>What <c>run</c> was asked to do.</summary>
 internal sealed record RunRequest(string? Pipeline, int Parallelism, Runner? Runner, bool KeepGoing)
 {
-    /// <summary>"human" or "json".</summary>
-    public string Format { get; init; } = "human";
+    /// <summary>Human output, or NDJSON events only.</summary>
+    public OutputFormat Format { get; init; } = OutputFormat.Human;
 
     /// <summary>Plain log lines even on a terminal.</summary>
     public bool Logs { get; init; }
@@ -358,4 +251,7 @@ internal sealed record RunRequest(string? Pipeline, int Parallelism, Runner? Run
 
     /// <summary>Say after the run why each step hit or missed the cache.</summary>
     public bool Explain { get; init; }
+
+    /// <summary><c>--repo</c>: the source repository, when not the one the command runs in.</summary>
+    public string? Repo { get; init; }
 }

@@ -27,7 +27,7 @@ public sealed class AotBinaryTests
         var work = Directory.CreateTempSubdirectory("harmont-aot-run-").FullName;
         try
         {
-            var run = await Exec.RunAsync(binary, ["smoke", "--runner", "docker", "-j", "2"], work, cancel, ("HARMONT_CACHE_DIR", Path.Combine(work, ".cache")));
+            var run = await Exec.RunAsync(binary, ["smoke", "--runner", "docker", "-j", "2", "--repo", work], work, cancel, ("HARMONT_CACHE_DIR", Path.Combine(work, ".cache")));
             Assert.True(run.ExitCode == 0, run.Output);
             Assert.Matches(@"\[left\s*\] prepared", run.Output);
             Assert.Matches(@"\[left\s*\] system-state", run.Output);

@@ -22,11 +22,11 @@ public sealed class AotBundleTests : IDisposable
         Task<(int ExitCode, string Output)> RunAsync(string cache, params string[] args) =>
             Exec.RunAsync(publish.Binary, args, source, cancel, ("HARMONT_CACHE_DIR", Path.Combine(_root, cache)));
 
-        var first = await RunAsync("first", "cached");
+        var first = await RunAsync("first", "cached", "--repo", source);
         var export = await RunAsync("first", "cache", "export", bundle);
         var import = await RunAsync("second", "cache", "import", bundle);
         var refused = await RunAsync("second", "cache", "import", garbage);
-        var again = await RunAsync("second", "cached", "--format", "json");
+        var again = await RunAsync("second", "cached", "--format", "json", "--repo", source);
 
         Assert.True(first.ExitCode == 0, first.Output);
         Assert.True(export.ExitCode == 0, export.Output);

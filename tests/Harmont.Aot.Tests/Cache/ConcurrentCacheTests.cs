@@ -21,7 +21,7 @@ public sealed class ConcurrentCacheTests : IDisposable
         var cache = Path.Combine(_root, "cache");
 
         Task<(int ExitCode, string Output)> RunAsync() =>
-            Exec.RunAsync(publish.Binary, ["cached", "--format", "json"], source, cancel, ("HARMONT_CACHE_DIR", cache));
+            Exec.RunAsync(publish.Binary, ["cached", "--format", "json", "--repo", source], source, cancel, ("HARMONT_CACHE_DIR", cache));
 
         // Both miss (each build sleeps a second, so their runs overlap) and race to publish the same keys.
         var runs = await Task.WhenAll(RunAsync(), RunAsync());

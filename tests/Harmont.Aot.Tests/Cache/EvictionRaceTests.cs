@@ -63,7 +63,7 @@ public sealed class EvictionRaceTests : IAsyncLifetime
         {
             for (var i = 0; i < Runs; i++)
             {
-                runs.Add(await Binary("churn"));
+                runs.Add(await Binary("churn", "--repo", Source));
             }
         }
         finally

@@ -44,7 +44,7 @@ public sealed partial class KillNineTests : IAsyncLifetime
     {
         var published = await AotSmoke.PublishedAsync();
         Assert.True(published.ExitCode == 0, published.Output);
-        using (var killed = new LiveProcess(published.Binary, ["killable"], _work, ("HARMONT_CACHE_DIR", Cache)))
+        using (var killed = new LiveProcess(published.Binary, ["killable", "--repo", _work], _work, ("HARMONT_CACHE_DIR", Cache)))
         {
             await killed.WaitForLineAsync(l => l.Contains("hanging", StringComparison.Ordinal), Patience);
             _runId = RunIdOf(killed.Output);
@@ -65,7 +65,7 @@ public sealed partial class KillNineTests : IAsyncLifetime
         var staging = Directory.CreateDirectory(Path.Combine(Cache, "staging", Guid.NewGuid().ToString("N"), "workspace")).FullName;
         await File.WriteAllTextAsync(Path.Combine(staging, "partial.txt"), "partial", Ct);
 
-        var next = await Exec.RunAsync(published.Binary, ["smoke"], _work, Ct, ("HARMONT_CACHE_DIR", Cache));
+        var next = await Exec.RunAsync(published.Binary, ["smoke", "--repo", _work], _work, Ct, ("HARMONT_CACHE_DIR", Cache));
 
         Assert.True(next.ExitCode == 0, next.Output);
         Assert.Empty(await client.ListContainersAsync(label, Ct));

@@ -104,7 +104,7 @@ public sealed class BadInputTests : IDisposable
 
         var run = await Exec.RunAsync(
             "setpriv",
-            ["--reuid=65534", "--regid=65534", "--clear-groups", published.Binary, "smoke"],
+            ["--reuid=65534", "--regid=65534", "--clear-groups", published.Binary, "smoke", "--repo", dir],
             dir,
             Ct,
             ("DOCKER_HOST", $"unix://{socketPath}"),

@@ -66,7 +66,7 @@ public sealed partial class SignalTests : IDisposable
     {
         var published = await AotSmoke.PublishedAsync();
         Assert.True(published.ExitCode == 0, published.Output);
-        var run = new LiveProcess(published.Binary, ["sleepy", "--runner", runner, "-j", "2"], _work, ("HARMONT_CACHE_DIR", Cache));
+        var run = new LiveProcess(published.Binary, ["sleepy", "--runner", runner, "-j", "2", "--repo", _work], _work, ("HARMONT_CACHE_DIR", Cache));
         await run.WaitForLineAsync(l => l.Contains("waiting", StringComparison.Ordinal), Patience);
         await run.WaitForLineAsync(l => l.Contains("tick 2", StringComparison.Ordinal), Patience);
         return run;

@@ -63,7 +63,7 @@ public sealed class TtyViewTests : IDisposable
         var cache = Path.Combine(_work, ".cache");
 
         // CI and GITHUB_ACTIONS would select plain output; a person at a terminal has neither.
-        var command = $"cd {_work} && env -u CI -u GITHUB_ACTIONS HARMONT_CACHE_DIR={cache} {published.Binary} {arguments}; echo EXIT=$?; sleep 120";
+        var command = $"cd {_work} && env -u CI -u GITHUB_ACTIONS HARMONT_CACHE_DIR={cache} {published.Binary} {arguments} --repo {_work}; echo EXIT=$?; sleep 120";
         var (exitCode, output) = await Tmux("new-session", "-d", "-s", _session, "-x", "120", "-y", "30", command);
         Assert.True(exitCode == 0, output);
     }

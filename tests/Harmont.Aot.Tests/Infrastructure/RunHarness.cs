@@ -64,6 +64,7 @@ public sealed class RunHarness : IDisposable
         {
             Observer = events,
             Clock = Clock,
+            Repository = Source,
         };
         var exitCode = await HarmontCli.RunAsync(args, pipelines, context);
         return new RunOutcome(exitCode, output.ToString(), error.ToString(), events.Snapshot());

@@ -8,7 +8,7 @@ public sealed class GraphCommandTests
     [Fact]
     public void Graph_draws_lineage_solid_ordering_dotted_and_policies_in_labels()
     {
-        var (exit, output, _) = IrRenderTests.Invoke(GraphCommand.Create, [Everything.Definition], "graph");
+        var (exit, output, _) = IrRenderTests.Invoke([Everything.Definition], "graph");
 
         Assert.Equal(0, exit);
         Assert.Equal(
@@ -52,7 +52,7 @@ public sealed class GraphCommandTests
     [Fact]
     public void Graph_of_an_unknown_pipeline_exits_2()
     {
-        var (exit, _, error) = IrRenderTests.Invoke(GraphCommand.Create, [Everything.Definition, HostChain.Definition], "graph");
+        var (exit, _, error) = IrRenderTests.Invoke([Everything.Definition, HostChain.Definition], "graph");
 
         Assert.Equal(2, exit);
         Assert.Contains("name the one to run", error, StringComparison.Ordinal);

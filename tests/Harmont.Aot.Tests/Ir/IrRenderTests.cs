@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Text.Json;
 using Harmont.Aot.Cli;
 using Harmont.Aot.Ir;
@@ -89,7 +88,7 @@ public sealed class IrRenderTests
     [Fact]
     public void Render_verb_prints_the_named_pipeline_and_rejects_an_unknown_one_with_exit_2()
     {
-        var (exit, output, _) = Invoke(RenderCommand.Create, [HostChain.Definition, Everything.Definition], "render", "host-chain");
+        var (exit, output, _) = Invoke([HostChain.Definition, Everything.Definition], "render", "host-chain");
         Assert.Equal(0, exit);
         using (var document = JsonDocument.Parse(output))
         {
@@ -97,21 +96,19 @@ public sealed class IrRenderTests
             Assert.Equal("host", document.RootElement.GetProperty("runner").GetString());
         }
 
-        var (badExit, _, error) = Invoke(RenderCommand.Create, [HostChain.Definition, Everything.Definition], "render", "nope");
+        var (badExit, _, error) = Invoke([HostChain.Definition, Everything.Definition], "render", "nope");
         Assert.Equal(2, badExit);
         Assert.Contains("no pipeline named 'nope'", error, StringComparison.Ordinal);
     }
 
-    internal static (int Exit, string Output, string Error) Invoke(
-        Func<IReadOnlyList<PipelineDefinition>, CliContext, Command> create, IReadOnlyList<PipelineDefinition> pipelines, params string[] args)
+    internal static (int Exit, string Output, string Error) Invoke(IReadOnlyList<PipelineDefinition> pipelines, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
         var context = new CliContext(
             output, error, Environment.CurrentDirectory, Environment.GetEnvironmentVariable,
             DockerConnectors.FromEnvironment(Environment.GetEnvironmentVariable), TestContext.Current.CancellationToken);
-        var root = new RootCommand { create(pipelines, context) };
-        var exit = root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+        var exit = HarmontCli.RunAsync(args, pipelines, context).GetAwaiter().GetResult();
         return (exit, output.ToString(), error.ToString());
     }
 

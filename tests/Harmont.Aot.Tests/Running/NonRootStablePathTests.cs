@@ -66,7 +66,7 @@ public sealed class NonRootStablePathTests : IDisposable
     {
         var (exitCode, output) = await Exec.RunAsync(
             "runuser",
-            ["-u", "nobody", "--", "env", $"HARMONT_CACHE_DIR={cache}", binary, "run", "--ir", ir, "-j", "3", "--format", "json"],
+            ["-u", "nobody", "--", "env", $"HARMONT_CACHE_DIR={cache}", binary, "run", "--ir", ir, "-j", "3", "--format", "json", "--repo", source],
             source,
             TestContext.Current.CancellationToken);
         return new NobodyRun(exitCode, output);

@@ -26,7 +26,7 @@ public sealed partial class SecretLeftoverTests : IDisposable
 
         string runId;
         using (var run = new LiveProcess(
-            published.Binary, ["run", "--ir", ir], _harness.Source, ("HARMONT_CACHE_DIR", _harness.Cache), ("HM_LEFTOVER_SECRET", _secret)))
+            published.Binary, ["run", "--ir", ir, "--repo", _harness.Source], _harness.Source, ("HARMONT_CACHE_DIR", _harness.Cache), ("HM_LEFTOVER_SECRET", _secret)))
         {
             await run.WaitForLineAsync(l => l.Contains("holding ***", StringComparison.Ordinal), Patience);
             runId = RunId().Match(run.Output).Groups[1].Value;

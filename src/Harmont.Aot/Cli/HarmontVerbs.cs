@@ -1,0 +1,144 @@
+using ConsoleAppFramework;
+using Harmont.Aot.Events;
+using Harmont.Aot.Model;
+using Harmont.Aot.Scheduling;
+
+namespace Harmont.Aot.Cli;
+
+/// <summary>
+/// The verbs as the parser sees them: one method each, whose parameters are the options and whose XML docs are the
+/// help. Each records its exit code here rather than returning it, so the parser never sets the process-wide one.
+/// </summary>
+internal sealed class HarmontVerbs(IReadOnlyList<PipelineDefinition> pipelines, CliContext context)
+{
+    /// <summary>The verb's exit code; null while none has finished.</summary>
+    public int? ExitCode { get; private set; }
+
+    /// <summary>Whether a verb was called: the arguments parsed.</summary>
+    public bool Started { get; private set; }
+
+    /// <summary>Run a pipeline (the default verb).</summary>
+    /// <param name="slug">The pipeline to run; may be left out when the program defines one.</param>
+    /// <param name="parallelism">-j, Most steps running at once (default: the number of cores).</param>
+    /// <param name="runner">Backend for steps that do not pin one: auto (Docker if an engine answers), docker or host.</param>
+    /// <param name="keepGoing">-k, After a failure, let independent branches finish; only the failure's dependents are skipped.</param>
+    /// <param name="format">human (live view on a terminal, plain lines elsewhere) or json (NDJSON events on stdout, nothing else).</param>
+    /// <param name="logs">Plain prefixed log lines even on a terminal.</param>
+    /// <param name="ir">Run a Harmont v0 IR document (render's graph form, or harmont-py's pipeline_to_json steps list) instead of this program's pipelines.</param>
+    /// <param name="pipeline">-p, The pipeline, as the argument names it. With --ir, the document's name (its cache history and explain records), replacing its slug; a document with neither is named 'default'.</param>
+    /// <param name="explain">After the run, say for each step whether it was a cache hit and, for a miss, which input changed since the last run.</param>
+    /// <param name="repo">The source repository to build (default: the git repository the command runs in).</param>
+    public Task Run(
+        [Argument] string? slug = null,
+        int? parallelism = null,
+        BackendChoice? runner = null,
+        bool keepGoing = false,
+        OutputFormat format = OutputFormat.Human,
+        bool logs = false,
+        string? ir = null,
+        string? pipeline = null,
+        bool explain = false,
+        string? repo = null)
+    {
+        if (!Enum.IsDefined(format) || (runner is { } chosen && !Enum.IsDefined(chosen)))
+        {
+            // The parser reads a number as an enum's value: only the names are the contract.
+            return Finish(Usage(!Enum.IsDefined(format) ? $"--format takes human or json, not {(int)format}" : $"--runner takes auto, docker or host, not {(int)runner!}"));
+        }
+
+        var request = new RunRequest(slug, parallelism ?? Environment.ProcessorCount, ToRunner(runner), keepGoing)
+        {
+            Format = format,
+            Logs = logs,
+            Ir = ir,
+            PipelineOption = pipeline,
+            Explain = explain,
+            Repo = repo,
+        };
+        return Finish(RunCommand.ExecuteAsync(pipelines, request, context));
+    }
+
+    /// <summary>List the pipelines and their steps.</summary>
+    public void List() => Finish(() =>
+    {
+        ListCommand.Write(pipelines, context.Out);
+        return ExitCodes.Passed;
+    });
+
+    /// <summary>Print a pipeline as Harmont v0 IR JSON.</summary>
+    /// <param name="slug">The pipeline; may be left out when the program defines one.</param>
+    public void Render([Argument] string? slug = null) => Finish(() => RenderCommand.Execute(pipelines, slug, context));
+
+    /// <summary>Print a pipeline as a Mermaid flowchart: lineage solid, ordering dotted.</summary>
+    /// <param name="slug">The pipeline; may be left out when the program defines one.</param>
+    public void Graph([Argument] string? slug = null) => Finish(() => GraphCommand.Execute(pipelines, slug, context));
+
+    /// <summary>Say whether each step would be a cache hit now and, for a miss, which input changed since the last run.</summary>
+    /// <param name="step">The step to explain; all steps when left out.</param>
+    /// <param name="pipeline">-p, The pipeline; may be left out when the program defines one. With --ir, the document's name.</param>
+    /// <param name="ir">Explain a Harmont v0 IR document (as run --ir runs it) instead of one of this program's pipelines.</param>
+    /// <param name="repo">The source repository (default: the git repository the command runs in).</param>
+    public Task Explain([Argument] string? step = null, string? pipeline = null, string? ir = null, string? repo = null) =>
+        Finish(ExplainCommand.ExecuteAsync(pipelines, new ExplainRequest(step, pipeline, ir, repo), context));
+
+    /// <summary>Check this machine: which workspace strategies work for the work dir, why, and how fast; and how host steps are isolated.</summary>
+    public void Doctor() => Finish(() => DoctorCommand.Execute(context));
+
+    /// <summary>List entries: key, pipeline/step, size, age and last use.</summary>
+    public void CacheList() => Finish(() => CacheCommand.List(context));
+
+    /// <summary>Evict least-recently-used entries down to the size bound; entries in use stay.</summary>
+    /// <param name="olderThan">Also remove entries not used for this long (7d, 12h, 30m).</param>
+    /// <param name="maxSize">Size bound to evict down to (default: HARMONT_CACHE_MAX_SIZE, else 10GiB).</param>
+    public Task CachePrune(string? olderThan = null, string? maxSize = null) => Finish(CacheCommand.PruneAsync(context, olderThan, maxSize));
+
+    /// <summary>Remove every entry that no run is using.</summary>
+    public Task CacheClean() => Finish(CacheCommand.CleanAsync(context));
+
+    /// <summary>Write every entry to a bundle (for CI cache services).</summary>
+    /// <param name="file">The bundle to write.</param>
+    public Task CacheExport([Argument] string file) => Finish(CacheCommand.ExportAsync(context, file));
+
+    /// <summary>Add the entries of a bundle; entries already present are kept.</summary>
+    /// <param name="file">A bundle written by 'cache export'.</param>
+    public Task CacheImport([Argument] string file) => Finish(CacheCommand.ImportAsync(context, file));
+
+    private static Runner? ToRunner(BackendChoice? choice) => choice switch
+    {
+        BackendChoice.Auto => Runner.Auto,
+        BackendChoice.Docker => Runner.Docker,
+        BackendChoice.Host => Runner.Host,
+        _ => null,
+    };
+
+    private async Task<int> Usage(string message)
+    {
+        await context.Error.WriteLineAsync($"harmont: error: {message}.");
+        return ExitCodes.Usage;
+    }
+
+    private void Finish(Func<int> verb)
+    {
+        Started = true;
+        ExitCode = verb();
+    }
+
+    private async Task Finish(Task<int> verb)
+    {
+        Started = true;
+        ExitCode = await verb;
+    }
+}
+
+/// <summary>The backends <c>run --runner</c> may choose.</summary>
+internal enum BackendChoice
+{
+    /// <summary>Docker when an engine answers, otherwise the host.</summary>
+    Auto,
+
+    /// <summary>A container per step.</summary>
+    Docker,
+
+    /// <summary>A process per step on this machine.</summary>
+    Host,
+}

@@ -1,0 +1,116 @@
+using System.Text.Json;
+
+namespace Harmont.Aot.Tests;
+
+/// <summary>
+/// The source repository is explicit: --repo DIR, else the git work tree the binary runs in (its root), else an
+/// error saying what to do. Pinned on the native binary, where the working directory is the shell's.
+/// </summary>
+public sealed class RepoOptionTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("harmont-repo-").FullName;
+
+    public RepoOptionTests()
+    {
+        Directory.CreateDirectory(Path.Combine(Repo, "sub", "dir"));
+        Directory.CreateDirectory(Outside);
+        File.WriteAllText(Path.Combine(Repo, "marker.txt"), "marker at the root\n");
+        Exec.RunAsync("git", ["init", "-q"], Repo, CancellationToken.None).GetAwaiter().GetResult();
+        File.WriteAllText(Doc, """{"version": "0", "runner": "host", "steps": [{"type": "command", "key": "look", "cmd": "cat marker.txt"}]}""");
+    }
+
+    private string Repo => Path.Combine(_root, "repo");
+
+    private string Outside => Path.Combine(_root, "outside");
+
+    private string Doc => Path.Combine(_root, "look.json");
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Theory]
+    [InlineData("run")]
+    [InlineData("explain")]
+    [InlineData("run --ir {doc}")]
+    [InlineData("explain --ir {doc}")]
+    public async Task Outside_any_repository_and_without_repo_is_exit_2_saying_what_to_do(string args)
+    {
+        var run = await BinaryAsync(Outside, args.Replace("{doc}", Doc, StringComparison.Ordinal).Split(' '));
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        Assert.Equal(
+            [$"harmont: error: {Outside} is not inside a git repository; run from inside the repository to build, or pass --repo DIR."],
+            run.ErrorLines);
+        Assert.Empty(run.Stdout);
+    }
+
+    [Fact]
+    public async Task Run_ir_from_another_directory_builds_the_repository_repo_names()
+    {
+        var run = await BinaryAsync(Outside, ["run", "--ir", Doc, "--repo", Repo, "--format", "json"]);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(["marker at the root"], Logs(run));
+    }
+
+    [Fact]
+    public async Task Repo_may_be_relative_to_the_working_directory()
+    {
+        var run = await BinaryAsync(Outside, ["run", "--ir", Doc, "--repo", "../repo", "--format", "json"]);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(["marker at the root"], Logs(run));
+    }
+
+    [Fact]
+    public async Task From_a_subdirectory_the_source_tree_is_the_git_root()
+    {
+        var run = await BinaryAsync(Path.Combine(Repo, "sub", "dir"), ["run", "--ir", Doc, "--format", "json"]);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(["marker at the root"], Logs(run));
+    }
+
+    [Fact]
+    public async Task Explain_takes_repo_and_reads_that_tree()
+    {
+        // on_change paths are the repository's: from elsewhere, only --repo says which file they mean.
+        var doc = Path.Combine(_root, "cached.json");
+        await File.WriteAllTextAsync(doc, """
+            {"version": "0", "runner": "host", "steps": [{"type": "command", "key": "look", "cmd": "cat marker.txt",
+              "cache": {"policy": "on_change", "paths": ["marker.txt"]}}]}
+            """, TestContext.Current.CancellationToken);
+        var first = await BinaryAsync(Outside, ["run", "--ir", doc, "--repo", Repo]);
+        await File.WriteAllTextAsync(Path.Combine(Repo, "marker.txt"), "edited\n", TestContext.Current.CancellationToken);
+
+        var explain = await BinaryAsync(Outside, ["explain", "--ir", doc, "--repo", Repo]);
+
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.True(explain.ExitCode == 0, explain.ToString());
+        Assert.Contains("file marker.txt changed", explain.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_repo_that_does_not_exist_is_exit_2_naming_it()
+    {
+        var missing = Path.Combine(_root, "missing");
+
+        var run = await BinaryAsync(Repo, ["run", "--ir", Doc, "--repo", missing]);
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        Assert.Equal([$"harmont: error: --repo {missing} is not a directory; pass the directory of the repository to build."], run.ErrorLines);
+    }
+
+    private static List<string?> Logs(CliResult run) =>
+        [.. run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => JsonDocument.Parse(line).RootElement)
+            .Where(e => e.GetProperty("event").GetString() == "step_log")
+            .Select(e => e.GetProperty("line").GetString())];
+
+    private async Task<CliResult> BinaryAsync(string workingDirectory, string[] args)
+    {
+        var published = await AotSmoke.PublishedAsync();
+        Assert.True(published.ExitCode == 0, published.Output);
+        return await CliProcess.RunAsync(
+            published.Binary, workingDirectory, args, ("HARMONT_CACHE_DIR", Path.Combine(_root, "cache")), ("DOCKER_HOST", $"unix://{_root}/no-engine.sock"));
+    }
+}
