@@ -35,7 +35,7 @@ internal sealed record RunnerSpec(int Value, string? Member);
 /// <param name="After">Ordering-only prerequisites, including those an AfterAll barrier implies.</param>
 /// <param name="Env">The effective env: the pipeline's entries overlaid with the step's own.</param>
 /// <param name="Secrets">The pipeline's and the step's secret names.</param>
-/// <param name="DefinitionHash">The DESIGN §3 definition hash; null when the command is not constant.</param>
+/// <param name="DefinitionHash">The definition (docs/cache-keys.md) hash; null when the command is not constant.</param>
 internal sealed record StepSpec(
     string MethodName,
     string Key,

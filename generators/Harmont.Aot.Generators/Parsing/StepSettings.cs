@@ -59,7 +59,7 @@ internal sealed record StepSettings(EquatableArray<EnvSpec> Env, EquatableArray<
         }
     }
 
-    /// <summary>The DESIGN §3 definition hash, when the command is a constant; the same canonical form the runtime uses.</summary>
+    /// <summary>The definition (docs/cache-keys.md) hash, when the command is a constant; the same canonical form the runtime uses.</summary>
     public static string? DefinitionHash(StepDraft draft, StepSettings settings, string? defaultImage, RunnerSpec pipelineRunner)
     {
         if (draft.ConstantCommand is not { } command)

@@ -11,7 +11,7 @@ using static Harmont.Aot.Cache.CacheBundleFormat;
 namespace Harmont.Aot.Cache;
 
 /// <summary>
-/// Writes a bundle's members into a staging directory, treating each as hostile (DESIGN §4.7): every path is
+/// Writes a bundle's members into a staging directory, treating each as hostile (docs/workspaces.md, containment): every path is
 /// made and opened beneath the staging directory without resolving a link, so a link the bundle made earlier
 /// can never carry a later member out; data is streamed, never preallocated from a header, within a byte budget.
 /// </summary>

@@ -9,7 +9,7 @@ using static Harmont.Aot.Cache.CacheBundleFormat;
 namespace Harmont.Aot.Cache;
 
 /// <summary>
-/// <c>cache export</c>/<c>cache import</c>: entries as one bundle, for CI cache services (DESIGN §7).
+/// <c>cache export</c>/<c>cache import</c>: entries as one bundle, for CI cache services (docs/cache-store.md).
 /// Import is hostile-input parsing (§4.7): members are extracted into staging without resolving a link,
 /// every entry is validated, and nothing is published unless the whole bundle is valid.
 /// </summary>

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Harmont.Aot.Cache;
 
-/// <summary>What a cache entry records about the step result it holds (DESIGN §7), stored as entry.json.</summary>
+/// <summary>What a cache entry records about the step result it holds (docs/cache-store.md), stored as entry.json.</summary>
 /// <remarks>
 /// An entry.json is hostile input (a bundle, another machine, a damaged disk): it is read only through
 /// <see cref="CacheEntryRules.Read"/>, which checks every field with <see cref="Validate"/> before anything uses one.
@@ -43,7 +43,7 @@ internal sealed record CacheEntry
     /// <summary>
     /// When set, the entry's workspace is not a whole tree but an overlay upper layer (made by the
     /// <see cref="LayerStrategy"/> strategy) over the workspace of the entry with this key: the step's
-    /// input was that cached output, so only what the step changed is stored (DESIGN §4.4).
+    /// input was that cached output, so only what the step changed is stored (docs/cache-store.md).
     /// </summary>
     [JsonPropertyName("base")]
     public string? Base { get; init; }
@@ -66,7 +66,7 @@ internal sealed record CacheEntry
 
     /// <summary>
     /// The layout of an entry whose workspace is a whole tree. 3: the source manifest holds each file's
-    /// mode and hash (DESIGN §4.2's delta); entries of formats 1 and 2 held paths only and are dropped.
+    /// mode and hash (the source delta of docs/workspaces.md); entries of formats 1 and 2 held paths only and are dropped.
     /// </summary>
     public const int CurrentFormat = 3;
 

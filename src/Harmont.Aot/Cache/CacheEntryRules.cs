@@ -4,7 +4,7 @@ using Harmont.Aot.Workspaces;
 namespace Harmont.Aot.Cache;
 
 /// <summary>
-/// The one place an entry.json is judged (DESIGN §4.7, §7): every reader (a lookup, a listing, a staged
+/// The one place an entry.json is judged (docs/cache-store.md): every reader (a lookup, a listing, a staged
 /// entry, an import) parses it here and uses nothing from it that <see cref="Check"/> has not passed.
 /// Nothing in an entry is ever a path: keys and bases name entries only once they are 64 lowercase hex digits.
 /// </summary>

@@ -5,7 +5,7 @@ using Harmont.Aot.Model;
 namespace Harmont.Aot.Cache;
 
 /// <summary>
-/// Resolves every step's cache key before anything runs (DESIGN §3): policy resolution, the parent's
+/// Resolves every step's cache key before anything runs (docs/cache-keys.md): policy resolution, the parent's
 /// key, the definition hash. A cached step whose parent is not cached is not cached either. Keys
 /// depend only on inputs, never on how this run goes, so all of them are known up front and a hit
 /// can be decided before any workspace or container is prepared.

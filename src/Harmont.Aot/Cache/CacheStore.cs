@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace Harmont.Aot.Cache;
 
 /// <summary>
-/// The step cache on disk (DESIGN §7). An entry is staged in <c>staging/</c> and appears in
+/// The step cache on disk (docs/cache-store.md). An entry is staged in <c>staging/</c> and appears in
 /// <c>entries/&lt;key&gt;</c> by one rename, so a reader never sees a partial entry and the first
 /// writer wins. Readers hold a shared lock on entry.json while they use an entry; removal takes an
 /// exclusive one, so an entry in use is never evicted from under a run.

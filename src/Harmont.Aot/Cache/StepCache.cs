@@ -5,7 +5,7 @@ using Harmont.Aot.Workspaces;
 namespace Harmont.Aot.Cache;
 
 /// <summary>
-/// One run's use of the store (DESIGN §5 runner contract): for each cached step, hit or
+/// One run's use of the store (docs/cache-store.md): for each cached step, hit or
 /// miss-and-record; for the rest, miss-without-record. A hit holds its entry's shared lock until the
 /// run ends, so eviction by a concurrent run can never take an output a child is starting from.
 /// </summary>
@@ -242,7 +242,7 @@ internal sealed class StepCache : IDisposable
 
 /// <summary>What a cache entry keeps of a step's output workspace.</summary>
 /// <param name="Workspace">The workspace as the step left it.</param>
-/// <param name="Manifest">The source the output was made from: the entry's source manifest (DESIGN §4.2).</param>
+/// <param name="Manifest">The source the output was made from: the entry's source manifest (docs/workspaces.md).</param>
 /// <param name="Persist">Puts the workspace into a new directory: its own layer when it stacks on a cached entry (saying which), else a clone.</param>
 internal sealed record RecordedOutput(string Workspace, SourceManifest Manifest, Func<string, string, CancellationToken, Task<PersistedLayer?>> Persist);
 
@@ -255,7 +255,7 @@ internal sealed record PersistedLayer(string Base, string Strategy);
 /// The cached output workspace, read-only for everyone: one directory, or (an entry layered on others)
 /// overlay layers topmost first. Empty when no child needed it at lookup.
 /// </param>
-/// <param name="SourcesFile">The source manifest of the run that made it (DESIGN §4.2), read only if a child executes.</param>
+/// <param name="SourcesFile">The source manifest of the run that made it (docs/workspaces.md), read only if a child executes.</param>
 /// <param name="Image">The committed image (Docker); children start from it.</param>
 internal sealed record CacheHit(string Key, IReadOnlyList<string> Layers, string SourcesFile, string? Image);
 

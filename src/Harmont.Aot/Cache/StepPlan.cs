@@ -2,7 +2,7 @@ namespace Harmont.Aot.Cache;
 
 /// <summary>
 /// What a run knows about one step before anything executes: the command it will run, whether it
-/// is cached, and if so its key and the named components the key was made from (DESIGN §3).
+/// is cached, and if so its key and the named components the key was made from (docs/cache-keys.md).
 /// </summary>
 internal sealed record StepPlan
 {

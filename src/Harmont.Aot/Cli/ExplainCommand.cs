@@ -12,7 +12,7 @@ namespace Harmont.Aot.Cli;
 internal static class ExplainCommand
 {
     // For each step that would hit and has a child: the source files the child would see over what the
-    // cached steps had done to them (DESIGN §4.2), found by comparing the entry's manifest with the source now.
+    // cached steps had done to them (docs/workspaces.md), found by comparing the entry's manifest with the source now.
     private static async Task<List<string>> OverwrittenWarningsAsync(
         PipelineDefinition pipeline, CachePlan plan, CacheStore store, IEnumerable<string> hits, string root, string cacheRoot, CancellationToken cancellation)
     {

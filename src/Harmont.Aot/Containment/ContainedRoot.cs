@@ -8,7 +8,7 @@ namespace Harmont.Aot.Containment;
 /// <summary>
 /// A directory whose content is hostile (a workspace a step wrote, a cache entry, a bundle being imported):
 /// every operation names a path relative to it and acts on that path without resolving any symlink on the
-/// way, so nothing in the tree can make the runner touch a file outside it (DESIGN §4.7). A path whose
+/// way, so nothing in the tree can make the runner touch a file outside it (docs/workspaces.md, containment). A path whose
 /// directory part runs through a link or a non-directory is "not there". Names are bytes (<see cref="PathBytes"/>).
 /// </summary>
 [SupportedOSPlatform("linux")]

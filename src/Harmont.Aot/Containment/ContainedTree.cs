@@ -11,7 +11,7 @@ internal readonly record struct ContainedEntry(string Relative, FileStatus Statu
 
 /// <summary>
 /// Whole-tree operations on hostile trees, by directory handle: walking, deleting and sizing never follow a
-/// symlink (a link is an entry, sized as a link) and read names as bytes (DESIGN §4.7).
+/// symlink (a link is an entry, sized as a link) and read names as bytes (docs/workspaces.md, containment).
 /// </summary>
 [SupportedOSPlatform("linux")]
 internal static class ContainedTree

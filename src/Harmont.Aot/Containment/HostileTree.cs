@@ -19,7 +19,7 @@ internal static class HostileTree
         }
     }
 
-    /// <summary>Bytes under <paramref name="path"/>, each link counted as a link (DESIGN §4.7).</summary>
+    /// <summary>Bytes under <paramref name="path"/>, each link counted as a link (docs/workspaces.md, containment).</summary>
     public static long Size(string path) =>
         OperatingSystem.IsLinux()
             ? ContainedTree.Size(path)

@@ -4,7 +4,7 @@ using System.Text;
 namespace Harmont.Aot.Keys;
 
 /// <summary>
-/// A step's cache key (DESIGN §3): SHA-256, lowercase hex, of the NUL-separated
+/// A step's cache key (docs/cache-keys.md): SHA-256, lowercase hex, of the NUL-separated
 /// <c>format-version ␀ project ␀ pipeline-slug ␀ step-key ␀ parent-key|"scratch" ␀ definition ␀ policy-resolution</c>.
 /// The components are kept so a run can record them and <c>explain</c> can say which one changed.
 /// </summary>

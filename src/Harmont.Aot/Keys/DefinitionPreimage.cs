@@ -10,7 +10,7 @@ using System.Text;
 namespace Harmont.Aot.Keys;
 
 /// <summary>
-/// The canonical form of a step definition and its hash: DESIGN §3's <c>definition</c>.
+/// The canonical form of a step definition and its hash: the <c>definition</c> of docs/cache-keys.md.
 /// </summary>
 /// <remarks>
 /// <para>The preimage is UTF-8, fields separated by NUL (␀), each field introduced by its name:</para>

@@ -5,7 +5,7 @@ using System.Text;
 namespace Harmont.Aot.Keys;
 
 /// <summary>
-/// SHA-256 of text fields, each as UTF-8 followed by one NUL: the shape of every preimage in DESIGN §3.
+/// SHA-256 of text fields, each as UTF-8 followed by one NUL: the shape of every preimage in docs/cache-keys.md.
 /// Fields are gathered in a 64 KiB buffer and handed to the hash a chunk at a time, so a preimage of
 /// ten thousand paths costs a handful of native calls, not twenty thousand.
 /// </summary>

@@ -13,7 +13,7 @@ internal readonly record struct FileIdentity(ulong Device, ulong Inode, long Siz
 
 /// <summary>
 /// SHA-256 of files by <see cref="FileIdentity"/>, kept across runs in one binary file, so a no-op run
-/// stats its sources instead of reading them (DESIGN §3: "hashing must be fast on big trees").
+/// stats its sources instead of reading them (hashing must be fast on big trees; docs/cache-keys.md).
 /// Thread-safe.
 /// </summary>
 /// <remarks>

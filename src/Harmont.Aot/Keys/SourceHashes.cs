@@ -7,7 +7,7 @@ using Microsoft.Win32.SafeHandles;
 
 namespace Harmont.Aot.Keys;
 
-/// <summary>What an onChange policy resolved to: DESIGN §3's policy-resolution, and the file hashes behind it for <c>explain</c>.</summary>
+/// <summary>What an onChange policy resolved to: policy resolution (docs/cache-keys.md), and the file hashes behind it for <c>explain</c>.</summary>
 /// <param name="Resolution"><c>"sha-"</c> + the hash of every matched path and its content hash.</param>
 /// <param name="Files">Each matched path (repo-relative) and its lowercase-hex SHA-256.</param>
 internal sealed record OnChangeResolution(string Resolution, IReadOnlyDictionary<string, string> Files);
@@ -45,7 +45,7 @@ internal sealed class SourceHashes(string root, IReadOnlyList<string> sourceFile
 
     /// <summary>
     /// The files of the listing that <paramref name="glob"/> matches, sorted ordinally. A glob that matches nothing
-    /// is a <see cref="PipelineException"/>: it would otherwise silently weaken the key (DESIGN §3).
+    /// is a <see cref="PipelineException"/>: it would otherwise silently weaken the key (docs/cache-keys.md).
     /// </summary>
     public IReadOnlyList<string> Match(string stepKey, string glob)
     {
@@ -112,7 +112,7 @@ internal sealed class SourceHashes(string root, IReadOnlyList<string> sourceFile
     }
 
     /// <summary>
-    /// The source manifest of <paramref name="files"/> (DESIGN §4.2): each one's mode and content hash, hashed
+    /// The source manifest of <paramref name="files"/> (docs/workspaces.md): each one's mode and content hash, hashed
     /// in parallel and memoised like onChange inputs, so a run that already hashed a file pays a lookup.
     /// </summary>
     public async Task<Workspaces.SourceManifest> ManifestAsync(IReadOnlyList<string> files, CancellationToken cancellationToken)
@@ -151,7 +151,7 @@ internal sealed class SourceHashes(string root, IReadOnlyList<string> sourceFile
     }
 
     /// <summary>
-    /// DESIGN §3's onChange resolution: <c>"sha-"</c> + SHA-256 (lowercase hex) of, for each glob in ordinal order and
+    /// onChange resolution (docs/cache-keys.md): <c>"sha-"</c> + SHA-256 (lowercase hex) of, for each glob in ordinal order and
     /// each of its matches in ordinal order, <c>relpath ␀ sha256hex ␀</c> in UTF-8.
     /// </summary>
     public async Task<OnChangeResolution> ResolveAsync(string stepKey, IReadOnlyList<string> globs, CancellationToken cancellationToken)

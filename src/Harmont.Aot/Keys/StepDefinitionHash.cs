@@ -2,7 +2,7 @@ using Harmont.Aot.Model;
 
 namespace Harmont.Aot.Keys;
 
-/// <summary>Computes a step's DESIGN §3 <c>definition</c> hash at run time; the canonical form is <see cref="DefinitionPreimage"/>'s.</summary>
+/// <summary>Computes a step's <c>definition</c> (docs/cache-keys.md) hash at run time; the canonical form is <see cref="DefinitionPreimage"/>'s.</summary>
 public static class StepDefinitionHash
 {
     /// <summary>The generator's constant when it could fold the command, otherwise <see cref="Compute(PipelineDefinition, StepDefinition)"/>.</summary>

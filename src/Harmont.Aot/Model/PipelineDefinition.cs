@@ -18,7 +18,7 @@ public sealed class PipelineDefinition
     /// <summary>The pipeline's own [Env] entries, for display; each step's <see cref="StepDefinition.Env"/> already includes them.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Env { get; init; } = [];
 
-    /// <summary>What keeps this pipeline's cache entries apart from other repositories' (DESIGN §3 <c>project</c>); null: derived from the repository.</summary>
+    /// <summary>What keeps this pipeline's cache entries apart from other repositories' (<c>project</c> in docs/cache-keys.md); null: derived from the repository.</summary>
     public string? Project { get; init; }
 
     /// <summary>The steps, in declaration order.</summary>

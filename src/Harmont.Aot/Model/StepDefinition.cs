@@ -47,7 +47,7 @@ public sealed class StepDefinition
     public IReadOnlyList<CachePolicy> Cache { get; init; } = [];
 
     /// <summary>
-    /// The DESIGN §3 <c>definition</c> hash, computed by the generator when the command is a constant;
+    /// The <c>definition</c> (docs/cache-keys.md) hash, computed by the generator when the command is a constant;
     /// null otherwise. <see cref="Keys.StepDefinitionHash"/> computes the same value at run time.
     /// </summary>
     public string? DefinitionHash { get; init; }

@@ -5,7 +5,7 @@ namespace Harmont.Aot.Scheduling;
 /// <summary>How a run ended: the process exit code and each step's status.</summary>
 internal sealed record RunResult(int ExitCode, IReadOnlyDictionary<string, StepStatus> Steps)
 {
-    /// <summary>Exit codes of DESIGN §6: 130 cancelled, 124 timed out, 1 a step failed, else 0.</summary>
+    /// <summary>Exit codes of docs/events.md: 130 cancelled, 124 timed out, 1 a step failed, else 0.</summary>
     public static int ExitCodeFor(IEnumerable<StepStatus> statuses, bool cancelledByUser, bool buildTimedOut)
     {
         if (cancelledByUser)
@@ -23,7 +23,7 @@ internal sealed record RunResult(int ExitCode, IReadOnlyDictionary<string, StepS
     }
 }
 
-/// <summary>The process exit codes of DESIGN §6.</summary>
+/// <summary>The process exit codes of docs/events.md.</summary>
 internal static class ExitCodes
 {
     public const int Passed = 0;

@@ -6,7 +6,7 @@ using Microsoft.Win32.SafeHandles;
 namespace Harmont.Aot.Workspaces;
 
 /// <summary>
-/// An overlay upper layer as plain files (DESIGN §4.4): what a step changed over its lower layers,
+/// An overlay upper layer as plain files (docs/cache-store.md): what a step changed over its lower layers,
 /// with deletions as whiteouts (0/0 character devices, or <c>.wh.</c> files from fuse-overlayfs) and
 /// replaced directories marked opaque by <see cref="OpaqueAttribute"/>.
 /// </summary>

@@ -6,7 +6,7 @@ using Harmont.Aot.Native.Linux;
 namespace Harmont.Aot.Workspaces;
 
 /// <summary>
-/// The one place a hit differs from a cold run by design (DESIGN §4.2): a source file that changed since the
+/// The one place a hit differs from a cold run by design (docs/workspaces.md): a source file that changed since the
 /// entry was made, and that the cached steps had themselves changed or deleted. The child sees the new file
 /// over the steps' old work, where a cold run would have run the steps on it; <c>explain</c> warns of each.
 /// </summary>

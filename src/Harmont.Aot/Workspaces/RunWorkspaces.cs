@@ -6,7 +6,7 @@ using Harmont.Aot.Native.Linux;
 namespace Harmont.Aot.Workspaces;
 
 /// <summary>
-/// The workspaces of one run (DESIGN §4 rules 1–3, 5): a source base taken once and only when a step
+/// The workspaces of one run (docs/workspaces.md): a source base taken once and only when a step
 /// executes, a fresh workspace over it for each root, and for each child its parent's output exactly
 /// as the parent left it. With a directory strategy a workspace is a clone and the last child takes
 /// the parent's directory itself; with an overlay strategy it is a mount whose lower layers are its
@@ -157,7 +157,7 @@ internal sealed class RunWorkspaces : IAsyncDisposable
     }
 
     /// <summary>
-    /// A workspace for a child of a cache-hit parent (DESIGN §4.2): the cached output as the cached steps
+    /// A workspace for a child of a cache-hit parent (docs/workspaces.md): the cached output as the cached steps
     /// left it, plus the source delta since the entry was made: files new or changed since are written,
     /// files gone since are removed, and a source file unchanged since stays exactly as the cached steps
     /// left it (modified, deleted or untouched). The cached output itself is never written.
@@ -226,7 +226,7 @@ internal sealed class RunWorkspaces : IAsyncDisposable
         }
     }
 
-    /// <summary>The source as this run sees it, file by file with mode and content hash: the manifest a cache entry records (DESIGN §4.2). Hashed once per run.</summary>
+    /// <summary>The source as this run sees it, file by file with mode and content hash: the manifest a cache entry records (docs/workspaces.md). Hashed once per run.</summary>
     public async Task<SourceManifest> SourceManifestAsync(CancellationToken cancellationToken)
     {
         var files = await SourceFilesAsync(cancellationToken);

@@ -15,7 +15,7 @@ internal readonly record struct SourceFile(uint Mode, string Hash)
 }
 
 /// <summary>
-/// The source a cache entry's output was made from (DESIGN §4.2): every source file's path, mode and content
+/// The source a cache entry's output was made from (docs/workspaces.md): every source file's path, mode and content
 /// hash, so a later run can tell which files changed since without reading the unchanged ones again.
 /// Stored as bytes: a name is whatever the file system allows.
 /// </summary>
@@ -121,7 +121,7 @@ internal sealed class SourceManifest
     private static InvalidDataException Bad(string path, string why) => new($"source manifest {path} is corrupt: {why}");
 }
 
-/// <summary>What changed in the source between a cache entry's manifest and now (DESIGN §4.2).</summary>
+/// <summary>What changed in the source between a cache entry's manifest and now (docs/workspaces.md).</summary>
 /// <param name="Written">Files that are new or whose content or mode changed: laid over the cached output.</param>
 /// <param name="Gone">Files the entry's source had that the source has no more: removed from the cached output.</param>
 internal sealed record SourceDelta(IReadOnlyList<string> Written, IReadOnlyList<string> Gone)

@@ -5,7 +5,7 @@ using Harmont.Aot.Native.Linux;
 namespace Harmont.Aot.Workspaces;
 
 /// <summary>
-/// DESIGN §4.2 as one operation on a workspace that holds a cached step's output: the source delta since
+/// The source-delta rule of docs/workspaces.md, as one operation on a workspace that holds a cached step's output: the source delta since
 /// the entry was made is applied to it. Files new or changed since are written over the output, files gone
 /// since are removed, and every source file unchanged since stays exactly as the cached steps left it.
 /// The workspace is hostile (a step wrote it): nothing here follows a link in it.

@@ -9,7 +9,7 @@ namespace Harmont.Aot.Workspaces;
 
 /// <summary>
 /// Picks the workspace strategy for a work directory: reflink, kernel overlay, fuse-overlayfs, then a
-/// plain copy (DESIGN §4.6), probed for real on the filesystem that holds the work directory.
+/// plain copy (docs/workspaces.md), probed for real on the filesystem that holds the work directory.
 /// </summary>
 internal static class WorkspaceStrategies
 {
@@ -23,7 +23,7 @@ internal static class WorkspaceStrategies
 
     private const int ProbeFiles = 200;
 
-    // Once per filesystem per process (DESIGN §4.6): probing mounts and clones, which is not free.
+    // Once per filesystem per process (docs/workspaces.md): probing mounts and clones, which is not free.
     private static readonly ConcurrentDictionary<(ulong Device, string Name), StrategyProbe> Probes = new();
 
     /// <summary>Every strategy, in order of preference.</summary>

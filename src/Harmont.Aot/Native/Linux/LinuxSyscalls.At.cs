@@ -5,7 +5,7 @@ namespace Harmont.Aot.Native.Linux;
 
 /// <summary>
 /// The <c>*at</c> system calls, with names as NUL-terminated bytes (see <see cref="PathBytes"/>): what
-/// containment (DESIGN §4.7) is built from. Every call that takes a directory handle and a name acts on
+/// containment (docs/workspaces.md, containment) is built from. Every call that takes a directory handle and a name acts on
 /// that name in that directory, never following a symlink the name is.
 /// </summary>
 internal static unsafe partial class LinuxSyscalls

@@ -138,7 +138,7 @@ internal sealed partial class DockerBackend : IStepBackend
             var result = new StepResult(exitCode, null);
             if (exitCode == 0 && invocation.CacheKey is not null)
             {
-                // Every cached step's state is kept (DESIGN §7), whether or not a child starts from it now.
+                // Every cached step's state is kept (docs/cache-store.md), whether or not a child starts from it now.
                 var committed = await CommitCachedAsync(id, invocation, flatten, cancellationToken);
                 result = new StepResult(exitCode, committed.ID) { SnapshotBytes = flatten ? committed.Size : Math.Max(0, committed.Size - baseImage.Size) };
             }
