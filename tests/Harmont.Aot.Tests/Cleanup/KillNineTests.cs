@@ -16,7 +16,9 @@ public sealed partial class KillNineTests : IAsyncDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
     private readonly string _work = Directory.CreateTempSubdirectory("harmont-kill9-").FullName;
-    private string? _runId;
+    // The runs this test killed: DisposeAsync removes what a failed test left of them. TUnit disposes each
+    // test's own instance, so this is no state shared between tests.
+    private readonly List<string> _killedRuns = [];
 
     private string Cache => Path.Combine(_work, ".cache");
 
@@ -27,11 +29,11 @@ public sealed partial class KillNineTests : IAsyncDisposable
     {
         var published = await AotSmoke.PublishedAsync();
         await Exec.RunAsync(published.Binary, ["cache", "clean"], _work, CancellationToken.None, ("HARMONT_CACHE_DIR", Cache));
-        if (_runId is not null)
+        foreach (var runId in _killedRuns)
         {
             // Only if the test failed is anything of the dead run still there.
             using var client = await DockerTestEngine.ConnectAsync();
-            foreach (var container in await client.ListContainersAsync($"{DockerNames.RunLabel}={_runId}", CancellationToken.None))
+            foreach (var container in await client.ListContainersAsync($"{DockerNames.RunLabel}={runId}", CancellationToken.None))
             {
                 await client.RemoveContainerAsync(container.Id, CancellationToken.None);
             }
@@ -45,10 +47,12 @@ public sealed partial class KillNineTests : IAsyncDisposable
     {
         var published = await AotSmoke.PublishedAsync();
         await Assert.That(published.ExitCode == 0).IsTrue().Because(published.Output);
+        string runId;
         using (var killed = new LiveProcess(published.Binary, ["killable", "--repo", _work], _work, ("HARMONT_CACHE_DIR", Cache)))
         {
             await killed.WaitForLineAsync(l => l.Contains("hanging", StringComparison.Ordinal), Patience);
-            _runId = await RunIdOf(killed.Output);
+            runId = await RunIdOf(killed.Output);
+            _killedRuns.Add(runId);
             killed.Signal("KILL");
             await killed.WaitForExitAsync(Patience);
         }
@@ -56,7 +60,7 @@ public sealed partial class KillNineTests : IAsyncDisposable
         // Its step's container is still running now (unless a run of another test, starting meanwhile, has
         // already reaped it, which is the behaviour under test too).
         using var client = await DockerTestEngine.ConnectAsync();
-        var label = $"{DockerNames.RunLabel}={_runId}";
+        var label = $"{DockerNames.RunLabel}={runId}";
         var kept = (await Assert.That(new CacheStore(Cache, TimeProvider.System).List()).HasSingleItem()).Entry;
 
         // Killed between publishing an entry and tagging its image: the entry names an image with no cache tag.
@@ -81,8 +85,7 @@ public sealed partial class KillNineTests : IAsyncDisposable
 
         await Assert.That((await client.InspectImageAsync(DockerNames.CacheReference(kept.Key), cancellationToken))?.Id).IsEqualTo(kept.Image);
         await Assert.That(Directory.GetDirectories(Path.Combine(Cache, "staging"))).IsEmpty();
-        await Assert.That(RunHarness.RunDirsIn(Path.Combine(Cache, "work"))).DoesNotContain(Path.Combine(Cache, "work", $"run-{_runId}"));
-        _runId = null;
+        await Assert.That(RunHarness.RunDirsIn(Path.Combine(Cache, "work"))).DoesNotContain(Path.Combine(Cache, "work", $"run-{runId}"));
     }
 
     private static async Task<string> RunIdOf(string output)

@@ -179,7 +179,8 @@ public sealed class FileHashMemoTests : IDisposable
     public async Task Concurrent_sets_and_gets_are_safe()
     {
         var memo = FileHashMemo.Load(MemoPath);
-        Parallel.For(0, 10_000, async i =>
+        // ForAsync, not For: the assertions inside are awaited, and For would leave them running unobserved.
+        await Parallel.ForAsync(0, 10_000, async (i, _) =>
         {
             var id = Old(i % 1_000);
             memo.Set(id, HashOf(id), Now);
