@@ -6,8 +6,9 @@ using TUnit.Core.Interfaces;
 namespace Harmont.Aot.Tests.Workspaces;
 
 /// <summary>
-/// A real XFS filesystem with reflink enabled (<c>mkfs.xfs -m reflink=1</c>), loop-mounted for the tests
-/// of one class. Needs root, xfsprogs and a loop device: without them the tests fail, never skip.
+/// A real XFS filesystem with reflink enabled (<c>mkfs.xfs -m reflink=1</c>), loop-mounted once for the whole
+/// test session; each test works in its own <see cref="NewDirectory"/>. Needs root, xfsprogs and a loop device:
+/// without them the tests fail, never skip.
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed class XfsLoopMount : IAsyncInitializer, IAsyncDisposable
