@@ -39,6 +39,8 @@ public sealed class TcpDockerHostTests : IDisposable
         try
         {
             await Assert.That(connector.Endpoint).IsEqualTo(host);
+            // xunit's IsType also told the compiler the backend is not null; TUnit's IsNotNull does.
+            await Assert.That(backend).IsNotNull();
             await Assert.That((await Assert.That(backend).IsTypeOf<DockerBackend>())!.Name).IsEqualTo("docker");
 
             var parent = await backend.RunAsync(Step("echo system > /root/state; seq 1 3000; printf 'err-tail' >&2; exit 0", "parent", log) with { KeepSnapshot = true }, cancellationToken);
