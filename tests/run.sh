@@ -59,7 +59,7 @@ log "test (every project, Microsoft.Testing.Platform)"
 out=$(mktemp)
 dotnet test --solution Harmont.Aot.sln -c Release --no-build --no-progress --output Detailed 2>&1 | tee "$out"
 status=${PIPESTATUS[0]}
-# The platform ends with "  failed: N" and "  succeeded: N"; xunit prints no "N passed" line itself.
+# The platform ends with "  failed: N" and "  succeeded: N"; TUnit prints no "N passed" line itself.
 failed=$(grep -E '^\s*failed: [0-9]+' "$out" | tail -n1 | grep -oE '[0-9]+' || true)
 passed=$(grep -E '^\s*succeeded: [0-9]+' "$out" | tail -n1 | grep -oE '[0-9]+' || true)
 rm -f "$out"

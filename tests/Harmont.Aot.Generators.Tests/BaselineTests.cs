@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using Harmont.Aot.Generators.Tests.Support;
-using Xunit;
 
 namespace Harmont.Aot.Generators.Tests;
 
@@ -8,33 +7,34 @@ namespace Harmont.Aot.Generators.Tests;
 /// Generated text against checked-in baselines. After an intended change to the emitted code, run
 /// the tests with HARMONT_UPDATE_BASELINES=1 to rewrite the files, and review the diff.
 /// </summary>
+[NotInParallel(nameof(BaselineTests))]
 public sealed class BaselineTests
 {
     private const string UpdateVariable = "HARMONT_UPDATE_BASELINES";
 
-    [Theory]
-    [InlineData("Ci.g.cs")]
-    [InlineData("Harmont.Aot.Generated.PipelineCatalog.g.cs")]
-    public void Generated_text_matches_the_baseline(string hintName)
+    [Test]
+    [Arguments("Ci.g.cs")]
+    [Arguments("Harmont.Aot.Generated.PipelineCatalog.g.cs")]
+    public async Task Generated_text_matches_the_baseline(string hintName)
     {
         var run = GeneratorHarness.Run(Samples.Ci);
-        Assert.Empty(run.Diagnostics);
-        Match(hintName, run.Source(hintName));
+        await Assert.That(run.Diagnostics).IsEmpty();
+        await Match(hintName, run.Source(hintName));
     }
 
-    [Fact]
-    public void Nested_pipeline_text_matches_the_baseline() =>
-        Match("Acme.Build.Pipelines.Release.g.cs", GeneratorHarness.Run(Samples.Nested).Source("Acme.Build.Pipelines.Release.g.cs"));
+    [Test]
+    public async Task Nested_pipeline_text_matches_the_baseline() =>
+        await Match("Acme.Build.Pipelines.Release.g.cs", GeneratorHarness.Run(Samples.Nested).Source("Acme.Build.Pipelines.Release.g.cs"));
 
-    [Fact]
-    public void Pipeline_with_every_feature_matches_the_baseline()
+    [Test]
+    public async Task Pipeline_with_every_feature_matches_the_baseline()
     {
         var run = GeneratorHarness.Run(Samples.Full);
-        Assert.Empty(run.Diagnostics);
-        Match("Full.g.cs", run.Source("Full.g.cs"));
+        await Assert.That(run.Diagnostics).IsEmpty();
+        await Match("Full.g.cs", run.Source("Full.g.cs"));
     }
 
-    private static void Match(string hintName, string actual, [CallerFilePath] string testFile = "")
+    private static async Task Match(string hintName, string actual, [CallerFilePath] string testFile = "")
     {
         var name = Path.Combine("Baselines", hintName + ".txt");
         if (Environment.GetEnvironmentVariable(UpdateVariable) == "1")
@@ -48,7 +48,7 @@ public sealed class BaselineTests
         // is gone when the build ran in another directory (a CI workspace, say).
         var path = Path.Combine(AppContext.BaseDirectory, name);
 
-        Assert.True(File.Exists(path), $"No baseline at {path}. Run the tests with {UpdateVariable}=1 to create it.");
+        await Assert.That(File.Exists(path)).IsTrue().Because($"No baseline at {path}. Run the tests with {UpdateVariable}=1 to create it.");
         var expected = File.ReadAllText(path).ReplaceLineEndings("\n");
         if (expected == actual)
         {

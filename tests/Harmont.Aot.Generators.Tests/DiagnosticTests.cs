@@ -1,19 +1,20 @@
 using Harmont.Aot.Generators.Tests.Support;
 using Microsoft.CodeAnalysis;
-using Xunit;
+using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Generators.Tests;
 
 /// <summary>Each diagnostic: its ID, its severity and the exact span it points at.</summary>
+[NotInParallel(nameof(DiagnosticTests))]
 public sealed class DiagnosticTests
 {
     private const DiagnosticSeverity Error = DiagnosticSeverity.Error;
     private const DiagnosticSeverity Warning = DiagnosticSeverity.Warning;
 
-    [Fact]
-    public void HM0001_cycle_points_at_the_reference_that_closes_it_and_lists_the_path()
+    [Test]
+    public async Task HM0001_cycle_points_at_the_reference_that_closes_it_and_lists_the_path()
     {
-        var run = DiagnosticAssert.Reports("""
+        var run = await DiagnosticAssert.Reports("""
             using Harmont.Aot;
             [Pipeline("ci")]
             static partial class Ci
@@ -23,13 +24,14 @@ public sealed class DiagnosticTests
             }
             """, ("HM0001", Error));
 
-        Assert.Equal("Steps of pipeline 'ci' depend on each other in a cycle: Build → Test → Build", run.Diagnostics[0].GetMessage(null));
+        await Assert.That(run.Diagnostics[0].GetMessage(null))
+            .IsEqualTo("Steps of pipeline 'ci' depend on each other in a cycle: Build → Test → Build");
     }
 
-    [Fact]
-    public void HM0001_after_naming_itself_is_a_cycle_of_one()
+    [Test]
+    public async Task HM0001_after_naming_itself_is_a_cycle_of_one()
     {
-        DiagnosticAssert.Reports("""
+        await DiagnosticAssert.Reports("""
             using Harmont.Aot;
             [Pipeline("ci")]
             static partial class Ci
@@ -39,10 +41,10 @@ public sealed class DiagnosticTests
             """, ("HM0001", Error));
     }
 
-    [Fact]
-    public void HM0002_unknown_step_points_at_the_from_argument_and_at_each_after_element()
+    [Test]
+    public async Task HM0002_unknown_step_points_at_the_from_argument_and_at_each_after_element()
     {
-        DiagnosticAssert.Reports("""
+        await DiagnosticAssert.Reports("""
             using Harmont.Aot;
             [Pipeline("ci")]
             static partial class Ci
@@ -55,10 +57,10 @@ public sealed class DiagnosticTests
             """, ("HM0002", Error), ("HM0002", Error));
     }
 
-    [Fact]
-    public void HM0003_duplicate_key_points_at_the_key_argument_or_at_the_attribute()
+    [Test]
+    public async Task HM0003_duplicate_key_points_at_the_key_argument_or_at_the_attribute()
     {
-        DiagnosticAssert.Reports("""
+        await DiagnosticAssert.Reports("""
             using Harmont.Aot;
             [Pipeline("ci")]
             static partial class Ci
@@ -71,10 +73,10 @@ public sealed class DiagnosticTests
             """, ("HM0003", Error), ("HM0003", Error));
     }
 
-    [Fact]
-    public void HM0004_duplicate_slug_points_at_the_second_slug_argument_across_files()
+    [Test]
+    public async Task HM0004_duplicate_slug_points_at_the_second_slug_argument_across_files()
     {
-        DiagnosticAssert.Reports(
+        await DiagnosticAssert.Reports(
             [
                 """
                 using Harmont.Aot;
@@ -88,10 +90,10 @@ public sealed class DiagnosticTests
             ("HM0004", Error));
     }
 
-    [Fact]
-    public void HM0005_wrong_step_shape_points_at_the_method_identifier()
+    [Test]
+    public async Task HM0005_wrong_step_shape_points_at_the_method_identifier()
     {
-        var run = DiagnosticAssert.Reports("""
+        var run = await DiagnosticAssert.Reports("""
             using Harmont.Aot;
             [Pipeline("ci")]
             static partial class Ci
@@ -103,15 +105,15 @@ public sealed class DiagnosticTests
             }
             """, ("HM0005", Error), ("HM0005", Error), ("HM0005", Error), ("HM0005", Error));
 
-        Assert.Contains("it does not return string", run.Diagnostics[0].GetMessage(null), StringComparison.Ordinal);
-        Assert.Contains("it returns a nullable string", run.Diagnostics[2].GetMessage(null), StringComparison.Ordinal);
+        await Assert.That(run.Diagnostics[0].GetMessage(null)).Contains("it does not return string", StringComparison.Ordinal);
+        await Assert.That(run.Diagnostics[2].GetMessage(null)).Contains("it returns a nullable string", StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void HM0005_instance_step_method_is_reported()
+    [Test]
+    public async Task HM0005_instance_step_method_is_reported()
     {
         // The class is not static either, so HM0008 comes first in source order.
-        DiagnosticAssert.Reports("""
+        await DiagnosticAssert.Reports("""
             using Harmont.Aot;
             [Pipeline("ci")]
             partial class [|Ci|]
@@ -121,10 +123,10 @@ public sealed class DiagnosticTests
             """, ("HM0008", Error), ("HM0005", Error));
     }
 
-    [Fact]
-    public void HM0006_step_from_itself_points_at_the_from_argument()
+    [Test]
+    public async Task HM0006_step_from_itself_points_at_the_from_argument()
     {
-        DiagnosticAssert.Reports("""
+        await DiagnosticAssert.Reports("""
             using Harmont.Aot;
             [Pipeline("ci")]
             static partial class Ci
@@ -134,10 +136,10 @@ public sealed class DiagnosticTests
             """, ("HM0006", Error));
     }
 
-    [Fact]
-    public void HM0007_image_on_a_child_is_a_warning_at_the_image_argument_and_source_is_still_emitted()
+    [Test]
+    public async Task HM0007_image_on_a_child_is_a_warning_at_the_image_argument_and_source_is_still_emitted()
     {
-        var run = DiagnosticAssert.Reports("""
+        var run = await DiagnosticAssert.Reports("""
             using Harmont.Aot;
             [Pipeline("ci")]
             static partial class Ci
@@ -147,24 +149,24 @@ public sealed class DiagnosticTests
             }
             """, ("HM0007", Warning));
 
-        Assert.Contains("Ci.g.cs", run.HintNames);
-        Assert.Empty(run.CompilationProblems);
+        await Assert.That(run.HintNames).Contains("Ci.g.cs");
+        await Assert.That(run.CompilationProblems).IsEmpty();
     }
 
-    [Fact]
-    public void HM0008_pipeline_class_must_be_static_partial_at_the_class_identifier()
+    [Test]
+    public async Task HM0008_pipeline_class_must_be_static_partial_at_the_class_identifier()
     {
-        DiagnosticAssert.Reports("""
+        await DiagnosticAssert.Reports("""
             using Harmont.Aot;
             [Pipeline("a")] static class [|NotPartial|] { [Step] static string A() => "a"; }
             [Pipeline("b")] partial class [|NotStatic|] { [Step] static string A() => "a"; }
             """, ("HM0008", Error), ("HM0008", Error));
     }
 
-    [Fact]
-    public void HM0008_containing_type_must_be_partial_and_the_class_reachable_from_the_catalog()
+    [Test]
+    public async Task HM0008_containing_type_must_be_partial_and_the_class_reachable_from_the_catalog()
     {
-        DiagnosticAssert.Reports("""
+        await DiagnosticAssert.Reports("""
             using Harmont.Aot;
             class [|Outer|]
             {
@@ -177,10 +179,10 @@ public sealed class DiagnosticTests
             """, ("HM0008", Error), ("HM0008", Error));
     }
 
-    [Fact]
-    public void HM0009_malformed_env_points_at_the_env_argument()
+    [Test]
+    public async Task HM0009_malformed_env_points_at_the_env_argument()
     {
-        DiagnosticAssert.Reports("""
+        await DiagnosticAssert.Reports("""
             using Harmont.Aot;
             [Pipeline("ci")]
             static partial class Ci
@@ -190,10 +192,10 @@ public sealed class DiagnosticTests
             """, ("HM0009", Error), ("HM0009", Error));
     }
 
-    [Fact]
-    public void HM0009_malformed_pipeline_env_points_at_the_env_argument_on_the_class()
+    [Test]
+    public async Task HM0009_malformed_pipeline_env_points_at_the_env_argument_on_the_class()
     {
-        DiagnosticAssert.Reports("""
+        await DiagnosticAssert.Reports("""
             using Harmont.Aot;
             [Pipeline("ci"), Env("CI=true"), Env([|"CI"|])]
             static partial class Ci
@@ -203,8 +205,8 @@ public sealed class DiagnosticTests
             """, ("HM0009", Error));
     }
 
-    [Fact]
-    public void Pipeline_with_errors_emits_no_source_and_the_catalog_leaves_it_out()
+    [Test]
+    public async Task Pipeline_with_errors_emits_no_source_and_the_catalog_leaves_it_out()
     {
         var run = GeneratorHarness.Run("""
             using Harmont.Aot;
@@ -212,17 +214,18 @@ public sealed class DiagnosticTests
             [Pipeline("bad")] static partial class Bad { [Step(From = "Nope")] static string A() => "a"; }
             """);
 
-        Assert.Equal(["HM0002"], run.Diagnostics.Select(d => d.Id));
-        Assert.Equal(["Good.g.cs", "Harmont.Aot.Generated.PipelineCatalog.g.cs"], run.HintNames);
-        Assert.DoesNotContain("Bad", run.Source("Harmont.Aot.Generated.PipelineCatalog.g.cs"), StringComparison.Ordinal);
-        Assert.Empty(run.CompilationProblems);
+        await Assert.That(run.Diagnostics.Select(d => d.Id)).IsEquivalentTo((IEnumerable<string>)["HM0002"], CollectionOrdering.Matching);
+        await Assert.That(run.HintNames)
+            .IsEquivalentTo((IEnumerable<string>)["Good.g.cs", "Harmont.Aot.Generated.PipelineCatalog.g.cs"], CollectionOrdering.Matching);
+        await Assert.That(run.Source("Harmont.Aot.Generated.PipelineCatalog.g.cs")).DoesNotContain("Bad", StringComparison.Ordinal);
+        await Assert.That(run.CompilationProblems).IsEmpty();
     }
 
-    [Fact]
-    public void Valid_pipeline_reports_nothing()
+    [Test]
+    public async Task Valid_pipeline_reports_nothing()
     {
         var run = GeneratorHarness.Run(Samples.Ci);
-        Assert.Empty(run.Diagnostics);
-        Assert.Empty(run.CompilationProblems);
+        await Assert.That(run.Diagnostics).IsEmpty();
+        await Assert.That(run.CompilationProblems).IsEmpty();
     }
 }

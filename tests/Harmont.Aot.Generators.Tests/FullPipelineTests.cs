@@ -1,81 +1,87 @@
 using Harmont.Aot.Generators.Tests.Support;
 using Harmont.Aot.Keys;
 using Harmont.Aot.Model;
+using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Generators.Tests;
 
 /// <summary>The pipeline with every DSL feature: what the generated definition holds, and its compile-time definition hashes.</summary>
+[NotInParallel(nameof(FullPipelineTests))]
 public sealed class FullPipelineTests
 {
-    [Fact]
-    public void Generated_code_compiles_without_warnings()
+    [Test]
+    public async Task Generated_code_compiles_without_warnings()
     {
         var run = GeneratorHarness.Run(Samples.Full);
-        Assert.Empty(run.Diagnostics);
-        Assert.Empty(run.CompilationProblems);
+        await Assert.That(run.Diagnostics).IsEmpty();
+        await Assert.That(run.CompilationProblems).IsEmpty();
     }
 
-    [Fact]
-    public void Readme_example_compiles_without_a_diagnostic()
+    [Test]
+    public async Task Readme_example_compiles_without_a_diagnostic()
     {
         var run = GeneratorHarness.Run(Samples.Readme);
-        Assert.Empty(run.Diagnostics);
-        Assert.Empty(run.CompilationProblems);
+        await Assert.That(run.Diagnostics).IsEmpty();
+        await Assert.That(run.CompilationProblems).IsEmpty();
 
         using var assembly = new GeneratedAssembly(run.Output);
         var publish = assembly.Catalog().Single().Steps.Single(s => s.Key == "publish");
-        Assert.Equal(["deps", "build", "test", "lint", "it", "report"], publish.After);
+        await Assert.That(publish.After)
+            .IsEquivalentTo((IEnumerable<string>)["deps", "build", "test", "lint", "it", "report"], CollectionOrdering.Matching);
     }
 
-    [Fact]
-    public void Pipeline_settings_reach_the_definition()
+    [Test]
+    public async Task Pipeline_settings_reach_the_definition()
     {
         using var assembly = new GeneratedAssembly(GeneratorHarness.Run(Samples.Full).Output);
         var full = assembly.Catalog().Single();
 
-        Assert.Equal("full", full.Slug);
-        Assert.Equal("alpine:3.20", full.DefaultImage);
-        Assert.Equal(TimeSpan.FromHours(1), full.Timeout);
-        Assert.Equal("acme/full", full.Project);
-        Assert.Equal([new("CI", "true"), new("LANG", "C.UTF-8")], full.Env);
+        await Assert.That(full.Slug).IsEqualTo("full");
+        await Assert.That(full.DefaultImage).IsEqualTo("alpine:3.20");
+        await Assert.That(full.Timeout).IsEqualTo(TimeSpan.FromHours(1));
+        await Assert.That(full.Project).IsEqualTo("acme/full");
+        await Assert.That(full.Env)
+            .IsEquivalentTo((IEnumerable<KeyValuePair<string, string>>)[new("CI", "true"), new("LANG", "C.UTF-8")], CollectionOrdering.Matching);
     }
 
-    [Fact]
-    public void Step_settings_reach_the_definition_with_pipeline_env_and_secrets_merged_in()
+    [Test]
+    public async Task Step_settings_reach_the_definition_with_pipeline_env_and_secrets_merged_in()
     {
         using var assembly = new GeneratedAssembly(GeneratorHarness.Run(Samples.Full).Output);
         var steps = assembly.Catalog().Single().Steps.ToDictionary(s => s.Key);
 
-        Assert.Equal([new ForeverCachePolicy(["ALPINE_MIRROR"])], steps["deps"].Cache);
-        Assert.Equal(
-            [new OnChangeCachePolicy(["src/**", "Makefile"]), new TtlCachePolicy(TimeSpan.FromDays(7), [])],
-            steps["build"].Cache);
-        Assert.Equal("src", steps["build"].Cwd);
-        Assert.Equal(TimeSpan.FromMinutes(15), steps["build"].Timeout);
-        Assert.Equal(TimeSpan.FromMinutes(90), steps["integration"].Timeout);
-        Assert.Empty(steps["test"].Cache);
+        await Assert.That(steps["deps"].Cache)
+            .IsEquivalentTo((IEnumerable<CachePolicy>)[new ForeverCachePolicy(["ALPINE_MIRROR"])], EqualityComparer<CachePolicy>.Default, CollectionOrdering.Matching);
+        await Assert.That(steps["build"].Cache)
+            .IsEquivalentTo((IEnumerable<CachePolicy>)[new OnChangeCachePolicy(["src/**", "Makefile"]), new TtlCachePolicy(TimeSpan.FromDays(7), [])], EqualityComparer<CachePolicy>.Default, CollectionOrdering.Matching);
+        await Assert.That(steps["build"].Cwd).IsEqualTo("src");
+        await Assert.That(steps["build"].Timeout).IsEqualTo(TimeSpan.FromMinutes(15));
+        await Assert.That(steps["integration"].Timeout).IsEqualTo(TimeSpan.FromMinutes(90));
+        await Assert.That(steps["test"].Cache).IsEmpty();
 
         // The step's own LANG replaces the pipeline's in place; CC follows.
-        Assert.Equal([new("CI", "true"), new("LANG", "en_US.UTF-8"), new("CC", "gcc")], steps["test"].Env);
-        Assert.Equal("Unit tests", steps["test"].Label);
-        Assert.Equal(["REGISTRY_TOKEN"], steps["deps"].Secrets);
-        Assert.Equal(["REGISTRY_TOKEN", "NPM_TOKEN"], steps["lint"].Secrets);
-        Assert.Equal(Runner.Docker, steps["integration"].Runner);
-        Assert.Equal("debian:12", steps["integration"].Image);
+        await Assert.That(steps["test"].Env)
+            .IsEquivalentTo((IEnumerable<KeyValuePair<string, string>>)[new("CI", "true"), new("LANG", "en_US.UTF-8"), new("CC", "gcc")], CollectionOrdering.Matching);
+        await Assert.That(steps["test"].Label).IsEqualTo("Unit tests");
+        await Assert.That(steps["deps"].Secrets).IsEquivalentTo((IEnumerable<string>)["REGISTRY_TOKEN"], CollectionOrdering.Matching);
+        await Assert.That(steps["lint"].Secrets).IsEquivalentTo((IEnumerable<string>)["REGISTRY_TOKEN", "NPM_TOKEN"], CollectionOrdering.Matching);
+        await Assert.That(steps["integration"].Runner).IsEqualTo(Runner.Docker);
+        await Assert.That(steps["integration"].Image).IsEqualTo("debian:12");
     }
 
-    [Fact]
-    public void After_all_is_a_barrier_on_every_step_declared_above()
+    [Test]
+    public async Task After_all_is_a_barrier_on_every_step_declared_above()
     {
         using var assembly = new GeneratedAssembly(GeneratorHarness.Run(Samples.Full).Output);
         var report = assembly.Catalog().Single().Steps.Single(s => s.Key == "report");
 
-        Assert.Null(report.From);
-        Assert.Equal(["deps", "build", "test", "lint", "integration"], report.After);
+        await Assert.That(report.From).IsNull();
+        await Assert.That(report.After)
+            .IsEquivalentTo((IEnumerable<string>)["deps", "build", "test", "lint", "integration"], CollectionOrdering.Matching);
     }
 
-    [Fact]
-    public void Compile_time_definition_hash_equals_the_runtime_hash_of_the_same_step()
+    [Test]
+    public async Task Compile_time_definition_hash_equals_the_runtime_hash_of_the_same_step()
     {
         using var assembly = new GeneratedAssembly(GeneratorHarness.Run(Samples.Full, Samples.Ci).Output);
         var checkedSteps = 0;
@@ -83,26 +89,26 @@ public sealed class FullPipelineTests
         {
             foreach (var step in pipeline.Steps.Where(s => s.ConstantCommand is not null))
             {
-                Assert.NotNull(step.DefinitionHash);
-                Assert.Matches("^[0-9a-f]{64}$", step.DefinitionHash);
-                Assert.Equal(StepDefinitionHash.Compute(pipeline, step), step.DefinitionHash);
+                await Assert.That(step.DefinitionHash).IsNotNull();
+                await Assert.That(step.DefinitionHash).Matches("^[0-9a-f]{64}$");
+                await Assert.That(step.DefinitionHash).IsEqualTo(StepDefinitionHash.Compute(pipeline, step));
                 checkedSteps++;
             }
         }
 
-        Assert.True(checkedSteps >= 8, $"only {checkedSteps} steps had a constant command");
+        await Assert.That(checkedSteps >= 8).IsTrue().Because($"only {checkedSteps} steps had a constant command");
     }
 
-    [Fact]
-    public void A_command_that_is_not_constant_has_no_compile_time_hash_and_the_runtime_computes_it()
+    [Test]
+    public async Task A_command_that_is_not_constant_has_no_compile_time_hash_and_the_runtime_computes_it()
     {
         using var assembly = new GeneratedAssembly(GeneratorHarness.Run(Samples.Full).Output);
         var pipeline = assembly.Catalog().Single();
         var lint = pipeline.Steps.Single(s => s.Key == "lint");
 
-        Assert.Null(lint.DefinitionHash);
+        await Assert.That(lint.DefinitionHash).IsNull();
         var hash = StepDefinitionHash.Get(pipeline, lint);
-        Assert.Matches("^[0-9a-f]{64}$", hash);
+        await Assert.That(hash).Matches("^[0-9a-f]{64}$");
 
         // The runtime value is the hash of the command the step would run.
         var sameButConstant = new StepDefinition
@@ -115,11 +121,11 @@ public sealed class FullPipelineTests
             Env = lint.Env,
             Secrets = lint.Secrets,
         };
-        Assert.Equal(StepDefinitionHash.Compute(pipeline, sameButConstant), hash);
+        await Assert.That(hash).IsEqualTo(StepDefinitionHash.Compute(pipeline, sameButConstant));
     }
 
-    [Fact]
-    public void Every_part_of_the_definition_changes_the_hash_and_secret_values_cannot()
+    [Test]
+    public async Task Every_part_of_the_definition_changes_the_hash_and_secret_values_cannot()
     {
         static string HashOf(string source) =>
             GeneratorHarness.Run(source).Source("P.g.cs").Split('\n').Single(l => l.Contains("DefinitionHash", StringComparison.Ordinal));
@@ -142,11 +148,12 @@ public sealed class FullPipelineTests
 
         foreach (var variant in variants)
         {
-            Assert.NotEqual(baseHash, HashOf(variant));
+            await Assert.That(HashOf(variant)).IsNotEqualTo(baseHash);
         }
 
         // Labels, keys and cache policies are not part of the definition.
-        Assert.Equal(baseHash, HashOf(Base.Replace("[Step(", "[Step(Label = \"Other\", ", StringComparison.Ordinal)));
-        Assert.Equal(baseHash, HashOf(Base.Replace("Secret(\"TOKEN\")]", "Secret(\"TOKEN\"), CacheForever]", StringComparison.Ordinal)));
+        await Assert.That(HashOf(Base.Replace("[Step(", "[Step(Label = \"Other\", ", StringComparison.Ordinal))).IsEqualTo(baseHash);
+        await Assert.That(HashOf(Base.Replace("Secret(\"TOKEN\")]", "Secret(\"TOKEN\"), CacheForever]", StringComparison.Ordinal)))
+            .IsEqualTo(baseHash);
     }
 }

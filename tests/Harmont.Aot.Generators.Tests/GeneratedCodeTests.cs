@@ -1,91 +1,94 @@
 using Harmont.Aot.Generators.Tests.Support;
 using Harmont.Aot.Model;
-using Xunit;
+using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Generators.Tests;
 
 /// <summary>The generated code compiles cleanly, loads, and describes the pipeline the user wrote.</summary>
+[NotInParallel(nameof(GeneratedCodeTests))]
 public sealed class GeneratedCodeTests
 {
-    [Fact]
-    public void Generated_code_compiles_without_warnings_under_nullable_and_documentation_checks()
+    [Test]
+    public async Task Generated_code_compiles_without_warnings_under_nullable_and_documentation_checks()
     {
         var run = GeneratorHarness.Run(Samples.Ci, Samples.Nested);
 
-        Assert.Empty(run.Diagnostics);
-        Assert.Empty(run.CompilationProblems);
-        Assert.Equal(["Ci.g.cs", "Acme.Build.Pipelines.Release.g.cs", "Harmont.Aot.Generated.PipelineCatalog.g.cs"], run.HintNames);
+        await Assert.That(run.Diagnostics).IsEmpty();
+        await Assert.That(run.CompilationProblems).IsEmpty();
+        await Assert.That(run.HintNames)
+            .IsEquivalentTo((IEnumerable<string>)["Ci.g.cs", "Acme.Build.Pipelines.Release.g.cs", "Harmont.Aot.Generated.PipelineCatalog.g.cs"], CollectionOrdering.Matching);
     }
 
-    [Fact]
-    public void Catalog_lists_the_pipelines_with_resolved_keys_env_and_constant_commands()
+    [Test]
+    public async Task Catalog_lists_the_pipelines_with_resolved_keys_env_and_constant_commands()
     {
         var run = GeneratorHarness.Run(Samples.Ci, Samples.Nested);
         using var assembly = new GeneratedAssembly(run.Output);
         var catalog = assembly.Catalog();
 
-        Assert.Equal(["ci", "release"], catalog.Select(p => p.Slug));
+        await Assert.That(catalog.Select(p => p.Slug)).IsEquivalentTo((IEnumerable<string>)["ci", "release"], CollectionOrdering.Matching);
         var ci = catalog[0];
-        Assert.Equal("alpine:3.20", ci.DefaultImage);
-        Assert.Equal(Runner.Auto, ci.Runner);
-        Assert.Equal(["deps", "build", "test", "lint", "report", "custom-key"], ci.Steps.Select(s => s.Key));
+        await Assert.That(ci.DefaultImage).IsEqualTo("alpine:3.20");
+        await Assert.That(ci.Runner).IsEqualTo(Runner.Auto);
+        await Assert.That(ci.Steps.Select(s => s.Key))
+            .IsEquivalentTo((IEnumerable<string>)["deps", "build", "test", "lint", "report", "custom-key"], CollectionOrdering.Matching);
 
         var byKey = ci.Steps.ToDictionary(s => s.Key);
-        Assert.Null(byKey["deps"].From);
-        Assert.Equal("deps", byKey["build"].From);
-        Assert.Equal("build", byKey["lint"].From);
-        Assert.Equal(["test", "lint"], byKey["report"].After);
-        Assert.Equal(Runner.Host, byKey["report"].Runner);
-        Assert.Equal(Runner.Inherit, byKey["build"].Runner);
-        Assert.Equal("Report results", byKey["report"].Label);
-        Assert.Equal("Deps", byKey["deps"].Label);
-        Assert.Equal("debian:12", byKey["custom-key"].Image);
-        Assert.Equal(
-            [new("CC", "gcc"), new("CFLAGS", "-O2 -DX=\"1\"")],
-            byKey["lint"].Env);
+        await Assert.That(byKey["deps"].From).IsNull();
+        await Assert.That(byKey["build"].From).IsEqualTo("deps");
+        await Assert.That(byKey["lint"].From).IsEqualTo("build");
+        await Assert.That(byKey["report"].After).IsEquivalentTo((IEnumerable<string>)["test", "lint"], CollectionOrdering.Matching);
+        await Assert.That(byKey["report"].Runner).IsEqualTo(Runner.Host);
+        await Assert.That(byKey["build"].Runner).IsEqualTo(Runner.Inherit);
+        await Assert.That(byKey["report"].Label).IsEqualTo("Report results");
+        await Assert.That(byKey["deps"].Label).IsEqualTo("Deps");
+        await Assert.That(byKey["custom-key"].Image).IsEqualTo("debian:12");
+        await Assert.That(byKey["lint"].Env)
+            .IsEquivalentTo((IEnumerable<KeyValuePair<string, string>>)[new("CC", "gcc"), new("CFLAGS", "-O2 -DX=\"1\"")], CollectionOrdering.Matching);
 
-        Assert.Equal("apk add build-base", byKey["deps"].ConstantCommand);
-        Assert.Equal("./it.sh --all", byKey["custom-key"].ConstantCommand);
-        Assert.Null(byKey["lint"].ConstantCommand);
+        await Assert.That(byKey["deps"].ConstantCommand).IsEqualTo("apk add build-base");
+        await Assert.That(byKey["custom-key"].ConstantCommand).IsEqualTo("./it.sh --all");
+        await Assert.That(byKey["lint"].ConstantCommand).IsNull();
     }
 
-    [Fact]
-    public void A_command_that_is_not_constant_runs_through_its_delegate()
+    [Test]
+    public async Task A_command_that_is_not_constant_runs_through_its_delegate()
     {
         var run = GeneratorHarness.Run(Samples.Ci);
         using var assembly = new GeneratedAssembly(run.Output);
         var steps = assembly.Catalog().Single().Steps.ToDictionary(s => s.Key);
 
-        Assert.Equal($"make lint -j{Environment.ProcessorCount}", steps["lint"].Command());
-        Assert.Equal("apk add build-base", steps["deps"].Command());
+        await Assert.That(steps["lint"].Command()).IsEqualTo($"make lint -j{Environment.ProcessorCount}");
+        await Assert.That(steps["deps"].Command()).IsEqualTo("apk add build-base");
     }
 
-    [Fact]
-    public void Nested_pipeline_keeps_its_namespace_modifiers_and_escaped_names()
+    [Test]
+    public async Task Nested_pipeline_keeps_its_namespace_modifiers_and_escaped_names()
     {
         var run = GeneratorHarness.Run(Samples.Nested);
         using var assembly = new GeneratedAssembly(run.Output);
         var release = assembly.Catalog().Single();
 
-        Assert.Equal(Runner.Docker, release.Runner);
-        Assert.Equal("class", release.Steps.Single().Key);
-        Assert.Equal("echo keyword", release.Steps.Single().Command());
-        Assert.NotNull(assembly.Assembly.GetType("Acme.Build.Pipelines+Release"));
+        await Assert.That(release.Runner).IsEqualTo(Runner.Docker);
+        await Assert.That(release.Steps.Single().Key).IsEqualTo("class");
+        await Assert.That(release.Steps.Single().Command()).IsEqualTo("echo keyword");
+        await Assert.That(assembly.Assembly.GetType("Acme.Build.Pipelines+Release")).IsNotNull();
     }
 
-    [Fact]
-    public void Empty_compilation_still_gets_an_empty_catalog()
+    [Test]
+    public async Task Empty_compilation_still_gets_an_empty_catalog()
     {
         var run = GeneratorHarness.Run("class Unrelated { }");
-        Assert.Equal(["Harmont.Aot.Generated.PipelineCatalog.g.cs"], run.HintNames);
-        Assert.Empty(run.CompilationProblems);
+        await Assert.That(run.HintNames)
+            .IsEquivalentTo((IEnumerable<string>)["Harmont.Aot.Generated.PipelineCatalog.g.cs"], CollectionOrdering.Matching);
+        await Assert.That(run.CompilationProblems).IsEmpty();
 
         using var assembly = new GeneratedAssembly(run.Output);
-        Assert.Empty(assembly.Catalog());
+        await Assert.That(assembly.Catalog()).IsEmpty();
     }
 
-    [Fact]
-    public void Steps_in_another_partial_part_are_found_and_folded()
+    [Test]
+    public async Task Steps_in_another_partial_part_are_found_and_folded()
     {
         var run = GeneratorHarness.Run(
             """
@@ -99,25 +102,25 @@ public sealed class GeneratedCodeTests
                 [Harmont.Aot.Step(From = nameof(First))] static string Second() => Two + "!";
             }
             """);
-        Assert.Empty(run.Diagnostics);
-        Assert.Empty(run.CompilationProblems);
+        await Assert.That(run.Diagnostics).IsEmpty();
+        await Assert.That(run.CompilationProblems).IsEmpty();
 
         using var assembly = new GeneratedAssembly(run.Output);
         var second = assembly.Catalog().Single().Steps[1];
-        Assert.Equal(("second", "first", "two!"), (second.Key, second.From, second.ConstantCommand));
+        await Assert.That((second.Key, second.From, second.ConstantCommand)).IsEqualTo(("second", "first", "two!"));
     }
 
-    [Fact]
-    public void Duplicate_slug_keeps_the_first_pipeline_in_the_catalog()
+    [Test]
+    public async Task Duplicate_slug_keeps_the_first_pipeline_in_the_catalog()
     {
         var run = GeneratorHarness.Run("""
             using Harmont.Aot;
             [Pipeline("ci")] static partial class First { [Step] static string A() => "first"; }
             [Pipeline("ci")] static partial class Second { [Step] static string A() => "second"; }
             """);
-        Assert.Equal(["HM0004"], run.Diagnostics.Select(d => d.Id));
+        await Assert.That(run.Diagnostics.Select(d => d.Id)).IsEquivalentTo((IEnumerable<string>)["HM0004"], CollectionOrdering.Matching);
 
         using var assembly = new GeneratedAssembly(run.Output);
-        Assert.Equal("first", assembly.Catalog().Single().Steps.Single().ConstantCommand);
+        await Assert.That(assembly.Catalog().Single().Steps.Single().ConstantCommand).IsEqualTo("first");
     }
 }

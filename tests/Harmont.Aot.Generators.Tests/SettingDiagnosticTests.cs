@@ -4,14 +4,15 @@ using Microsoft.CodeAnalysis;
 namespace Harmont.Aot.Generators.Tests;
 
 /// <summary>The diagnostics of cache policies, secrets, timeouts and working directories: ID, severity and exact span.</summary>
+[NotInParallel(nameof(SettingDiagnosticTests))]
 public sealed class SettingDiagnosticTests
 {
     private const DiagnosticSeverity Error = DiagnosticSeverity.Error;
 
-    [Fact]
-    public void HM0010_ttl_that_is_not_positive_or_not_a_duration_points_at_the_duration()
+    [Test]
+    public async Task HM0010_ttl_that_is_not_positive_or_not_a_duration_points_at_the_duration()
     {
-        var run = DiagnosticAssert.Reports("""
+        var run = await DiagnosticAssert.Reports("""
             using Harmont.Aot;
             [Pipeline("ci")]
             static partial class Ci
@@ -23,16 +24,15 @@ public sealed class SettingDiagnosticTests
             }
             """, ("HM0010", Error), ("HM0010", Error), ("HM0010", Error));
 
-        Assert.Equal(
-            "CacheTtl \"0s\" is not positive; write a positive duration such as \"30m\", \"12h\" or \"7d\"",
-            run.Diagnostics[0].GetMessage(null));
-        Assert.Contains("is not a duration", run.Diagnostics[2].GetMessage(null), StringComparison.Ordinal);
+        await Assert.That(run.Diagnostics[0].GetMessage(null))
+            .IsEqualTo("CacheTtl \"0s\" is not positive; write a positive duration such as \"30m\", \"12h\" or \"7d\"");
+        await Assert.That(run.Diagnostics[2].GetMessage(null)).Contains("is not a duration", StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void HM0011_empty_or_malformed_glob_points_at_the_glob()
+    [Test]
+    public async Task HM0011_empty_or_malformed_glob_points_at_the_glob()
     {
-        DiagnosticAssert.Reports("""
+        await DiagnosticAssert.Reports("""
             using Harmont.Aot;
             [Pipeline("ci")]
             static partial class Ci
@@ -45,10 +45,10 @@ public sealed class SettingDiagnosticTests
             """, ("HM0011", Error), ("HM0011", Error), ("HM0011", Error), ("HM0011", Error), ("HM0011", Error), ("HM0011", Error));
     }
 
-    [Fact]
-    public void HM0011_on_change_without_any_glob_points_at_the_attribute()
+    [Test]
+    public async Task HM0011_on_change_without_any_glob_points_at_the_attribute()
     {
-        var run = DiagnosticAssert.Reports("""
+        var run = await DiagnosticAssert.Reports("""
             using Harmont.Aot;
             [Pipeline("ci")]
             static partial class Ci
@@ -57,13 +57,13 @@ public sealed class SettingDiagnosticTests
             }
             """, ("HM0011", Error));
 
-        Assert.Contains("list is empty", run.Diagnostics[0].GetMessage(null), StringComparison.Ordinal);
+        await Assert.That(run.Diagnostics[0].GetMessage(null)).Contains("list is empty", StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void HM0012_secret_listed_as_a_cache_env_key_points_at_the_env_key()
+    [Test]
+    public async Task HM0012_secret_listed_as_a_cache_env_key_points_at_the_env_key()
     {
-        var run = DiagnosticAssert.Reports("""
+        var run = await DiagnosticAssert.Reports("""
             using Harmont.Aot;
             [Pipeline("ci"), Secret("PIPELINE_TOKEN")]
             static partial class Ci
@@ -73,15 +73,14 @@ public sealed class SettingDiagnosticTests
             }
             """, ("HM0012", Error), ("HM0012", Error));
 
-        Assert.Equal(
-            "'NPM_TOKEN' is a secret of step 'A' and is also a cache env key, which would put its value into the cache key; remove it from the env keys",
-            run.Diagnostics[0].GetMessage(null));
+        await Assert.That(run.Diagnostics[0].GetMessage(null))
+            .IsEqualTo("'NPM_TOKEN' is a secret of step 'A' and is also a cache env key, which would put its value into the cache key; remove it from the env keys");
     }
 
-    [Fact]
-    public void HM0012_secret_also_set_by_env_points_at_the_env_or_the_step_secret()
+    [Test]
+    public async Task HM0012_secret_also_set_by_env_points_at_the_env_or_the_step_secret()
     {
-        DiagnosticAssert.Reports("""
+        await DiagnosticAssert.Reports("""
             using Harmont.Aot;
             [Pipeline("ci"), Env("SHARED=1"), Env([|"BOTH=1"|]), Secret("BOTH")]
             static partial class Ci
@@ -92,10 +91,10 @@ public sealed class SettingDiagnosticTests
             """, ("HM0012", Error), ("HM0012", Error), ("HM0012", Error));
     }
 
-    [Fact]
-    public void HM0013_timeout_that_is_not_positive_or_not_a_duration_points_at_the_timeout()
+    [Test]
+    public async Task HM0013_timeout_that_is_not_positive_or_not_a_duration_points_at_the_timeout()
     {
-        var run = DiagnosticAssert.Reports("""
+        var run = await DiagnosticAssert.Reports("""
             using Harmont.Aot;
             [Pipeline("ci", Timeout = [|"0m"|])]
             static partial class Ci
@@ -105,15 +104,14 @@ public sealed class SettingDiagnosticTests
             }
             """, ("HM0013", Error), ("HM0013", Error));
 
-        Assert.Equal(
-            "Timeout \"0m\" is not positive; write a positive duration such as \"90s\", \"15m\" or \"1h\"",
-            run.Diagnostics[0].GetMessage(null));
+        await Assert.That(run.Diagnostics[0].GetMessage(null))
+            .IsEqualTo("Timeout \"0m\" is not positive; write a positive duration such as \"90s\", \"15m\" or \"1h\"");
     }
 
-    [Fact]
-    public void HM0014_cwd_outside_the_workspace_points_at_the_cwd()
+    [Test]
+    public async Task HM0014_cwd_outside_the_workspace_points_at_the_cwd()
     {
-        DiagnosticAssert.Reports("""
+        await DiagnosticAssert.Reports("""
             using Harmont.Aot;
             [Pipeline("ci")]
             static partial class Ci
@@ -126,10 +124,10 @@ public sealed class SettingDiagnosticTests
             """, ("HM0014", Error), ("HM0014", Error), ("HM0014", Error));
     }
 
-    [Fact]
-    public void HM0015_secret_or_env_key_that_is_not_a_variable_name_points_at_it()
+    [Test]
+    public async Task HM0015_secret_or_env_key_that_is_not_a_variable_name_points_at_it()
     {
-        DiagnosticAssert.Reports("""
+        await DiagnosticAssert.Reports("""
             using Harmont.Aot;
             [Pipeline("ci"), Secret([|"1TOKEN"|])]
             static partial class Ci
@@ -139,10 +137,10 @@ public sealed class SettingDiagnosticTests
             """, ("HM0015", Error), ("HM0015", Error), ("HM0015", Error));
     }
 
-    [Fact]
-    public void HM0001_a_barrier_below_a_step_that_waits_for_it_is_a_cycle_at_the_barrier()
+    [Test]
+    public async Task HM0001_a_barrier_below_a_step_that_waits_for_it_is_a_cycle_at_the_barrier()
     {
-        DiagnosticAssert.Reports("""
+        await DiagnosticAssert.Reports("""
             using Harmont.Aot;
             [Pipeline("ci")]
             static partial class Ci

@@ -5,21 +5,23 @@ namespace Harmont.Aot.Tests.Cache;
 /// <summary>What every refused import must leave: exit 2, one line naming the problem and the fix, and an untouched cache.</summary>
 internal static class BundleAssert
 {
-    public static void OneLineUsageError(RunOutcome outcome)
+    public static async Task OneLineUsageError(RunOutcome outcome)
     {
-        Assert.True(outcome.ExitCode == 2, outcome.ToString());
+        await Assert.That(outcome.ExitCode == 2).IsTrue().Because(outcome.ToString());
         var error = outcome.Error.TrimEnd('\n');
-        Assert.True(error.StartsWith("harmont: error: ", StringComparison.Ordinal) && !error.Contains('\n', StringComparison.Ordinal), outcome.ToString());
-        Assert.DoesNotContain("   at ", outcome.ToString(), StringComparison.Ordinal);
+        await Assert.That(error.StartsWith("harmont: error: ", StringComparison.Ordinal) && !error.Contains('\n', StringComparison.Ordinal))
+            .IsTrue()
+            .Because(outcome.ToString());
+        await Assert.That(outcome.ToString()).DoesNotContain("   at ", StringComparison.Ordinal);
     }
 
-    public static void NothingImported(RunHarness harness, RunOutcome outcome)
+    public static async Task NothingImported(RunHarness harness, RunOutcome outcome)
     {
-        OneLineUsageError(outcome);
-        Assert.Contains("nothing was imported", outcome.Error, StringComparison.OrdinalIgnoreCase);
-        Assert.Empty(new CacheStore(harness.Cache, TimeProvider.System).List());
-        Assert.Empty(Children(Path.Combine(harness.Cache, "entries")));
-        Assert.Empty(Children(Path.Combine(harness.Cache, "staging")));
+        await OneLineUsageError(outcome);
+        await Assert.That(outcome.Error).Contains("nothing was imported", StringComparison.OrdinalIgnoreCase);
+        await Assert.That(new CacheStore(harness.Cache, TimeProvider.System).List()).IsEmpty();
+        await Assert.That(Children(Path.Combine(harness.Cache, "entries"))).IsEmpty();
+        await Assert.That(Children(Path.Combine(harness.Cache, "staging"))).IsEmpty();
     }
 
     public static string[] Children(string directory) => Directory.Exists(directory) ? Directory.GetFileSystemEntries(directory) : [];

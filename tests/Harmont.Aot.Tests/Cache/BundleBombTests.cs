@@ -5,6 +5,7 @@ namespace Harmont.Aot.Tests.Cache;
 /// metadata block, padding after the archive, file data), the import refuses them in one line, having read no
 /// more than it needs to tell, and the cache is left as it was.
 /// </summary>
+[NotInParallel(nameof(BundleBombTests))]
 public sealed class BundleBombTests : IDisposable
 {
     private const string Key = "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0";
@@ -15,56 +16,56 @@ public sealed class BundleBombTests : IDisposable
 
     private string BundlePath => Path.Combine(_harness.Root, "bomb.tar.zst");
 
-    [Theory]
-    [InlineData('x')]
-    [InlineData('g')]
-    [InlineData('L')]
-    [InlineData('K')]
-    public async Task A_metadata_header_claiming_a_gigabyte_is_refused_before_its_block_is_read(char type)
+    [Test]
+    [Arguments('x')]
+    [Arguments('g')]
+    [Arguments('L')]
+    [Arguments('K')]
+    public async Task A_metadata_header_claiming_a_gigabyte_is_refused_before_its_block_is_read(char type,CancellationToken cancellationToken)
     {
         // System.Formats.Tar would allocate the claimed size and read it whole: 1.5 GiB from a 50 KiB bundle.
         const long claimed = 3L << 29;
         var frame = new ZstdFrame().Raw(EntryMembers()).Raw(ZstdFrame.TarHeader(type, "././@LongLink", claimed)).Run(claimed).Run(1024);
-        await File.WriteAllBytesAsync(BundlePath, frame.ToArray(), TestContext.Current.CancellationToken);
+        await File.WriteAllBytesAsync(BundlePath, frame.ToArray(), cancellationToken);
 
         var import = await _harness.RunAsync([], ["cache", "import", BundlePath]);
 
-        BundleAssert.NothingImported(_harness, import);
-        Assert.Contains($"a '{type}' header claims a {claimed}-byte metadata block", import.Error, StringComparison.Ordinal);
-        Assert.True(new FileInfo(BundlePath).Length < 64 * 1024);
+        await BundleAssert.NothingImported(_harness, import);
+        await Assert.That(import.Error).Contains($"a '{type}' header claims a {claimed}-byte metadata block", StringComparison.Ordinal);
+        await Assert.That(new FileInfo(BundlePath).Length < 64 * 1024).IsTrue();
     }
 
-    [Fact]
-    public async Task A_pax_header_followed_by_another_metadata_header_is_refused()
+    [Test]
+    public async Task A_pax_header_followed_by_another_metadata_header_is_refused(CancellationToken cancellationToken)
     {
         // The PAX header's size record would apply to the long-name block after it, past what its own header says.
         var pax = "19 size=1610612736\n"u8.ToArray();
         var frame = new ZstdFrame().Raw(EntryMembers())
             .Raw(ZstdFrame.TarHeader('x', "PaxHeaders/bomb", pax.Length)).Raw([.. pax, .. new byte[512 - pax.Length]])
             .Raw(ZstdFrame.TarHeader('L', "././@LongLink", 100)).Run(512).Run(Gigabytes);
-        await File.WriteAllBytesAsync(BundlePath, frame.ToArray(), TestContext.Current.CancellationToken);
+        await File.WriteAllBytesAsync(BundlePath, frame.ToArray(), cancellationToken);
 
         var import = await _harness.RunAsync([], ["cache", "import", BundlePath]);
 
-        BundleAssert.NothingImported(_harness, import);
-        Assert.Contains("a PAX extended header is followed by a 'L' header", import.Error, StringComparison.Ordinal);
+        await BundleAssert.NothingImported(_harness, import);
+        await Assert.That(import.Error).Contains("a PAX extended header is followed by a 'L' header", StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Gigabytes_of_zeros_after_the_archive_are_refused_after_a_mebibyte()
+    [Test]
+    public async Task Gigabytes_of_zeros_after_the_archive_are_refused_after_a_mebibyte(CancellationToken cancellationToken)
     {
         var frame = new ZstdFrame().Raw(EntryMembers()).Run(1024).Run(Gigabytes);
-        await File.WriteAllBytesAsync(BundlePath, frame.ToArray(), TestContext.Current.CancellationToken);
+        await File.WriteAllBytesAsync(BundlePath, frame.ToArray(), cancellationToken);
 
         var import = await _harness.RunAsync([], ["cache", "import", BundlePath]);
 
-        BundleAssert.NothingImported(_harness, import);
-        Assert.Contains("holds data after the end of its archive", import.Error, StringComparison.Ordinal);
+        await BundleAssert.NothingImported(_harness, import);
+        await Assert.That(import.Error).Contains("holds data after the end of its archive", StringComparison.Ordinal);
     }
 
-    [Fact]
-    [Trait("Requires", "root")]
-    public async Task Files_of_zeros_that_would_fill_the_cache_filesystem_are_refused_and_leave_it_empty()
+    [Test]
+    [Property("Requires", "root")]
+    public async Task Files_of_zeros_that_would_fill_the_cache_filesystem_are_refused_and_leave_it_empty(CancellationToken cancellationToken)
     {
         // 64 files of 24 MiB, each within the budget alone, 1.5 GiB together, against a cache on a 64 MiB tmpfs.
         const long file = 24 << 20;
@@ -74,18 +75,20 @@ public sealed class BundleBombTests : IDisposable
             frame.Raw(ZstdFrame.TarHeader('0', $"entries/{Key}/workspace/zeros{i}", file)).Run(file);
         }
 
-        await File.WriteAllBytesAsync(BundlePath, frame.Run(1024).ToArray(), TestContext.Current.CancellationToken);
+        await File.WriteAllBytesAsync(BundlePath, frame.Run(1024).ToArray(), cancellationToken);
         Directory.CreateDirectory(_harness.Cache);
-        var (mounted, output) = await Exec.RunAsync("mount", ["-t", "tmpfs", "-o", "size=64m", "tmpfs", _harness.Cache], "/", TestContext.Current.CancellationToken);
-        Assert.True(mounted == 0, $"mount -t tmpfs failed (this test needs root): {output}");
+        var (mounted, output) = await Exec.RunAsync("mount", ["-t", "tmpfs", "-o", "size=64m", "tmpfs", _harness.Cache], "/", cancellationToken);
+        await Assert.That(mounted == 0).IsTrue().Because($"mount -t tmpfs failed (this test needs root): {output}");
         try
         {
             var import = await _harness.RunAsync([], ["cache", "import", BundlePath]);
 
-            BundleAssert.NothingImported(_harness, import);
-            Assert.Contains($"declares {file} bytes, more than the", import.Error, StringComparison.Ordinal);
+            await BundleAssert.NothingImported(_harness, import);
+            await Assert.That(import.Error).Contains($"declares {file} bytes, more than the", StringComparison.Ordinal);
             var drive = new DriveInfo(_harness.Cache);
-            Assert.True(drive.TotalSize - drive.AvailableFreeSpace < 1 << 20, $"{drive.TotalSize - drive.AvailableFreeSpace} bytes still used");
+            await Assert.That(drive.TotalSize - drive.AvailableFreeSpace < 1 << 20)
+                .IsTrue()
+                .Because($"{drive.TotalSize - drive.AvailableFreeSpace} bytes still used");
         }
         finally
         {

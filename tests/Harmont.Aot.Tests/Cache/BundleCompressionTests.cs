@@ -3,6 +3,7 @@ using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using Harmont.Aot.Cache;
 using SharpCompress.Compressors.ZStandard;
+using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Tests.Cache;
 
@@ -12,6 +13,7 @@ namespace Harmont.Aot.Tests.Cache;
 /// a one-line usage error that imports nothing.
 /// </summary>
 [SupportedOSPlatform("linux")]
+[NotInParallel(nameof(BundleCompressionTests))]
 public sealed class BundleCompressionTests : IDisposable
 {
     private const string Key = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
@@ -19,39 +21,39 @@ public sealed class BundleCompressionTests : IDisposable
 
     public void Dispose() => _harness.Dispose();
 
-    [Fact]
-    public async Task Export_writes_a_checksummed_zstd_stream_that_zstd_and_tar_read()
+    [Test]
+    public async Task Export_writes_a_checksummed_zstd_stream_that_zstd_and_tar_read(CancellationToken cancellationToken)
     {
-        Publish();
+        await Publish();
         var bundle = Path.Combine(_harness.Root, "cache" + CacheBundleFormat.Extension);
 
         var export = await _harness.RunAsync([], ["cache", "export", bundle]);
-        var test = await Exec.RunAsync("zstd", ["--test", bundle], _harness.Root, TestContext.Current.CancellationToken);
-        var list = await Exec.RunAsync("tar", ["--zstd", "-tvf", bundle], _harness.Root, TestContext.Current.CancellationToken);
+        var test = await Exec.RunAsync("zstd", ["--test", bundle], _harness.Root, cancellationToken);
+        var list = await Exec.RunAsync("tar", ["--zstd", "-tvf", bundle], _harness.Root, cancellationToken);
 
-        Assert.True(export.ExitCode == 0, export.ToString());
-        var head = (await File.ReadAllBytesAsync(bundle, TestContext.Current.CancellationToken))[..5];
-        Assert.Equal([0x28, 0xb5, 0x2f, 0xfd], head[..4]);
-        Assert.True((head[4] & 0x04) != 0, "the frame header does not ask for a content checksum");
-        Assert.True(test.ExitCode == 0, test.Output);
-        Assert.True(list.ExitCode == 0, list.Output);
-        Assert.Matches($@"-rwxr-x--- .* entries/{Key}/workspace/tool", list.Output);
-        Assert.Matches($@"lrwxrwxrwx .* entries/{Key}/workspace/link -> data", list.Output);
+        await Assert.That(export.ExitCode == 0).IsTrue().Because(export.ToString());
+        var head = (await File.ReadAllBytesAsync(bundle, cancellationToken))[..5];
+        await Assert.That(head[..4]).IsEquivalentTo((IEnumerable<byte>)[0x28, 0xb5, 0x2f, 0xfd], CollectionOrdering.Matching);
+        await Assert.That((head[4] & 0x04) != 0).IsTrue().Because("the frame header does not ask for a content checksum");
+        await Assert.That(test.ExitCode == 0).IsTrue().Because(test.Output);
+        await Assert.That(list.ExitCode == 0).IsTrue().Because(list.Output);
+        await Assert.That(list.Output).Matches($@"-rwxr-x--- .* entries/{Key}/workspace/tool");
+        await Assert.That(list.Output).Matches($@"lrwxrwxrwx .* entries/{Key}/workspace/link -> data");
     }
 
-    [Fact]
-    public async Task A_gzipped_bundle_from_an_older_runner_still_imports_whatever_its_name_says()
+    [Test]
+    public async Task A_gzipped_bundle_from_an_older_runner_still_imports_whatever_its_name_says(CancellationToken cancellationToken)
     {
-        var before = Publish();
+        var before = await Publish();
         var bundle = Path.Combine(_harness.Root, "cache" + CacheBundleFormat.Extension);
-        Assert.Equal(0, (await _harness.RunAsync([], ["cache", "export", bundle])).ExitCode);
+        await Assert.That((await _harness.RunAsync([], ["cache", "export", bundle])).ExitCode).IsEqualTo(0);
 
         // The tar inside, gzipped as bundles were before zstd, and named as if it were zstd; then the zstd one named .tgz.
         var legacy = Path.Combine(_harness.Root, "legacy.tar.zst");
         await using (var zstd = new DecompressionStream(File.OpenRead(bundle), leaveOpen: false))
         await using (var gzip = new GZipStream(File.Create(legacy), CompressionLevel.Fastest))
         {
-            await zstd.CopyToAsync(gzip, TestContext.Current.CancellationToken);
+            await zstd.CopyToAsync(gzip, cancellationToken);
         }
 
         var renamed = Path.Combine(_harness.Root, "cache.tgz");
@@ -63,54 +65,54 @@ public sealed class BundleCompressionTests : IDisposable
         await _harness.RunAsync([], ["cache", "clean"]);
         var fromZstd = await _harness.RunAsync([], ["cache", "import", renamed]);
 
-        Assert.True(fromGzip.ExitCode == 0, fromGzip.ToString());
-        Assert.Contains("imported 1 entries", fromGzip.Output, StringComparison.Ordinal);
-        Assert.Equal(before, afterGzip);
-        Assert.True(fromZstd.ExitCode == 0, fromZstd.ToString());
-        Assert.Equal(before, Snapshot());
+        await Assert.That(fromGzip.ExitCode == 0).IsTrue().Because(fromGzip.ToString());
+        await Assert.That(fromGzip.Output).Contains("imported 1 entries", StringComparison.Ordinal);
+        await Assert.That(afterGzip).IsEquivalentTo(before, CollectionOrdering.Matching);
+        await Assert.That(fromZstd.ExitCode == 0).IsTrue().Because(fromZstd.ToString());
+        await Assert.That(Snapshot()).IsEquivalentTo(before, CollectionOrdering.Matching);
     }
 
-    [Fact]
-    public async Task A_bundle_read_from_a_pipe_imports()
+    [Test]
+    public async Task A_bundle_read_from_a_pipe_imports(CancellationToken cancellationToken)
     {
-        var before = Publish();
+        var before = await Publish();
         var bundle = Path.Combine(_harness.Root, "cache.tar.zst");
-        Assert.Equal(0, (await _harness.RunAsync([], ["cache", "export", bundle])).ExitCode);
+        await Assert.That((await _harness.RunAsync([], ["cache", "export", bundle])).ExitCode).IsEqualTo(0);
         await _harness.RunAsync([], ["cache", "clean"]);
         var pipe = Path.Combine(_harness.Root, "pipe");
-        Assert.Equal(0, (await Exec.RunAsync("mkfifo", [pipe], _harness.Root, TestContext.Current.CancellationToken)).ExitCode);
+        await Assert.That((await Exec.RunAsync("mkfifo", [pipe], _harness.Root, cancellationToken)).ExitCode).IsEqualTo(0);
 
         // The writer blocks until the import opens the pipe; a fifo cannot seek back over the bytes sniffed from it.
-        var writer = Task.Run(() => File.WriteAllBytes(pipe, File.ReadAllBytes(bundle)), TestContext.Current.CancellationToken);
+        var writer = Task.Run(() => File.WriteAllBytes(pipe, File.ReadAllBytes(bundle)), cancellationToken);
         var import = await _harness.RunAsync([], ["cache", "import", pipe]);
         if (!writer.IsCompleted)
         {
             await using var drain = File.OpenRead(pipe);
-            await drain.CopyToAsync(Stream.Null, TestContext.Current.CancellationToken);
+            await drain.CopyToAsync(Stream.Null, cancellationToken);
         }
 
         await writer;
-        Assert.True(import.ExitCode == 0, import.ToString());
-        Assert.Equal(before, Snapshot());
+        await Assert.That(import.ExitCode == 0).IsTrue().Because(import.ToString());
+        await Assert.That(Snapshot()).IsEquivalentTo(before, CollectionOrdering.Matching);
     }
 
-    [Theory]
-    [InlineData("cut-in-half", "ends early")]
-    [InlineData("cut-before-its-checksum", "ends early")]
-    [InlineData("magic-only", "ends early")]
-    [InlineData("three-bytes", "ends early")]
-    [InlineData("flipped-stored-byte", "doesn't match checksum")]
-    [InlineData("trailing-garbage", "damaged")]
-    [InlineData("random-bytes", "not a zstd-compressed tar")]
-    [InlineData("zstd-of-random-bytes", "damaged")]
-    [InlineData("window-past-8-mib", "too much memory")]
-    public async Task A_cut_short_damaged_or_foreign_stream_is_refused_and_imports_nothing(string kind, string says)
+    [Test]
+    [Arguments("cut-in-half", "ends early")]
+    [Arguments("cut-before-its-checksum", "ends early")]
+    [Arguments("magic-only", "ends early")]
+    [Arguments("three-bytes", "ends early")]
+    [Arguments("flipped-stored-byte", "doesn't match checksum")]
+    [Arguments("trailing-garbage", "damaged")]
+    [Arguments("random-bytes", "not a zstd-compressed tar")]
+    [Arguments("zstd-of-random-bytes", "damaged")]
+    [Arguments("window-past-8-mib", "too much memory")]
+    public async Task A_cut_short_damaged_or_foreign_stream_is_refused_and_imports_nothing(string kind, string says,CancellationToken cancellationToken)
     {
-        Publish();
+        await Publish();
         var bundle = Path.Combine(_harness.Root, "cache.tar.zst");
-        Assert.Equal(0, (await _harness.RunAsync([], ["cache", "export", bundle])).ExitCode);
+        await Assert.That((await _harness.RunAsync([], ["cache", "export", bundle])).ExitCode).IsEqualTo(0);
         await _harness.RunAsync([], ["cache", "clean"]);
-        var bytes = await File.ReadAllBytesAsync(bundle, TestContext.Current.CancellationToken);
+        var bytes = await File.ReadAllBytesAsync(bundle, cancellationToken);
         var random = RandomBytes(100_000);
         byte[] mangled = kind switch
         {
@@ -129,16 +131,16 @@ public sealed class BundleCompressionTests : IDisposable
             "window-past-8-mib" => new ZstdFrame(windowLog: 24).Raw(await DecompressAsync(bundle)).ToArray(),
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
-        await File.WriteAllBytesAsync(bundle, mangled, TestContext.Current.CancellationToken);
+        await File.WriteAllBytesAsync(bundle, mangled, cancellationToken);
 
         var import = await _harness.RunAsync([], ["cache", "import", bundle]);
 
-        BundleAssert.NothingImported(_harness, import);
-        Assert.Contains(says, import.Error, StringComparison.Ordinal);
+        await BundleAssert.NothingImported(_harness, import);
+        await Assert.That(import.Error).Contains(says, StringComparison.Ordinal);
     }
 
     // An entry with incompressible data, an executable with its own mode, and a link: what every bundle must carry.
-    private List<string> Publish()
+    private async Task<List<string>> Publish()
     {
         var store = new CacheStore(_harness.Cache, TimeProvider.System);
         var staged = store.BeginEntry();
@@ -147,7 +149,8 @@ public sealed class BundleCompressionTests : IDisposable
         File.WriteAllText(Path.Combine(workspace, "tool"), "#!/bin/sh\n");
         File.SetUnixFileMode(Path.Combine(workspace, "tool"), (UnixFileMode)0x1e8); // 0750
         File.CreateSymbolicLink(Path.Combine(workspace, "link"), "data");
-        Assert.True(store.Publish(staged, new CacheEntry { Key = Key, Pipeline = "ci", Step = "deps", Created = DateTimeOffset.UtcNow }));
+        await Assert.That(store.Publish(staged, new CacheEntry { Key = Key, Pipeline = "ci", Step = "deps", Created = DateTimeOffset.UtcNow }))
+            .IsTrue();
         return Snapshot();
     }
 
@@ -164,7 +167,7 @@ public sealed class BundleCompressionTests : IDisposable
     {
         await using var zstd = new DecompressionStream(File.OpenRead(bundle), leaveOpen: false);
         using var tar = new MemoryStream();
-        await zstd.CopyToAsync(tar, TestContext.Current.CancellationToken);
+        await zstd.CopyToAsync(tar, TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None);
         return tar.ToArray();
     }
 

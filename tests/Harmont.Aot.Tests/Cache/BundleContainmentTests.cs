@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Harmont.Aot.Cache;
 using Harmont.Aot.Model;
+using TUnit.Assertions.Enums;
 using static Harmont.Aot.Tests.Define;
 
 namespace Harmont.Aot.Tests.Cache;
@@ -9,6 +10,7 @@ namespace Harmont.Aot.Tests.Cache;
 /// Bundles and entry records are hostile (DESIGN §4.7): nothing in one can make import, a run or a cache
 /// command write, read or delete a path outside the cache directory.
 /// </summary>
+[NotInParallel(nameof(BundleContainmentTests))]
 public sealed class BundleContainmentTests : IDisposable
 {
     private const string Key = "abababababababababababababababababababababababababababababababab";
@@ -21,7 +23,7 @@ public sealed class BundleContainmentTests : IDisposable
         Directory.Delete(_outside, recursive: true);
     }
 
-    [Fact]
+    [Test]
     public async Task A_rejected_bundle_writes_nothing_through_a_chain_of_links_it_made()
     {
         var bundle = new HostileBundle().Entry(Key).Chain($"entries/{Key}/workspace", 12)
@@ -31,11 +33,11 @@ public sealed class BundleContainmentTests : IDisposable
 
         var import = await _harness.RunAsync([], ["cache", "import", bundle]);
 
-        BundleAssert.NothingImported(_harness, import);
-        Assert.Empty(Directory.GetFileSystemEntries(_outside));
+        await BundleAssert.NothingImported(_harness, import);
+        await Assert.That(Directory.GetFileSystemEntries(_outside)).IsEmpty();
     }
 
-    [Fact]
+    [Test]
     public async Task A_hard_link_writes_nothing_through_a_chain_of_links_the_bundle_made()
     {
         var bundle = new HostileBundle().Entry(Key).Chain($"entries/{Key}/workspace", 12)
@@ -45,52 +47,52 @@ public sealed class BundleContainmentTests : IDisposable
 
         var import = await _harness.RunAsync([], ["cache", "import", bundle]);
 
-        BundleAssert.NothingImported(_harness, import);
-        Assert.Empty(Directory.GetFileSystemEntries(_outside));
+        await BundleAssert.NothingImported(_harness, import);
+        await Assert.That(Directory.GetFileSystemEntries(_outside)).IsEmpty();
     }
 
-    [Fact]
-    public async Task A_hard_link_reads_nothing_through_a_chain_of_links_the_bundle_made()
+    [Test]
+    public async Task A_hard_link_reads_nothing_through_a_chain_of_links_the_bundle_made(CancellationToken cancellationToken)
     {
-        await File.WriteAllTextAsync(Path.Combine(_outside, "secret.txt"), "secret", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(_outside, "secret.txt"), "secret", cancellationToken);
         var bundle = new HostileBundle().Entry(Key).Chain($"entries/{Key}/workspace", 12)
             .HardLink($"entries/{Key}/workspace/copied", $"entries/{Key}/workspace/l11{_outside}/secret.txt")
             .Write(Path.Combine(_harness.Root, "read.tar.gz"));
 
         var import = await _harness.RunAsync([], ["cache", "import", bundle]);
 
-        BundleAssert.NothingImported(_harness, import);
+        await BundleAssert.NothingImported(_harness, import);
     }
 
-    [Fact]
+    [Test]
     public async Task Links_that_climb_are_imported_as_links_and_sized_as_links()
     {
         var bundle = new HostileBundle().Entry(Key).Chain($"entries/{Key}/workspace", 12).Write(Path.Combine(_harness.Root, "links.tar.gz"));
 
         var import = await _harness.RunAsync([], ["cache", "import", bundle]);
 
-        Assert.True(import.ExitCode == 0, import.ToString());
+        await Assert.That(import.ExitCode == 0).IsTrue().Because(import.ToString());
         var store = new CacheStore(_harness.Cache, TimeProvider.System);
         using var lease = store.TryOpen(Key);
-        Assert.NotNull(lease);
-        Assert.InRange(lease.Entry.Size, 1, 64 * 1024);
-        Assert.Equal("l10/..", new FileInfo(Path.Combine(lease.Directory, "workspace", "l11")).LinkTarget);
+        await Assert.That(lease).IsNotNull();
+        await Assert.That(lease.Entry.Size).IsBetween(1, 64 * 1024);
+        await Assert.That(new FileInfo(Path.Combine(lease.Directory, "workspace", "l11")).LinkTarget).IsEqualTo("l10/..");
     }
 
-    [Theory]
-    [InlineData("base-climbs-out")]
-    [InlineData("base-uppercase")]
-    [InlineData("key-climbs-out")]
-    [InlineData("image-not-an-id")]
-    [InlineData("strategy-unknown")]
-    [InlineData("pipeline-with-newline")]
-    [InlineData("step-empty")]
-    [InlineData("size-negative")]
-    [InlineData("format-2")]
-    public async Task An_entry_record_with_a_hostile_field_rejects_the_bundle(string field)
+    [Test]
+    [Arguments("base-climbs-out")]
+    [Arguments("base-uppercase")]
+    [Arguments("key-climbs-out")]
+    [Arguments("image-not-an-id")]
+    [Arguments("strategy-unknown")]
+    [Arguments("pipeline-with-newline")]
+    [Arguments("step-empty")]
+    [Arguments("size-negative")]
+    [Arguments("format-2")]
+    public async Task An_entry_record_with_a_hostile_field_rejects_the_bundle(string field,CancellationToken cancellationToken)
     {
         var victim = Directory.CreateDirectory(Path.Combine(_outside, "victim")).FullName;
-        await File.WriteAllTextAsync(Path.Combine(victim, "precious.txt"), "mine", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(victim, "precious.txt"), "mine", cancellationToken);
         var below = Path.GetRelativePath(Path.Combine(_harness.Cache, "entries"), victim);
         var record = HostileBundle.Record(Key, e => field switch
         {
@@ -110,22 +112,22 @@ public sealed class BundleContainmentTests : IDisposable
         var import = await _harness.RunAsync([], ["cache", "import", bundle]);
         var run = await _harness.RunAsync([], ["cache", "clean"]);
 
-        BundleAssert.NothingImported(_harness, import);
-        Assert.Equal(0, run.ExitCode);
-        Assert.Equal("mine", await File.ReadAllTextAsync(Path.Combine(victim, "precious.txt"), TestContext.Current.CancellationToken));
+        await BundleAssert.NothingImported(_harness, import);
+        await Assert.That(run.ExitCode).IsEqualTo(0);
+        await Assert.That(await File.ReadAllTextAsync(Path.Combine(victim, "precious.txt"), cancellationToken)).IsEqualTo("mine");
     }
 
-    [Fact]
-    public async Task A_cached_entry_whose_base_climbs_out_is_dropped_and_the_directory_it_names_survives()
+    [Test]
+    public async Task A_cached_entry_whose_base_climbs_out_is_dropped_and_the_directory_it_names_survives(CancellationToken cancellationToken)
     {
         _harness.Env["HARMONT_WORKSPACE_STRATEGY"] = "copy";
         var pipeline = Pipeline("victim", Aot.Runner.Host, Cached("a", "echo a > a.txt", null, Forever()), Step("b", "cat a.txt", "a"));
         var first = await _harness.RunAsync(pipeline);
-        Assert.True(first.ExitCode == 0, first.ToString());
+        await Assert.That(first.ExitCode == 0).IsTrue().Because(first.ToString());
 
         // An entry record another machine (or a bundle) wrote: its base names a directory outside the cache.
         var victim = Directory.CreateDirectory(Path.Combine(_outside, "victim")).FullName;
-        await File.WriteAllTextAsync(Path.Combine(victim, "entry.json"), "not an entry", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(victim, "entry.json"), "not an entry", cancellationToken);
         var store = new CacheStore(_harness.Cache, TimeProvider.System);
         var entry = store.List().Single(l => l.Entry.Step == "a");
         var hostile = entry.Entry with
@@ -135,32 +137,32 @@ public sealed class BundleContainmentTests : IDisposable
             LayerStrategy = "copy",
         };
         await File.WriteAllTextAsync(
-            Path.Combine(entry.Directory, "entry.json"), JsonSerializer.Serialize(hostile, CacheJsonContext.Default.CacheEntry), TestContext.Current.CancellationToken);
+            Path.Combine(entry.Directory, "entry.json"), JsonSerializer.Serialize(hostile, CacheJsonContext.Default.CacheEntry), cancellationToken);
 
         var second = await _harness.RunAsync(pipeline);
 
-        Assert.True(second.ExitCode == 0, second.ToString());
-        Assert.Equal(["a", "b"], second.Executed);
-        Assert.Equal("not an entry", await File.ReadAllTextAsync(Path.Combine(victim, "entry.json"), TestContext.Current.CancellationToken));
+        await Assert.That(second.ExitCode == 0).IsTrue().Because(second.ToString());
+        await Assert.That(second.Executed).IsEquivalentTo((IEnumerable<string>)["a", "b"], CollectionOrdering.Matching);
+        await Assert.That(await File.ReadAllTextAsync(Path.Combine(victim, "entry.json"), cancellationToken)).IsEqualTo("not an entry");
     }
 
-    [Fact]
-    public async Task Cache_clean_never_removes_a_directory_an_entry_record_names_as_its_key()
+    [Test]
+    public async Task Cache_clean_never_removes_a_directory_an_entry_record_names_as_its_key(CancellationToken cancellationToken)
     {
         var victim = Directory.CreateDirectory(Path.Combine(_outside, "victim")).FullName;
-        await File.WriteAllTextAsync(Path.Combine(victim, "precious.txt"), "mine", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(victim, "precious.txt"), "mine", cancellationToken);
         var entry = Directory.CreateDirectory(Path.Combine(_harness.Cache, "entries", Key)).FullName;
         await File.WriteAllTextAsync(
             Path.Combine(entry, "entry.json"),
             HostileBundle.Record(Key, e => e with { Key = Path.GetRelativePath(Path.Combine(_harness.Cache, "entries"), victim) }),
-            TestContext.Current.CancellationToken);
+            cancellationToken);
 
         var ls = await _harness.RunAsync([], ["cache", "ls"]);
         var clean = await _harness.RunAsync([], ["cache", "clean"]);
 
-        Assert.Equal(0, ls.ExitCode);
-        Assert.Contains("0 entries", ls.Output, StringComparison.Ordinal);
-        Assert.Equal(0, clean.ExitCode);
-        Assert.Equal("mine", await File.ReadAllTextAsync(Path.Combine(victim, "precious.txt"), TestContext.Current.CancellationToken));
+        await Assert.That(ls.ExitCode).IsEqualTo(0);
+        await Assert.That(ls.Output).Contains("0 entries", StringComparison.Ordinal);
+        await Assert.That(clean.ExitCode).IsEqualTo(0);
+        await Assert.That(await File.ReadAllTextAsync(Path.Combine(victim, "precious.txt"), cancellationToken)).IsEqualTo("mine");
     }
 }

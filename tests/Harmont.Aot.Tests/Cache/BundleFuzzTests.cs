@@ -8,7 +8,8 @@ namespace Harmont.Aot.Tests.Cache;
 /// Imports random bundles (<see cref="BundleFuzzer"/>), seeded and bounded: 300 in CI, <c>HARMONT_FUZZ_SOAK=N</c>
 /// for a long soak, <c>HARMONT_FUZZ_SEED</c> to start elsewhere. A failure names the seed that reproduces it.
 /// </summary>
-[Trait("Requires", "root")] // Whiteouts are device nodes and opaque marks trusted.* attributes.
+[Property("Requires", "root")] // Whiteouts are device nodes and opaque marks trusted.* attributes.
+[NotInParallel(nameof(BundleFuzzTests))]
 public sealed class BundleFuzzTests : IDisposable
 {
     private const int DefaultCount = 300;
@@ -26,7 +27,7 @@ public sealed class BundleFuzzTests : IDisposable
 
     private string BundlePath => Path.Combine(_harness.Root, "fuzz.tar.gz");
 
-    [Fact]
+    [Test]
     public async Task Random_bundles_never_reach_outside_the_cache_and_publish_only_when_wholly_valid()
     {
         var count = int.TryParse(Environment.GetEnvironmentVariable("HARMONT_FUZZ_SOAK"), out var soak) && soak > 0 ? soak : DefaultCount;
@@ -50,8 +51,10 @@ public sealed class BundleFuzzTests : IDisposable
             HostileTree.Delete(_harness.Cache);
         }
 
-        TestContext.Current.SendDiagnosticMessage($"{count} bundles from seed {first}: {string.Join(", ", verdicts.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => $"{v.Key} {v.Value}"))}");
-        Assert.True(verdicts.GetValueOrDefault("Valid->0") > 0 && verdicts.GetValueOrDefault("Invalid->2") > 0, string.Join(", ", verdicts));
+        TestContext.Current!.Output.WriteLine($"{count} bundles from seed {first}: {string.Join(", ", verdicts.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => $"{v.Key} {v.Value}"))}");
+        await Assert.That(verdicts.GetValueOrDefault("Valid->0") > 0 && verdicts.GetValueOrDefault("Invalid->2") > 0)
+            .IsTrue()
+            .Because(string.Join(", ", verdicts));
     }
 
     private string? Check(FuzzVerdict verdict, IReadOnlyList<string> keys, RunOutcome import, IReadOnlyList<string> canary)

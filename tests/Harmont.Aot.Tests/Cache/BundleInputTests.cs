@@ -1,5 +1,6 @@
 using Harmont.Aot.Cache;
 using Harmont.Aot.Containment;
+using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Tests.Cache;
 
@@ -7,6 +8,7 @@ namespace Harmont.Aot.Tests.Cache;
 /// Damaged bundles and unwritable export targets are the user's input, not a crash: exit 2 and one line
 /// naming the problem and the fix; an import adds nothing and an export leaves no partial bundle.
 /// </summary>
+[NotInParallel(nameof(BundleInputTests))]
 public sealed class BundleInputTests : IDisposable
 {
     private const string Key = "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd";
@@ -14,18 +16,18 @@ public sealed class BundleInputTests : IDisposable
 
     public void Dispose() => _harness.Dispose();
 
-    [Theory]
-    [InlineData("duplicate", "appears twice")]
-    [InlineData("truncated", "ends early")]
-    [InlineData("cut-at-a-member", "ends early")]
-    [InlineData("empty-zstd", "ends early")]
-    [InlineData("zero-bytes", "ends early")]
-    [InlineData("gnu-sparse", "SparseFile")]
-    [InlineData("pax-sparse", "is a sparse file")]
-    [InlineData("one-tebibyte", "declares 1099511627776 bytes")]
-    [InlineData("corrupt-zstd", "damaged")]
-    [InlineData("bad-name-record", "not base64")]
-    public async Task A_damaged_bundle_is_a_one_line_usage_error_and_imports_nothing(string kind, string says)
+    [Test]
+    [Arguments("duplicate", "appears twice")]
+    [Arguments("truncated", "ends early")]
+    [Arguments("cut-at-a-member", "ends early")]
+    [Arguments("empty-zstd", "ends early")]
+    [Arguments("zero-bytes", "ends early")]
+    [Arguments("gnu-sparse", "SparseFile")]
+    [Arguments("pax-sparse", "is a sparse file")]
+    [Arguments("one-tebibyte", "declares 1099511627776 bytes")]
+    [Arguments("corrupt-zstd", "damaged")]
+    [Arguments("bad-name-record", "not base64")]
+    public async Task A_damaged_bundle_is_a_one_line_usage_error_and_imports_nothing(string kind, string says,CancellationToken cancellationToken)
     {
         var path = Path.Combine(_harness.Root, $"{kind}.tar.gz");
         var valid = new HostileBundle().Entry(Key).File($"entries/{Key}/workspace/data", RandomBytes(200_000));
@@ -44,7 +46,7 @@ public sealed class BundleInputTests : IDisposable
                 HostileBundle.WriteCompressed(path, []);
                 break;
             case "zero-bytes":
-                await File.WriteAllBytesAsync(path, [], TestContext.Current.CancellationToken);
+                await File.WriteAllBytesAsync(path, [], cancellationToken);
                 break;
             case "gnu-sparse":
                 HostileBundle.WriteCompressed(path, HostileBundle.RawMember($"entries/{Key}/workspace/s", new byte[10], h => h[156] = (byte)'S'));
@@ -64,9 +66,9 @@ public sealed class BundleInputTests : IDisposable
             case "corrupt-zstd":
                 // Damage in transit: zstd's checksum finds it (System.Formats.Tar checks no header checksum).
                 valid.Write(path);
-                var bytes = await File.ReadAllBytesAsync(path, TestContext.Current.CancellationToken);
+                var bytes = await File.ReadAllBytesAsync(path, cancellationToken);
                 bytes[bytes.Length / 2] ^= 0x40;
-                await File.WriteAllBytesAsync(path, bytes, TestContext.Current.CancellationToken);
+                await File.WriteAllBytesAsync(path, bytes, cancellationToken);
                 break;
             case "bad-name-record":
                 new HostileBundle().File($"entries/{Key}/workspace/x", new byte[1], new Dictionary<string, string> { ["HARMONT.path"] = "not base64!" }).Write(path);
@@ -77,24 +79,24 @@ public sealed class BundleInputTests : IDisposable
 
         var import = await _harness.RunAsync([], ["cache", "import", path]);
 
-        BundleAssert.NothingImported(_harness, import);
-        Assert.Contains(says, import.Error, StringComparison.Ordinal);
+        await BundleAssert.NothingImported(_harness, import);
+        await Assert.That(import.Error).Contains(says, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Test]
     public async Task Export_into_a_directory_that_does_not_exist_is_a_one_line_usage_error()
     {
         var missing = Path.Combine(_harness.Root, "no-such-dir", "cache.tar.gz");
 
         var export = await _harness.RunAsync([], ["cache", "export", missing]);
 
-        BundleAssert.OneLineUsageError(export);
-        Assert.Contains("does not exist", export.Error, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(Path.GetDirectoryName(missing)));
+        await BundleAssert.OneLineUsageError(export);
+        await Assert.That(export.Error).Contains("does not exist", StringComparison.Ordinal);
+        await Assert.That(Directory.Exists(Path.GetDirectoryName(missing))).IsFalse();
     }
 
-    [Fact]
-    [Trait("Requires", "root")]
+    [Test]
+    [Property("Requires", "root")]
     public async Task Export_onto_a_read_only_filesystem_is_a_one_line_usage_error_that_writes_nothing()
     {
         Publish(1024);
@@ -102,46 +104,46 @@ public sealed class BundleInputTests : IDisposable
 
         var export = await _harness.RunAsync([], ["cache", "export", Path.Combine(mount.Path, "cache.tar.gz")]);
 
-        BundleAssert.OneLineUsageError(export);
-        Assert.Contains("Read-only file system", export.Error, StringComparison.Ordinal);
-        Assert.Empty(Directory.GetFileSystemEntries(mount.Path));
+        await BundleAssert.OneLineUsageError(export);
+        await Assert.That(export.Error).Contains("Read-only file system", StringComparison.Ordinal);
+        await Assert.That(Directory.GetFileSystemEntries(mount.Path)).IsEmpty();
     }
 
-    [Fact]
-    [Trait("Requires", "root")]
-    public async Task An_export_that_runs_out_of_space_leaves_the_old_bundle_whole_and_no_partial_file()
+    [Test]
+    [Property("Requires", "root")]
+    public async Task An_export_that_runs_out_of_space_leaves_the_old_bundle_whole_and_no_partial_file(CancellationToken cancellationToken)
     {
         Publish(2 << 20);
         await using var mount = await Tmpfs.MountAsync(Path.Combine(_harness.Root, "small"), "size=256k");
         var target = Path.Combine(mount.Path, "cache.tar.gz");
-        await File.WriteAllTextAsync(target, "the bundle from yesterday", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(target, "the bundle from yesterday", cancellationToken);
 
         var export = await _harness.RunAsync([], ["cache", "export", target]);
 
-        BundleAssert.OneLineUsageError(export);
-        Assert.Contains("No space left", export.Error, StringComparison.Ordinal);
-        Assert.Equal([target], Directory.GetFileSystemEntries(mount.Path));
-        Assert.Equal("the bundle from yesterday", await File.ReadAllTextAsync(target, TestContext.Current.CancellationToken));
+        await BundleAssert.OneLineUsageError(export);
+        await Assert.That(export.Error).Contains("No space left", StringComparison.Ordinal);
+        await Assert.That(Directory.GetFileSystemEntries(mount.Path)).IsEquivalentTo((IEnumerable<string>)[target], CollectionOrdering.Matching);
+        await Assert.That(await File.ReadAllTextAsync(target, cancellationToken)).IsEqualTo("the bundle from yesterday");
     }
 
-    [Fact]
-    public async Task Export_leaves_out_entries_an_import_would_refuse_so_the_bundle_stays_importable()
+    [Test]
+    public async Task Export_leaves_out_entries_an_import_would_refuse_so_the_bundle_stays_importable(CancellationToken cancellationToken)
     {
         Publish(10);
         var old = Directory.CreateDirectory(Path.Combine(_harness.Cache, "entries", new string('1', 64))).FullName;
-        await File.WriteAllTextAsync(Path.Combine(old, "entry.json"), HostileBundle.Record(new string('1', 64), e => e with { Format = 2 }), TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(old, "entry.json"), HostileBundle.Record(new string('1', 64), e => e with { Format = 2 }), cancellationToken);
         var broken = Directory.CreateDirectory(Path.Combine(_harness.Cache, "entries", new string('2', 64))).FullName;
-        await File.WriteAllTextAsync(Path.Combine(broken, "entry.json"), HostileBundle.Record(new string('2', 64)), TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(broken, "entry.json"), HostileBundle.Record(new string('2', 64)), cancellationToken);
         var bundle = Path.Combine(_harness.Root, "cache.tar.gz");
 
         var export = await _harness.RunAsync([], ["cache", "export", bundle]);
         HostileTree.Delete(_harness.Cache);
         var import = await _harness.RunAsync([], ["cache", "import", bundle]);
 
-        Assert.True(export.ExitCode == 0, export.ToString());
-        Assert.Contains("exported 1 entries", export.Output, StringComparison.Ordinal);
-        Assert.True(import.ExitCode == 0, import.ToString());
-        Assert.Contains("imported 1 entries", import.Output, StringComparison.Ordinal);
+        await Assert.That(export.ExitCode == 0).IsTrue().Because(export.ToString());
+        await Assert.That(export.Output).Contains("exported 1 entries", StringComparison.Ordinal);
+        await Assert.That(import.ExitCode == 0).IsTrue().Because(import.ToString());
+        await Assert.That(import.Output).Contains("imported 1 entries", StringComparison.Ordinal);
     }
 
     private void Publish(int bytes)
@@ -172,7 +174,7 @@ public sealed class BundleInputTests : IDisposable
         {
             Directory.CreateDirectory(path);
             var (exit, output) = await Exec.RunAsync("mount", ["-t", "tmpfs", "-o", options, "tmpfs", path], "/", CancellationToken.None);
-            Assert.True(exit == 0, $"mount -t tmpfs -o {options} failed (these tests need root): {output}");
+            await Assert.That(exit == 0).IsTrue().Because($"mount -t tmpfs -o {options} failed (these tests need root): {output}");
             return new Tmpfs(path);
         }
 

@@ -4,6 +4,7 @@ using Harmont.Aot.Cache;
 namespace Harmont.Aot.Tests.Cache;
 
 /// <summary>The one judge of entry records: each field a reader would use is checked before anything uses it.</summary>
+[NotInParallel(nameof(CacheEntryRulesTests))]
 public sealed class CacheEntryRulesTests
 {
     private const string Key = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -11,27 +12,26 @@ public sealed class CacheEntryRulesTests
 
     private static readonly CacheEntry Valid = new() { Key = Key, Pipeline = "ci", Step = "build", Created = DateTimeOffset.UnixEpoch, Backend = "docker", Image = "sha256:" + Other };
 
-    public static TheoryData<string, string> Hostile => new()
-    {
-        { "key", "its key" },
-        { "base", "its base" },
-        { "base-self", "layered on itself" },
-        { "base-whole-tree", "whole-tree entry" },
-        { "strategy", "layer strategy" },
-        { "strategy-alone", "no base entry" },
-        { "image", "its image" },
-        { "backend", "its backend" },
-        { "pipeline", "pipeline name" },
-        { "step", "step name" },
-        { "step-surrogate", "unpaired surrogate" },
-        { "size", "negative" },
-        { "image-size", "past" },
-        { "format", "format" },
-    };
+    public static IEnumerable<(string, string)> Hostile => [
+        ("key", "its key"),
+        ("base", "its base"),
+        ("base-self", "layered on itself"),
+        ("base-whole-tree", "whole-tree entry"),
+        ("strategy", "layer strategy"),
+        ("strategy-alone", "no base entry"),
+        ("image", "its image"),
+        ("backend", "its backend"),
+        ("pipeline", "pipeline name"),
+        ("step", "step name"),
+        ("step-surrogate", "unpaired surrogate"),
+        ("size", "negative"),
+        ("image-size", "past"),
+        ("format", "format"),
+    ];
 
-    [Theory]
-    [MemberData(nameof(Hostile))]
-    public void Each_hostile_field_is_named_as_the_problem(string field, string says)
+    [Test]
+    [MethodDataSource(nameof(Hostile))]
+    public async Task Each_hostile_field_is_named_as_the_problem(string field, string says)
     {
         var entry = field switch
         {
@@ -52,34 +52,35 @@ public sealed class CacheEntryRulesTests
             _ => throw new ArgumentOutOfRangeException(nameof(field)),
         };
 
-        Assert.Contains(says, entry.Validate(), StringComparison.Ordinal);
+        await Assert.That(entry.Validate()).Contains(says, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Valid_whole_tree_and_layered_entries_pass()
+    [Test]
+    public async Task Valid_whole_tree_and_layered_entries_pass()
     {
-        Assert.Null(Valid.Validate());
-        Assert.Null((Valid with { Format = CacheEntry.LayeredFormat, Base = Other, LayerStrategy = "fuse-overlayfs", Step = "tests 🧪" }).Validate());
+        await Assert.That(Valid.Validate()).IsNull();
+        await Assert.That((Valid with { Format = CacheEntry.LayeredFormat, Base = Other, LayerStrategy = "fuse-overlayfs", Step = "tests 🧪" }).Validate())
+            .IsNull();
     }
 
-    [Fact]
-    public void A_record_too_large_or_not_json_is_refused_without_throwing()
+    [Test]
+    public async Task A_record_too_large_or_not_json_is_refused_without_throwing()
     {
         var (big, bigProblem) = CacheEntryRules.Read(new MemoryStream(new byte[CacheEntryRules.MaxRecordBytes + 1]));
         var (garbage, garbageProblem) = CacheEntryRules.Read(new MemoryStream(Encoding.UTF8.GetBytes("{ \"key\": 3")));
         var (empty, emptyProblem) = CacheEntryRules.Read(new MemoryStream(Encoding.UTF8.GetBytes("null")));
 
-        Assert.Null(big);
-        Assert.Contains("larger than", bigProblem, StringComparison.Ordinal);
-        Assert.Null(garbage);
-        Assert.Contains("not an entry record", garbageProblem, StringComparison.Ordinal);
-        Assert.Null(empty);
-        Assert.NotNull(emptyProblem);
+        await Assert.That(big).IsNull();
+        await Assert.That(bigProblem).Contains("larger than", StringComparison.Ordinal);
+        await Assert.That(garbage).IsNull();
+        await Assert.That(garbageProblem).Contains("not an entry record", StringComparison.Ordinal);
+        await Assert.That(empty).IsNull();
+        await Assert.That(emptyProblem).IsNotNull();
     }
 
-    [Fact]
-    public void A_hostile_value_is_quoted_without_its_control_characters()
+    [Test]
+    public async Task A_hostile_value_is_quoted_without_its_control_characters()
     {
-        Assert.Equal("'a\\u001bb\\u000a'", CacheEntryRules.Quote("a\u001bb\n"));
+        await Assert.That(CacheEntryRules.Quote("a\u001bb\n")).IsEqualTo("'a\\u001bb\\u000a'");
     }
 }

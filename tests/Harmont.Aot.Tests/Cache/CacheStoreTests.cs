@@ -1,9 +1,11 @@
 using System.Formats.Tar;
 using Harmont.Aot.Cache;
 using Harmont.Aot.Model;
+using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Tests;
 
+[NotInParallel(nameof(CacheStoreTests))]
 public sealed class CacheStoreTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("harmont-cache-").FullName;
@@ -11,26 +13,26 @@ public sealed class CacheStoreTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    [Fact]
-    public void Published_entry_appears_whole_and_the_first_writer_wins()
+    [Test]
+    public async Task Published_entry_appears_whole_and_the_first_writer_wins()
     {
         var store = new CacheStore(Path.Combine(_root, "store"), _clock);
         var first = Stage(store, "first");
         var second = Stage(store, "second");
 
-        Assert.True(store.Publish(first, Entry(KeyA)));
-        Assert.False(store.Publish(second, Entry(KeyA)));
+        await Assert.That(store.Publish(first, Entry(KeyA))).IsTrue();
+        await Assert.That(store.Publish(second, Entry(KeyA))).IsFalse();
 
         using var lease = store.TryOpen(KeyA);
-        Assert.NotNull(lease);
-        Assert.Equal("first", File.ReadAllText(Path.Combine(lease.Directory, "workspace", "out.txt")));
-        Assert.Equal(5, lease.Entry.Size);
-        Assert.False(Directory.Exists(second));
-        Assert.Null(store.TryOpen(KeyB));
+        await Assert.That(lease).IsNotNull();
+        await Assert.That(File.ReadAllText(Path.Combine(lease.Directory, "workspace", "out.txt"))).IsEqualTo("first");
+        await Assert.That(lease.Entry.Size).IsEqualTo(5);
+        await Assert.That(Directory.Exists(second)).IsFalse();
+        await Assert.That(store.TryOpen(KeyB)).IsNull();
     }
 
-    [Fact]
-    public void Eviction_removes_least_recently_used_first_and_never_an_entry_in_use()
+    [Test]
+    public async Task Eviction_removes_least_recently_used_first_and_never_an_entry_in_use()
     {
         var store = new CacheStore(Path.Combine(_root, "store"), _clock);
         foreach (var key in new[] { KeyA, KeyB, KeyC })
@@ -46,15 +48,15 @@ public sealed class CacheStoreTests : IDisposable
             var evicted = store.EvictToFit(0);
 
             // A and B are open: only C can go, however much the bound asks for.
-            Assert.Equal([KeyC], evicted.Select(e => e.Entry.Key));
+            await Assert.That(evicted.Select(e => e.Entry.Key)).IsEquivalentTo((IEnumerable<string>)[KeyC], CollectionOrdering.Matching);
         }
 
-        Assert.Equal([KeyA], store.EvictToFit(1500).Select(e => e.Entry.Key));
-        Assert.Equal([KeyB], store.List().Select(l => l.Entry.Key));
+        await Assert.That(store.EvictToFit(1500).Select(e => e.Entry.Key)).IsEquivalentTo((IEnumerable<string>)[KeyA], CollectionOrdering.Matching);
+        await Assert.That(store.List().Select(l => l.Entry.Key)).IsEquivalentTo((IEnumerable<string>)[KeyB], CollectionOrdering.Matching);
     }
 
-    [Fact]
-    public void Evicting_an_entry_takes_the_entries_layered_on_it_which_could_never_hit_again()
+    [Test]
+    public async Task Evicting_an_entry_takes_the_entries_layered_on_it_which_could_never_hit_again()
     {
         var store = new CacheStore(Path.Combine(_root, "store"), _clock);
         store.Publish(Stage(store, new string('x', 1000)), Entry(KeyA));
@@ -69,12 +71,12 @@ public sealed class CacheStoreTests : IDisposable
 
         var evicted = store.EvictToFit(500);
 
-        Assert.Equal([KeyA, KeyB, KeyC], evicted.Select(e => e.Entry.Key));
-        Assert.Empty(store.List());
+        await Assert.That(evicted.Select(e => e.Entry.Key)).IsEquivalentTo((IEnumerable<string>)[KeyA, KeyB, KeyC], CollectionOrdering.Matching);
+        await Assert.That(store.List()).IsEmpty();
     }
 
-    [Fact]
-    public void Prune_removes_entries_unused_for_longer_than_the_age()
+    [Test]
+    public async Task Prune_removes_entries_unused_for_longer_than_the_age()
     {
         var store = new CacheStore(Path.Combine(_root, "store"), _clock);
         store.Publish(Stage(store, "old"), Entry(KeyA));
@@ -83,23 +85,23 @@ public sealed class CacheStoreTests : IDisposable
 
         var pruned = store.Prune(TimeSpan.FromDays(7));
 
-        Assert.Equal([KeyA], pruned.Select(p => p.Entry.Key));
-        Assert.Equal([KeyB], store.List().Select(l => l.Entry.Key));
+        await Assert.That(pruned.Select(p => p.Entry.Key)).IsEquivalentTo((IEnumerable<string>)[KeyA], CollectionOrdering.Matching);
+        await Assert.That(store.List().Select(l => l.Entry.Key)).IsEquivalentTo((IEnumerable<string>)[KeyB], CollectionOrdering.Matching);
     }
 
-    [Fact]
-    public void Unreadable_entry_is_a_miss_and_is_dropped()
+    [Test]
+    public async Task Unreadable_entry_is_a_miss_and_is_dropped()
     {
         var store = new CacheStore(Path.Combine(_root, "store"), _clock);
         store.Publish(Stage(store, "x"), Entry(KeyA));
         File.WriteAllText(Path.Combine(store.Root, "entries", KeyA, "entry.json"), "{ not json");
 
-        Assert.Null(store.TryOpen(KeyA));
-        Assert.False(Directory.Exists(Path.Combine(store.Root, "entries", KeyA)));
+        await Assert.That(store.TryOpen(KeyA)).IsNull();
+        await Assert.That(Directory.Exists(Path.Combine(store.Root, "entries", KeyA))).IsFalse();
     }
 
-    [Fact]
-    public async Task Export_then_import_reproduces_entries_with_files_and_internal_links()
+    [Test]
+    public async Task Export_then_import_reproduces_entries_with_files_and_internal_links(CancellationToken cancellationToken)
     {
         var source = new CacheStore(Path.Combine(_root, "source"), _clock);
         var staged = Stage(source, "payload");
@@ -110,43 +112,44 @@ public sealed class CacheStoreTests : IDisposable
         source.Publish(Stage(source, "other"), Entry(KeyB));
         var bundle = Path.Combine(_root, "bundle.tar.gz");
 
-        Assert.Equal(2, await CacheBundle.ExportAsync(source, bundle, TestContext.Current.CancellationToken));
+        await Assert.That(await CacheBundle.ExportAsync(source, bundle, cancellationToken)).IsEqualTo(2);
         var target = new CacheStore(Path.Combine(_root, "target"), _clock);
-        Assert.Equal(2, await CacheBundle.ImportAsync(target, bundle, TestContext.Current.CancellationToken));
-        Assert.Equal(0, await CacheBundle.ImportAsync(target, bundle, TestContext.Current.CancellationToken));
+        await Assert.That(await CacheBundle.ImportAsync(target, bundle, cancellationToken)).IsEqualTo(2);
+        await Assert.That(await CacheBundle.ImportAsync(target, bundle, cancellationToken)).IsEqualTo(0);
 
         using var lease = target.TryOpen(KeyA);
-        Assert.NotNull(lease);
+        await Assert.That(lease).IsNotNull();
         var workspace = Path.Combine(lease.Directory, "workspace");
-        Assert.Equal("payload", File.ReadAllText(Path.Combine(workspace, "out.txt")));
-        Assert.Equal("module.exports = 1;", File.ReadAllText(Path.Combine(workspace, "node_modules", "dep", "index.js")));
-        Assert.Equal("out.txt", new FileInfo(Path.Combine(workspace, "link.txt")).LinkTarget);
-        Assert.Equal("demo", lease.Entry.Pipeline);
+        await Assert.That(File.ReadAllText(Path.Combine(workspace, "out.txt"))).IsEqualTo("payload");
+        await Assert.That(File.ReadAllText(Path.Combine(workspace, "node_modules", "dep", "index.js"))).IsEqualTo("module.exports = 1;");
+        await Assert.That(new FileInfo(Path.Combine(workspace, "link.txt")).LinkTarget).IsEqualTo("out.txt");
+        await Assert.That(lease.Entry.Pipeline).IsEqualTo("demo");
     }
 
-    [Theory]
-    [InlineData("traversal", "entries/KEY/../../../escaped.txt", "leaves its entry")]
-    [InlineData("absolute", "/etc/harmont-escaped", "is not under entries/<key>/")]
-    [InlineData("symlink-out", "entries/KEY/workspace/evil", "outside its entry")]
-    [InlineData("symlink-absolute", "entries/KEY/workspace/evil", "outside its entry")]
-    [InlineData("hardlink-out", "entries/KEY/workspace/evil", "outside its entry")]
-    [InlineData("device", "entries/KEY/workspace/dev", "which a cache entry never holds")]
-    [InlineData("bad-key", "entries/not-a-key/entry.json", "is not a cache key")]
-    public async Task Import_rejects_a_hostile_bundle_naming_the_member_and_imports_nothing(string kind, string member, string why)
+    [Test]
+    [Arguments("traversal", "entries/KEY/../../../escaped.txt", "leaves its entry")]
+    [Arguments("absolute", "/etc/harmont-escaped", "is not under entries/<key>/")]
+    [Arguments("symlink-out", "entries/KEY/workspace/evil", "outside its entry")]
+    [Arguments("symlink-absolute", "entries/KEY/workspace/evil", "outside its entry")]
+    [Arguments("hardlink-out", "entries/KEY/workspace/evil", "outside its entry")]
+    [Arguments("device", "entries/KEY/workspace/dev", "which a cache entry never holds")]
+    [Arguments("bad-key", "entries/not-a-key/entry.json", "is not a cache key")]
+    public async Task Import_rejects_a_hostile_bundle_naming_the_member_and_imports_nothing(string kind, string member, string why,CancellationToken cancellationToken)
     {
         var bundle = Path.Combine(_root, $"{kind}.tar.gz");
         await WriteHostileBundleAsync(bundle, kind);
         var store = new CacheStore(Path.Combine(_root, "store"), _clock);
 
-        var error = await Assert.ThrowsAsync<PipelineException>(() => CacheBundle.ImportAsync(store, bundle, TestContext.Current.CancellationToken));
+        var error = (await Assert.That(async () => await CacheBundle.ImportAsync(store, bundle, cancellationToken)).ThrowsExactly<PipelineException>())!;
 
-        Assert.Contains($"'{member.Replace("KEY", KeyA, StringComparison.Ordinal)}'", error.Message, StringComparison.Ordinal);
-        Assert.Contains(why, error.Message, StringComparison.Ordinal);
-        Assert.Contains("nothing was imported", error.Message, StringComparison.Ordinal);
-        Assert.Empty(store.List());
-        Assert.False(File.Exists(Path.Combine(_root, "escaped.txt")));
-        Assert.False(File.Exists("/etc/harmont-escaped"));
-        Assert.Empty(Directory.Exists(Path.Combine(store.Root, "staging")) ? Directory.GetFileSystemEntries(Path.Combine(store.Root, "staging")) : []);
+        await Assert.That(error.Message).Contains($"'{member.Replace("KEY", KeyA, StringComparison.Ordinal)}'", StringComparison.Ordinal);
+        await Assert.That(error.Message).Contains(why, StringComparison.Ordinal);
+        await Assert.That(error.Message).Contains("nothing was imported", StringComparison.Ordinal);
+        await Assert.That(store.List()).IsEmpty();
+        await Assert.That(File.Exists(Path.Combine(_root, "escaped.txt"))).IsFalse();
+        await Assert.That(File.Exists("/etc/harmont-escaped")).IsFalse();
+        await Assert.That(Directory.Exists(Path.Combine(store.Root, "staging")) ? Directory.GetFileSystemEntries(Path.Combine(store.Root, "staging")) : [])
+            .IsEmpty();
     }
 
     private const string KeyA = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
@@ -169,7 +172,7 @@ public sealed class CacheStoreTests : IDisposable
         await using var compressed = CacheBundleFormat.Compress(file);
         await using var tar = new TarWriter(compressed, TarEntryFormat.Pax);
         var prefix = $"entries/{KeyA}/";
-        await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.Directory, prefix), TestContext.Current.CancellationToken);
+        await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.Directory, prefix), TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None);
         var evil = kind switch
         {
             "traversal" => new PaxTarEntry(TarEntryType.RegularFile, prefix + "../../../escaped.txt") { DataStream = new MemoryStream("x"u8.ToArray()) },
@@ -182,6 +185,6 @@ public sealed class CacheStoreTests : IDisposable
             "bad-key" => new PaxTarEntry(TarEntryType.RegularFile, "entries/not-a-key/entry.json") { DataStream = new MemoryStream("{}"u8.ToArray()) },
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
-        await tar.WriteEntryAsync(evil, TestContext.Current.CancellationToken);
+        await tar.WriteEntryAsync(evil, TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None);
     }
 }

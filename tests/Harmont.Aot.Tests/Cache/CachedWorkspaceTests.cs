@@ -1,6 +1,7 @@
 using System.Runtime.Versioning;
 using Harmont.Aot.Tests.Workspaces;
 using Harmont.Aot.Workspaces;
+using TUnit.Assertions.Enums;
 using static Harmont.Aot.Tests.Define;
 
 namespace Harmont.Aot.Tests.Cache;
@@ -9,14 +10,16 @@ namespace Harmont.Aot.Tests.Cache;
 /// The HAR-22 regression, for every workspace strategy on a real reflink filesystem: a child of cache
 /// hits executes on the hits' cached output with the current source laid over it (DESIGN §4.2).
 /// </summary>
-[Trait("Requires", "root")]
+[Property("Requires", "root")]
 [SupportedOSPlatform("linux")]
-public sealed class CachedWorkspaceTests(XfsLoopMount xfs) : IClassFixture<XfsLoopMount>
+[NotInParallel(nameof(CachedWorkspaceTests))]
+[ClassDataSource<XfsLoopMount>(Shared = SharedType.PerTestSession)]
+public sealed class CachedWorkspaceTests(XfsLoopMount xfs)
 {
-    public static TheoryData<string> Strategies => [.. WorkspaceStrategies.Names];
+    public static IEnumerable<string> Strategies => [.. WorkspaceStrategies.Names];
 
-    [Theory]
-    [MemberData(nameof(Strategies))]
+    [Test]
+    [MethodDataSource(nameof(Strategies))]
     public async Task A_child_of_cache_hits_reads_the_new_source_and_what_the_cached_steps_produced(string strategy)
     {
         using var harness = new RunHarness();
@@ -33,27 +36,29 @@ public sealed class CachedWorkspaceTests(XfsLoopMount xfs) : IClassFixture<XfsLo
             Step("c", "cat input.txt; cat b.out node_modules/x/index.js lib/keep.txt; if [ -e doomed.txt ]; then echo doomed-still-here; else echo doomed-gone; fi", "b"));
 
         var first = await harness.RunAsync(pipeline);
-        Assert.True(first.ExitCode == 0, first.ToString());
-        Assert.Equal(["v1", "made-by-a", "made-by-b", "module", "kept source", "doomed-still-here"], first.LogsOf("c"));
+        await Assert.That(first.ExitCode == 0).IsTrue().Because(first.ToString());
+        await Assert.That(first.LogsOf("c"))
+            .IsEquivalentTo((IEnumerable<string>)["v1", "made-by-a", "made-by-b", "module", "kept source", "doomed-still-here"], CollectionOrdering.Matching);
 
         harness.WriteSource("input.txt", "v2\n");
         File.Delete(Path.Combine(harness.Source, "doomed.txt"));
         var second = await harness.RunAsync(pipeline);
 
-        Assert.True(second.ExitCode == 0, second.ToString());
-        Assert.True(second.Hit("a") && second.Hit("b"), second.ToString());
-        Assert.Equal(["c"], second.Executed);
-        Assert.Equal(["v2", "made-by-a", "made-by-b", "module", "kept source", "doomed-gone"], second.LogsOf("c"));
-        Assert.Empty(harness.LeftoverMounts());
-        Assert.Empty(RunHarness.RunDirsIn(Path.Combine(harness.Env["HARMONT_CACHE_DIR"], "work")));
+        await Assert.That(second.ExitCode == 0).IsTrue().Because(second.ToString());
+        await Assert.That(second.Hit("a") && second.Hit("b")).IsTrue().Because(second.ToString());
+        await Assert.That(second.Executed).IsEquivalentTo((IEnumerable<string>)["c"], CollectionOrdering.Matching);
+        await Assert.That(second.LogsOf("c"))
+            .IsEquivalentTo((IEnumerable<string>)["v2", "made-by-a", "made-by-b", "module", "kept source", "doomed-gone"], CollectionOrdering.Matching);
+        await Assert.That(harness.LeftoverMounts()).IsEmpty();
+        await Assert.That(RunHarness.RunDirsIn(Path.Combine(harness.Env["HARMONT_CACHE_DIR"], "work"))).IsEmpty();
 
         // The entries themselves were only read: a third run sees exactly the same.
         var third = await harness.RunAsync(pipeline);
-        Assert.Equal(second.LogsOf("c"), third.LogsOf("c"));
+        await Assert.That(third.LogsOf("c")).IsEquivalentTo(second.LogsOf("c"), CollectionOrdering.Matching);
     }
 
-    [Theory]
-    [MemberData(nameof(Strategies))]
+    [Test]
+    [MethodDataSource(nameof(Strategies))]
     public async Task A_step_over_a_cache_hit_keeps_only_its_own_layer_and_every_later_child_sees_the_whole_lineage(string strategy)
     {
         using var harness = new RunHarness();
@@ -69,61 +74,62 @@ public sealed class CachedWorkspaceTests(XfsLoopMount xfs) : IClassFixture<XfsLo
         var b = Cached("b", "cat lib/keep.txt > b.out && rm unwanted.txt && rm -rf d && mkdir d && echo new > d/new.txt", "a", OnChange("lib/**"));
         var c = Step("c", "cat input.txt a.out b.out; ls d; for f in unwanted.txt doomed.txt; do [ -e $f ] && echo $f-here || echo $f-gone; done", "b");
 
-        Assert.Equal(0, (await harness.RunAsync(Pipeline("layers", Aot.Runner.Host, a, b))).ExitCode);
+        await Assert.That((await harness.RunAsync(Pipeline("layers", Aot.Runner.Host, a, b))).ExitCode).IsEqualTo(0);
         harness.WriteSource("lib/keep.txt", "kept v2\n");
         var edited = await harness.RunAsync(Pipeline("layers", Aot.Runner.Host, a, b));
-        Assert.True(edited.ExitCode == 0, edited.ToString());
-        Assert.True(edited.Hit("a"), edited.ToString());
-        Assert.Equal(["b"], edited.Executed);
+        await Assert.That(edited.ExitCode == 0).IsTrue().Because(edited.ToString());
+        await Assert.That(edited.Hit("a")).IsTrue().Because(edited.ToString());
+        await Assert.That(edited.Executed).IsEquivalentTo((IEnumerable<string>)["b"], CollectionOrdering.Matching);
 
         var store = new Harmont.Aot.Cache.CacheStore(cacheDir, TimeProvider.System);
         var entryA = store.List().Single(l => l.Entry.Step == "a");
         var entryB = store.List().Where(l => l.Entry.Step == "b").MaxBy(l => l.Entry.Created)!;
-        Assert.True(entryB.Entry.HasWorkspace);
+        await Assert.That(entryB.Entry.HasWorkspace).IsTrue();
         if (strategy is WorkspaceStrategies.Overlay or WorkspaceStrategies.FuseOverlay)
         {
             // Only what b changed is stored: the rest is a's entry, below it.
-            Assert.Equal(entryA.Entry.Key, entryB.Entry.Base);
-            Assert.Equal(strategy, entryB.Entry.LayerStrategy);
-            Assert.False(File.Exists(Path.Combine(entryB.Directory, "workspace", "a.out")));
-            Assert.Equal("kept v2\n", File.ReadAllText(Path.Combine(entryB.Directory, "workspace", "b.out")));
+            await Assert.That(entryB.Entry.Base).IsEqualTo(entryA.Entry.Key);
+            await Assert.That(entryB.Entry.LayerStrategy).IsEqualTo(strategy);
+            await Assert.That(File.Exists(Path.Combine(entryB.Directory, "workspace", "a.out"))).IsFalse();
+            await Assert.That(File.ReadAllText(Path.Combine(entryB.Directory, "workspace", "b.out"))).IsEqualTo("kept v2\n");
         }
         else
         {
-            Assert.Null(entryB.Entry.Base);
-            Assert.True(File.Exists(Path.Combine(entryB.Directory, "workspace", "a.out")));
+            await Assert.That(entryB.Entry.Base).IsNull();
+            await Assert.That(File.Exists(Path.Combine(entryB.Directory, "workspace", "a.out"))).IsTrue();
         }
 
         harness.WriteSource("input.txt", "v2\n");
         File.Delete(Path.Combine(harness.Source, "doomed.txt"));
         string[] expected = ["v2", "made-by-a", "kept v2", "new.txt", "unwanted.txt-gone", "doomed.txt-gone"];
         var grown = await harness.RunAsync(Pipeline("layers", Aot.Runner.Host, a, b, c));
-        Assert.True(grown.ExitCode == 0, grown.ToString());
-        Assert.True(grown.Hit("a") && grown.Hit("b"), grown.ToString());
-        Assert.Equal(expected, grown.LogsOf("c"));
-        Assert.Empty(harness.LeftoverMounts());
+        await Assert.That(grown.ExitCode == 0).IsTrue().Because(grown.ToString());
+        await Assert.That(grown.Hit("a") && grown.Hit("b")).IsTrue().Because(grown.ToString());
+        await Assert.That(grown.LogsOf("c")).IsEquivalentTo(expected, CollectionOrdering.Matching);
+        await Assert.That(harness.LeftoverMounts()).IsEmpty();
 
         // b again over a's hit, now with a child in the same run: its layer is kept for c and linked into the entry.
         harness.WriteSource("lib/keep.txt", "kept v3\n");
         expected = ["v2", "made-by-a", "kept v3", "new.txt", "unwanted.txt-gone", "doomed.txt-gone"];
         var parent = await harness.RunAsync(Pipeline("layers", Aot.Runner.Host, a, b, c));
-        Assert.True(parent.ExitCode == 0, parent.ToString());
-        Assert.Equal(["b", "c"], parent.Executed);
-        Assert.Equal(expected, parent.LogsOf("c"));
+        await Assert.That(parent.ExitCode == 0).IsTrue().Because(parent.ToString());
+        await Assert.That(parent.Executed).IsEquivalentTo((IEnumerable<string>)["b", "c"], CollectionOrdering.Matching);
+        await Assert.That(parent.LogsOf("c")).IsEquivalentTo(expected, CollectionOrdering.Matching);
         var entryB3 = store.List().Where(l => l.Entry.Step == "b").MaxBy(l => l.Entry.Created)!;
-        Assert.Equal(strategy is WorkspaceStrategies.Overlay or WorkspaceStrategies.FuseOverlay ? entryA.Entry.Key : null, entryB3.Entry.Base);
+        await Assert.That(entryB3.Entry.Base)
+            .IsEqualTo(strategy is WorkspaceStrategies.Overlay or WorkspaceStrategies.FuseOverlay ? entryA.Entry.Key : null);
         var reread = await harness.RunAsync(Pipeline("layers", Aot.Runner.Host, a, b, c));
-        Assert.True(reread.Hit("a") && reread.Hit("b"), reread.ToString());
-        Assert.Equal(expected, reread.LogsOf("c"));
+        await Assert.That(reread.Hit("a") && reread.Hit("b")).IsTrue().Because(reread.ToString());
+        await Assert.That(reread.LogsOf("c")).IsEquivalentTo(expected, CollectionOrdering.Matching);
 
         // Through a bundle: whiteouts and opaque directories survive export and import.
         var bundle = Path.Combine(harness.Root, "bundle.tar.gz");
-        Assert.Equal(0, (await harness.RunAsync([], ["cache", "export", bundle])).ExitCode);
-        Assert.Equal(0, (await harness.RunAsync([], ["cache", "clean"])).ExitCode);
+        await Assert.That((await harness.RunAsync([], ["cache", "export", bundle])).ExitCode).IsEqualTo(0);
+        await Assert.That((await harness.RunAsync([], ["cache", "clean"])).ExitCode).IsEqualTo(0);
         var imported = await harness.RunAsync([], ["cache", "import", bundle]);
-        Assert.True(imported.ExitCode == 0, imported.ToString());
+        await Assert.That(imported.ExitCode == 0).IsTrue().Because(imported.ToString());
         var again = await harness.RunAsync(Pipeline("layers", Aot.Runner.Host, a, b, c));
-        Assert.True(again.Hit("a") && again.Hit("b"), again.ToString());
-        Assert.Equal(expected, again.LogsOf("c"));
+        await Assert.That(again.Hit("a") && again.Hit("b")).IsTrue().Because(again.ToString());
+        await Assert.That(again.LogsOf("c")).IsEquivalentTo(expected, CollectionOrdering.Matching);
     }
 }

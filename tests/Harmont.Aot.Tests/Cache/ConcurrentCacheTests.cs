@@ -1,20 +1,22 @@
 using Harmont.Aot.Cache;
+using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Tests.Cache;
 
 /// <summary>Two processes of the real AOT binary run one cached pipeline at once over one cache directory.</summary>
+[NotInParallel(nameof(ConcurrentCacheTests))]
 public sealed class ConcurrentCacheTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("harmont-concurrent-").FullName;
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    [Fact]
-    public async Task Two_concurrent_runs_both_pass_one_entry_per_step_is_published_and_a_third_run_hits_everything()
+    [Test]
+    public async Task Two_concurrent_runs_both_pass_one_entry_per_step_is_published_and_a_third_run_hits_everything(CancellationToken cancellationToken)
     {
-        var cancel = TestContext.Current.CancellationToken;
+        var cancel = cancellationToken;
         var publish = await AotSmoke.PublishedAsync();
-        Assert.True(publish.ExitCode == 0, publish.Output);
+        await Assert.That(publish.ExitCode == 0).IsTrue().Because(publish.Output);
         var source = Directory.CreateDirectory(Path.Combine(_root, "repo")).FullName;
         Directory.CreateDirectory(Path.Combine(source, "src"));
         await File.WriteAllTextAsync(Path.Combine(source, "src", "a.txt"), "alpha\n", cancel);
@@ -26,16 +28,24 @@ public sealed class ConcurrentCacheTests : IDisposable
         // Both miss (each build sleeps a second, so their runs overlap) and race to publish the same keys.
         var runs = await Task.WhenAll(RunAsync(), RunAsync());
 
-        Assert.All(runs, r => Assert.True(r.ExitCode == 0, r.Output));
-        Assert.All(runs, r => Assert.Contains("\"event\":\"step_start\"", r.Output, StringComparison.Ordinal));
-        Assert.Contains(runs, r => r.Output.Contains("another run cached this step's result first", StringComparison.Ordinal));
+        foreach (var r in runs)
+        {
+            await Assert.That(r.ExitCode == 0).IsTrue().Because(r.Output);
+        }
+        foreach (var r in runs)
+        {
+            await Assert.That(r.Output).Contains("\"event\":\"step_start\"", StringComparison.Ordinal);
+        }
+        await Assert.That(runs).Contains(r => r.Output.Contains("another run cached this step's result first", StringComparison.Ordinal));
         var entries = new CacheStore(cache, TimeProvider.System).List();
-        Assert.Equal(["build", "package"], entries.Select(e => e.Entry.Step).Order(StringComparer.Ordinal));
-        Assert.Empty(Directory.Exists(Path.Combine(cache, "staging")) ? Directory.GetFileSystemEntries(Path.Combine(cache, "staging")) : []);
+        await Assert.That(entries.Select(e => e.Entry.Step).Order(StringComparer.Ordinal))
+            .IsEquivalentTo((IEnumerable<string>)["build", "package"], CollectionOrdering.Matching);
+        await Assert.That(Directory.Exists(Path.Combine(cache, "staging")) ? Directory.GetFileSystemEntries(Path.Combine(cache, "staging")) : [])
+            .IsEmpty();
 
         var third = await RunAsync();
-        Assert.True(third.ExitCode == 0, third.Output);
-        Assert.Equal(2, third.Output.Split('\n').Count(l => l.Contains("\"event\":\"step_cache_hit\"", StringComparison.Ordinal)));
-        Assert.DoesNotContain("\"event\":\"step_start\"", third.Output, StringComparison.Ordinal);
+        await Assert.That(third.ExitCode == 0).IsTrue().Because(third.Output);
+        await Assert.That(third.Output.Split('\n').Count(l => l.Contains("\"event\":\"step_cache_hit\"", StringComparison.Ordinal))).IsEqualTo(2);
+        await Assert.That(third.Output).DoesNotContain("\"event\":\"step_start\"", StringComparison.Ordinal);
     }
 }

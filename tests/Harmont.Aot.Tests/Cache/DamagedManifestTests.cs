@@ -1,4 +1,5 @@
 using Harmont.Aot.Model;
+using TUnit.Assertions.Enums;
 using static Harmont.Aot.Tests.Define;
 
 namespace Harmont.Aot.Tests.Cache;
@@ -7,6 +8,7 @@ namespace Harmont.Aot.Tests.Cache;
 /// An entry whose source manifest is damaged (truncated, overwritten, tampered with) never makes a child
 /// see a wrong workspace, and never fails run after run: the entry is dropped and its step executes.
 /// </summary>
+[NotInParallel(nameof(DamagedManifestTests))]
 public sealed class DamagedManifestTests : IDisposable
 {
     private readonly RunHarness _harness = new();
@@ -19,16 +21,16 @@ public sealed class DamagedManifestTests : IDisposable
         Cached("gen", "echo generated > gen.txt", null, OnChange("gen.txt")),
         Step("show", "cat gen.txt", "gen"));
 
-    [Theory]
-    [InlineData("truncated")]
-    [InlineData("garbage")]
-    [InlineData("empty")]
+    [Test]
+    [Arguments("truncated")]
+    [Arguments("garbage")]
+    [Arguments("empty")]
     public async Task A_manifest_that_is_cut_short_or_not_a_manifest_drops_the_entry_and_the_step_executes(string damage)
     {
         await GitRepo.InitAsync(_harness, ("gen.txt", "source\n"), ("other.txt", "v1\n"));
         var first = await _harness.RunAsync(Chain());
-        Assert.True(first.ExitCode == 0, first.ToString());
-        var sources = SourcesFileOfTheOnlyEntry();
+        await Assert.That(first.ExitCode == 0).IsTrue().Because(first.ToString());
+        var sources = await SourcesFileOfTheOnlyEntry();
         var bytes = File.ReadAllBytes(sources);
         File.WriteAllBytes(sources, damage switch
         {
@@ -39,39 +41,39 @@ public sealed class DamagedManifestTests : IDisposable
 
         var second = await _harness.RunAsync(Chain());
 
-        Assert.True(second.ExitCode == 0, second.ToString());
-        Assert.False(second.Hit("gen"), second.ToString());
-        Assert.Contains("source manifest is damaged", second.Output + second.Error, StringComparison.Ordinal);
-        Assert.Equal(["generated"], second.LogsOf("show"));
+        await Assert.That(second.ExitCode == 0).IsTrue().Because(second.ToString());
+        await Assert.That(second.Hit("gen")).IsFalse().Because(second.ToString());
+        await Assert.That(second.Output + second.Error).Contains("source manifest is damaged", StringComparison.Ordinal);
+        await Assert.That(second.LogsOf("show")).IsEquivalentTo((IEnumerable<string>)["generated"], CollectionOrdering.Matching);
     }
 
-    [Fact]
+    [Test]
     public async Task A_manifest_damaged_inside_fails_the_child_once_with_the_fix_and_the_next_run_executes_the_step()
     {
         await GitRepo.InitAsync(_harness, ("gen.txt", "source\n"), ("other.txt", "v1\n"));
         var first = await _harness.RunAsync(Chain());
-        Assert.True(first.ExitCode == 0, first.ToString());
-        var sources = SourcesFileOfTheOnlyEntry();
+        await Assert.That(first.ExitCode == 0).IsTrue().Because(first.ToString());
+        var sources = await SourcesFileOfTheOnlyEntry();
         // Whole in shape (header, a trailing NUL), wrong inside: a mode that is not octal.
         File.WriteAllBytes(sources, [.. "harmont-sources 2\n"u8, .. "9 - gen.txt\0"u8]);
 
         var second = await _harness.RunAsync(Chain());
         var third = await _harness.RunAsync(Chain());
 
-        Assert.Equal(1, second.ExitCode);
-        Assert.True(second.Hit("gen"), second.ToString());
-        var failure = Assert.Single(second.Events.OfType<Events.StepFailure>());
-        Assert.Equal("show", failure.Step);
-        Assert.Contains("is damaged", failure.Message, StringComparison.Ordinal);
-        Assert.Contains("run again", failure.Message, StringComparison.Ordinal);
-        Assert.True(third.ExitCode == 0, third.ToString());
-        Assert.False(third.Hit("gen"), third.ToString());
-        Assert.Equal(["generated"], third.LogsOf("show"));
+        await Assert.That(second.ExitCode).IsEqualTo(1);
+        await Assert.That(second.Hit("gen")).IsTrue().Because(second.ToString());
+        var failure = await Assert.That(second.Events.OfType<Events.StepFailure>()).HasSingleItem();
+        await Assert.That(failure.Step).IsEqualTo("show");
+        await Assert.That(failure.Message).Contains("is damaged", StringComparison.Ordinal);
+        await Assert.That(failure.Message).Contains("run again", StringComparison.Ordinal);
+        await Assert.That(third.ExitCode == 0).IsTrue().Because(third.ToString());
+        await Assert.That(third.Hit("gen")).IsFalse().Because(third.ToString());
+        await Assert.That(third.LogsOf("show")).IsEquivalentTo((IEnumerable<string>)["generated"], CollectionOrdering.Matching);
     }
 
-    private string SourcesFileOfTheOnlyEntry()
+    private async Task<string> SourcesFileOfTheOnlyEntry()
     {
-        var entry = Assert.Single(Directory.GetDirectories(Path.Combine(_harness.Cache, "entries")));
+        var entry = await Assert.That(Directory.GetDirectories(Path.Combine(_harness.Cache, "entries"))).HasSingleItem();
         return Path.Combine(entry, "sources");
     }
 }

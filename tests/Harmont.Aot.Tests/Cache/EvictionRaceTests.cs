@@ -9,8 +9,9 @@ namespace Harmont.Aot.Tests.Cache;
 /// publishes, their images) is never taken from under it, removal says what it kept, and what removal could
 /// not take (a cache tag whose entry went while a container used its image) is collected later.
 /// </summary>
-[Trait("Requires", "docker")]
-public sealed class EvictionRaceTests : IAsyncLifetime
+[Property("Requires", "docker")]
+[NotInParallel(nameof(EvictionRaceTests))]
+public sealed class EvictionRaceTests : IAsyncDisposable
 {
     private const int Runs = 8;
     private const int MaxRemovals = 400;
@@ -20,9 +21,10 @@ public sealed class EvictionRaceTests : IAsyncLifetime
 
     private string Cache => Path.Combine(_root, "cache");
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private static CancellationToken Ct => TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None;
 
-    public async ValueTask InitializeAsync()
+    [Before(Test)]
+    public async Task InitializeAsync()
     {
         await BusyboxImage.EnsureAsync();
         Directory.CreateDirectory(Source);
@@ -36,13 +38,13 @@ public sealed class EvictionRaceTests : IAsyncLifetime
         Directory.Delete(_root, recursive: true);
     }
 
-    [Fact]
-    public async Task Docker_runs_in_a_loop_all_pass_beside_prune_to_one_byte_and_clean_loops()
+    [Test]
+    public async Task Docker_runs_in_a_loop_all_pass_beside_prune_to_one_byte_and_clean_loops(CancellationToken cancellationToken)
     {
         var published = await AotSmoke.PublishedAsync();
-        Assert.True(published.ExitCode == 0, published.Output);
+        await Assert.That(published.ExitCode == 0).IsTrue().Because(published.Output);
         Task<(int ExitCode, string Output)> Binary(params string[] args) =>
-            Exec.RunAsync(published.Binary, args, Source, Ct, ("HARMONT_CACHE_DIR", Cache));
+            Exec.RunAsync(published.Binary, args, Source, cancellationToken, ("HARMONT_CACHE_DIR", Cache));
 
         using var done = new CancellationTokenSource();
         async Task<List<(int ExitCode, string Output)>> LoopAsync(string[] args)
@@ -72,20 +74,32 @@ public sealed class EvictionRaceTests : IAsyncLifetime
         }
 
         var removals = (await prunes).Concat(await cleans).ToList();
-        Assert.All(runs, r => Assert.True(r.ExitCode == 0, r.Output));
-        Assert.All(runs, r => Assert.Contains("base", r.Output, StringComparison.Ordinal));
-        Assert.All(removals, r => Assert.True(r.ExitCode == 0, r.Output));
-        Assert.All(removals, r => Assert.DoesNotContain("   at ", r.Output, StringComparison.Ordinal));
+        foreach (var r in runs)
+        {
+            await Assert.That(r.ExitCode == 0).IsTrue().Because(r.Output);
+        }
+        foreach (var r in runs)
+        {
+            await Assert.That(r.Output).Contains("base", StringComparison.Ordinal);
+        }
+        foreach (var r in removals)
+        {
+            await Assert.That(r.ExitCode == 0).IsTrue().Because(r.Output);
+        }
+        foreach (var r in removals)
+        {
+            await Assert.That(r.Output).DoesNotContain("   at ", StringComparison.Ordinal);
+        }
 
         // Whatever the loops left, one more clean with no run beside it takes all of it: no tag outlives its entry.
         var last = await Binary("cache", "clean");
-        Assert.True(last.ExitCode == 0, last.Output);
-        Assert.Empty(new CacheStore(Cache, TimeProvider.System).List());
-        Assert.Empty(await CacheTagsAsync());
+        await Assert.That(last.ExitCode == 0).IsTrue().Because(last.Output);
+        await Assert.That(new CacheStore(Cache, TimeProvider.System).List()).IsEmpty();
+        await Assert.That(await CacheTagsAsync()).IsEmpty();
     }
 
-    [Fact]
-    public async Task A_cache_tag_whose_entry_is_gone_is_collected_by_prune()
+    [Test]
+    public async Task A_cache_tag_whose_entry_is_gone_is_collected_by_prune(CancellationToken cancellationToken)
     {
         using var client = await DockerTestEngine.ConnectAsync();
         var orphanKey = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()) + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
@@ -97,17 +111,17 @@ public sealed class EvictionRaceTests : IAsyncLifetime
         };
         using (var rootfs = BusyboxImage.BuildRootfs())
         {
-            await client.ImportImageAsync(rootfs, DockerNames.CacheRepository, DockerNames.CacheTag(orphanKey), labels, Ct);
+            await client.ImportImageAsync(rootfs, DockerNames.CacheRepository, DockerNames.CacheTag(orphanKey), labels, cancellationToken);
         }
 
-        Assert.Contains(DockerNames.CacheReference(orphanKey), await CacheTagsAsync());
+        await Assert.That(await CacheTagsAsync()).Contains(DockerNames.CacheReference(orphanKey));
 
         var published = await AotSmoke.PublishedAsync();
-        var prune = await Exec.RunAsync(published.Binary, ["cache", "prune"], Source, Ct, ("HARMONT_CACHE_DIR", Cache));
+        var prune = await Exec.RunAsync(published.Binary, ["cache", "prune"], Source, cancellationToken, ("HARMONT_CACHE_DIR", Cache));
 
-        Assert.True(prune.ExitCode == 0, prune.Output);
-        Assert.Contains("removed 1 cache tag(s) whose entries were gone", prune.Output, StringComparison.Ordinal);
-        Assert.Null(await client.InspectImageAsync(DockerNames.CacheReference(orphanKey), Ct));
+        await Assert.That(prune.ExitCode == 0).IsTrue().Because(prune.Output);
+        await Assert.That(prune.Output).Contains("removed 1 cache tag(s) whose entries were gone", StringComparison.Ordinal);
+        await Assert.That(await client.InspectImageAsync(DockerNames.CacheReference(orphanKey), cancellationToken)).IsNull();
     }
 
     // Cache tags of images made for this test's cache.

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Harmont.Aot.Cache;
 using Harmont.Aot.Runners.Docker;
+using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Tests;
 
@@ -9,28 +10,30 @@ namespace Harmont.Aot.Tests;
 /// machine must reap at once everything the dead run left: its running container, its images no entry records,
 /// its work dir and a dead writer's staging, and must tag an entry's image the dead run never tagged.
 /// </summary>
-[Trait("Requires", "docker")]
-public sealed partial class KillNineTests : IAsyncLifetime
+[Property("Requires", "docker")]
+[NotInParallel(nameof(KillNineTests))]
+public sealed partial class KillNineTests : IAsyncDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
     private readonly string _work = Directory.CreateTempSubdirectory("harmont-kill9-").FullName;
-    private string? _runId;
+    // The runs this test killed: DisposeAsync removes what a failed test left of them. TUnit disposes each
+    // test's own instance, so this is no state shared between tests.
+    private readonly List<string> _killedRuns = [];
 
     private string Cache => Path.Combine(_work, ".cache");
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync() => await BusyboxImage.EnsureAsync();
+    [Before(Test)]
+    public async Task InitializeAsync() => await BusyboxImage.EnsureAsync();
 
     public async ValueTask DisposeAsync()
     {
         var published = await AotSmoke.PublishedAsync();
         await Exec.RunAsync(published.Binary, ["cache", "clean"], _work, CancellationToken.None, ("HARMONT_CACHE_DIR", Cache));
-        if (_runId is not null)
+        foreach (var runId in _killedRuns)
         {
             // Only if the test failed is anything of the dead run still there.
             using var client = await DockerTestEngine.ConnectAsync();
-            foreach (var container in await client.ListContainersAsync($"{DockerNames.RunLabel}={_runId}", CancellationToken.None))
+            foreach (var container in await client.ListContainersAsync($"{DockerNames.RunLabel}={runId}", CancellationToken.None))
             {
                 await client.RemoveContainerAsync(container.Id, CancellationToken.None);
             }
@@ -39,15 +42,17 @@ public sealed partial class KillNineTests : IAsyncLifetime
         Directory.Delete(_work, recursive: true);
     }
 
-    [Fact]
-    public async Task After_a_kill_9_mid_step_the_next_run_reaps_its_container_images_work_dir_and_staging_at_once()
+    [Test]
+    public async Task After_a_kill_9_mid_step_the_next_run_reaps_its_container_images_work_dir_and_staging_at_once(CancellationToken cancellationToken)
     {
         var published = await AotSmoke.PublishedAsync();
-        Assert.True(published.ExitCode == 0, published.Output);
+        await Assert.That(published.ExitCode == 0).IsTrue().Because(published.Output);
+        string runId;
         using (var killed = new LiveProcess(published.Binary, ["killable", "--repo", _work], _work, ("HARMONT_CACHE_DIR", Cache)))
         {
             await killed.WaitForLineAsync(l => l.Contains("hanging", StringComparison.Ordinal), Patience);
-            _runId = RunIdOf(killed.Output);
+            runId = await RunIdOf(killed.Output);
+            _killedRuns.Add(runId);
             killed.Signal("KILL");
             await killed.WaitForExitAsync(Patience);
         }
@@ -55,36 +60,38 @@ public sealed partial class KillNineTests : IAsyncLifetime
         // Its step's container is still running now (unless a run of another test, starting meanwhile, has
         // already reaped it, which is the behaviour under test too).
         using var client = await DockerTestEngine.ConnectAsync();
-        var label = $"{DockerNames.RunLabel}={_runId}";
-        var kept = Assert.Single(new CacheStore(Cache, TimeProvider.System).List()).Entry;
+        var label = $"{DockerNames.RunLabel}={runId}";
+        var kept = (await Assert.That(new CacheStore(Cache, TimeProvider.System).List()).HasSingleItem()).Entry;
 
         // Killed between publishing an entry and tagging its image: the entry names an image with no cache tag.
-        await client.RemoveImageAsync(DockerNames.CacheReference(kept.Key), force: false, Ct);
+        await client.RemoveImageAsync(DockerNames.CacheReference(kept.Key), force: false, cancellationToken);
 
         // A writer killed mid-copy (a moment no kill can be timed to): staging no live process owns.
         var staging = Directory.CreateDirectory(Path.Combine(Cache, "staging", Guid.NewGuid().ToString("N"), "workspace")).FullName;
-        await File.WriteAllTextAsync(Path.Combine(staging, "partial.txt"), "partial", Ct);
+        await File.WriteAllTextAsync(Path.Combine(staging, "partial.txt"), "partial", cancellationToken);
 
-        var next = await Exec.RunAsync(published.Binary, ["smoke", "--repo", _work], _work, Ct, ("HARMONT_CACHE_DIR", Cache));
+        var next = await Exec.RunAsync(published.Binary, ["smoke", "--repo", _work], _work, cancellationToken, ("HARMONT_CACHE_DIR", Cache));
 
-        Assert.True(next.ExitCode == 0, next.Output);
-        Assert.Empty(await client.ListContainersAsync(label, Ct));
-        foreach (var image in await client.ListImagesAsync(label, Ct))
+        await Assert.That(next.ExitCode == 0).IsTrue().Because(next.Output);
+        await Assert.That(await client.ListContainersAsync(label, cancellationToken)).IsEmpty();
+        foreach (var image in await client.ListImagesAsync(label, cancellationToken))
         {
-            Assert.True(image.Id == kept.Image, $"image {image.Id} ({string.Join(", ", image.RepoTags ?? [])}) of the dead run was left\n{next.Output}");
-            Assert.Equal([DockerNames.CacheReference(kept.Key)], image.RepoTags);
+            await Assert.That(image.Id == kept.Image)
+                .IsTrue()
+                .Because($"image {image.Id} ({string.Join(", ", image.RepoTags ?? [])}) of the dead run was left\n{next.Output}");
+            await Assert.That(image.RepoTags)
+                .IsEquivalentTo((IEnumerable<string>)[DockerNames.CacheReference(kept.Key)], CollectionOrdering.Matching);
         }
 
-        Assert.Equal(kept.Image, (await client.InspectImageAsync(DockerNames.CacheReference(kept.Key), Ct))?.Id);
-        Assert.Empty(Directory.GetDirectories(Path.Combine(Cache, "staging")));
-        Assert.DoesNotContain(Path.Combine(Cache, "work", $"run-{_runId}"), RunHarness.RunDirsIn(Path.Combine(Cache, "work")));
-        _runId = null;
+        await Assert.That((await client.InspectImageAsync(DockerNames.CacheReference(kept.Key), cancellationToken))?.Id).IsEqualTo(kept.Image);
+        await Assert.That(Directory.GetDirectories(Path.Combine(Cache, "staging"))).IsEmpty();
+        await Assert.That(RunHarness.RunDirsIn(Path.Combine(Cache, "work"))).DoesNotContain(Path.Combine(Cache, "work", $"run-{runId}"));
     }
 
-    private static string RunIdOf(string output)
+    private static async Task<string> RunIdOf(string output)
     {
         var match = RunId().Match(output);
-        Assert.True(match.Success, $"no run id in:\n{output}");
+        await Assert.That(match.Success).IsTrue().Because($"no run id in:\n{output}");
         return match.Groups[1].Value;
     }
 

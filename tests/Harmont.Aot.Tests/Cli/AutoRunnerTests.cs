@@ -6,6 +6,7 @@ namespace Harmont.Aot.Tests;
 /// <c>auto</c> without an engine: a step that names an image (its own, its lineage's or the pipeline's) must
 /// never run on the host unless the user pinned the host; an image-less pipeline still runs there.
 /// </summary>
+[NotInParallel(nameof(AutoRunnerTests))]
 public sealed class AutoRunnerTests : IDisposable
 {
     private readonly RunHarness _harness = new();
@@ -17,42 +18,42 @@ public sealed class AutoRunnerTests : IDisposable
 
     public void Dispose() => _harness.Dispose();
 
-    [Fact]
+    [Test]
     public async Task Auto_without_an_engine_refuses_a_step_with_the_pipeline_image_and_exits_4_naming_it_and_the_override()
     {
         var run = await _harness.RunAsync(Imaged(defaultImage: BusyboxImage.Image, stepImage: null));
 
-        Assert.Equal(4, run.ExitCode);
-        Assert.Contains("deps", run.Error, StringComparison.Ordinal);
-        Assert.Contains("--runner host", run.Error, StringComparison.Ordinal);
-        Assert.Contains("Runner = Runner.Host", run.Error, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
-        Assert.Empty(run.Executed);
-        Assert.False(Directory.Exists(HostMarker), "the step ran on the host");
+        await Assert.That(run.ExitCode).IsEqualTo(4);
+        await Assert.That(run.Error).Contains("deps", StringComparison.Ordinal);
+        await Assert.That(run.Error).Contains("--runner host", StringComparison.Ordinal);
+        await Assert.That(run.Error).Contains("Runner = Runner.Host", StringComparison.Ordinal);
+        await Assert.That(run.Error).DoesNotContain("   at ", StringComparison.Ordinal);
+        await Assert.That(run.Executed).IsEmpty();
+        await Assert.That(Directory.Exists(HostMarker)).IsFalse().Because("the step ran on the host");
     }
 
-    [Fact]
+    [Test]
     public async Task Auto_without_an_engine_refuses_a_step_with_its_own_image_and_its_children()
     {
         var run = await _harness.RunAsync(Imaged(defaultImage: null, stepImage: BusyboxImage.Image));
 
-        Assert.Equal(4, run.ExitCode);
-        Assert.Contains("deps, child", run.Error, StringComparison.Ordinal);
-        Assert.Empty(run.Executed);
-        Assert.False(Directory.Exists(HostMarker), "the step ran on the host");
+        await Assert.That(run.ExitCode).IsEqualTo(4);
+        await Assert.That(run.Error).Contains("deps, child", StringComparison.Ordinal);
+        await Assert.That(run.Executed).IsEmpty();
+        await Assert.That(Directory.Exists(HostMarker)).IsFalse().Because("the step ran on the host");
     }
 
-    [Fact]
+    [Test]
     public async Task Runner_host_on_the_command_line_runs_an_imaged_step_on_the_host()
     {
         var run = await _harness.RunAsync(Imaged(defaultImage: BusyboxImage.Image, stepImage: null), "--runner", "host");
 
-        Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Equal("host", run.StartOf("deps").Backend);
-        Assert.True(Directory.Exists(HostMarker));
+        await Assert.That(run.ExitCode == 0).IsTrue().Because(run.ToString());
+        await Assert.That(run.StartOf("deps").Backend).IsEqualTo("host");
+        await Assert.That(Directory.Exists(HostMarker)).IsTrue();
     }
 
-    [Fact]
+    [Test]
     public async Task Runner_host_pinned_on_the_pipeline_runs_an_imaged_step_on_the_host()
     {
         var pipeline = Imaged(defaultImage: BusyboxImage.Image, stepImage: null);
@@ -60,18 +61,18 @@ public sealed class AutoRunnerTests : IDisposable
 
         var run = await _harness.RunAsync(pinned);
 
-        Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Equal("host", run.StartOf("deps").Backend);
+        await Assert.That(run.ExitCode == 0).IsTrue().Because(run.ToString());
+        await Assert.That(run.StartOf("deps").Backend).IsEqualTo("host");
     }
 
-    [Fact]
+    [Test]
     public async Task Auto_without_an_engine_still_runs_an_image_less_pipeline_on_the_host()
     {
         var run = await _harness.RunAsync(Imaged(defaultImage: null, stepImage: null));
 
-        Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Equal("host", run.StartOf("deps").Backend);
-        Assert.Contains("running steps on the host backend", run.Error, StringComparison.Ordinal);
+        await Assert.That(run.ExitCode == 0).IsTrue().Because(run.ToString());
+        await Assert.That(run.StartOf("deps").Backend).IsEqualTo("host");
+        await Assert.That(run.Error).Contains("running steps on the host backend", StringComparison.Ordinal);
     }
 
     private PipelineDefinition Imaged(string? defaultImage, string? stepImage)

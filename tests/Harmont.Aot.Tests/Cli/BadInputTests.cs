@@ -9,6 +9,7 @@ namespace Harmont.Aot.Tests;
 /// An engine this user may not use is "permission denied", not "no engine answered".
 /// </summary>
 [SupportedOSPlatform("linux")]
+[NotInParallel(nameof(BadInputTests))]
 public sealed class BadInputTests : IDisposable
 {
     private readonly RunHarness _harness = new();
@@ -16,7 +17,7 @@ public sealed class BadInputTests : IDisposable
 
     public BadInputTests() => _harness.WriteSource("source.txt", "x\n");
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private static CancellationToken Ct => TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None;
 
     public void Dispose()
     {
@@ -28,20 +29,20 @@ public sealed class BadInputTests : IDisposable
         _harness.Dispose();
     }
 
-    [Fact]
-    public async Task A_cache_dir_that_is_a_file_is_exit_2_in_one_line()
+    [Test]
+    public async Task A_cache_dir_that_is_a_file_is_exit_2_in_one_line(CancellationToken cancellationToken)
     {
         var file = Path.Combine(_harness.Root, "not-a-dir");
-        await File.WriteAllTextAsync(file, "x", Ct);
+        await File.WriteAllTextAsync(file, "x", cancellationToken);
         _harness.Env["HARMONT_CACHE_DIR"] = file;
 
         var run = await _harness.RunAsync(HostChain.Definition);
 
-        AssertOneUsageLine(run, file, "it is a file, not a directory");
+        await AssertOneUsageLine(run, file, "it is a file, not a directory");
     }
 
-    [Fact]
-    [Trait("Requires", "root")]
+    [Test]
+    [Property("Requires", "root")]
     public async Task A_read_only_cache_dir_is_exit_2_in_one_line()
     {
         var readOnly = await MountTmpfsAsync("ro,size=1m");
@@ -49,18 +50,18 @@ public sealed class BadInputTests : IDisposable
 
         var run = await _harness.RunAsync(HostChain.Definition);
 
-        AssertOneUsageLine(run, readOnly, "Read-only file system");
+        await AssertOneUsageLine(run, readOnly, "Read-only file system");
     }
 
-    [Fact]
-    [Trait("Requires", "root")]
-    public async Task A_new_cache_dir_on_a_full_filesystem_is_exit_2_in_one_line()
+    [Test]
+    [Property("Requires", "root")]
+    public async Task A_new_cache_dir_on_a_full_filesystem_is_exit_2_in_one_line(CancellationToken cancellationToken)
     {
         // Every inode taken: not even a directory can be made.
         var full = await MountTmpfsAsync("size=1m,nr_inodes=4");
         for (var i = 0; i < 3; i++)
         {
-            await File.WriteAllTextAsync(Path.Combine(full, $"f{i}"), "x", Ct);
+            await File.WriteAllTextAsync(Path.Combine(full, $"f{i}"), "x", cancellationToken);
         }
 
         var cache = Path.Combine(full, "new-cache");
@@ -68,29 +69,29 @@ public sealed class BadInputTests : IDisposable
 
         var run = await _harness.RunAsync(HostChain.Definition);
 
-        AssertOneUsageLine(run, cache, "No space left on device");
+        await AssertOneUsageLine(run, cache, "No space left on device");
     }
 
-    [Theory]
-    [InlineData("-j", "abc")]
-    [InlineData("--parallelism", "4x")]
+    [Test]
+    [Arguments("-j", "abc")]
+    [Arguments("--parallelism", "4x")]
     public async Task A_parallelism_that_is_not_a_number_is_exit_2_in_one_line(string option, string value)
     {
         var run = await _harness.RunAsync(HostChain.Definition, option, value);
 
-        Assert.Equal(2, run.ExitCode);
-        var line = Assert.Single(run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Contains($"'{value}'", line, StringComparison.Ordinal);
-        Assert.Contains("-j 4", line, StringComparison.Ordinal);
-        Assert.Empty(run.Events);
+        await Assert.That(run.ExitCode).IsEqualTo(2);
+        var line = await Assert.That(run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)).HasSingleItem();
+        await Assert.That(line).Contains($"'{value}'", StringComparison.Ordinal);
+        await Assert.That(line).Contains("-j 4", StringComparison.Ordinal);
+        await Assert.That(run.Events).IsEmpty();
     }
 
-    [Fact]
-    [Trait("Requires", "root")]
-    public async Task A_docker_socket_this_user_may_not_open_says_permission_denied_not_no_engine()
+    [Test]
+    [Property("Requires", "root")]
+    public async Task A_docker_socket_this_user_may_not_open_says_permission_denied_not_no_engine(CancellationToken cancellationToken)
     {
         var published = await AotSmoke.PublishedAsync();
-        Assert.True(published.ExitCode == 0, published.Output);
+        await Assert.That(published.ExitCode == 0).IsTrue().Because(published.Output);
         var dir = Directory.CreateDirectory(Path.Combine(_harness.Root, "shared")).FullName;
         File.SetUnixFileMode(_harness.Root, (UnixFileMode)0b111_111_111);
         File.SetUnixFileMode(dir, (UnixFileMode)0b111_111_111);
@@ -106,33 +107,33 @@ public sealed class BadInputTests : IDisposable
             "setpriv",
             ["--reuid=65534", "--regid=65534", "--clear-groups", published.Binary, "smoke", "--repo", dir],
             dir,
-            Ct,
+            cancellationToken,
             ("DOCKER_HOST", $"unix://{socketPath}"),
             ("HARMONT_CACHE_DIR", Path.Combine(dir, "cache")),
             ("HOME", dir));
 
-        Assert.True(run.ExitCode == 4, $"exit {run.ExitCode}\n{run.Output}");
-        Assert.Contains("permission denied", run.Output, StringComparison.Ordinal);
-        Assert.Contains(socketPath, run.Output, StringComparison.Ordinal);
-        Assert.DoesNotContain("no Docker engine answered", run.Output, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", run.Output, StringComparison.Ordinal);
+        await Assert.That(run.ExitCode == 4).IsTrue().Because($"exit {run.ExitCode}\n{run.Output}");
+        await Assert.That(run.Output).Contains("permission denied", StringComparison.Ordinal);
+        await Assert.That(run.Output).Contains(socketPath, StringComparison.Ordinal);
+        await Assert.That(run.Output).DoesNotContain("no Docker engine answered", StringComparison.Ordinal);
+        await Assert.That(run.Output).DoesNotContain("   at ", StringComparison.Ordinal);
     }
 
-    private static void AssertOneUsageLine(RunOutcome run, string path, string reason)
+    private static async Task AssertOneUsageLine(RunOutcome run, string path, string reason)
     {
-        Assert.True(run.ExitCode == 2, run.ToString());
-        var line = Assert.Single(run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Contains(path, line, StringComparison.Ordinal);
-        Assert.Contains(reason, line, StringComparison.Ordinal);
-        Assert.Contains("HARMONT_CACHE_DIR", line, StringComparison.Ordinal);
-        Assert.Empty(run.Events);
+        await Assert.That(run.ExitCode == 2).IsTrue().Because(run.ToString());
+        var line = await Assert.That(run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)).HasSingleItem();
+        await Assert.That(line).Contains(path, StringComparison.Ordinal);
+        await Assert.That(line).Contains(reason, StringComparison.Ordinal);
+        await Assert.That(line).Contains("HARMONT_CACHE_DIR", StringComparison.Ordinal);
+        await Assert.That(run.Events).IsEmpty();
     }
 
     private async Task<string> MountTmpfsAsync(string options)
     {
         var dir = Directory.CreateDirectory(Path.Combine(_harness.Root, $"mnt-{_mounts.Count}")).FullName;
         var mount = await Exec.RunAsync("mount", ["-t", "tmpfs", "-o", options, "tmpfs", dir], "/", Ct);
-        Assert.True(mount.ExitCode == 0, mount.Output);
+        await Assert.That(mount.ExitCode == 0).IsTrue().Because(mount.Output);
         _mounts.Add(dir);
         return dir;
     }

@@ -3,6 +3,7 @@ using Harmont.Aot.Cache;
 using Harmont.Aot.Model;
 using Harmont.Aot.Tests.Workspaces;
 using Harmont.Aot.Workspaces;
+using TUnit.Assertions.Enums;
 using static Harmont.Aot.Tests.Define;
 
 namespace Harmont.Aot.Tests.Containment;
@@ -12,20 +13,20 @@ namespace Harmont.Aot.Tests.Containment;
 /// that are not UTF-8) never makes the runner touch a path outside its work and cache dirs, and survives
 /// every workspace strategy and the cache byte for byte.
 /// </summary>
-[Trait("Requires", "root")]
+[Property("Requires", "root")]
 [SupportedOSPlatform("linux")]
-public sealed class ContainmentTests(XfsLoopMount xfs) : IClassFixture<XfsLoopMount>, IDisposable
+[NotInParallel(nameof(ContainmentTests))]
+[ClassDataSource<XfsLoopMount>(Shared = SharedType.PerTestSession)]
+public sealed class ContainmentTests(XfsLoopMount xfs) : IDisposable
 {
     private readonly RunHarness _harness = new();
 
-    public static TheoryData<string> Strategies => [.. WorkspaceStrategies.Names];
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    public static IEnumerable<string> Strategies => [.. WorkspaceStrategies.Names];
 
     public void Dispose() => _harness.Dispose();
 
-    [Fact]
-    public async Task A_cached_step_that_links_a_source_dir_to_the_host_cannot_make_the_runner_delete_host_files()
+    [Test]
+    public async Task A_cached_step_that_links_a_source_dir_to_the_host_cannot_make_the_runner_delete_host_files(CancellationToken cancellationToken)
     {
         var hostDir = Directory.CreateTempSubdirectory("harmont-victim-").FullName;
         try
@@ -37,16 +38,17 @@ public sealed class ContainmentTests(XfsLoopMount xfs) : IClassFixture<XfsLoopMo
                 Runner.Host,
                 Cached("deps", $"rm -rf src && ln -s {hostDir} src", null, Forever()),
                 Step("build", "ls -la; cat src/keep.txt 2>/dev/null || echo no-keep", "deps"));
-            Assert.Equal(0, (await _harness.RunAsync(pipeline)).ExitCode);
+            await Assert.That((await _harness.RunAsync(pipeline)).ExitCode).IsEqualTo(0);
 
             await GitRepo.RunAsync(_harness, "rm", "-q", "src/old.txt");
             await GitRepo.RunAsync(_harness, "commit", "-qm", "remove old");
             var second = await _harness.RunAsync(pipeline);
 
-            Assert.True(second.Hit("deps"), second.ToString());
-            Assert.Equal(0, second.ExitCode);
-            Assert.Equal("the host's file", await File.ReadAllTextAsync(Path.Combine(hostDir, "old.txt"), Ct));
-            Assert.Equal(["old.txt"], Directory.GetFileSystemEntries(hostDir).Select(Path.GetFileName));
+            await Assert.That(second.Hit("deps")).IsTrue().Because(second.ToString());
+            await Assert.That(second.ExitCode).IsEqualTo(0);
+            await Assert.That(await File.ReadAllTextAsync(Path.Combine(hostDir, "old.txt"), cancellationToken)).IsEqualTo("the host's file");
+            await Assert.That(Directory.GetFileSystemEntries(hostDir).Select(Path.GetFileName))
+                .IsEquivalentTo((IEnumerable<string?>)["old.txt"], CollectionOrdering.Matching);
         }
         finally
         {
@@ -54,7 +56,7 @@ public sealed class ContainmentTests(XfsLoopMount xfs) : IClassFixture<XfsLoopMo
         }
     }
 
-    [Fact]
+    [Test]
     public async Task Sizing_counts_a_link_as_a_link_so_self_and_root_links_cache_small()
     {
         _harness.WriteSource("a.txt", "a");
@@ -67,15 +69,15 @@ public sealed class ContainmentTests(XfsLoopMount xfs) : IClassFixture<XfsLoopMo
         var first = await _harness.RunAsync(pipeline);
         var second = await _harness.RunAsync(pipeline);
 
-        Assert.True(first.ExitCode == 0, first.ToString());
-        Assert.True(second.Hit("loops"), second.ToString());
-        var entry = Assert.Single(new CacheStore(_harness.Cache, TimeProvider.System).List());
-        Assert.InRange(entry.Entry.Size, 1, 64 * 1024);
-        Assert.Empty(_harness.LeftoverRunDirs());
+        await Assert.That(first.ExitCode == 0).IsTrue().Because(first.ToString());
+        await Assert.That(second.Hit("loops")).IsTrue().Because(second.ToString());
+        var entry = await Assert.That(new CacheStore(_harness.Cache, TimeProvider.System).List()).HasSingleItem();
+        await Assert.That(entry.Entry.Size).IsBetween(1, 64 * 1024);
+        await Assert.That(_harness.LeftoverRunDirs()).IsEmpty();
     }
 
-    [Theory]
-    [MemberData(nameof(Strategies))]
+    [Test]
+    [MethodDataSource(nameof(Strategies))]
     public async Task Names_that_are_not_utf8_round_trip_through_the_workspace_strategy_and_the_cache(string strategy)
     {
         var work = xfs.NewDirectory("names");
@@ -96,11 +98,11 @@ public sealed class ContainmentTests(XfsLoopMount xfs) : IClassFixture<XfsLoopMo
         var first = await _harness.RunAsync(pipeline);
         var second = await _harness.RunAsync(pipeline);
 
-        Assert.True(first.ExitCode == 0, first.ToString());
-        Assert.True(second.ExitCode == 0, second.ToString());
-        Assert.True(second.Hit("make"), second.ToString());
-        Assert.Equal(3, first.LogsOf("child").Count);
-        Assert.Equal(first.LogsOf("child"), second.LogsOf("child"));
-        Assert.Empty(RunHarness.RunDirsIn(Path.Combine(work, "cache", "work")));
+        await Assert.That(first.ExitCode == 0).IsTrue().Because(first.ToString());
+        await Assert.That(second.ExitCode == 0).IsTrue().Because(second.ToString());
+        await Assert.That(second.Hit("make")).IsTrue().Because(second.ToString());
+        await Assert.That(first.LogsOf("child").Count).IsEqualTo(3);
+        await Assert.That(second.LogsOf("child")).IsEquivalentTo(first.LogsOf("child"), CollectionOrdering.Matching);
+        await Assert.That(RunHarness.RunDirsIn(Path.Combine(work, "cache", "work"))).IsEmpty();
     }
 }

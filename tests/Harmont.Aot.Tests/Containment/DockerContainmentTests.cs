@@ -4,14 +4,14 @@ using static Harmont.Aot.Tests.Define;
 namespace Harmont.Aot.Tests.Containment;
 
 /// <summary>The host-deleting attack of DESIGN §4.7 through a real container: a Docker step's links are data to the runner.</summary>
-[Trait("Requires", "docker")]
-public sealed class DockerContainmentTests : IAsyncLifetime
+[Property("Requires", "docker")]
+[NotInParallel(nameof(DockerContainmentTests))]
+public sealed class DockerContainmentTests : IAsyncDisposable
 {
     private readonly RunHarness _harness = new();
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync() => await BusyboxImage.EnsureAsync();
+    [Before(Test)]
+    public async Task InitializeAsync() => await BusyboxImage.EnsureAsync();
 
     public async ValueTask DisposeAsync()
     {
@@ -19,8 +19,8 @@ public sealed class DockerContainmentTests : IAsyncLifetime
         _harness.Dispose();
     }
 
-    [Fact]
-    public async Task A_cached_docker_step_that_links_src_to_a_host_dir_cannot_make_the_runner_delete_host_files()
+    [Test]
+    public async Task A_cached_docker_step_that_links_src_to_a_host_dir_cannot_make_the_runner_delete_host_files(CancellationToken cancellationToken)
     {
         var hostDir = Directory.CreateTempSubdirectory("harmont-victim-").FullName;
         try
@@ -37,15 +37,15 @@ public sealed class DockerContainmentTests : IAsyncLifetime
                 Cached("deps", $"rm -rf src && ln -s {hostDir} src", null, Forever()),
                 Step("build", "ls -la /workspace", "deps"));
             var first = await _harness.RunAsync(pipeline);
-            Assert.True(first.ExitCode == 0, first.ToString());
+            await Assert.That(first.ExitCode == 0).IsTrue().Because(first.ToString());
 
             await GitRepo.RunAsync(_harness, "rm", "-q", "src/old.txt");
             await GitRepo.RunAsync(_harness, "commit", "-qm", "remove old");
             var second = await _harness.RunAsync(pipeline);
 
-            Assert.True(second.Hit("deps"), second.ToString());
-            Assert.True(second.ExitCode == 0, second.ToString());
-            Assert.Equal("the host's file", await File.ReadAllTextAsync(Path.Combine(hostDir, "old.txt"), Ct));
+            await Assert.That(second.Hit("deps")).IsTrue().Because(second.ToString());
+            await Assert.That(second.ExitCode == 0).IsTrue().Because(second.ToString());
+            await Assert.That(await File.ReadAllTextAsync(Path.Combine(hostDir, "old.txt"), cancellationToken)).IsEqualTo("the host's file");
         }
         finally
         {

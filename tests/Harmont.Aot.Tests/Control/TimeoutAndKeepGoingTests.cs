@@ -1,14 +1,16 @@
 using Harmont.Aot.Events;
+using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Tests;
 
+[NotInParallel(nameof(TimeoutAndKeepGoingTests))]
 public sealed class TimeoutAndKeepGoingTests : IDisposable
 {
     private readonly RunHarness _harness = new();
 
     public void Dispose() => _harness.Dispose();
 
-    [Fact]
+    [Test]
     public async Task Step_timeout_exits_124_marks_it_timed_out_and_skips_its_dependents()
     {
         var pipeline = Define.Pipeline(
@@ -19,17 +21,17 @@ public sealed class TimeoutAndKeepGoingTests : IDisposable
 
         var run = await _harness.RunAsync(pipeline);
 
-        Assert.Equal(124, run.ExitCode);
-        Assert.Equal(StepStatus.TimedOut, run.StatusOf("slow"));
-        Assert.Contains("exceeded its timeout of 1.00s", run.EndOf("slow").Reason, StringComparison.Ordinal);
-        Assert.Equal(StepStatus.Skipped, run.StatusOf("after-slow"));
-        var failure = Assert.Single(run.Events.OfType<StepFailure>());
-        Assert.Equal("slow", failure.Step);
-        Assert.Empty(_harness.LeftoverRunDirs());
-        Assert.Empty(_harness.LeftoverMounts());
+        await Assert.That(run.ExitCode).IsEqualTo(124);
+        await Assert.That(run.StatusOf("slow")).IsEqualTo(StepStatus.TimedOut);
+        await Assert.That(run.EndOf("slow").Reason).Contains("exceeded its timeout of 1.00s", StringComparison.Ordinal);
+        await Assert.That(run.StatusOf("after-slow")).IsEqualTo(StepStatus.Skipped);
+        var failure = await Assert.That(run.Events.OfType<StepFailure>()).HasSingleItem();
+        await Assert.That(failure.Step).IsEqualTo("slow");
+        await Assert.That(_harness.LeftoverRunDirs()).IsEmpty();
+        await Assert.That(_harness.LeftoverMounts()).IsEmpty();
     }
 
-    [Fact]
+    [Test]
     public async Task Build_timeout_stops_running_steps_as_timed_out_and_exits_124()
     {
         var pipeline = new Model.PipelineDefinition
@@ -42,16 +44,17 @@ public sealed class TimeoutAndKeepGoingTests : IDisposable
 
         var run = await _harness.RunAsync(pipeline);
 
-        Assert.Equal(124, run.ExitCode);
-        Assert.Equal(StepStatus.TimedOut, run.StatusOf("a"));
-        Assert.Equal(StepStatus.Skipped, run.StatusOf("b"));
-        Assert.Contains("timed out (exit 124)", run.Output, StringComparison.Ordinal);
-        Assert.Equal("step 'a' stopped: the build timeout passed", Assert.Single(run.Events.OfType<StepFailure>()).Message);
-        Assert.Empty(_harness.LeftoverRunDirs());
-        Assert.Empty(_harness.LeftoverMounts());
+        await Assert.That(run.ExitCode).IsEqualTo(124);
+        await Assert.That(run.StatusOf("a")).IsEqualTo(StepStatus.TimedOut);
+        await Assert.That(run.StatusOf("b")).IsEqualTo(StepStatus.Skipped);
+        await Assert.That(run.Output).Contains("timed out (exit 124)", StringComparison.Ordinal);
+        await Assert.That((await Assert.That(run.Events.OfType<StepFailure>()).HasSingleItem()).Message)
+            .IsEqualTo("step 'a' stopped: the build timeout passed");
+        await Assert.That(_harness.LeftoverRunDirs()).IsEmpty();
+        await Assert.That(_harness.LeftoverMounts()).IsEmpty();
     }
 
-    [Fact]
+    [Test]
     public async Task Keep_going_skips_every_transitive_dependent_of_a_failure_and_finishes_the_rest()
     {
         var pipeline = Define.Pipeline(
@@ -66,17 +69,23 @@ public sealed class TimeoutAndKeepGoingTests : IDisposable
 
         var run = await _harness.RunAsync(pipeline, "--keep-going", "-j", "2");
 
-        Assert.Equal(1, run.ExitCode);
-        Assert.Equal(StepStatus.Failed, run.StatusOf("broken"));
-        Assert.All(["child", "grandchild", "waits"], s => Assert.Equal(StepStatus.Skipped, run.StatusOf(s)));
-        Assert.All(["child", "grandchild", "waits"], s => Assert.False(run.Started(s)));
-        Assert.Equal(StepStatus.Passed, run.StatusOf("sibling"));
-        Assert.Equal(["sibling-done"], run.LogsOf("sibling"));
+        await Assert.That(run.ExitCode).IsEqualTo(1);
+        await Assert.That(run.StatusOf("broken")).IsEqualTo(StepStatus.Failed);
+        foreach (var s in new[] { "child", "grandchild", "waits" })
+        {
+            await Assert.That(run.StatusOf(s)).IsEqualTo(StepStatus.Skipped);
+        }
+        foreach (var s in new[] { "child", "grandchild", "waits" })
+        {
+            await Assert.That(run.Started(s)).IsFalse();
+        }
+        await Assert.That(run.StatusOf("sibling")).IsEqualTo(StepStatus.Passed);
+        await Assert.That(run.LogsOf("sibling")).IsEquivalentTo((IEnumerable<string>)["sibling-done"], CollectionOrdering.Matching);
     }
 
-    [Fact]
-    [Trait("Requires", "docker")]
-    public async Task Docker_step_timeout_kills_and_removes_its_container()
+    [Test]
+    [Property("Requires", "docker")]
+    public async Task Docker_step_timeout_kills_and_removes_its_container(CancellationToken cancellationToken)
     {
         await BusyboxImage.EnsureAsync();
         var pipeline = Define.Pipeline(
@@ -86,12 +95,12 @@ public sealed class TimeoutAndKeepGoingTests : IDisposable
 
         var run = await _harness.RunAsync(pipeline);
 
-        Assert.Equal(124, run.ExitCode);
-        Assert.Equal(StepStatus.TimedOut, run.StatusOf("slow"));
+        await Assert.That(run.ExitCode).IsEqualTo(124);
+        await Assert.That(run.StatusOf("slow")).IsEqualTo(StepStatus.TimedOut);
         var runId = run.Events.OfType<BuildStarted>().Single().RunId;
         using var client = await DockerTestEngine.ConnectAsync();
-        Assert.Empty(await client.ListContainersAsync($"dev.harmont.aot.run={runId}", TestContext.Current.CancellationToken));
-        Assert.Empty(_harness.LeftoverRunDirs());
-        Assert.Empty(_harness.LeftoverMounts());
+        await Assert.That(await client.ListContainersAsync($"dev.harmont.aot.run={runId}", cancellationToken)).IsEmpty();
+        await Assert.That(_harness.LeftoverRunDirs()).IsEmpty();
+        await Assert.That(_harness.LeftoverMounts()).IsEmpty();
     }
 }

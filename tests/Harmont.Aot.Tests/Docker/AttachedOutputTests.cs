@@ -3,6 +3,7 @@ using System.Text;
 using Docker.DotNet;
 using Harmont.Aot.Runners;
 using Harmont.Aot.Runners.Docker;
+using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Tests;
 
@@ -10,118 +11,120 @@ namespace Harmont.Aot.Tests;
 /// An attached container's output, as the engine frames it without a TTY, comes out as lines per stream: the
 /// library splits the frames by stream, and each stream's bytes, cut anywhere, are joined into lines here.
 /// </summary>
+[NotInParallel(nameof(AttachedOutputTests))]
 public sealed class AttachedOutputTests
 {
     private const byte Out = 1;
     private const byte Err = 2;
 
-    [Fact]
+    [Test]
     public async Task Line_split_across_frames_is_joined()
     {
         var lines = await ReadAsync(Frame(Out, "hel"), Frame(Out, "lo\nwor"), Frame(Out, "ld\n"));
 
-        Assert.Equal(["out:hello", "out:world"], lines);
+        await Assert.That(lines).IsEquivalentTo((IEnumerable<string>)["out:hello", "out:world"], CollectionOrdering.Matching);
     }
 
-    [Fact]
+    [Test]
     public async Task Many_lines_in_one_frame_each_come_out()
     {
         var lines = await ReadAsync(Frame(Out, "a\nb\n\nc\n"));
 
-        Assert.Equal(["out:a", "out:b", "out:", "out:c"], lines);
+        await Assert.That(lines).IsEquivalentTo((IEnumerable<string>)["out:a", "out:b", "out:", "out:c"], CollectionOrdering.Matching);
     }
 
-    [Fact]
+    [Test]
     public async Task Stdout_and_stderr_partials_are_kept_apart()
     {
         var lines = await ReadAsync(Frame(Out, "out-a"), Frame(Err, "err-a"), Frame(Out, "-b\n"), Frame(Err, "-b\n"));
 
-        Assert.Equal(["out:out-a-b", "err:err-a-b"], lines);
+        await Assert.That(lines).IsEquivalentTo((IEnumerable<string>)["out:out-a-b", "err:err-a-b"], CollectionOrdering.Matching);
     }
 
-    [Fact]
+    [Test]
     public async Task Trailing_partial_line_is_flushed_at_end_of_stream()
     {
         var lines = await ReadAsync(Frame(Out, "a\nno newline"), Frame(Err, "err tail"));
 
-        Assert.Equal(["out:a", "out:no newline", "err:err tail"], lines);
+        await Assert.That(lines).IsEquivalentTo((IEnumerable<string>)["out:a", "out:no newline", "err:err tail"], CollectionOrdering.Matching);
     }
 
-    [Fact]
+    [Test]
     public async Task Crlf_is_stripped_even_when_split_between_frames()
     {
         var lines = await ReadAsync(Frame(Out, "a\r\nb\r"), Frame(Out, "\nc\r\n"));
 
-        Assert.Equal(["out:a", "out:b", "out:c"], lines);
+        await Assert.That(lines).IsEquivalentTo((IEnumerable<string>)["out:a", "out:b", "out:c"], CollectionOrdering.Matching);
     }
 
-    [Fact]
+    [Test]
     public async Task Overlong_line_is_emitted_in_pieces()
     {
         var lines = await ReadAsync(maxLineChars: 10, Frame(Out, new string('x', 25) + "\nshort\n"));
 
-        Assert.Equal(["out:" + new string('x', 10), "out:" + new string('x', 10), "out:xxxxx", "out:short"], lines);
+        await Assert.That(lines)
+            .IsEquivalentTo((IEnumerable<string>)["out:" + new string('x', 10), "out:" + new string('x', 10), "out:xxxxx", "out:short"], CollectionOrdering.Matching);
     }
 
-    [Fact]
+    [Test]
     public async Task Line_of_exactly_the_cap_is_one_piece()
     {
         var lines = await ReadAsync(maxLineChars: 4, Frame(Out, "abcd\nef\n"));
 
-        Assert.Equal(["out:abcd", "out:ef"], lines);
+        await Assert.That(lines).IsEquivalentTo((IEnumerable<string>)["out:abcd", "out:ef"], CollectionOrdering.Matching);
     }
 
-    [Fact]
+    [Test]
     public async Task Multibyte_character_split_across_frames_decodes_whole()
     {
         var bytes = Encoding.UTF8.GetBytes("héllo→😀\n");
         var lines = await ReadAsync(Frame(Out, bytes[..2]), Frame(Out, bytes[2..9]), Frame(Out, bytes[9..12]), Frame(Out, bytes[12..]));
 
-        Assert.Equal(["out:héllo→😀"], lines);
+        await Assert.That(lines).IsEquivalentTo((IEnumerable<string>)["out:héllo→😀"], CollectionOrdering.Matching);
     }
 
-    [Fact]
+    [Test]
     public async Task Overlong_line_does_not_cut_a_surrogate_pair()
     {
         var lines = await ReadAsync(maxLineChars: 4, Frame(Out, "abc😀d\n"));
 
-        Assert.Equal(["out:abc", "out:😀d"], lines);
+        await Assert.That(lines).IsEquivalentTo((IEnumerable<string>)["out:abc", "out:😀d"], CollectionOrdering.Matching);
     }
 
-    [Fact]
-    public async Task Headers_and_payloads_arriving_a_byte_at_a_time_still_parse()
+    [Test]
+    public async Task Headers_and_payloads_arriving_a_byte_at_a_time_still_parse(CancellationToken cancellationToken)
     {
         var data = Concat(Frame(Out, "one\ntw"), Frame(Err, "e1\n"), Frame(Out, "o\n"));
         var lines = new List<string>();
 
         using var output = new MultiplexedStream(new TrickleStream(data), multiplexed: true);
-        await AttachedOutput.ReadLinesAsync(output, Collect(lines), SecretMasker.None, TestContext.Current.CancellationToken);
+        await AttachedOutput.ReadLinesAsync(output, Collect(lines), SecretMasker.None, cancellationToken);
 
-        Assert.Equal(["out:one", "err:e1", "out:two"], lines);
+        await Assert.That(lines).IsEquivalentTo((IEnumerable<string>)["out:one", "err:e1", "out:two"], CollectionOrdering.Matching);
     }
 
-    [Fact]
+    [Test]
     public async Task Frame_larger_than_the_read_buffer_is_streamed_through()
     {
         var text = string.Concat(Enumerable.Range(0, 20_000).Select(i => $"{i}\n"));
         var lines = await ReadAsync(Frame(Out, text));
 
-        Assert.Equal(Enumerable.Range(0, 20_000).Select(i => $"out:{i}"), lines);
+        await Assert.That(lines).IsEquivalentTo(Enumerable.Range(0, 20_000).Select(i => $"out:{i}"), CollectionOrdering.Matching);
     }
 
-    [Fact]
+    [Test]
     public async Task Stream_cut_mid_frame_keeps_what_arrived()
     {
         var whole = Frame(Out, "complete\npartial line that is cut");
         var lines = await ReadAsync(whole[..^7]);
 
-        Assert.Equal(["out:complete", "out:partial line that"], lines);
+        await Assert.That(lines).IsEquivalentTo((IEnumerable<string>)["out:complete", "out:partial line that"], CollectionOrdering.Matching);
     }
 
-    [Fact]
+    [Test]
     public async Task Empty_stream_yields_no_lines()
     {
-        Assert.Empty(await ReadAsync());
+        await Assert.That(await ReadAsync()).IsEmpty();
     }
 
     private static async Task<List<string>> ReadAsync(params byte[][] frames) => await ReadAsync(LineSplitter.DefaultMaxLineChars, frames);
@@ -130,7 +133,7 @@ public sealed class AttachedOutputTests
     {
         var lines = new List<string>();
         using var output = new MultiplexedStream(new MemoryStream(Concat(frames)), multiplexed: true);
-        await AttachedOutput.ReadLinesAsync(output, Collect(lines), SecretMasker.None, TestContext.Current.CancellationToken, maxLineChars);
+        await AttachedOutput.ReadLinesAsync(output, Collect(lines), SecretMasker.None, TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None, maxLineChars);
         return lines;
     }
 

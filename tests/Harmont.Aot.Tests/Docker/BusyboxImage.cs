@@ -27,7 +27,7 @@ public static class BusyboxImage
     /// <summary>Imports the image unless the engine already has it. Fails the test when no engine answers.</summary>
     public static async Task EnsureAsync()
     {
-        var cancellationToken = TestContext.Current.CancellationToken;
+        var cancellationToken = TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None;
         using var client = await DockerTestEngine.ConnectAsync();
         await Gate.WaitAsync(cancellationToken);
         try
@@ -37,7 +37,9 @@ public static class BusyboxImage
                 return;
             }
 
-            Assert.True(File.Exists(HostBusybox), $"{HostBusybox} is missing; install busybox-static so the Docker tests can build their image.");
+            await Assert.That(File.Exists(HostBusybox))
+                .IsTrue()
+                .Because($"{HostBusybox} is missing; install busybox-static so the Docker tests can build their image.");
             using var rootfs = BuildRootfs();
             var labels = new Dictionary<string, string> { ["dev.harmont.aot.test"] = "1" };
             await client.ImportImageAsync(rootfs, Repository, Tag, labels, cancellationToken);

@@ -1,5 +1,6 @@
 using Harmont.Aot.Cleanup;
 using Harmont.Aot.Runners.Docker;
+using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Tests;
 
@@ -7,18 +8,22 @@ namespace Harmont.Aot.Tests;
 /// What the reaping of dead runs may touch on a shared engine: a dead run's objects go, a live run's and
 /// another cache's stay, whatever their age. Every object carries a per-test scope the reaper keeps to.
 /// </summary>
-[Trait("Requires", "docker")]
-public sealed class DeadRunReapTests : IAsyncLifetime
+[Property("Requires", "docker")]
+// Alone, beside no other test: any run starting beside it reaps the same dead runs, and a removal already in
+// progress would be reported as a problem of this reaper.
+[NotInParallel]
+public sealed class DeadRunReapTests : IAsyncDisposable
 {
     private readonly string _scope = $"dev.harmont.aot.test.reap={Guid.NewGuid():N}";
     private readonly string _dir = Directory.CreateTempSubdirectory("harmont-reap-").FullName;
     private DockerEngine _client = null!;
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private static CancellationToken Ct => TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None;
 
     private string OurCache => OwnerLock.Label(Path.Combine(_dir, "cache"));
 
-    public async ValueTask InitializeAsync()
+    [Before(Test)]
+    public async Task InitializeAsync()
     {
         await BusyboxImage.EnsureAsync();
         _client = await DockerTestEngine.ConnectAsync();
@@ -40,8 +45,8 @@ public sealed class DeadRunReapTests : IAsyncLifetime
         Directory.Delete(_dir, recursive: true);
     }
 
-    [Fact]
-    public async Task A_dead_runs_running_container_goes_and_a_live_runs_and_another_machines_stay()
+    [Test]
+    public async Task A_dead_runs_running_container_goes_and_a_live_runs_and_another_machines_stay(CancellationToken cancellationToken)
     {
         var liveLock = Path.Combine(_dir, "live.lock");
         using var live = OwnerLock.Acquire(liveLock);
@@ -53,17 +58,18 @@ public sealed class DeadRunReapTests : IAsyncLifetime
         var foreign = await RunningAsync($"another-machine:{deadLock}");
         await RunningAsync(OwnerLock.Label(Path.Combine(_dir, "never-existed.lock")));
 
-        var report = await DockerGarbage.ReapDeadRunsAsync(_client, OurCache, _ => null, _scope, Ct);
+        var report = await DockerGarbage.ReapDeadRunsAsync(_client, OurCache, _ => null, _scope, cancellationToken);
 
         // Any run starting beside this test may reap the dead ones first: what is left is what counts.
-        Assert.DoesNotContain(alive, report.RemovedContainers);
-        Assert.DoesNotContain(foreign, report.RemovedContainers);
-        Assert.Empty(report.Problems);
-        Assert.Equal(new[] { alive, foreign }.Order(StringComparer.Ordinal), (await _client.ListContainersAsync(_scope, Ct)).Select(c => c.Id).Order(StringComparer.Ordinal));
+        await Assert.That(report.RemovedContainers).DoesNotContain(alive);
+        await Assert.That(report.RemovedContainers).DoesNotContain(foreign);
+        await Assert.That(report.Problems).IsEmpty();
+        await Assert.That((await _client.ListContainersAsync(_scope, cancellationToken)).Select(c => c.Id).Order(StringComparer.Ordinal))
+            .IsEquivalentTo(new[] { alive, foreign }.Order(StringComparer.Ordinal), CollectionOrdering.Matching);
     }
 
-    [Fact]
-    public async Task A_dead_runs_image_goes_unless_an_entry_records_it_and_then_it_gets_its_cache_tag()
+    [Test]
+    public async Task A_dead_runs_image_goes_unless_an_entry_records_it_and_then_it_gets_its_cache_tag(CancellationToken cancellationToken)
     {
         var deadLock = Path.Combine(_dir, "dead.lock");
         var labels = Labels(OwnerLock.Label(deadLock), OurCache);
@@ -72,17 +78,18 @@ public sealed class DeadRunReapTests : IAsyncLifetime
         var otherCache = await ImportAsync(DockerNames.SnapshotRepository, $"reap-other-{Guid.NewGuid():N}", Labels(OwnerLock.Label(deadLock), "elsewhere:/cache"));
         var key = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()) + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
 
-        var report = await DockerGarbage.ReapDeadRunsAsync(_client, OurCache, id => id == recorded ? key : null, _scope, Ct);
+        var report = await DockerGarbage.ReapDeadRunsAsync(_client, OurCache, id => id == recorded ? key : null, _scope, cancellationToken);
 
-        Assert.Empty(report.Problems);
-        Assert.Null(await _client.InspectImageAsync(garbage, Ct));
-        Assert.Equal(recorded, (await _client.InspectImageAsync(DockerNames.CacheReference(key), Ct))?.Id);
-        Assert.Equal([DockerNames.CacheReference(key)], (await _client.ListImagesAsync(_scope, Ct)).Single(i => i.Id == recorded).RepoTags);
-        Assert.NotNull(await _client.InspectImageAsync(otherCache, Ct));
+        await Assert.That(report.Problems).IsEmpty();
+        await Assert.That(await _client.InspectImageAsync(garbage, cancellationToken)).IsNull();
+        await Assert.That((await _client.InspectImageAsync(DockerNames.CacheReference(key), cancellationToken))?.Id).IsEqualTo(recorded);
+        await Assert.That((await _client.ListImagesAsync(_scope, cancellationToken)).Single(i => i.Id == recorded).RepoTags)
+            .IsEquivalentTo((IEnumerable<string>)[DockerNames.CacheReference(key)], CollectionOrdering.Matching);
+        await Assert.That(await _client.InspectImageAsync(otherCache, cancellationToken)).IsNotNull();
     }
 
-    [Fact]
-    public async Task Orphan_collection_takes_this_caches_tags_without_entries_and_no_other_caches()
+    [Test]
+    public async Task Orphan_collection_takes_this_caches_tags_without_entries_and_no_other_caches(CancellationToken cancellationToken)
     {
         var orphanKey = $"{Guid.NewGuid():N}{Guid.NewGuid():N}";
         var keptKey = $"{Guid.NewGuid():N}{Guid.NewGuid():N}";
@@ -91,11 +98,11 @@ public sealed class DeadRunReapTests : IAsyncLifetime
         await ImportAsync(DockerNames.CacheRepository, keptKey, Labels("", OurCache));
         await ImportAsync(DockerNames.CacheRepository, otherKey, Labels("", "elsewhere:/cache"));
 
-        var removed = await DockerGarbage.CollectOrphanTagsAsync(_client, OurCache, key => key == keptKey, _scope, Ct);
+        var removed = await DockerGarbage.CollectOrphanTagsAsync(_client, OurCache, key => key == keptKey, _scope, cancellationToken);
 
-        Assert.Equal([DockerNames.CacheReference(orphanKey)], removed);
-        Assert.NotNull(await _client.InspectImageAsync(DockerNames.CacheReference(keptKey), Ct));
-        Assert.NotNull(await _client.InspectImageAsync(DockerNames.CacheReference(otherKey), Ct));
+        await Assert.That(removed).IsEquivalentTo((IEnumerable<string>)[DockerNames.CacheReference(orphanKey)], CollectionOrdering.Matching);
+        await Assert.That(await _client.InspectImageAsync(DockerNames.CacheReference(keptKey), cancellationToken)).IsNotNull();
+        await Assert.That(await _client.InspectImageAsync(DockerNames.CacheReference(otherKey), cancellationToken)).IsNotNull();
     }
 
     private Dictionary<string, string> Labels(string runLock, string cache) => new()

@@ -1,16 +1,17 @@
 using System.Net;
 using Harmont.Aot.Runners;
 using Harmont.Aot.Runners.Docker;
+using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Tests;
 
 // Engine replies the real engine on this machine cannot be made to produce.
+[NotInParallel(nameof(DockerEngineProtocolTests))]
 public sealed class DockerEngineProtocolTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact]
-    public async Task Newer_engine_is_spoken_to_at_our_maximum_version()
+    [Test]
+    public async Task Newer_engine_is_spoken_to_at_our_maximum_version(CancellationToken cancellationToken)
     {
         await using var engine = new FakeEngine(request => request switch
         {
@@ -19,24 +20,26 @@ public sealed class DockerEngineProtocolTests
         });
         using var client = await engine.ConnectAsync();
 
-        Assert.Null(await client.InspectImageAsync("alpine:3.20", Ct));
-        Assert.Equal(["GET /version", "GET /v1.52/images/alpine:3.20/json"], engine.Requests);
+        await Assert.That(await client.InspectImageAsync("alpine:3.20", cancellationToken)).IsNull();
+        await Assert.That(engine.Requests)
+            .IsEquivalentTo((IEnumerable<string>)["GET /version", "GET /v1.52/images/alpine:3.20/json"], CollectionOrdering.Matching);
     }
 
-    [Fact]
-    public async Task Engine_older_than_1_41_is_refused_with_a_clear_error()
+    [Test]
+    public async Task Engine_older_than_1_41_is_refused_with_a_clear_error(CancellationToken cancellationToken)
     {
         await using var engine = new FakeEngine(_ => (200, """{"ApiVersion":"1.40"}"""));
 
-        var ex = await Assert.ThrowsAsync<DockerEngineException>(() => DockerBackend.TryConnectAsync(engine.Endpoint, null, Ct));
+        var ex = (await Assert.That(async () => await DockerBackend.TryConnectAsync(engine.Endpoint, null, cancellationToken))
+            .ThrowsExactly<DockerEngineException>())!;
 
-        Assert.Contains("1.40", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("1.41", ex.Message, StringComparison.Ordinal);
-        Assert.Equal(["GET /version"], engine.Requests);
+        await Assert.That(ex.Message).Contains("1.40", StringComparison.Ordinal);
+        await Assert.That(ex.Message).Contains("1.41", StringComparison.Ordinal);
+        await Assert.That(engine.Requests).IsEquivalentTo((IEnumerable<string>)["GET /version"], CollectionOrdering.Matching);
     }
 
-    [Fact]
-    public async Task Pull_error_inside_a_200_stream_names_the_image_and_the_reason()
+    [Test]
+    public async Task Pull_error_inside_a_200_stream_names_the_image_and_the_reason(CancellationToken cancellationToken)
     {
         await using var engine = new FakeEngine(request => request switch
         {
@@ -50,27 +53,29 @@ public sealed class DockerEngineProtocolTests
         using var client = await engine.ConnectAsync();
         var progress = new List<string>();
 
-        var ex = await Assert.ThrowsAsync<DockerEngineException>(() => client.PullImageAsync("alpine:3.20", progress.Add, TimeSpan.Zero, Ct));
+        var ex = (await Assert.That(() => client.PullImageAsync("alpine:3.20", progress.Add, TimeSpan.Zero, cancellationToken))
+            .ThrowsExactly<DockerEngineException>())!;
 
-        Assert.Contains("'alpine:3.20'", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("connection reset by peer", ex.Message, StringComparison.Ordinal);
-        Assert.Equal(["3.20 Pulling from library/alpine", "abc123 Downloading 1.0 MiB/3.0 MiB"], progress);
-        Assert.Equal("POST /v1.41/images/create?fromImage=alpine&tag=3.20", engine.Requests[^1]);
+        await Assert.That(ex.Message).Contains("'alpine:3.20'", StringComparison.Ordinal);
+        await Assert.That(ex.Message).Contains("connection reset by peer", StringComparison.Ordinal);
+        await Assert.That(progress)
+            .IsEquivalentTo((IEnumerable<string>)["3.20 Pulling from library/alpine", "abc123 Downloading 1.0 MiB/3.0 MiB"], CollectionOrdering.Matching);
+        await Assert.That(engine.Requests[^1]).IsEqualTo("POST /v1.41/images/create?fromImage=alpine&tag=3.20");
     }
 
-    [Theory]
-    [InlineData("alpine", "alpine", "latest")]
-    [InlineData("alpine:3.20", "alpine", "3.20")]
-    [InlineData("localhost:5000/team/app", "localhost:5000/team/app", "latest")]
-    [InlineData("localhost:5000/team/app:v2", "localhost:5000/team/app", "v2")]
-    [InlineData("alpine@sha256:abcd", "alpine", "sha256:abcd")]
-    public void Image_references_split_into_name_and_tag(string image, string name, string tag)
+    [Test]
+    [Arguments("alpine", "alpine", "latest")]
+    [Arguments("alpine:3.20", "alpine", "3.20")]
+    [Arguments("localhost:5000/team/app", "localhost:5000/team/app", "latest")]
+    [Arguments("localhost:5000/team/app:v2", "localhost:5000/team/app", "v2")]
+    [Arguments("alpine@sha256:abcd", "alpine", "sha256:abcd")]
+    public async Task Image_references_split_into_name_and_tag(string image, string name, string tag)
     {
-        Assert.Equal((name, tag), DockerEngine.SplitReference(image));
+        await Assert.That(DockerEngine.SplitReference(image)).IsEqualTo((name, tag));
     }
 
-    [Fact]
-    public async Task Error_body_that_is_not_json_is_reported_as_text()
+    [Test]
+    public async Task Error_body_that_is_not_json_is_reported_as_text(CancellationToken cancellationToken)
     {
         await using var engine = new FakeEngine(request => request switch
         {
@@ -79,22 +84,22 @@ public sealed class DockerEngineProtocolTests
         });
         await using var backend = new DockerBackend(await engine.ConnectAsync());
 
-        var ex = await Assert.ThrowsAsync<DockerEngineException>(() => backend.HasSnapshotAsync("sha256:abc", Ct));
+        var ex = (await Assert.That(async () => await backend.HasSnapshotAsync("sha256:abc", cancellationToken)).ThrowsExactly<DockerEngineException>())!;
 
-        Assert.Equal(HttpStatusCode.BadGateway, ex.StatusCode);
-        Assert.Contains("bad gateway from a proxy", ex.Message, StringComparison.Ordinal);
+        await Assert.That(ex.StatusCode).IsEqualTo(HttpStatusCode.BadGateway);
+        await Assert.That(ex.Message).Contains("bad gateway from a proxy", StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Engine_gone_after_connecting_is_an_error_naming_where_it_was()
+    [Test]
+    public async Task Engine_gone_after_connecting_is_an_error_naming_where_it_was(CancellationToken cancellationToken)
     {
         var engine = new FakeEngine(_ => (200, """{"ApiVersion":"1.41"}"""));
         await using var backend = new DockerBackend(await engine.ConnectAsync());
         await engine.DisposeAsync();
 
-        var ex = await Assert.ThrowsAsync<DockerEngineException>(() => backend.HasSnapshotAsync("sha256:abc", Ct));
+        var ex = (await Assert.That(async () => await backend.HasSnapshotAsync("sha256:abc", cancellationToken)).ThrowsExactly<DockerEngineException>())!;
 
-        Assert.Contains(DockerHost.Describe(engine.Endpoint), ex.Message, StringComparison.Ordinal);
-        Assert.Null(ex.StatusCode);
+        await Assert.That(ex.Message).Contains(DockerHost.Describe(engine.Endpoint), StringComparison.Ordinal);
+        await Assert.That(ex.StatusCode).IsNull();
     }
 }

@@ -1,22 +1,25 @@
 using Harmont.Aot.Runners.Docker;
+using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Tests;
 
 // Every object here also carries a per-test scope label, and the collector is told to keep to it, so
 // other tests and other runs sharing this engine are never collected. The owner-label rules are what is tested.
-[Trait("Requires", "docker")]
-public sealed class DockerGarbageTests : IAsyncLifetime
+[Property("Requires", "docker")]
+[NotInParallel(nameof(DockerGarbageTests))]
+public sealed class DockerGarbageTests : IAsyncDisposable
 {
     private const string ScopeKey = "dev.harmont.aot.test.gc";
 
     private readonly string _scopeValue = Guid.NewGuid().ToString("N");
     private DockerEngine _client = null!;
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private static CancellationToken Ct => TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None;
 
     private string Scope => $"{ScopeKey}={_scopeValue}";
 
-    public async ValueTask InitializeAsync()
+    [Before(Test)]
+    public async Task InitializeAsync()
     {
         await BusyboxImage.EnsureAsync();
         _client = await DockerTestEngine.ConnectAsync();
@@ -37,8 +40,8 @@ public sealed class DockerGarbageTests : IAsyncLifetime
         _client.Dispose();
     }
 
-    [Fact]
-    public async Task Stopped_labelled_containers_go_once_old_enough_and_nothing_else_does()
+    [Test]
+    public async Task Stopped_labelled_containers_go_once_old_enough_and_nothing_else_does(CancellationToken cancellationToken)
     {
         var unlabelled = await ExitedContainerAsync(owned: false);
         var neverStartedUnlabelled = await CreatedContainerAsync(owned: false);
@@ -46,59 +49,59 @@ public sealed class DockerGarbageTests : IAsyncLifetime
         var neverStarted = await CreatedContainerAsync(owned: true);
         var running = await RunningContainerAsync();
 
-        var fresh = await DockerGarbage.CollectAsync(_client, DateTimeOffset.UtcNow, Policy(TimeSpan.FromHours(1), TimeSpan.FromDays(1)), Ct);
+        var fresh = await DockerGarbage.CollectAsync(_client, DateTimeOffset.UtcNow, Policy(TimeSpan.FromHours(1), TimeSpan.FromDays(1)), cancellationToken);
 
-        Assert.Empty(fresh.RemovedContainers);
-        Assert.Empty(fresh.Problems);
-        Assert.Equal(5, (await _client.ListContainersAsync(Scope, Ct)).Count);
+        await Assert.That(fresh.RemovedContainers).IsEmpty();
+        await Assert.That(fresh.Problems).IsEmpty();
+        await Assert.That((await _client.ListContainersAsync(Scope, cancellationToken)).Count).IsEqualTo(5);
 
-        var old = await DockerGarbage.CollectAsync(_client, DateTimeOffset.UtcNow, Policy(TimeSpan.Zero, TimeSpan.FromDays(1)), Ct);
+        var old = await DockerGarbage.CollectAsync(_client, DateTimeOffset.UtcNow, Policy(TimeSpan.Zero, TimeSpan.FromDays(1)), cancellationToken);
 
-        Assert.Equal(new[] { exited, neverStarted }.Order(StringComparer.Ordinal), old.RemovedContainers.Order(StringComparer.Ordinal));
-        Assert.Empty(old.Problems);
-        Assert.Equal(
-            new[] { neverStartedUnlabelled, running, unlabelled }.Order(StringComparer.Ordinal),
-            (await _client.ListContainersAsync(Scope, Ct)).Select(c => c.Id).Order(StringComparer.Ordinal));
-        Assert.Equal("running", (await _client.InspectContainerAsync(running, Ct))!.State!.Status);
+        await Assert.That(old.RemovedContainers.Order(StringComparer.Ordinal))
+            .IsEquivalentTo(new[] { exited, neverStarted }.Order(StringComparer.Ordinal), CollectionOrdering.Matching);
+        await Assert.That(old.Problems).IsEmpty();
+        await Assert.That((await _client.ListContainersAsync(Scope, cancellationToken)).Select(c => c.Id).Order(StringComparer.Ordinal))
+            .IsEquivalentTo(new[] { neverStartedUnlabelled, running, unlabelled }.Order(StringComparer.Ordinal), CollectionOrdering.Matching);
+        await Assert.That((await _client.InspectContainerAsync(running, cancellationToken))!.State!.Status).IsEqualTo("running");
     }
 
-    [Fact]
-    public async Task Age_counts_from_when_a_container_stopped_not_from_when_it_was_created()
+    [Test]
+    public async Task Age_counts_from_when_a_container_stopped_not_from_when_it_was_created(CancellationToken cancellationToken)
     {
         // It ran for two seconds: an hour after its creation it has been stopped for less than an hour.
         var exited = await ExitedContainerAsync(owned: true, "sleep 2");
-        var stopped = DockerGarbage.FinishedAt((await _client.InspectContainerAsync(exited, Ct))!.State)!.Value;
+        var stopped = DockerGarbage.FinishedAt((await _client.InspectContainerAsync(exited, cancellationToken))!.State)!.Value;
         var policy = Policy(TimeSpan.FromHours(1), TimeSpan.FromDays(1));
 
-        var early = await DockerGarbage.CollectAsync(_client, stopped + TimeSpan.FromHours(1) - TimeSpan.FromSeconds(1), policy, Ct);
-        var late = await DockerGarbage.CollectAsync(_client, stopped + TimeSpan.FromHours(1), policy, Ct);
+        var early = await DockerGarbage.CollectAsync(_client, stopped + TimeSpan.FromHours(1) - TimeSpan.FromSeconds(1), policy, cancellationToken);
+        var late = await DockerGarbage.CollectAsync(_client, stopped + TimeSpan.FromHours(1), policy, cancellationToken);
 
-        Assert.Empty(early.RemovedContainers);
-        Assert.Equal([exited], late.RemovedContainers);
+        await Assert.That(early.RemovedContainers).IsEmpty();
+        await Assert.That(late.RemovedContainers).IsEquivalentTo((IEnumerable<string>)[exited], CollectionOrdering.Matching);
     }
 
-    [Fact]
-    public async Task Ephemeral_snapshots_older_than_a_day_go_and_kept_or_foreign_images_stay()
+    [Test]
+    public async Task Ephemeral_snapshots_older_than_a_day_go_and_kept_or_foreign_images_stay(CancellationToken cancellationToken)
     {
         var ephemeral = await ImageAsync("ephemeral", owned: true, ephemeral: true);
         var kept = await ImageAsync("kept", owned: true, ephemeral: false);
         var foreign = await ImageAsync("foreign", owned: false, ephemeral: true);
         var policy = Policy(TimeSpan.FromHours(1), TimeSpan.FromDays(1));
 
-        var today = await DockerGarbage.CollectAsync(_client, DateTimeOffset.UtcNow, policy, Ct);
-        var tomorrow = await DockerGarbage.CollectAsync(_client, DateTimeOffset.UtcNow + TimeSpan.FromHours(25), policy, Ct);
+        var today = await DockerGarbage.CollectAsync(_client, DateTimeOffset.UtcNow, policy, cancellationToken);
+        var tomorrow = await DockerGarbage.CollectAsync(_client, DateTimeOffset.UtcNow + TimeSpan.FromHours(25), policy, cancellationToken);
 
-        Assert.Empty(today.RemovedImages);
-        Assert.Equal([ephemeral], tomorrow.RemovedImages);
-        Assert.Empty(tomorrow.Problems);
-        Assert.False(await _client.ImageExistsAsync(ephemeral, Ct));
-        Assert.True(await _client.ImageExistsAsync(kept, Ct));
-        Assert.True(await _client.ImageExistsAsync(foreign, Ct));
-        Assert.True(await _client.ImageExistsAsync(BusyboxImage.Image, Ct));
+        await Assert.That(today.RemovedImages).IsEmpty();
+        await Assert.That(tomorrow.RemovedImages).IsEquivalentTo((IEnumerable<string>)[ephemeral], CollectionOrdering.Matching);
+        await Assert.That(tomorrow.Problems).IsEmpty();
+        await Assert.That(await _client.ImageExistsAsync(ephemeral, cancellationToken)).IsFalse();
+        await Assert.That(await _client.ImageExistsAsync(kept, cancellationToken)).IsTrue();
+        await Assert.That(await _client.ImageExistsAsync(foreign, cancellationToken)).IsTrue();
+        await Assert.That(await _client.ImageExistsAsync(BusyboxImage.Image, cancellationToken)).IsTrue();
     }
 
-    [Fact]
-    public async Task A_cached_steps_image_no_entry_claimed_goes_once_old_and_a_claimed_one_stays()
+    [Test]
+    public async Task A_cached_steps_image_no_entry_claimed_goes_once_old_and_a_claimed_one_stays(CancellationToken cancellationToken)
     {
         // A cached step's image is tagged only when its entry is published: untagged, its run lost or died.
         var unclaimed = await ImageAsync(null, owned: true, ephemeral: false);
@@ -106,28 +109,28 @@ public sealed class DockerGarbageTests : IAsyncLifetime
         var foreign = await ImageAsync(null, owned: false, ephemeral: false);
         var policy = Policy(TimeSpan.FromHours(1), TimeSpan.FromDays(1));
 
-        var today = await DockerGarbage.CollectAsync(_client, DateTimeOffset.UtcNow, policy, Ct);
-        var tomorrow = await DockerGarbage.CollectAsync(_client, DateTimeOffset.UtcNow + TimeSpan.FromHours(25), policy, Ct);
+        var today = await DockerGarbage.CollectAsync(_client, DateTimeOffset.UtcNow, policy, cancellationToken);
+        var tomorrow = await DockerGarbage.CollectAsync(_client, DateTimeOffset.UtcNow + TimeSpan.FromHours(25), policy, cancellationToken);
 
-        Assert.Empty(today.RemovedImages);
-        Assert.Equal([unclaimed], tomorrow.RemovedImages);
-        Assert.False(await _client.ImageExistsAsync(unclaimed, Ct));
-        Assert.True(await _client.ImageExistsAsync(claimed, Ct));
-        Assert.True(await _client.ImageExistsAsync(foreign, Ct));
+        await Assert.That(today.RemovedImages).IsEmpty();
+        await Assert.That(tomorrow.RemovedImages).IsEquivalentTo((IEnumerable<string>)[unclaimed], CollectionOrdering.Matching);
+        await Assert.That(await _client.ImageExistsAsync(unclaimed, cancellationToken)).IsFalse();
+        await Assert.That(await _client.ImageExistsAsync(claimed, cancellationToken)).IsTrue();
+        await Assert.That(await _client.ImageExistsAsync(foreign, cancellationToken)).IsTrue();
     }
 
-    [Fact]
-    public async Task Ephemeral_snapshot_a_container_still_uses_is_left_and_reported()
+    [Test]
+    public async Task Ephemeral_snapshot_a_container_still_uses_is_left_and_reported(CancellationToken cancellationToken)
     {
         var ephemeral = await ImageAsync("in-use", owned: true, ephemeral: true);
         var user = await RunningContainerAsync(ephemeral);
 
-        var report = await DockerGarbage.CollectAsync(_client, DateTimeOffset.UtcNow + TimeSpan.FromDays(2), Policy(TimeSpan.Zero, TimeSpan.Zero), Ct);
+        var report = await DockerGarbage.CollectAsync(_client, DateTimeOffset.UtcNow + TimeSpan.FromDays(2), Policy(TimeSpan.Zero, TimeSpan.Zero), cancellationToken);
 
-        Assert.Empty(report.RemovedImages);
-        Assert.Contains(report.Problems, p => p.Contains(ephemeral, StringComparison.Ordinal));
-        Assert.True(await _client.ImageExistsAsync(ephemeral, Ct));
-        Assert.Equal("running", (await _client.InspectContainerAsync(user, Ct))!.State!.Status);
+        await Assert.That(report.RemovedImages).IsEmpty();
+        await Assert.That(report.Problems).Contains(p => p.Contains(ephemeral, StringComparison.Ordinal));
+        await Assert.That(await _client.ImageExistsAsync(ephemeral, cancellationToken)).IsTrue();
+        await Assert.That((await _client.InspectContainerAsync(user, cancellationToken))!.State!.Status).IsEqualTo("running");
     }
 
     private GcPolicy Policy(TimeSpan containers, TimeSpan images) => new(containers, images, Scope);

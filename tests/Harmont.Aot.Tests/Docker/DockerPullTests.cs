@@ -1,22 +1,22 @@
 using System.Text;
 using Harmont.Aot.Runners;
 using Harmont.Aot.Runners.Docker;
+using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Tests;
 
 // No registry answers here, so a successful pull is driven by a canned engine; the failing one is real.
+[NotInParallel(nameof(DockerPullTests))]
 public sealed class DockerPullTests : IDisposable
 {
     private const string Image = "alpine:3.20";
 
     private readonly string _workspace = Directory.CreateTempSubdirectory("harmont-docker-pull-").FullName;
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     public void Dispose() => Directory.Delete(_workspace, recursive: true);
 
-    [Fact]
-    public async Task Missing_image_is_pulled_with_progress_before_the_container_is_created()
+    [Test]
+    public async Task Missing_image_is_pulled_with_progress_before_the_container_is_created(CancellationToken cancellationToken)
     {
         var pulled = false;
         await using var engine = new FakeEngine(request => request switch
@@ -30,14 +30,13 @@ public sealed class DockerPullTests : IDisposable
         await using var backend = new DockerBackend(await engine.ConnectAsync());
         var progress = new List<string>();
 
-        var ex = await Assert.ThrowsAsync<DockerEngineException>(() => backend.RunAsync(Step(), progress.Add, Ct));
+        var ex = (await Assert.That(async () => await backend.RunAsync(Step(), progress.Add, cancellationToken)).ThrowsExactly<DockerEngineException>())!;
 
-        Assert.Contains("the fake engine stops here", ex.Message, StringComparison.Ordinal);
+        await Assert.That(ex.Message).Contains("the fake engine stops here", StringComparison.Ordinal);
         var pull = engine.Requests.ToList().IndexOf("POST /v1.41/images/create?fromImage=alpine&tag=3.20");
         var create = engine.Requests.ToList().FindIndex(r => r.StartsWith("POST /v1.41/containers/create", StringComparison.Ordinal));
-        Assert.InRange(pull, 0, create - 1);
-        Assert.Equal(
-            [
+        await Assert.That(pull).IsBetween(0, create - 1);
+        await Assert.That(progress).IsEquivalentTo((IEnumerable<string>)[
                 "pulling alpine:3.20: not present locally",
                 "pulling alpine:3.20: 3.20 Pulling from library/alpine",
                 "pulling alpine:3.20: abc123 Pulling fs layer",
@@ -45,8 +44,7 @@ public sealed class DockerPullTests : IDisposable
                 "pulling alpine:3.20: abc123 Download complete",
                 "pulling alpine:3.20: abc123 Pull complete",
                 "pulling alpine:3.20: Status: Downloaded newer image for alpine:3.20",
-            ],
-            progress);
+            ], CollectionOrdering.Matching);
 
         (int, string) Pulled()
         {
@@ -70,8 +68,8 @@ public sealed class DockerPullTests : IDisposable
         }
     }
 
-    [Fact]
-    public async Task Progress_without_a_listener_goes_to_the_step_log_as_harmont_lines()
+    [Test]
+    public async Task Progress_without_a_listener_goes_to_the_step_log_as_harmont_lines(CancellationToken cancellationToken)
     {
         await using var engine = new FakeEngine(request => request switch
         {
@@ -85,37 +83,34 @@ public sealed class DockerPullTests : IDisposable
         await using var backend = new DockerBackend(await engine.ConnectAsync());
         var log = new List<(LogStream, string)>();
 
-        var ex = await Assert.ThrowsAsync<DockerEngineException>(() => backend.RunAsync(Step() with { Log = (s, l) => log.Add((s, l)) }, Ct));
+        var ex = (await Assert.That(async () => await backend.RunAsync(Step() with { Log = (s, l) => log.Add((s, l)) }, cancellationToken))
+            .ThrowsExactly<DockerEngineException>())!;
 
-        Assert.Equal(
-            $"image '{Image}' is not present and could not be pulled: unauthorized: authentication required. " +
-            "Build or import it locally (docker import / docker build) or set Image= to one that exists.",
-            ex.Message);
-        Assert.Equal(
-            [
+        await Assert.That(ex.Message).IsEqualTo($"image '{Image}' is not present and could not be pulled: unauthorized: authentication required. " +
+            "Build or import it locally (docker import / docker build) or set Image= to one that exists.");
+        await Assert.That(log).IsEquivalentTo((IEnumerable<(LogStream, string)>)[
                 (LogStream.Stderr, "harmont: pulling alpine:3.20: not present locally"),
                 (LogStream.Stderr, "harmont: pulling alpine:3.20: 3.20 Pulling from library/alpine"),
-            ],
-            log);
+            ], CollectionOrdering.Matching);
     }
 
-    [Fact]
-    [Trait("Requires", "docker")]
-    public async Task Failed_real_pull_names_the_image_and_the_engines_reason()
+    [Test]
+    [Property("Requires", "docker")]
+    public async Task Failed_real_pull_names_the_image_and_the_engines_reason(CancellationToken cancellationToken)
     {
         using var client = await DockerTestEngine.ConnectAsync();
         await using var backend = new DockerBackend(client, ownsEngine: false);
         const string Missing = "harmont-test/not-anywhere:0";
         var progress = new List<string>();
 
-        var ex = await Assert.ThrowsAsync<DockerEngineException>(
-            () => backend.RunAsync(Step() with { BaseImage = Missing }, progress.Add, Ct));
+        var ex = (await Assert.That(async () => await backend.RunAsync(Step() with { BaseImage = Missing }, progress.Add, cancellationToken))
+            .ThrowsExactly<DockerEngineException>())!;
 
-        Assert.StartsWith($"image '{Missing}' is not present and could not be pulled: ", ex.Message, StringComparison.Ordinal);
-        Assert.NotEmpty(ex.EngineMessage);
-        Assert.Contains(ex.EngineMessage, ex.Message, StringComparison.Ordinal);
-        Assert.Equal($"pulling {Missing}: not present locally", progress[0]);
-        Assert.False(await client.ImageExistsAsync(Missing, Ct));
+        await Assert.That(ex.Message).StartsWith($"image '{Missing}' is not present and could not be pulled: ", StringComparison.Ordinal);
+        await Assert.That(ex.EngineMessage).IsNotEmpty();
+        await Assert.That(ex.Message).Contains(ex.EngineMessage, StringComparison.Ordinal);
+        await Assert.That(progress[0]).IsEqualTo($"pulling {Missing}: not present locally");
+        await Assert.That(await client.ImageExistsAsync(Missing, cancellationToken)).IsFalse();
     }
 
     private StepInvocation Step() =>

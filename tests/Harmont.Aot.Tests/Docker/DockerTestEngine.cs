@@ -11,11 +11,11 @@ public static class DockerTestEngine
     /// <summary>An engine that has answered a ping.</summary>
     internal static async Task<DockerEngine> ConnectAsync()
     {
-        var engine = await DockerEngine.ConnectAsync(Endpoint, TestContext.Current.CancellationToken);
-        Assert.True(
-            engine is not null,
-            $"No Docker engine answered at {DockerHost.Describe(Endpoint)}. These tests need one: start dockerd, or point DOCKER_HOST at an engine.");
-        return engine;
+        var engine = await DockerEngine.ConnectAsync(Endpoint, TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None);
+        await Assert.That(engine)
+            .IsNotNull()
+            .Because($"No Docker engine answered at {DockerHost.Describe(Endpoint)}. These tests need one: start dockerd, or point DOCKER_HOST at an engine.");
+        return engine!;
     }
 
     /// <summary>A backend over a live engine, or a failed test.</summary>

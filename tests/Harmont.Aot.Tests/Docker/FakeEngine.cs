@@ -46,9 +46,9 @@ internal sealed class FakeEngine : IAsyncDisposable
     /// <summary>Connects the product's engine client to this fake; it must answer <c>GET /version</c>.</summary>
     internal async Task<DockerEngine> ConnectAsync()
     {
-        var engine = await DockerEngine.ConnectAsync(Endpoint, TestContext.Current.CancellationToken);
-        Assert.NotNull(engine);
-        return engine;
+        var engine = await DockerEngine.ConnectAsync(Endpoint, TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None);
+        await Assert.That(engine).IsNotNull();
+        return engine!;
     }
 
     public async ValueTask DisposeAsync()

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Harmont.Aot.Runners;
 using Harmont.Aot.Runners.Docker;
+using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Tests;
 
@@ -10,24 +11,23 @@ namespace Harmont.Aot.Tests;
 /// of its own, and attach hijacks that connection differently. The engine here listens on its socket only, so a
 /// forwarder on loopback stands in for its TCP port.
 /// </summary>
-[Trait("Requires", "docker")]
+[Property("Requires", "docker")]
+[NotInParallel(nameof(TcpDockerHostTests))]
 public sealed class TcpDockerHostTests : IDisposable
 {
     private readonly string _runId = $"test-{Guid.NewGuid():N}";
     private readonly string _workspace = Directory.CreateTempSubdirectory("harmont-docker-tcp-").FullName;
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     public void Dispose() => Directory.Delete(_workspace, recursive: true);
 
-    [Fact]
-    public async Task Steps_run_commit_and_stream_their_output_over_a_tcp_docker_host()
+    [Test]
+    public async Task Steps_run_commit_and_stream_their_output_over_a_tcp_docker_host(CancellationToken cancellationToken)
     {
         await BusyboxImage.EnsureAsync();
         await using var forwarder = new LoopbackForwarder(DockerTestEngine.Endpoint);
         var host = $"tcp://127.0.0.1:{forwarder.Port}";
         var connector = DockerConnectors.FromEnvironment(name => name == "DOCKER_HOST" ? host : null);
-        await using var backend = await connector.ConnectAsync(Ct);
+        await using var backend = await connector.ConnectAsync(cancellationToken);
         var lines = new List<(LogStream Stream, string Line)>();
         var log = (LogStream s, string l) =>
         {
@@ -38,16 +38,20 @@ public sealed class TcpDockerHostTests : IDisposable
         };
         try
         {
-            Assert.Equal(host, connector.Endpoint);
-            Assert.Equal("docker", Assert.IsType<DockerBackend>(backend).Name);
+            await Assert.That(connector.Endpoint).IsEqualTo(host);
+            // xunit's IsType also told the compiler the backend is not null; TUnit's IsNotNull does.
+            await Assert.That(backend).IsNotNull();
+            await Assert.That((await Assert.That(backend).IsTypeOf<DockerBackend>())!.Name).IsEqualTo("docker");
 
-            var parent = await backend.RunAsync(Step("echo system > /root/state; seq 1 3000; printf 'err-tail' >&2; exit 0", "parent", log) with { KeepSnapshot = true }, Ct);
-            var child = await backend.RunAsync(Step("cat /root/state; exit 3", "child", log) with { BaseImage = parent.Snapshot }, Ct);
+            var parent = await backend.RunAsync(Step("echo system > /root/state; seq 1 3000; printf 'err-tail' >&2; exit 0", "parent", log) with { KeepSnapshot = true }, cancellationToken);
+            var child = await backend.RunAsync(Step("cat /root/state; exit 3", "child", log) with { BaseImage = parent.Snapshot }, cancellationToken);
 
-            Assert.Equal(0, parent.ExitCode);
-            Assert.Equal(3, child.ExitCode);
-            Assert.Equal([.. Enumerable.Range(1, 3000).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), "system"], lines.Where(l => l.Stream == LogStream.Stdout).Select(l => l.Line));
-            Assert.Equal(["err-tail"], lines.Where(l => l.Stream == LogStream.Stderr).Select(l => l.Line));
+            await Assert.That(parent.ExitCode).IsEqualTo(0);
+            await Assert.That(child.ExitCode).IsEqualTo(3);
+            await Assert.That(lines.Where(l => l.Stream == LogStream.Stdout).Select(l => l.Line))
+                .IsEquivalentTo((IEnumerable<string>)[.. Enumerable.Range(1, 3000).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), "system"], CollectionOrdering.Matching);
+            await Assert.That(lines.Where(l => l.Stream == LogStream.Stderr).Select(l => l.Line))
+                .IsEquivalentTo((IEnumerable<string>)["err-tail"], CollectionOrdering.Matching);
         }
         finally
         {
@@ -55,8 +59,8 @@ public sealed class TcpDockerHostTests : IDisposable
         }
 
         using var engine = await DockerTestEngine.ConnectAsync();
-        Assert.Empty(await engine.ListContainersAsync($"{DockerNames.RunLabel}={_runId}", Ct));
-        Assert.Empty(await engine.ListImagesAsync($"{DockerNames.RunLabel}={_runId}", Ct));
+        await Assert.That(await engine.ListContainersAsync($"{DockerNames.RunLabel}={_runId}", cancellationToken)).IsEmpty();
+        await Assert.That(await engine.ListImagesAsync($"{DockerNames.RunLabel}={_runId}", cancellationToken)).IsEmpty();
     }
 
     private StepInvocation Step(string command, string stepKey, Action<LogStream, string> log) =>

@@ -5,33 +5,34 @@ using Harmont.Aot.Events;
 namespace Harmont.Aot.Tests;
 
 /// <summary>Each renderer's text for one scripted run, against checked-in snapshots (HARMONT_UPDATE_SNAPSHOTS=1 rewrites).</summary>
+[NotInParallel(nameof(RendererSnapshotTests))]
 public sealed class RendererSnapshotTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
 
-    [Fact]
-    public void Plain_output_prefixes_lines_and_ends_with_the_summary() =>
-        Match("plain.txt", Render(w => new PlainRenderer(w)));
+    [Test]
+    public async Task Plain_output_prefixes_lines_and_ends_with_the_summary() =>
+        await Match("plain.txt", Render(w => new PlainRenderer(w)));
 
-    [Fact]
-    public void GitHub_actions_output_groups_each_step_and_annotates_the_failure() =>
-        Match("github.txt", Render(w => new PlainRenderer(w, gitHubActions: true)));
+    [Test]
+    public async Task GitHub_actions_output_groups_each_step_and_annotates_the_failure() =>
+        await Match("github.txt", Render(w => new PlainRenderer(w, gitHubActions: true)));
 
-    [Fact]
-    public void Json_output_is_one_event_object_per_line_and_nothing_else()
+    [Test]
+    public async Task Json_output_is_one_event_object_per_line_and_nothing_else()
     {
         var text = Render(w => new JsonRenderer(w));
         foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             using var document = JsonDocument.Parse(line);
-            Assert.True(document.RootElement.TryGetProperty("event", out _), line);
+            await Assert.That(document.RootElement.TryGetProperty("event", out _)).IsTrue().Because(line);
         }
 
-        Match("events.ndjson", text);
+        await Match("events.ndjson", text);
     }
 
-    [Fact]
-    public void Tty_frame_nests_by_lineage_spins_running_steps_and_never_exceeds_the_width()
+    [Test]
+    public async Task Tty_frame_nests_by_lineage_spins_running_steps_and_never_exceeds_the_width()
     {
         var rows = new TtyRow[]
         {
@@ -46,8 +47,11 @@ public sealed class RendererSnapshotTests
         var wide = TtyFrame.Compose(rows, width: 100, tick: 3);
         var narrow = TtyFrame.Compose(rows, width: 30, tick: 4);
 
-        Assert.All(narrow, line => Assert.True(line.Length <= 29, line));
-        Match("tty-frame.txt", string.Join('\n', wide) + "\n--- width 30\n" + string.Join('\n', narrow) + "\n");
+        foreach (var line in narrow)
+        {
+            await Assert.That(line.Length <= 29).IsTrue().Because(line);
+        }
+        await Match("tty-frame.txt", string.Join('\n', wide) + "\n--- width 30\n" + string.Join('\n', narrow) + "\n");
     }
 
     private static string Render(Func<TextWriter, IRunEventSink> create)
@@ -96,7 +100,7 @@ public sealed class RendererSnapshotTests
         yield return new BuildFinished(T0.AddMilliseconds(6500), "ci", 1, TimeSpan.FromSeconds(6.5));
     }
 
-    private static void Match(string name, string actual, [CallerFilePath] string testFile = "")
+    private static async Task Match(string name, string actual, [CallerFilePath] string testFile = "")
     {
         if (Environment.GetEnvironmentVariable("HARMONT_UPDATE_SNAPSHOTS") == "1")
         {
@@ -106,7 +110,7 @@ public sealed class RendererSnapshotTests
 
         // The copy beside the test assembly: the compile-time path may not exist where tests run.
         var path = Path.Combine(AppContext.BaseDirectory, "Events", "Snapshots", name);
-        Assert.True(File.Exists(path), $"no snapshot {path}; run with HARMONT_UPDATE_SNAPSHOTS=1 and review it");
-        Assert.Equal(File.ReadAllText(path), actual);
+        await Assert.That(File.Exists(path)).IsTrue().Because($"no snapshot {path}; run with HARMONT_UPDATE_SNAPSHOTS=1 and review it");
+        await Assert.That(actual).IsEqualTo(File.ReadAllText(path));
     }
 }

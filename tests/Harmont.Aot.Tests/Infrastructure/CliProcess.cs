@@ -10,11 +10,11 @@ public static class CliProcess
         var psi = Exec.StartInfo(binary, args, workingDirectory, env);
         using var process = new Process { StartInfo = psi };
         process.Start();
-        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None);
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None);
         try
         {
-            await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+            await process.WaitForExitAsync(TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None);
         }
         catch (OperationCanceledException)
         {

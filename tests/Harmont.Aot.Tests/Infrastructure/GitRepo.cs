@@ -22,7 +22,7 @@ public static class GitRepo
     {
         ArgumentNullException.ThrowIfNull(harness);
         var (code, output) = await Exec.RunAsync(
-            "git", ["-c", "user.name=t", "-c", "user.email=t@example.com", .. args], harness.Source, TestContext.Current.CancellationToken);
-        Assert.True(code == 0, $"git {string.Join(' ', args)}: {output}");
+            "git", ["-c", "user.name=t", "-c", "user.email=t@example.com", .. args], harness.Source, TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None);
+        await Assert.That(code == 0).IsTrue().Because($"git {string.Join(' ', args)}: {output}");
     }
 }

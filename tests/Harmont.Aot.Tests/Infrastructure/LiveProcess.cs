@@ -49,8 +49,8 @@ public sealed class LiveProcess : IDisposable
             _waiters.Add((match, seen));
         }
 
-        var done = await Task.WhenAny(seen.Task, Task.Delay(timeout, TestContext.Current.CancellationToken));
-        Assert.True(done == seen.Task, $"no matching line within {timeout}; output so far:\n{Output}");
+        var done = await Task.WhenAny(seen.Task, Task.Delay(timeout, TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None));
+        await Assert.That(done == seen.Task).IsTrue().Because($"no matching line within {timeout}; output so far:\n{Output}");
         return await seen.Task;
     }
 
@@ -62,7 +62,7 @@ public sealed class LiveProcess : IDisposable
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None);
         limit.CancelAfter(timeout);
         try
         {

@@ -60,7 +60,7 @@ public sealed class RunHarness : IDisposable
         string? GetEnv(string name) =>
             Env.TryGetValue(name, out var value) ? value : name == "HARMONT_CACHE_DIR" ? Cache : Environment.GetEnvironmentVariable(name);
         var context = new CliContext(
-            output, error, Source, GetEnv, DockerConnectors.FromEnvironment(GetEnv), TestContext.Current.CancellationToken)
+            output, error, Source, GetEnv, DockerConnectors.FromEnvironment(GetEnv), TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None)
         {
             Observer = events,
             Clock = Clock,

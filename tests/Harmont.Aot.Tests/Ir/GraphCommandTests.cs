@@ -3,16 +3,16 @@ using Harmont.Aot.Cli;
 namespace Harmont.Aot.Tests.Ir;
 
 /// <summary><c>graph</c>: a Mermaid flowchart with lineage solid, ordering dotted and cache policies in the labels.</summary>
+[NotInParallel(nameof(GraphCommandTests))]
 public sealed class GraphCommandTests
 {
-    [Fact]
-    public void Graph_draws_lineage_solid_ordering_dotted_and_policies_in_labels()
+    [Test]
+    public async Task Graph_draws_lineage_solid_ordering_dotted_and_policies_in_labels()
     {
         var (exit, output, _) = IrRenderTests.Invoke([Everything.Definition], "graph");
 
-        Assert.Equal(0, exit);
-        Assert.Equal(
-            """
+        await Assert.That(exit).IsEqualTo(0);
+        await Assert.That(output).IsEqualTo("""
             %% pipeline everything
             flowchart TD
                 s0["deps<br/>cache: forever(ALPINE_MIRROR)"]
@@ -30,12 +30,11 @@ public sealed class GraphCommandTests
                 s3 -.-> s5
                 s4 -.-> s5
 
-            """,
-            output);
+            """);
     }
 
-    [Fact]
-    public void Graph_escapes_quotes_and_angle_brackets_in_labels()
+    [Test]
+    public async Task Graph_escapes_quotes_and_angle_brackets_in_labels()
     {
         var pipeline = new Harmont.Aot.Model.PipelineDefinition
         {
@@ -46,15 +45,15 @@ public sealed class GraphCommandTests
             ],
         };
 
-        Assert.Contains("s0[\"a#quot;b#lt;c#gt;<br/>cache: on-change(#35;x)\"]", GraphCommand.Mermaid(pipeline), StringComparison.Ordinal);
+        await Assert.That(GraphCommand.Mermaid(pipeline)).Contains("s0[\"a#quot;b#lt;c#gt;<br/>cache: on-change(#35;x)\"]", StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Graph_of_an_unknown_pipeline_exits_2()
+    [Test]
+    public async Task Graph_of_an_unknown_pipeline_exits_2()
     {
         var (exit, _, error) = IrRenderTests.Invoke([Everything.Definition, HostChain.Definition], "graph");
 
-        Assert.Equal(2, exit);
-        Assert.Contains("name the one to run", error, StringComparison.Ordinal);
+        await Assert.That(exit).IsEqualTo(2);
+        await Assert.That(error).Contains("name the one to run", StringComparison.Ordinal);
     }
 }

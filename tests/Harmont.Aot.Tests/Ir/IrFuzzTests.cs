@@ -12,6 +12,7 @@ namespace Harmont.Aot.Tests.Ir;
 /// ends in exit 0 or 2 with one-line errors, never an unhandled exception. Seeded: 300 mutants here,
 /// <c>HARMONT_FUZZ_SOAK=N</c> for N, <c>HARMONT_FUZZ_SEED=S</c> to replay a failure from the seed it printed.
 /// </summary>
+[NotInParallel(nameof(IrFuzzTests))]
 public sealed class IrFuzzTests : IDisposable
 {
     private const int DefaultSeed = 20_261_121;
@@ -45,7 +46,7 @@ public sealed class IrFuzzTests : IDisposable
         IrWriter.Render(Everything.Definition),
     }.Select(IrMutator.MakeHarmless)];
 
-    [Fact]
+    [Test]
     public async Task Mutated_ir_documents_exit_0_or_2_and_never_throw()
     {
         var count = int.TryParse(Environment.GetEnvironmentVariable("HARMONT_FUZZ_SOAK"), CultureInfo.InvariantCulture, out var soak) ? soak : 300;
@@ -56,7 +57,7 @@ public sealed class IrFuzzTests : IDisposable
         {
             File.WriteAllText(path, seed);
             var run = await RunIr(path);
-            Assert.True(run.ExitCode == 0, $"a seed document must run:\n{seed}\n{run}");
+            await Assert.That(run.ExitCode == 0).IsTrue().Because($"a seed document must run:\n{seed}\n{run}");
         }
 
         var outcomes = new int[3];
@@ -70,15 +71,15 @@ public sealed class IrFuzzTests : IDisposable
             try
             {
                 var explain = await _harness.RunAsync([], ["explain", "--ir", path, .. name]);
-                Check("explain", explain);
+                await Check("explain", explain);
                 var run = await RunIr(path, name);
-                Check("run", run);
+                await Check("run", run);
                 outcomes[run.ExitCode]++;
                 if (explain.ExitCode == 0)
                 {
                     var pipeline = IrDocument.Load(path, new IrReadOptions(_harness.Source, name.LastOrDefault()));
                     var render = await _harness.RunAsync([pipeline], ["render"]);
-                    Assert.True(render.ExitCode == 0, render.ToString());
+                    await Assert.That(render.ExitCode == 0).IsTrue().Because(render.ToString());
                     IrDocument.Parse(render.Output, "rendered.json", new IrReadOptions(_harness.Source));
                 }
             }
@@ -90,30 +91,33 @@ public sealed class IrFuzzTests : IDisposable
             }
         }
 
-        TestContext.Current.SendDiagnosticMessage(
-            $"IR fuzz: {count} mutants from seed {baseSeed}: {outcomes[0]} ran (exit 0), {outcomes[1]} failed a step on a missing cwd (exit 1), {outcomes[2]} refused (exit 2)");
-        Assert.True(count < 50 || outcomes[0] > 0, "no mutant ran: the fuzzer only exercises the reader");
+        TestContext.Current!.Output.WriteLine($"IR fuzz: {count} mutants from seed {baseSeed}: {outcomes[0]} ran (exit 0), {outcomes[1]} failed a step on a missing cwd (exit 1), {outcomes[2]} refused (exit 2)");
+        await Assert.That(count < 50 || outcomes[0] > 0).IsTrue().Because("no mutant ran: the fuzzer only exercises the reader");
     }
 
     // Exit 0, 2, or 1 only for a step whose cwd names a directory its workspace lacks (known only when it starts);
     // an error is one line of the runner's, never a stack trace.
-    private static void Check(string verb, RunOutcome outcome)
+    private static async Task Check(string verb, RunOutcome outcome)
     {
         var lines = outcome.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.True(lines.All(l => l.StartsWith("harmont", StringComparison.Ordinal)), $"{verb}: stderr has a line that is not the runner's:\n{outcome}");
-        Assert.DoesNotContain("Unhandled exception", outcome.Error, StringComparison.Ordinal);
+        await Assert.That(lines.All(l => l.StartsWith("harmont", StringComparison.Ordinal)))
+            .IsTrue()
+            .Because($"{verb}: stderr has a line that is not the runner's:\n{outcome}");
+        await Assert.That(outcome.Error).DoesNotContain("Unhandled exception", StringComparison.Ordinal);
         switch (outcome.ExitCode)
         {
             case 0:
                 break;
             case 2:
-                Assert.True(lines.Any(l => l.StartsWith("harmont: error: ", StringComparison.Ordinal)), $"{verb}: exit 2 without an error line:\n{outcome}");
+                await Assert.That(lines.Any(l => l.StartsWith("harmont: error: ", StringComparison.Ordinal)))
+                    .IsTrue()
+                    .Because($"{verb}: exit 2 without an error line:\n{outcome}");
                 break;
             case 1 when verb == "run":
                 var failed = outcome.Events.OfType<StepFinished>().Where(e => e.Status == StepStatus.Failed).ToList();
-                Assert.True(
-                    failed.Count > 0 && failed.All(e => e.Reason?.Contains("which is not a directory of its workspace", StringComparison.Ordinal) == true),
-                    $"{verb}: a step of `true` failed:\n{outcome}");
+                await Assert.That(failed.Count > 0 && failed.All(e => e.Reason?.Contains("which is not a directory of its workspace", StringComparison.Ordinal) == true))
+                    .IsTrue()
+                    .Because($"{verb}: a step of `true` failed:\n{outcome}");
                 break;
             default:
                 Assert.Fail($"{verb}: exit {outcome.ExitCode}:\n{outcome}");

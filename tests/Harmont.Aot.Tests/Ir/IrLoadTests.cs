@@ -1,9 +1,11 @@
 using Harmont.Aot.Ir;
 using Harmont.Aot.Model;
+using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Tests.Ir;
 
 /// <summary><c>run --ir</c>'s input: both v0 IR forms, and errors that name the field and the fix.</summary>
+[NotInParallel(nameof(IrLoadTests))]
 public sealed class IrLoadTests : IDisposable
 {
     // A repository holding what the documents' on_change paths name.
@@ -41,125 +43,112 @@ public sealed class IrLoadTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    [Fact]
-    public void Steps_list_form_reads_lineage_wait_barriers_env_cache_and_settings()
+    [Test]
+    public async Task Steps_list_form_reads_lineage_wait_barriers_env_cache_and_settings()
     {
         var pipeline = IrDocument.Parse(StepsList, "ci.json", new IrReadOptions(_root, "ci"));
         var steps = pipeline.Steps.ToDictionary(s => s.Key);
 
-        Assert.Equal("ci", pipeline.Slug);
-        Assert.Equal("alpine:3.20", pipeline.DefaultImage);
-        Assert.Equal(["install", "build", "lint", "publish", "notify"], pipeline.Steps.Select(s => s.Key));
+        await Assert.That(pipeline.Slug).IsEqualTo("ci");
+        await Assert.That(pipeline.DefaultImage).IsEqualTo("alpine:3.20");
+        await Assert.That(pipeline.Steps.Select(s => s.Key))
+            .IsEquivalentTo((IEnumerable<string>)["install", "build", "lint", "publish", "notify"], CollectionOrdering.Matching);
 
-        Assert.Null(steps["install"].From);
-        Assert.Equal("install", steps["build"].From);
-        Assert.Equal("install", steps["lint"].From);
-        Assert.Equal(["install", "build", "lint"], steps["publish"].After);
-        Assert.Equal(["publish"], steps["notify"].After);
-        Assert.Empty(steps["build"].After);
+        await Assert.That(steps["install"].From).IsNull();
+        await Assert.That(steps["build"].From).IsEqualTo("install");
+        await Assert.That(steps["lint"].From).IsEqualTo("install");
+        await Assert.That(steps["publish"].After).IsEquivalentTo((IEnumerable<string>)["install", "build", "lint"], CollectionOrdering.Matching);
+        await Assert.That(steps["notify"].After).IsEquivalentTo((IEnumerable<string>)["publish"], CollectionOrdering.Matching);
+        await Assert.That(steps["build"].After).IsEmpty();
 
-        Assert.Equal([new("CI", "yes"), new("CC", "gcc")], steps["build"].Env);
-        Assert.Equal([new("CI", "true")], steps["install"].Env);
-        Assert.Equal(TimeSpan.FromMinutes(5), steps["build"].Timeout);
-        Assert.Equal("make", steps["build"].Command());
-        Assert.Equal("Publish", steps["publish"].Label);
-        Assert.Equal("build", steps["build"].Label);
-        Assert.Equal("debian:12", steps["publish"].Image);
-        Assert.Equal(Runner.Host, steps["publish"].Runner);
-        Assert.Equal(Runner.Inherit, steps["build"].Runner);
+        await Assert.That(steps["build"].Env)
+            .IsEquivalentTo((IEnumerable<KeyValuePair<string, string>>)[new("CI", "yes"), new("CC", "gcc")], CollectionOrdering.Matching);
+        await Assert.That(steps["install"].Env)
+            .IsEquivalentTo((IEnumerable<KeyValuePair<string, string>>)[new("CI", "true")], CollectionOrdering.Matching);
+        await Assert.That(steps["build"].Timeout).IsEqualTo(TimeSpan.FromMinutes(5));
+        await Assert.That(steps["build"].Command()).IsEqualTo("make");
+        await Assert.That(steps["publish"].Label).IsEqualTo("Publish");
+        await Assert.That(steps["build"].Label).IsEqualTo("build");
+        await Assert.That(steps["publish"].Image).IsEqualTo("debian:12");
+        await Assert.That(steps["publish"].Runner).IsEqualTo(Runner.Host);
+        await Assert.That(steps["build"].Runner).IsEqualTo(Runner.Inherit);
 
-        Assert.Equal([new TtlCachePolicy(TimeSpan.FromDays(1), [])], steps["install"].Cache);
-        Assert.Equal([new ForeverCachePolicy(["FOO"]), new OnChangeCachePolicy(["a.txt", "src/**"])], steps["lint"].Cache);
-        Assert.Empty(steps["build"].Cache);
+        await Assert.That(steps["install"].Cache)
+            .IsEquivalentTo((IEnumerable<CachePolicy>)[new TtlCachePolicy(TimeSpan.FromDays(1), [])], EqualityComparer<CachePolicy>.Default, CollectionOrdering.Matching);
+        await Assert.That(steps["lint"].Cache)
+            .IsEquivalentTo((IEnumerable<CachePolicy>)[new ForeverCachePolicy(["FOO"]), new OnChangeCachePolicy(["a.txt", "src/**"])], EqualityComparer<CachePolicy>.Default, CollectionOrdering.Matching);
+        await Assert.That(steps["build"].Cache).IsEmpty();
     }
 
-    [Fact]
-    public void Graph_form_reads_nodes_edges_merged_env_and_the_build_timeout()
+    [Test]
+    public async Task Graph_form_reads_nodes_edges_merged_env_and_the_build_timeout()
     {
         var pipeline = IrDocument.Parse(Graph, "kitchen-sink.json", new IrReadOptions(_root, "kitchen-sink"));
         var steps = pipeline.Steps.ToDictionary(s => s.Key);
 
-        Assert.Equal("kitchen-sink", pipeline.Slug);
-        Assert.Equal(TimeSpan.FromMinutes(30), pipeline.Timeout);
-        Assert.Equal("ubuntu:24.04", steps["apt"].Image);
-        Assert.Equal(":c: apt-base", steps["apt"].Label);
-        Assert.Equal("apt", steps["build"].From);
-        Assert.Equal("build", steps["test"].From);
-        Assert.Equal(["test", "build"], steps["report"].After);
-        Assert.Null(steps["report"].From);
-        Assert.Equal("make test", steps["test"].Command());
-        Assert.Equal([new("CI", "true"), new("X", "1")], steps["test"].Env);
-        Assert.Empty(steps["report"].Env);
-        Assert.Equal([new ForeverCachePolicy([])], steps["build"].Cache);
-        Assert.Equal("report", steps["report"].Label);
+        await Assert.That(pipeline.Slug).IsEqualTo("kitchen-sink");
+        await Assert.That(pipeline.Timeout).IsEqualTo(TimeSpan.FromMinutes(30));
+        await Assert.That(steps["apt"].Image).IsEqualTo("ubuntu:24.04");
+        await Assert.That(steps["apt"].Label).IsEqualTo(":c: apt-base");
+        await Assert.That(steps["build"].From).IsEqualTo("apt");
+        await Assert.That(steps["test"].From).IsEqualTo("build");
+        await Assert.That(steps["report"].After).IsEquivalentTo((IEnumerable<string>)["test", "build"], CollectionOrdering.Matching);
+        await Assert.That(steps["report"].From).IsNull();
+        await Assert.That(steps["test"].Command()).IsEqualTo("make test");
+        await Assert.That(steps["test"].Env)
+            .IsEquivalentTo((IEnumerable<KeyValuePair<string, string>>)[new("CI", "true"), new("X", "1")], CollectionOrdering.Matching);
+        await Assert.That(steps["report"].Env).IsEmpty();
+        await Assert.That(steps["build"].Cache)
+            .IsEquivalentTo((IEnumerable<CachePolicy>)[new ForeverCachePolicy([])], EqualityComparer<CachePolicy>.Default, CollectionOrdering.Matching);
+        await Assert.That(steps["report"].Label).IsEqualTo("report");
     }
 
-    [Fact]
-    public void Missing_file_is_a_pipeline_error_naming_the_path()
+    [Test]
+    public async Task Missing_file_is_a_pipeline_error_naming_the_path()
     {
-        var error = Assert.Throws<PipelineException>(() => IrDocument.Load("/nonexistent/harmont.json", new IrReadOptions(_root)));
-        Assert.Contains("/nonexistent/harmont.json", error.Message, StringComparison.Ordinal);
-        Assert.Contains("--ir", error.Message, StringComparison.Ordinal);
+        var error = (await Assert.That(() => IrDocument.Load("/nonexistent/harmont.json", new IrReadOptions(_root))).ThrowsExactly<PipelineException>())!;
+        await Assert.That(error.Message).Contains("/nonexistent/harmont.json", StringComparison.Ordinal);
+        await Assert.That(error.Message).Contains("--ir", StringComparison.Ordinal);
     }
 
-    [Theory]
-    [InlineData("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "timeout_seconds": 0}]}""",
-        "x.json: steps[0].timeout_seconds is 0, which is not positive; give a positive number of seconds, or remove the field.")]
-    [InlineData("""{"version": "0", "steps": [{"type": "command", "cmd": "x"}]}""",
-        "x.json: steps[0].key is missing; give every step a unique \"key\".")]
-    [InlineData("""{"version": "0", "steps": [{"type": "command", "key": "a"}]}""",
-        "x.json: steps[0].cmd is missing; give the shell command to run, e.g. \"cmd\": \"make test\".")]
-    [InlineData("""{"version": "0", "steps": [{"key": "a", "cmd": "x"}]}""",
-        "x.json: steps[0].type is missing; set \"type\" to \"command\" or \"wait\".")]
-    [InlineData("""{"version": "0", "steps": [{"type": "trigger", "key": "a", "cmd": "x"}]}""",
-        "x.json: steps[0].type is \"trigger\"; set \"type\" to \"command\" or \"wait\".")]
-    [InlineData("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "cache": {"policy": "sometimes"}}]}""",
-        "x.json: steps[0].cache.policy is \"sometimes\", which is not a cache policy; use \"none\", \"forever\", \"ttl\", \"on_change\" or \"compose\".")]
-    [InlineData("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "cache": {"policy": "ttl"}}]}""",
-        "x.json: steps[0].cache.duration_seconds is missing; a ttl policy needs \"duration_seconds\", e.g. 86400 for a day.")]
-    [InlineData("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "cache": {"policy": "on_change", "paths": []}}]}""",
-        "x.json: steps[0].cache.paths is empty; list at least one file or directory to watch.")]
-    [InlineData("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "env": {"A": 1}}]}""",
-        "x.json: steps[0].env.A must be a string, not the number 1; write env as an object of string values, e.g. {\"CC\": \"gcc\"}.")]
-    [InlineData("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "runner": "freestyle"}]}""",
-        "x.json: steps[0].runner is \"freestyle\", which is not a backend of this runner; use \"auto\", \"docker\" or \"host\", or remove the field.")]
-    [InlineData("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "runner_args": {"region": "us"}}]}""",
-        "x.json: steps[0].runner_args is set, but the docker and host runners take no arguments; remove \"runner_args\".")]
-    [InlineData("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "secrets": {"TOKEN": "npm-token"}}]}""",
-        "x.json: steps[0].secrets.TOKEN maps to the secret \"npm-token\", but this runner reads a secret from its environment variable of the same name; write \"TOKEN\": \"TOKEN\" and export TOKEN where the runner starts.")]
-    [InlineData("""{"version": "0", "steps": [{"type": "wait", "continue_on_failure": true}]}""",
-        "x.json: steps[0].continue_on_failure is true, which this runner does not support; remove it, and run with --keep-going to let independent branches finish.")]
-    [InlineData("""{"version": "1", "steps": []}""",
-        "x.json: version is the string \"1\"; this runner reads Harmont v0 IR; set \"version\": \"0\" or re-render the document with a v0 renderer.")]
-    [InlineData("""{"version": "0"}""",
-        "x.json: the document has neither \"graph\" nor \"steps\"; a v0 IR document holds its steps in one of them.")]
-    [InlineData("""{"version": "0", "graph": {"nodes": [{"step": {"key": "a", "cmd": "x"}}], "edges": [[0, 3, "builds_in"]]}}""",
-        "x.json: graph.edges[0][1] is 3, but there are 1 nodes; refer to nodes by their position in graph.nodes, from 0.")]
-    [InlineData("""{"version": "0", "graph": {"nodes": [{"step": {"key": "a", "cmd": "x"}}, {"step": {"key": "b", "cmd": "y"}}], "edges": [[0, 1, "inherits"]]}}""",
-        "x.json: graph.edges[0][2] is \"inherits\"; name the edge kind: \"builds_in\" or \"depends_on\".")]
-    [InlineData("""{"version": "0", "graph": {"nodes": [{"step": {"key": "a", "cmd": "x"}}, {"step": {"key": "b", "cmd": "y"}}, {"step": {"key": "c", "cmd": "z"}}], "edges": [[0, 2, "builds_in"], [1, 2, "builds_in"]]}}""",
-        "x.json: graph.edges[1] gives step 'c' a second builds_in parent ('b' after 'a'); a step builds in one parent; make the other edge \"depends_on\".")]
-    [InlineData("""{"version": "0", "graph": {"nodes": [{"step": {"key": "a", "cmd": "x"}}], "node_holes": [3], "edges": []}}""",
-        "x.json: graph.node_holes is not empty; re-render the graph without removed nodes, so node indices are dense.")]
-    [InlineData("""{"version": "0", "graph": {"nodes": [{"step": {"key": "a", "eval": {"type": "dynamic", "target_name": "t"}}}]}}""",
-        "x.json: graph.nodes[0].step.eval.type is \"dynamic\"; only \"cmd\" steps can run here; render the pipeline's dynamic targets to commands first.")]
-    public void Malformed_document_names_the_field_and_the_fix(string json, string message)
+    [Test]
+    [Arguments("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "timeout_seconds": 0}]}""", "x.json: steps[0].timeout_seconds is 0, which is not positive; give a positive number of seconds, or remove the field.")]
+    [Arguments("""{"version": "0", "steps": [{"type": "command", "cmd": "x"}]}""", "x.json: steps[0].key is missing; give every step a unique \"key\".")]
+    [Arguments("""{"version": "0", "steps": [{"type": "command", "key": "a"}]}""", "x.json: steps[0].cmd is missing; give the shell command to run, e.g. \"cmd\": \"make test\".")]
+    [Arguments("""{"version": "0", "steps": [{"key": "a", "cmd": "x"}]}""", "x.json: steps[0].type is missing; set \"type\" to \"command\" or \"wait\".")]
+    [Arguments("""{"version": "0", "steps": [{"type": "trigger", "key": "a", "cmd": "x"}]}""", "x.json: steps[0].type is \"trigger\"; set \"type\" to \"command\" or \"wait\".")]
+    [Arguments("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "cache": {"policy": "sometimes"}}]}""", "x.json: steps[0].cache.policy is \"sometimes\", which is not a cache policy; use \"none\", \"forever\", \"ttl\", \"on_change\" or \"compose\".")]
+    [Arguments("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "cache": {"policy": "ttl"}}]}""", "x.json: steps[0].cache.duration_seconds is missing; a ttl policy needs \"duration_seconds\", e.g. 86400 for a day.")]
+    [Arguments("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "cache": {"policy": "on_change", "paths": []}}]}""", "x.json: steps[0].cache.paths is empty; list at least one file or directory to watch.")]
+    [Arguments("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "env": {"A": 1}}]}""", "x.json: steps[0].env.A must be a string, not the number 1; write env as an object of string values, e.g. {\"CC\": \"gcc\"}.")]
+    [Arguments("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "runner": "freestyle"}]}""", "x.json: steps[0].runner is \"freestyle\", which is not a backend of this runner; use \"auto\", \"docker\" or \"host\", or remove the field.")]
+    [Arguments("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "runner_args": {"region": "us"}}]}""", "x.json: steps[0].runner_args is set, but the docker and host runners take no arguments; remove \"runner_args\".")]
+    [Arguments("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "secrets": {"TOKEN": "npm-token"}}]}""", "x.json: steps[0].secrets.TOKEN maps to the secret \"npm-token\", but this runner reads a secret from its environment variable of the same name; write \"TOKEN\": \"TOKEN\" and export TOKEN where the runner starts.")]
+    [Arguments("""{"version": "0", "steps": [{"type": "wait", "continue_on_failure": true}]}""", "x.json: steps[0].continue_on_failure is true, which this runner does not support; remove it, and run with --keep-going to let independent branches finish.")]
+    [Arguments("""{"version": "1", "steps": []}""", "x.json: version is the string \"1\"; this runner reads Harmont v0 IR; set \"version\": \"0\" or re-render the document with a v0 renderer.")]
+    [Arguments("""{"version": "0"}""", "x.json: the document has neither \"graph\" nor \"steps\"; a v0 IR document holds its steps in one of them.")]
+    [Arguments("""{"version": "0", "graph": {"nodes": [{"step": {"key": "a", "cmd": "x"}}], "edges": [[0, 3, "builds_in"]]}}""", "x.json: graph.edges[0][1] is 3, but there are 1 nodes; refer to nodes by their position in graph.nodes, from 0.")]
+    [Arguments("""{"version": "0", "graph": {"nodes": [{"step": {"key": "a", "cmd": "x"}}, {"step": {"key": "b", "cmd": "y"}}], "edges": [[0, 1, "inherits"]]}}""", "x.json: graph.edges[0][2] is \"inherits\"; name the edge kind: \"builds_in\" or \"depends_on\".")]
+    [Arguments("""{"version": "0", "graph": {"nodes": [{"step": {"key": "a", "cmd": "x"}}, {"step": {"key": "b", "cmd": "y"}}, {"step": {"key": "c", "cmd": "z"}}], "edges": [[0, 2, "builds_in"], [1, 2, "builds_in"]]}}""", "x.json: graph.edges[1] gives step 'c' a second builds_in parent ('b' after 'a'); a step builds in one parent; make the other edge \"depends_on\".")]
+    [Arguments("""{"version": "0", "graph": {"nodes": [{"step": {"key": "a", "cmd": "x"}}], "node_holes": [3], "edges": []}}""", "x.json: graph.node_holes is not empty; re-render the graph without removed nodes, so node indices are dense.")]
+    [Arguments("""{"version": "0", "graph": {"nodes": [{"step": {"key": "a", "eval": {"type": "dynamic", "target_name": "t"}}}]}}""", "x.json: graph.nodes[0].step.eval.type is \"dynamic\"; only \"cmd\" steps can run here; render the pipeline's dynamic targets to commands first.")]
+    public async Task Malformed_document_names_the_field_and_the_fix(string json, string message)
     {
-        var error = Assert.Throws<PipelineException>(() => IrDocument.Parse(json, "x.json", new IrReadOptions(_root)));
-        Assert.Equal(message, error.Message);
+        var error = (await Assert.That(() => IrDocument.Parse(json, "x.json", new IrReadOptions(_root))).ThrowsExactly<PipelineException>())!;
+        await Assert.That(error.Message).IsEqualTo(message);
     }
 
-    [Theory]
-    [InlineData("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "builds_in": "nope"}]}""", "depends on 'nope'")]
-    [InlineData("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x"}, {"type": "command", "key": "a", "cmd": "y"}]}""", "two steps have the key 'a'")]
-    [InlineData("""{"version": "0", "graph": {"nodes": [{"step": {"key": "a", "cmd": "x"}}, {"step": {"key": "b", "cmd": "y"}}], "edges": [[0, 1, "builds_in"], [1, 0, "depends_on"]]}}""", "cycle")]
-    [InlineData("""{"version": "0", "steps": [ {"type": "command" """, "not valid JSON (line 1")]
-    [InlineData("""[1, 2]""", "must be a JSON object")]
-    public void Graph_mistakes_and_broken_json_are_pipeline_errors_naming_the_document(string json, string expected)
+    [Test]
+    [Arguments("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "builds_in": "nope"}]}""", "depends on 'nope'")]
+    [Arguments("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x"}, {"type": "command", "key": "a", "cmd": "y"}]}""", "two steps have the key 'a'")]
+    [Arguments("""{"version": "0", "graph": {"nodes": [{"step": {"key": "a", "cmd": "x"}}, {"step": {"key": "b", "cmd": "y"}}], "edges": [[0, 1, "builds_in"], [1, 0, "depends_on"]]}}""", "cycle")]
+    [Arguments("""{"version": "0", "steps": [ {"type": "command" """, "not valid JSON (line 1")]
+    [Arguments("""[1, 2]""", "must be a JSON object")]
+    public async Task Graph_mistakes_and_broken_json_are_pipeline_errors_naming_the_document(string json, string expected)
     {
-        var error = Assert.Throws<PipelineException>(() => IrDocument.Parse(json, "x.json", new IrReadOptions(_root)));
-        Assert.StartsWith("x.json: ", error.Message, StringComparison.Ordinal);
-        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        var error = (await Assert.That(() => IrDocument.Parse(json, "x.json", new IrReadOptions(_root))).ThrowsExactly<PipelineException>())!;
+        await Assert.That(error.Message).StartsWith("x.json: ", StringComparison.Ordinal);
+        await Assert.That(error.Message).Contains(expected, StringComparison.Ordinal);
     }
 
     private static string CreateRoot()

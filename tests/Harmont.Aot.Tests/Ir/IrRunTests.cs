@@ -1,15 +1,17 @@
 using Harmont.Aot.Ir;
+using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Tests.Ir;
 
 /// <summary>A pipeline read from harmont-py's steps-list IR runs like a compiled one: lineage carries the workspace, a wait orders.</summary>
+[NotInParallel(nameof(IrRunTests))]
 public sealed class IrRunTests : IDisposable
 {
     private readonly RunHarness _harness = new();
 
     public void Dispose() => _harness.Dispose();
 
-    [Fact]
+    [Test]
     public async Task Steps_list_ir_runs_on_the_host_with_lineage_env_and_a_wait_barrier()
     {
         var path = Path.Combine(_harness.Root, "ci.json");
@@ -24,9 +26,9 @@ public sealed class IrRunTests : IDisposable
 
         var run = await _harness.RunAsync(IrDocument.Load(path, new IrReadOptions(_harness.Source)), "--runner", "host");
 
-        Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Equal(["made", "hi there"], run.LogsOf("use"));
-        Assert.Equal(["clean"], run.LogsOf("after"));
-        Assert.True(run.EndOf("use").At <= run.StartOf("after").At, run.ToString());
+        await Assert.That(run.ExitCode == 0).IsTrue().Because(run.ToString());
+        await Assert.That(run.LogsOf("use")).IsEquivalentTo((IEnumerable<string>)["made", "hi there"], CollectionOrdering.Matching);
+        await Assert.That(run.LogsOf("after")).IsEquivalentTo((IEnumerable<string>)["clean"], CollectionOrdering.Matching);
+        await Assert.That(run.EndOf("use").At <= run.StartOf("after").At).IsTrue().Because(run.ToString());
     }
 }

@@ -4,20 +4,21 @@ using Harmont.Aot.Keys;
 
 namespace Harmont.Aot.Tests;
 
+[NotInParallel(nameof(CacheKeyTests))]
 public sealed class CacheKeyTests
 {
-    [Fact]
-    public void Key_is_sha256_of_the_nul_separated_design_preimage()
+    [Test]
+    public async Task Key_is_sha256_of_the_nul_separated_design_preimage()
     {
         var key = new CacheKey("origin:github.com/acme/app", "ci", "build", Parent: null, Definition: "d", Policy: "forever-x");
 
         var preimage = "harmont-key-v1\0origin:github.com/acme/app\0ci\0build\0scratch\0d\0forever-x\0";
-        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(preimage))), key.Value);
-        Assert.Matches("^[0-9a-f]{64}$", key.Value);
+        await Assert.That(key.Value).IsEqualTo(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(preimage))));
+        await Assert.That(key.Value).Matches("^[0-9a-f]{64}$");
     }
 
-    [Fact]
-    public void Every_component_changes_the_key()
+    [Test]
+    public async Task Every_component_changes_the_key()
     {
         var baseline = new CacheKey("p", "ci", "build", "parent", "def", "pol");
         CacheKey[] variants =
@@ -31,39 +32,39 @@ public sealed class CacheKeyTests
             baseline with { Policy = "pol2" },
         ];
 
-        Assert.Equal(variants.Length + 1, variants.Select(v => v.Value).Append(baseline.Value).Distinct().Count());
+        await Assert.That(variants.Select(v => v.Value).Append(baseline.Value).Distinct().Count()).IsEqualTo(variants.Length + 1);
     }
 
-    [Fact]
-    public void Components_cannot_be_shifted_into_each_other()
+    [Test]
+    public async Task Components_cannot_be_shifted_into_each_other()
     {
         // Without separators "ab"+"c" and "a"+"bc" would collide.
-        Assert.NotEqual(new CacheKey("ab", "c", "s", null, "d", "p").Value, new CacheKey("a", "bc", "s", null, "d", "p").Value);
+        await Assert.That(new CacheKey("a", "bc", "s", null, "d", "p").Value).IsNotEqualTo(new CacheKey("ab", "c", "s", null, "d", "p").Value);
     }
 
-    [Theory]
-    [InlineData("git@github.com:Acme/App.git", "github.com/acme/app")]
-    [InlineData("ssh://git@github.com/Acme/App", "github.com/acme/app")]
-    [InlineData("ssh://git@github.com:22/Acme/App.git", "github.com/acme/app")]
-    [InlineData("https://user:token@github.com/Acme/App.git/", "github.com/acme/app")]
-    [InlineData("https://github.com:443/acme/app", "github.com/acme/app")]
-    [InlineData("https://gitlab.example.com:8443/group/sub/app.git", "gitlab.example.com:8443/group/sub/app")]
-    public void Remote_urls_of_one_repository_normalise_alike_and_drop_credentials(string url, string expected) =>
-        Assert.Equal(expected, ProjectIdentity.NormaliseRemote(url));
+    [Test]
+    [Arguments("git@github.com:Acme/App.git", "github.com/acme/app")]
+    [Arguments("ssh://git@github.com/Acme/App", "github.com/acme/app")]
+    [Arguments("ssh://git@github.com:22/Acme/App.git", "github.com/acme/app")]
+    [Arguments("https://user:token@github.com/Acme/App.git/", "github.com/acme/app")]
+    [Arguments("https://github.com:443/acme/app", "github.com/acme/app")]
+    [Arguments("https://gitlab.example.com:8443/group/sub/app.git", "gitlab.example.com:8443/group/sub/app")]
+    public async Task Remote_urls_of_one_repository_normalise_alike_and_drop_credentials(string url, string expected) =>
+        await Assert.That(ProjectIdentity.NormaliseRemote(url)).IsEqualTo(expected);
 
-    [Fact]
-    public async Task Project_is_the_explicit_name_else_origin_else_the_root_path()
+    [Test]
+    public async Task Project_is_the_explicit_name_else_origin_else_the_root_path(CancellationToken cancellationToken)
     {
         var dir = Directory.CreateTempSubdirectory("harmont-project-").FullName;
         try
         {
-            var cancel = TestContext.Current.CancellationToken;
-            Assert.Equal("name:acme", await ProjectIdentity.ResolveAsync("acme", dir, cancel));
-            Assert.Equal($"path:{dir}", await ProjectIdentity.ResolveAsync(null, dir, cancel));
+            var cancel = cancellationToken;
+            await Assert.That(await ProjectIdentity.ResolveAsync("acme", dir, cancel)).IsEqualTo("name:acme");
+            await Assert.That(await ProjectIdentity.ResolveAsync(null, dir, cancel)).IsEqualTo($"path:{dir}");
 
             await Exec.RunAsync("git", ["init", "-q"], dir, cancel);
             await Exec.RunAsync("git", ["remote", "add", "origin", "git@github.com:Acme/App.git"], dir, cancel);
-            Assert.Equal("origin:github.com/acme/app", await ProjectIdentity.ResolveAsync(null, dir, cancel));
+            await Assert.That(await ProjectIdentity.ResolveAsync(null, dir, cancel)).IsEqualTo("origin:github.com/acme/app");
         }
         finally
         {

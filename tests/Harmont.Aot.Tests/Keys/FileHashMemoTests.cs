@@ -4,9 +4,11 @@ using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using Harmont.Aot.Keys;
 using Harmont.Aot.Native.Linux;
+using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Tests;
 
+[NotInParallel(nameof(FileHashMemoTests))]
 public sealed class FileHashMemoTests : IDisposable
 {
     private static readonly DateTime Now = DateTime.UtcNow;
@@ -17,33 +19,33 @@ public sealed class FileHashMemoTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    [Fact]
-    public void Entries_round_trip_through_save_and_load()
+    [Test]
+    public async Task Entries_round_trip_through_save_and_load()
     {
         var memo = FileHashMemo.Load(MemoPath);
-        Assert.Equal(0, memo.Count);
+        await Assert.That(memo.Count).IsEqualTo(0);
         var identities = Enumerable.Range(1, 50).Select(i => Old(i)).ToList();
         foreach (var id in identities)
         {
-            Assert.True(memo.Set(id, HashOf(id), Now));
+            await Assert.That(memo.Set(id, HashOf(id), Now)).IsTrue();
         }
 
         memo.Save();
 
         var loaded = FileHashMemo.Load(MemoPath);
-        Assert.Equal(50, loaded.Count);
+        await Assert.That(loaded.Count).IsEqualTo(50);
         foreach (var id in identities)
         {
-            Assert.True(loaded.TryGet(id, out var hash));
-            Assert.Equal(HashOf(id), hash);
+            await Assert.That(loaded.TryGet(id, out var hash)).IsTrue();
+            await Assert.That(hash).IsEquivalentTo(HashOf(id), CollectionOrdering.Matching);
         }
 
-        Assert.False(loaded.TryGet(Old(51), out _));
-        Assert.False(loaded.TryGet(Old(1) with { ChangedNs = Old(1).ChangedNs + 1 }, out _));
+        await Assert.That(loaded.TryGet(Old(51), out _)).IsFalse();
+        await Assert.That(loaded.TryGet(Old(1) with { ChangedNs = Old(1).ChangedNs + 1 }, out _)).IsFalse();
     }
 
-    [Fact]
-    public void Every_identity_field_is_part_of_the_key()
+    [Test]
+    public async Task Every_identity_field_is_part_of_the_key()
     {
         var memo = FileHashMemo.Load(MemoPath);
         var id = Old(7);
@@ -57,22 +59,25 @@ public sealed class FileHashMemoTests : IDisposable
             id with { ModifiedNs = id.ModifiedNs + 1 },
             id with { ChangedNs = id.ChangedNs + 1 },
         ];
-        Assert.All(others, other => Assert.False(memo.TryGet(other, out _)));
-        Assert.True(memo.TryGet(id, out _));
+        foreach (var other in others)
+        {
+            await Assert.That(memo.TryGet(other, out _)).IsFalse();
+        }
+        await Assert.That(memo.TryGet(id, out _)).IsTrue();
     }
 
-    [Fact]
-    public void A_missing_file_loads_as_empty() =>
-        Assert.Equal(0, FileHashMemo.Load(Path.Combine(_dir, "no", "such", "file")).Count);
+    [Test]
+    public async Task A_missing_file_loads_as_empty() =>
+        await Assert.That(FileHashMemo.Load(Path.Combine(_dir, "no", "such", "file")).Count).IsEqualTo(0);
 
-    [Theory]
-    [InlineData("truncated")]
-    [InlineData("bit-flip")]
-    [InlineData("garbage")]
-    [InlineData("empty")]
-    [InlineData("count-lies")]
-    [InlineData("other-version")]
-    public void A_damaged_file_loads_as_empty_without_throwing(string damage)
+    [Test]
+    [Arguments("truncated")]
+    [Arguments("bit-flip")]
+    [Arguments("garbage")]
+    [Arguments("empty")]
+    [Arguments("count-lies")]
+    [Arguments("other-version")]
+    public async Task A_damaged_file_loads_as_empty_without_throwing(string damage)
     {
         var memo = FileHashMemo.Load(MemoPath);
         for (var i = 0; i < 10; i++)
@@ -82,7 +87,7 @@ public sealed class FileHashMemoTests : IDisposable
 
         memo.Save();
         var bytes = File.ReadAllBytes(MemoPath);
-        Assert.Equal(10, FileHashMemo.Load(MemoPath).Count);
+        await Assert.That(FileHashMemo.Load(MemoPath).Count).IsEqualTo(10);
 
         byte[] damaged = damage switch
         {
@@ -96,11 +101,11 @@ public sealed class FileHashMemoTests : IDisposable
         };
         File.WriteAllBytes(MemoPath, damaged);
 
-        Assert.Equal(0, FileHashMemo.Load(MemoPath).Count);
+        await Assert.That(FileHashMemo.Load(MemoPath).Count).IsEqualTo(0);
     }
 
-    [Fact]
-    public void Racy_entries_are_not_stored_and_old_ones_are()
+    [Test]
+    public async Task Racy_entries_are_not_stored_and_old_ones_are()
     {
         var memo = FileHashMemo.Load(MemoPath);
         var safe = Nanoseconds(Now - FileHashMemo.RacyWindow) - 1_000_000;
@@ -111,24 +116,24 @@ public sealed class FileHashMemoTests : IDisposable
         var edge = Old(4) with { ModifiedNs = Nanoseconds(Now - FileHashMemo.RacyWindow), ChangedNs = Nanoseconds(Now - FileHashMemo.RacyWindow) };
         var justOld = Old(5) with { ModifiedNs = safe, ChangedNs = safe };
 
-        Assert.False(memo.Set(recentModification, HashOf(recentModification), Now));
-        Assert.False(memo.Set(recentChange, HashOf(recentChange), Now));
-        Assert.False(memo.Set(future, HashOf(future), Now));
-        Assert.False(memo.Set(edge, HashOf(edge), Now));
-        Assert.True(memo.Set(justOld, HashOf(justOld), Now));
+        await Assert.That(memo.Set(recentModification, HashOf(recentModification), Now)).IsFalse();
+        await Assert.That(memo.Set(recentChange, HashOf(recentChange), Now)).IsFalse();
+        await Assert.That(memo.Set(future, HashOf(future), Now)).IsFalse();
+        await Assert.That(memo.Set(edge, HashOf(edge), Now)).IsFalse();
+        await Assert.That(memo.Set(justOld, HashOf(justOld), Now)).IsTrue();
 
-        Assert.False(memo.TryGet(recentModification, out _));
-        Assert.False(memo.TryGet(recentChange, out _));
-        Assert.Equal(1, memo.Count);
+        await Assert.That(memo.TryGet(recentModification, out _)).IsFalse();
+        await Assert.That(memo.TryGet(recentChange, out _)).IsFalse();
+        await Assert.That(memo.Count).IsEqualTo(1);
 
         memo.Save();
         var loaded = FileHashMemo.Load(MemoPath);
-        Assert.Equal(1, loaded.Count);
-        Assert.True(loaded.TryGet(justOld, out _));
+        await Assert.That(loaded.Count).IsEqualTo(1);
+        await Assert.That(loaded.TryGet(justOld, out _)).IsTrue();
     }
 
-    [Fact]
-    public void A_memo_with_only_racy_entries_writes_nothing()
+    [Test]
+    public async Task A_memo_with_only_racy_entries_writes_nothing()
     {
         var memo = FileHashMemo.Load(MemoPath);
         var fresh = Old(1) with { ChangedNs = Nanoseconds(Now) };
@@ -136,22 +141,22 @@ public sealed class FileHashMemoTests : IDisposable
 
         memo.Save();
 
-        Assert.False(File.Exists(MemoPath));
+        await Assert.That(File.Exists(MemoPath)).IsFalse();
     }
 
-    [Fact]
-    public void A_hash_of_the_wrong_length_is_refused() =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => FileHashMemo.Load(MemoPath).Set(Old(1), new byte[31], Now));
+    [Test]
+    public async Task A_hash_of_the_wrong_length_is_refused() =>
+        await Assert.That(() => FileHashMemo.Load(MemoPath).Set(Old(1), new byte[31], Now)).ThrowsExactly<ArgumentOutOfRangeException>();
 
-    [Fact]
-    public void Save_replaces_the_file_atomically_and_leaves_no_temporary_files()
+    [Test]
+    public async Task Save_replaces_the_file_atomically_and_leaves_no_temporary_files()
     {
         var memo = FileHashMemo.Load(MemoPath);
         memo.Set(Old(1), HashOf(Old(1)), Now);
         memo.Save();
 
         var directory = Path.GetDirectoryName(MemoPath)!;
-        Assert.Equal([MemoPath], Directory.GetFiles(directory));
+        await Assert.That(Directory.GetFiles(directory)).IsEquivalentTo((IEnumerable<string>)[MemoPath], CollectionOrdering.Matching);
 
         // A second save goes to a new file renamed over the old one: a reader holding the old file keeps it whole.
         var before = File.ReadAllBytes(MemoPath);
@@ -162,32 +167,33 @@ public sealed class FileHashMemoTests : IDisposable
             more.Save();
 
             var held = new byte[before.Length + 1];
-            Assert.Equal(before.Length, reader.ReadAtLeast(held, held.Length, throwOnEndOfStream: false));
-            Assert.Equal(before, held[..before.Length]);
+            await Assert.That(reader.ReadAtLeast(held, held.Length, throwOnEndOfStream: false)).IsEqualTo(before.Length);
+            await Assert.That(held[..before.Length]).IsEquivalentTo(before, CollectionOrdering.Matching);
         }
 
-        Assert.Equal([MemoPath], Directory.GetFiles(directory));
-        Assert.Equal(2, FileHashMemo.Load(MemoPath).Count);
+        await Assert.That(Directory.GetFiles(directory)).IsEquivalentTo((IEnumerable<string>)[MemoPath], CollectionOrdering.Matching);
+        await Assert.That(FileHashMemo.Load(MemoPath).Count).IsEqualTo(2);
     }
 
-    [Fact]
-    public void Concurrent_sets_and_gets_are_safe()
+    [Test]
+    public async Task Concurrent_sets_and_gets_are_safe()
     {
         var memo = FileHashMemo.Load(MemoPath);
-        Parallel.For(0, 10_000, i =>
+        // ForAsync, not For: the assertions inside are awaited, and For would leave them running unobserved.
+        await Parallel.ForAsync(0, 10_000, async (i, _) =>
         {
             var id = Old(i % 1_000);
             memo.Set(id, HashOf(id), Now);
-            Assert.True(memo.TryGet(id, out var hash));
-            Assert.Equal(HashOf(id), hash);
+            await Assert.That(memo.TryGet(id, out var hash)).IsTrue();
+            await Assert.That(hash).IsEquivalentTo(HashOf(id), CollectionOrdering.Matching);
         });
         memo.Save();
 
-        Assert.Equal(1_000, FileHashMemo.Load(MemoPath).Count);
+        await Assert.That(FileHashMemo.Load(MemoPath).Count).IsEqualTo(1_000);
     }
 
-    [Fact]
-    public void Entries_loaded_but_unused_are_kept_after_the_ones_this_run_used()
+    [Test]
+    public async Task Entries_loaded_but_unused_are_kept_after_the_ones_this_run_used()
     {
         var memo = FileHashMemo.Load(MemoPath);
         for (var i = 0; i < 5; i++)
@@ -198,39 +204,42 @@ public sealed class FileHashMemoTests : IDisposable
         memo.Save();
 
         var next = FileHashMemo.Load(MemoPath);
-        Assert.True(next.TryGet(Old(3), out _));
+        await Assert.That(next.TryGet(Old(3), out _)).IsTrue();
         next.Set(Old(9), HashOf(Old(9)), Now);
         next.Save();
 
         var loaded = FileHashMemo.Load(MemoPath);
-        Assert.Equal(6, loaded.Count);
-        Assert.All(Enumerable.Range(0, 5).Append(9), i => Assert.True(loaded.TryGet(Old(i), out _)));
+        await Assert.That(loaded.Count).IsEqualTo(6);
+        foreach (var i in Enumerable.Range(0, 5).Append(9))
+        {
+            await Assert.That(loaded.TryGet(Old(i), out _)).IsTrue();
+        }
     }
 
-    [Fact]
+    [Test]
     [SupportedOSPlatform("linux")]
-    public async Task Stat_reports_the_inode_and_ctime_that_stat_1_does()
+    public async Task Stat_reports_the_inode_and_ctime_that_stat_1_does(CancellationToken cancellationToken)
     {
         var file = Path.Combine(_dir, "file");
-        await File.WriteAllTextAsync(file, "x", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(file, "x", cancellationToken);
         var link = Path.Combine(_dir, "link");
         File.CreateSymbolicLink(link, "file");
 
         foreach (var path in new[] { file, link, _dir })
         {
-            Assert.Equal(Errno.None, LinuxSyscalls.Stat(path, out var status));
-            var (exit, output) = await Exec.RunAsync("stat", ["-c", "%i %.9Z %.9Y %s", path], _dir, TestContext.Current.CancellationToken);
-            Assert.True(exit == 0, output);
+            await Assert.That(LinuxSyscalls.Stat(path, out var status)).IsEqualTo(Errno.None);
+            var (exit, output) = await Exec.RunAsync("stat", ["-c", "%i %.9Z %.9Y %s", path], _dir, cancellationToken);
+            await Assert.That(exit == 0).IsTrue().Because(output);
 
             var parts = output.Trim().Split(' ');
-            Assert.Equal(ulong.Parse(parts[0], CultureInfo.InvariantCulture), status.Inode);
-            Assert.Equal(parts[1], $"{status.Change.Seconds}.{status.Change.Nanoseconds:D9}");
-            Assert.Equal(parts[2], $"{status.Modification.Seconds}.{status.Modification.Nanoseconds:D9}");
-            Assert.Equal(long.Parse(parts[3], CultureInfo.InvariantCulture), status.Size);
+            await Assert.That(status.Inode).IsEqualTo(ulong.Parse(parts[0], CultureInfo.InvariantCulture));
+            await Assert.That($"{status.Change.Seconds}.{status.Change.Nanoseconds:D9}").IsEqualTo(parts[1]);
+            await Assert.That($"{status.Modification.Seconds}.{status.Modification.Nanoseconds:D9}").IsEqualTo(parts[2]);
+            await Assert.That(status.Size).IsEqualTo(long.Parse(parts[3], CultureInfo.InvariantCulture));
         }
 
         // ctime moves on chmod, which leaves mtime alone.
-        Assert.Equal(Errno.None, LinuxSyscalls.Stat(file, out var before));
+        await Assert.That(LinuxSyscalls.Stat(file, out var before)).IsEqualTo(Errno.None);
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromMilliseconds(20))
         {
@@ -238,10 +247,10 @@ public sealed class FileHashMemoTests : IDisposable
         }
 
         File.SetUnixFileMode(file, UnixFileMode.UserRead);
-        Assert.Equal(Errno.None, LinuxSyscalls.Stat(file, out var after));
-        Assert.NotEqual(before.Change, after.Change);
-        Assert.Equal(before.Modification, after.Modification);
-        Assert.Equal(before.Inode, after.Inode);
+        await Assert.That(LinuxSyscalls.Stat(file, out var after)).IsEqualTo(Errno.None);
+        await Assert.That(after.Change).IsNotEqualTo(before.Change);
+        await Assert.That(after.Modification).IsEqualTo(before.Modification);
+        await Assert.That(after.Inode).IsEqualTo(before.Inode);
     }
 
     private static FileIdentity Old(int i)

@@ -6,37 +6,38 @@ using Harmont.Aot.Model;
 namespace Harmont.Aot.Tests.Keys;
 
 /// <summary>The DESIGN §3 <c>definition</c> hash: the generator's constants equal what the runtime computes.</summary>
+[NotInParallel(nameof(StepDefinitionHashTests))]
 public sealed class StepDefinitionHashTests
 {
-    public static TheoryData<string> Pipelines => ["everything", "host-chain", "host-fork", "docker-chain"];
+    public static IEnumerable<string> Pipelines => ["everything", "host-chain", "host-fork", "docker-chain"];
 
     private static readonly IReadOnlyList<PipelineDefinition> All =
         [Everything.Definition, HostChain.Definition, HostFork.Definition, DockerChain.Definition];
 
-    [Theory]
-    [MemberData(nameof(Pipelines))]
-    public void Compile_time_hash_equals_the_runtime_hash_for_every_constant_step(string slug)
+    [Test]
+    [MethodDataSource(nameof(Pipelines))]
+    public async Task Compile_time_hash_equals_the_runtime_hash_for_every_constant_step(string slug)
     {
         var pipeline = All.Single(p => p.Slug == slug);
         foreach (var step in pipeline.Steps.Where(s => s.ConstantCommand is not null))
         {
-            Assert.NotNull(step.DefinitionHash);
-            Assert.Equal(StepDefinitionHash.Compute(pipeline, step), step.DefinitionHash);
+            await Assert.That(step.DefinitionHash).IsNotNull();
+            await Assert.That(step.DefinitionHash).IsEqualTo(StepDefinitionHash.Compute(pipeline, step));
         }
     }
 
-    [Fact]
-    public void A_non_constant_command_is_hashed_at_run_time_from_what_it_returns()
+    [Test]
+    public async Task A_non_constant_command_is_hashed_at_run_time_from_what_it_returns()
     {
         var lint = Everything.Definition.Steps.Single(s => s.Key == "lint");
 
-        Assert.Null(lint.ConstantCommand);
-        Assert.Null(lint.DefinitionHash);
-        Assert.Equal(StepDefinitionHash.Compute(Everything.Definition, lint), StepDefinitionHash.Get(Everything.Definition, lint));
+        await Assert.That(lint.ConstantCommand).IsNull();
+        await Assert.That(lint.DefinitionHash).IsNull();
+        await Assert.That(StepDefinitionHash.Get(Everything.Definition, lint)).IsEqualTo(StepDefinitionHash.Compute(Everything.Definition, lint));
     }
 
-    [Fact]
-    public void The_preimage_is_the_documented_canonical_form()
+    [Test]
+    public async Task The_preimage_is_the_documented_canonical_form()
     {
         var pipeline = Everything.Definition;
         var build = pipeline.Steps.Single(s => s.Key == "build");
@@ -52,11 +53,11 @@ public sealed class StepDefinitionHashTests
             "runner", "auto") + "\0";
         var expected = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(preimage)));
 
-        Assert.Equal(expected, build.DefinitionHash);
+        await Assert.That(build.DefinitionHash).IsEqualTo(expected);
     }
 
-    [Fact]
-    public void A_root_hashes_its_effective_image_and_runner_and_sorts_env()
+    [Test]
+    public async Task A_root_hashes_its_effective_image_and_runner_and_sorts_env()
     {
         var step = new StepDefinition
         {
@@ -72,6 +73,7 @@ public sealed class StepDefinitionHashTests
             "harmont-definition-v1", "cmd", "echo hi", "image", "alpine:3.20", "env", "2", "A", "1", "B", "2",
             "secrets", "1", "SECRET", "cwd", "", "runner", "host") + "\0";
 
-        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(preimage))), StepDefinitionHash.Compute(pipeline, step));
+        await Assert.That(StepDefinitionHash.Compute(pipeline, step))
+            .IsEqualTo(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(preimage))));
     }
 }

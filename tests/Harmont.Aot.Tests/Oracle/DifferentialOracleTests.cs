@@ -15,16 +15,18 @@ namespace Harmont.Aot.Tests.Oracle;
 /// once (2); <c>HARMONT_ORACLE_SHRINK=0</c> reports without shrinking; <c>HARMONT_ORACLE_HOST_PWD=0</c> keeps host
 /// steps from writing <c>$PWD</c> (see <see cref="OracleDriver.HostPwdSteps"/>).
 /// </remarks>
-[Trait("Requires", "root")]
+[Property("Requires", "root")]
 [SupportedOSPlatform("linux")]
-public sealed class DifferentialOracleTests(XfsLoopMount xfs) : IClassFixture<XfsLoopMount>
+[NotInParallel(nameof(DifferentialOracleTests))]
+[ClassDataSource<XfsLoopMount>(Shared = SharedType.PerTestSession)]
+public sealed class DifferentialOracleTests(XfsLoopMount xfs)
 {
-    [Fact]
+    [Test]
     public async Task Host_runs_with_cache_hits_equal_cold_runs() =>
         await OracleDriver.PlayAsync(docker: false, ciCount: 150, xfs.NewDirectory("oracle"));
 
-    [Fact]
-    [Trait("Requires", "docker")]
+    [Test]
+    [Property("Requires", "docker")]
     public async Task Docker_runs_with_cache_hits_equal_cold_runs()
     {
         await BusyboxImage.EnsureAsync();

@@ -30,7 +30,7 @@ public static class OracleDriver
     /// <param name="reflinkDir">A directory on a reflink filesystem: the reflink strategy's repositories and caches go there.</param>
     public static async Task PlayAsync(bool docker, int ciCount, string reflinkDir)
     {
-        var cancellationToken = TestContext.Current.CancellationToken;
+        var cancellationToken = TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None;
         var seeds = Seeds(docker, ciCount, out var note);
         var clock = Stopwatch.StartNew();
         var failures = new ConcurrentBag<(Scenario Scenario, OracleFailure Failure)>();

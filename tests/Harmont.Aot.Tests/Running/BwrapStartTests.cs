@@ -1,5 +1,6 @@
 using Harmont.Aot.Runners;
 using Harmont.Aot.Runners.Host;
+using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Tests;
 
@@ -7,6 +8,7 @@ namespace Harmont.Aot.Tests;
 /// The non-root route's bwrap start: a setup failure is retried and said once, a step's own failure
 /// is never retried, and the readiness marker never reaches the log.
 /// </summary>
+[NotInParallel(nameof(BwrapStartTests))]
 public sealed class BwrapStartTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("harmont-bwrap-").FullName;
@@ -14,49 +16,49 @@ public sealed class BwrapStartTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    [Fact]
-    public async Task A_step_that_fails_by_itself_runs_once_and_its_output_is_all_there()
+    [Test]
+    public async Task A_step_that_fails_by_itself_runs_once_and_its_output_is_all_there(CancellationToken cancellationToken)
     {
         var (workspace, stable) = Paths();
         var counter = Path.Combine(_root, "runs.txt");
 
-        var result = await BwrapStart.RunAsync(Step($"echo ran >> {counter}; echo out; echo err >&2; pwd -P; exit 1", workspace), stable, stable, TestContext.Current.CancellationToken);
+        var result = await BwrapStart.RunAsync(Step($"echo ran >> {counter}; echo out; echo err >&2; pwd -P; exit 1", workspace), stable, stable, cancellationToken);
 
-        Assert.Equal(1, result.ExitCode);
-        Assert.Equal(["ran"], File.ReadAllLines(counter));
-        Assert.Equal(["out", stable], Lines(LogStream.Stdout));
-        Assert.Equal(["err"], Lines(LogStream.Stderr));
+        await Assert.That(result.ExitCode).IsEqualTo(1);
+        await Assert.That(File.ReadAllLines(counter)).IsEquivalentTo((IEnumerable<string>)["ran"], CollectionOrdering.Matching);
+        await Assert.That(Lines(LogStream.Stdout)).IsEquivalentTo((IEnumerable<string>)["out", stable], CollectionOrdering.Matching);
+        await Assert.That(Lines(LogStream.Stderr)).IsEquivalentTo((IEnumerable<string>)["err"], CollectionOrdering.Matching);
     }
 
-    [Fact]
-    public async Task A_bwrap_setup_failure_is_told_from_the_steps_own_and_said_once()
+    [Test]
+    public async Task A_bwrap_setup_failure_is_told_from_the_steps_own_and_said_once(CancellationToken cancellationToken)
     {
         var (workspace, _) = Paths();
         var notADirectory = Path.Combine(_root, "file");
-        await File.WriteAllTextAsync(notADirectory, "", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(notADirectory, "", cancellationToken);
         var counter = Path.Combine(_root, "runs.txt");
 
-        var result = await BwrapStart.RunAsync(Step($"echo ran >> {counter}", workspace), notADirectory, notADirectory, TestContext.Current.CancellationToken);
+        var result = await BwrapStart.RunAsync(Step($"echo ran >> {counter}", workspace), notADirectory, notADirectory, cancellationToken);
 
-        Assert.NotEqual(0, result.ExitCode);
-        Assert.False(File.Exists(counter));
-        var error = Assert.Single(_log);
-        Assert.Equal(LogStream.Stderr, error.Stream);
-        Assert.StartsWith("bwrap: ", error.Line, StringComparison.Ordinal);
+        await Assert.That(result.ExitCode).IsNotEqualTo(0);
+        await Assert.That(File.Exists(counter)).IsFalse();
+        var error = await Assert.That(_log).HasSingleItem();
+        await Assert.That(error.Stream).IsEqualTo(LogStream.Stderr);
+        await Assert.That(error.Line).StartsWith("bwrap: ", StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task What_the_step_left_running_in_its_namespace_ends_with_it()
+    [Test]
+    public async Task What_the_step_left_running_in_its_namespace_ends_with_it(CancellationToken cancellationToken)
     {
         var (workspace, stable) = Paths();
         var pids = Path.Combine(_root, "pids");
 
         var result = await BwrapStart.RunAsync(
             Step($"setsid sh -c 'echo $$ > {pids}; exec sleep 120' < /dev/null > /dev/null 2>&1 & while [ ! -s {pids} ]; do sleep 0.05; done", workspace),
-            stable, stable, TestContext.Current.CancellationToken);
+            stable, stable, cancellationToken);
 
-        Assert.Equal(0, result.ExitCode);
-        Assert.True(StablePathTests.IsGone(File.ReadAllText(pids)), "the step's background process outlived it");
+        await Assert.That(result.ExitCode).IsEqualTo(0);
+        await Assert.That(StablePathTests.IsGone(File.ReadAllText(pids))).IsTrue().Because("the step's background process outlived it");
     }
 
     private (string Workspace, string Stable) Paths() =>

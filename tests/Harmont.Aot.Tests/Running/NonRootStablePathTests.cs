@@ -1,23 +1,25 @@
 using System.Text.Json;
 using Harmont.Aot.Ir;
 using Harmont.Aot.Runners.Host;
+using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Tests;
 
 /// <summary>The stable path as a non-root user gets it (bubblewrap, in a user namespace): the real binary run as 'nobody'.</summary>
-[Trait("Requires", "root")]
+[Property("Requires", "root")]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[NotInParallel(nameof(NonRootStablePathTests))]
 public sealed class NonRootStablePathTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("harmont-nobody-stable-").FullName;
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    [Fact]
-    public async Task Non_root_steps_see_one_path_cold_and_after_a_hit_and_parallel_siblings_stay_apart()
+    [Test]
+    public async Task Non_root_steps_see_one_path_cold_and_after_a_hit_and_parallel_siblings_stay_apart(CancellationToken cancellationToken)
     {
         var published = await AotSmoke.PublishedAsync();
-        Assert.True(published.ExitCode == 0, published.Output);
+        await Assert.That(published.ExitCode == 0).IsTrue().Because(published.Output);
         var source = Directory.CreateDirectory(Path.Combine(_root, "src")).FullName;
         var cache = Directory.CreateDirectory(Path.Combine(_root, "cache")).FullName;
         var meet = Directory.CreateDirectory(Path.Combine(_root, "meet")).FullName;
@@ -38,7 +40,7 @@ public sealed class NonRootStablePathTests : IDisposable
             Define.Step("left", Side("left", "right"), from: "record"),
             Define.Step("right", Side("right", "left"), from: "record"));
         var ir = Path.Combine(_root, "pipeline.json");
-        await File.WriteAllTextAsync(ir, IrWriter.Render(pipeline), TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(ir, IrWriter.Render(pipeline), cancellationToken);
         var stable = StableWorkspace.PathFor(Path.Combine(cache, "work"), "path:" + source, "nobody-stable");
 
         var cold = await RunAsNobodyAsync(published.Binary, ir, source, cache);
@@ -49,17 +51,17 @@ public sealed class NonRootStablePathTests : IDisposable
 
         var warm = await RunAsNobodyAsync(published.Binary, ir, source, cache);
 
-        Assert.True(cold.ExitCode == 0, cold.Output);
-        Assert.Equal([stable], cold.Logs("record"));
-        Assert.True(warm.ExitCode == 0, warm.Output);
+        await Assert.That(cold.ExitCode == 0).IsTrue().Because(cold.Output);
+        await Assert.That(cold.Logs("record")).IsEquivalentTo((IEnumerable<string>)[stable], CollectionOrdering.Matching);
+        await Assert.That(warm.ExitCode == 0).IsTrue().Because(warm.Output);
         foreach (var run in new[] { cold, warm })
         {
-            Assert.Equal([stable, "same-as-parent"], run.Logs("check"));
-            Assert.Equal(["left"], run.Logs("left"));
-            Assert.Equal(["right"], run.Logs("right"));
+            await Assert.That(run.Logs("check")).IsEquivalentTo((IEnumerable<string>)[stable, "same-as-parent"], CollectionOrdering.Matching);
+            await Assert.That(run.Logs("left")).IsEquivalentTo((IEnumerable<string>)["left"], CollectionOrdering.Matching);
+            await Assert.That(run.Logs("right")).IsEquivalentTo((IEnumerable<string>)["right"], CollectionOrdering.Matching);
         }
 
-        Assert.Empty(warm.Logs("record"));
+        await Assert.That(warm.Logs("record")).IsEmpty();
     }
 
     private static async Task<NobodyRun> RunAsNobodyAsync(string binary, string ir, string source, string cache)
@@ -68,7 +70,7 @@ public sealed class NonRootStablePathTests : IDisposable
             "runuser",
             ["-u", "nobody", "--", "env", $"HARMONT_CACHE_DIR={cache}", binary, "run", "--ir", ir, "-j", "3", "--format", "json", "--repo", source],
             source,
-            TestContext.Current.CancellationToken);
+            TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None);
         return new NobodyRun(exitCode, output);
     }
 

@@ -3,7 +3,10 @@ using System.Text.RegularExpressions;
 namespace Harmont.Aot.Tests;
 
 /// <summary>A secret handed to a Docker step is on no disk once the step's container has started, even if the runner is killed.</summary>
-[Trait("Requires", "docker")]
+[Property("Requires", "docker")]
+// Alone, beside no other test: the killed run's container is removed here, while any run starting beside it
+// would be reaping it too (409 "removal already in progress").
+[NotInParallel]
 public sealed partial class SecretLeftoverTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
@@ -12,17 +15,17 @@ public sealed partial class SecretLeftoverTests : IDisposable
 
     public void Dispose() => _harness.Dispose();
 
-    [Fact]
-    public async Task Killing_the_runner_during_a_docker_secret_step_leaves_the_secret_on_no_disk()
+    [Test]
+    public async Task Killing_the_runner_during_a_docker_secret_step_leaves_the_secret_on_no_disk(CancellationToken cancellationToken)
     {
         await BusyboxImage.EnsureAsync();
         var published = await AotSmoke.PublishedAsync();
-        Assert.True(published.ExitCode == 0, published.Output);
+        await Assert.That(published.ExitCode == 0).IsTrue().Because(published.Output);
         var ir = Path.Combine(_harness.Root, "hold.json");
         await File.WriteAllTextAsync(ir, $$"""
             {"version": "0", "runner": "docker", "steps": [{"type": "command", "key": "hold", "image": "{{BusyboxImage.Image}}",
               "cmd": "echo \"holding $HM_LEFTOVER_SECRET\" && sleep 300", "secrets": {"HM_LEFTOVER_SECRET": "HM_LEFTOVER_SECRET"} } ] }
-            """, TestContext.Current.CancellationToken);
+            """, cancellationToken);
 
         string runId;
         using (var run = new LiveProcess(
@@ -41,36 +44,36 @@ public sealed partial class SecretLeftoverTests : IDisposable
         try
         {
             // The harness root holds the source, the cache dir and the work dir under it.
-            Assert.Empty(await FilesHoldingAsync(_harness.Root, _secret));
-            Assert.Empty(await FilesHoldingAsync(SecretsDirectory, _secret));
+            await Assert.That(await FilesHoldingAsync(_harness.Root, _secret)).IsEmpty();
+            await Assert.That(await FilesHoldingAsync(SecretsDirectory, _secret)).IsEmpty();
         }
         finally
         {
             // The killed run's container sleeps on, and its work dir waits for the next run: clean both here.
             using var client = await DockerTestEngine.ConnectAsync();
-            foreach (var container in await client.ListContainersAsync($"dev.harmont.aot.run={runId}", TestContext.Current.CancellationToken))
+            foreach (var container in await client.ListContainersAsync($"dev.harmont.aot.run={runId}", cancellationToken))
             {
-                await client.RemoveContainerAsync(container.Id, TestContext.Current.CancellationToken);
+                await client.RemoveContainerAsync(container.Id, cancellationToken);
             }
 
             Cleanup.RunDirectory.CollectStale(_harness.WorkDir);
         }
     }
 
-    [Fact]
-    public async Task A_later_run_deletes_a_secrets_file_whose_writer_was_killed_and_keeps_a_live_ones()
+    [Test]
+    public async Task A_later_run_deletes_a_secrets_file_whose_writer_was_killed_and_keeps_a_live_ones(CancellationToken cancellationToken)
     {
         // A writer killed between writing the file and starting its container; a shell stands in for it,
         // holding the file's lock as the runner does, then exec'ing into sleep so one kill ends it.
         var path = Path.Combine(SecretsDirectory, $"harmont-secrets-{Guid.NewGuid():N}.sh");
-        await File.WriteAllTextAsync(path, $"HM_LEFTOVER_SECRET='{_secret}'\n", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(path, $"HM_LEFTOVER_SECRET='{_secret}'\n", cancellationToken);
         using (var writer = new LiveProcess("sh", ["-c", $"exec 9<'{path}' && flock -x 9 && echo locked && exec sleep 300"], _harness.Root))
         {
             await writer.WaitForLineAsync(l => l == "locked", Patience);
 
             var whileAlive = await _harness.RunAsync(LaterRun.Definition);
-            Assert.True(whileAlive.ExitCode == 0, whileAlive.ToString());
-            Assert.True(File.Exists(path), "a live writer's secrets file was deleted");
+            await Assert.That(whileAlive.ExitCode == 0).IsTrue().Because(whileAlive.ToString());
+            await Assert.That(File.Exists(path)).IsTrue().Because("a live writer's secrets file was deleted");
 
             writer.Signal("KILL");
             await writer.WaitForExitAsync(Patience);
@@ -78,20 +81,20 @@ public sealed partial class SecretLeftoverTests : IDisposable
 
         var later = await _harness.RunAsync(LaterRun.Definition);
 
-        Assert.True(later.ExitCode == 0, later.ToString());
-        Assert.False(File.Exists(path), "the dead writer's secrets file is still there");
+        await Assert.That(later.ExitCode == 0).IsTrue().Because(later.ToString());
+        await Assert.That(File.Exists(path)).IsFalse().Because("the dead writer's secrets file is still there");
     }
 
     private static string SecretsDirectory => Runners.Docker.SecretsFile.SharedMemory;
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, string failure)
     {
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None);
         limit.CancelAfter(Patience);
         while (!await condition())
         {
-            Assert.False(limit.IsCancellationRequested, failure);
-            await Task.Delay(50, TestContext.Current.CancellationToken);
+            await Assert.That(limit.IsCancellationRequested).IsFalse().Because(failure);
+            await Task.Delay(50, TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None);
         }
     }
 
@@ -99,7 +102,7 @@ public sealed partial class SecretLeftoverTests : IDisposable
     // -s: a file that vanishes mid-walk is no match, and prints nothing.
     private static async Task<List<string>> FilesHoldingAsync(string root, string secret)
     {
-        var (_, output) = await Exec.RunAsync("grep", ["-rlsF", "--devices=skip", "--", secret, root], root, TestContext.Current.CancellationToken);
+        var (_, output) = await Exec.RunAsync("grep", ["-rlsF", "--devices=skip", "--", secret, root], root, TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None);
         return [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries)];
     }
 

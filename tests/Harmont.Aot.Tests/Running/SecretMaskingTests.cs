@@ -1,8 +1,10 @@
 using Harmont.Aot.Events;
+using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Tests;
 
 /// <summary>What a step prints of its secret, however the value or the output is cut into lines.</summary>
+[NotInParallel(nameof(SecretMaskingTests))]
 public sealed class SecretMaskingTests : IDisposable
 {
     private const string ChunkSecret = "hm-Chunk-Secret-0123456789";
@@ -12,83 +14,84 @@ public sealed class SecretMaskingTests : IDisposable
 
     public void Dispose() => _harness.Dispose();
 
-    [Fact]
+    [Test]
     public async Task Every_line_of_a_multi_line_secret_is_masked()
     {
         var run = await RunMultiLineAsync("first-line-of-the-secret\nsecond-line-of-the-secret");
 
-        Assert.Equal(["***", "***"], Logs(run, error: false));
-        Assert.Equal(["***", "***"], Logs(run, error: true));
-        Assert.DoesNotContain("line-of-the-secret", run.Output, StringComparison.Ordinal);
+        await Assert.That(Logs(run, error: false)).IsEquivalentTo((IEnumerable<string>)["***", "***"], CollectionOrdering.Matching);
+        await Assert.That(Logs(run, error: true)).IsEquivalentTo((IEnumerable<string>)["***", "***"], CollectionOrdering.Matching);
+        await Assert.That(run.Output).DoesNotContain("line-of-the-secret", StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Test]
     public async Task Secret_lines_ending_in_a_carriage_return_are_masked_without_it()
     {
         var run = await RunMultiLineAsync("crlf-line-one\r\ncrlf-line-two\r");
 
-        Assert.Equal(["***", "***"], Logs(run, error: false));
-        Assert.DoesNotContain("crlf-line", run.Output, StringComparison.Ordinal);
+        await Assert.That(Logs(run, error: false)).IsEquivalentTo((IEnumerable<string>)["***", "***"], CollectionOrdering.Matching);
+        await Assert.That(run.Output).DoesNotContain("crlf-line", StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Test]
     public async Task A_single_line_secret_with_a_trailing_carriage_return_is_masked()
     {
         var run = await RunMultiLineAsync("windows-pasted-token\r");
 
-        Assert.Equal(["***"], Logs(run, error: false));
+        await Assert.That(Logs(run, error: false)).IsEquivalentTo((IEnumerable<string>)["***"], CollectionOrdering.Matching);
     }
 
-    [Fact]
+    [Test]
     public async Task A_secret_with_a_carriage_return_inside_is_masked_on_the_host()
     {
         // A lone CR does not end a line: the host reads output as a container's is read.
         var run = await RunMultiLineAsync("part-one\rpart-two");
 
-        Assert.Equal(["***"], Logs(run, error: false));
-        Assert.DoesNotContain("part-", run.Output, StringComparison.Ordinal);
+        await Assert.That(Logs(run, error: false)).IsEquivalentTo((IEnumerable<string>)["***"], CollectionOrdering.Matching);
+        await Assert.That(run.Output).DoesNotContain("part-", StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Test]
     public async Task Lines_of_a_multi_line_secret_shorter_than_three_characters_are_not_masked_alone()
     {
         // Masking "{" or "}" everywhere would wreck every log; the lines that carry the value are masked.
         var run = await RunMultiLineAsync("{\n  \"key\": \"json-secret-value\"\n}");
 
-        Assert.Equal(["{", "  ***", "}"], Logs(run, error: false));
-        Assert.DoesNotContain("json-secret-value", run.Output, StringComparison.Ordinal);
+        await Assert.That(Logs(run, error: false)).IsEquivalentTo((IEnumerable<string>)["{", "  ***", "}"], CollectionOrdering.Matching);
+        await Assert.That(run.Output).DoesNotContain("json-secret-value", StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Test]
     public async Task Secret_straddling_the_line_piece_cut_is_masked_at_every_offset_on_the_host()
     {
         var run = await _harness.RunAsync(StraddlingSecretHost.Definition);
 
-        AssertStraddlingMasked(run);
+        await AssertStraddlingMasked(run);
     }
 
-    [Fact]
-    [Trait("Requires", "docker")]
+    [Test]
+    [Property("Requires", "docker")]
     public async Task Secret_straddling_the_line_piece_cut_is_masked_at_every_offset_in_docker()
     {
         await BusyboxImage.EnsureAsync();
 
         var run = await _harness.RunAsync(StraddlingSecretDocker.Definition);
 
-        AssertStraddlingMasked(run);
+        await AssertStraddlingMasked(run);
     }
 
-    private static void AssertStraddlingMasked(RunOutcome run)
+    private static async Task AssertStraddlingMasked(RunOutcome run)
     {
-        Assert.True(run.ExitCode == 0, run.ToString());
+        await Assert.That(run.ExitCode == 0).IsTrue().Because(run.ToString());
         var pieces = Logs(run, error: false);
 
         // Pieces of one line follow each other, so their concatenation is the lines' concatenation.
         var expected = string.Concat(Enumerable.Range(StraddlingSecret.FirstOffset, StraddlingSecret.LastOffset - StraddlingSecret.FirstOffset + 1)
             .Select(n => new string('x', n) + "***"));
         var actual = string.Concat(pieces);
-        Assert.True(expected == actual, $"unmasked text around: {Unmasked(actual)}");
-        Assert.DoesNotContain(pieces, piece => piece.Contains("Chunk-Secret", StringComparison.Ordinal) || piece.Contains("0123456789", StringComparison.Ordinal));
+        await Assert.That(expected == actual).IsTrue().Because($"unmasked text around: {Unmasked(actual)}");
+        await Assert.That(pieces)
+            .DoesNotContain(piece => piece.Contains("Chunk-Secret", StringComparison.Ordinal) || piece.Contains("0123456789", StringComparison.Ordinal));
     }
 
     private static string Unmasked(string text)
@@ -104,7 +107,7 @@ public sealed class SecretMaskingTests : IDisposable
     {
         _harness.Env["HM_TEST_MULTI_SECRET"] = secret;
         var run = await _harness.RunAsync(MultiLineSecret.Definition);
-        Assert.True(run.ExitCode == 0, run.ToString());
+        await Assert.That(run.ExitCode == 0).IsTrue().Because(run.ToString());
         return run;
     }
 }

@@ -1,5 +1,6 @@
 using Harmont.Aot.Keys;
 using Harmont.Aot.Runners.Host;
+using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Tests;
 
@@ -7,15 +8,16 @@ namespace Harmont.Aot.Tests;
 /// Host steps see their workspace at one path for the pipeline, in every step and every run, so
 /// absolute paths a tool wrote in a parent (CMake's cache) hold in the child, cold and after a hit.
 /// </summary>
+[NotInParallel(nameof(StablePathTests))]
 public sealed class StablePathTests : IDisposable
 {
     private readonly RunHarness _harness = new();
 
     public void Dispose() => _harness.Dispose();
 
-    [Theory]
-    [InlineData(null)]
-    [InlineData("serial")]
+    [Test]
+    [Arguments(null)]
+    [Arguments("serial")]
     public async Task CMake_configure_then_build_in_a_child_step_works_cold_and_over_a_cached_configure(string? isolation)
     {
         SetIsolation(isolation);
@@ -24,19 +26,19 @@ public sealed class StablePathTests : IDisposable
         var cold = await _harness.RunAsync(HostCMake.Definition);
         var warm = await _harness.RunAsync(HostCMake.Definition);
 
-        Assert.True(cold.ExitCode == 0, cold.ToString());
-        Assert.Equal(["configured"], cold.LogsOf("configure"));
-        Assert.Equal(["hello from cmake"], cold.LogsOf("build"));
-        Assert.True(warm.ExitCode == 0, warm.ToString());
-        Assert.True(warm.Hit("configure"));
-        Assert.Equal(["build"], warm.Executed);
-        Assert.Equal(["hello from cmake"], warm.LogsOf("build"));
-        AssertNothingLeft(await StablePathAsync("host-cmake"));
+        await Assert.That(cold.ExitCode == 0).IsTrue().Because(cold.ToString());
+        await Assert.That(cold.LogsOf("configure")).IsEquivalentTo((IEnumerable<string>)["configured"], CollectionOrdering.Matching);
+        await Assert.That(cold.LogsOf("build")).IsEquivalentTo((IEnumerable<string>)["hello from cmake"], CollectionOrdering.Matching);
+        await Assert.That(warm.ExitCode == 0).IsTrue().Because(warm.ToString());
+        await Assert.That(warm.Hit("configure")).IsTrue();
+        await Assert.That(warm.Executed).IsEquivalentTo((IEnumerable<string>)["build"], CollectionOrdering.Matching);
+        await Assert.That(warm.LogsOf("build")).IsEquivalentTo((IEnumerable<string>)["hello from cmake"], CollectionOrdering.Matching);
+        await AssertNothingLeft(await StablePathAsync("host-cmake"));
     }
 
-    [Theory]
-    [InlineData(null)]
-    [InlineData("serial")]
+    [Test]
+    [Arguments(null)]
+    [Arguments("serial")]
     public async Task Child_sees_the_pwd_its_parent_recorded_cold_and_after_the_parent_is_a_hit(string? isolation)
     {
         SetIsolation(isolation);
@@ -45,18 +47,20 @@ public sealed class StablePathTests : IDisposable
         var cold = await _harness.RunAsync(HostPwd.Definition);
         var warm = await _harness.RunAsync(HostPwd.Definition);
 
-        Assert.True(cold.ExitCode == 0, cold.ToString());
-        Assert.Equal([stable], cold.LogsOf("record"));
-        Assert.Equal([stable, stable, "same-as-parent"], cold.LogsOf("check"));
-        Assert.Equal([Path.Combine(stable, "sub"), stable], cold.LogsOf("in-sub"));
-        Assert.True(warm.ExitCode == 0, warm.ToString());
-        Assert.True(warm.Hit("record"));
-        Assert.Equal([stable, stable, "same-as-parent"], warm.LogsOf("check"));
-        Assert.Equal([Path.Combine(stable, "sub"), stable], warm.LogsOf("in-sub"));
-        AssertNothingLeft(stable);
+        await Assert.That(cold.ExitCode == 0).IsTrue().Because(cold.ToString());
+        await Assert.That(cold.LogsOf("record")).IsEquivalentTo((IEnumerable<string>)[stable], CollectionOrdering.Matching);
+        await Assert.That(cold.LogsOf("check")).IsEquivalentTo((IEnumerable<string>)[stable, stable, "same-as-parent"], CollectionOrdering.Matching);
+        await Assert.That(cold.LogsOf("in-sub"))
+            .IsEquivalentTo((IEnumerable<string>)[Path.Combine(stable, "sub"), stable], CollectionOrdering.Matching);
+        await Assert.That(warm.ExitCode == 0).IsTrue().Because(warm.ToString());
+        await Assert.That(warm.Hit("record")).IsTrue();
+        await Assert.That(warm.LogsOf("check")).IsEquivalentTo((IEnumerable<string>)[stable, stable, "same-as-parent"], CollectionOrdering.Matching);
+        await Assert.That(warm.LogsOf("in-sub"))
+            .IsEquivalentTo((IEnumerable<string>)[Path.Combine(stable, "sub"), stable], CollectionOrdering.Matching);
+        await AssertNothingLeft(stable);
     }
 
-    [Fact]
+    [Test]
     public async Task Parallel_siblings_each_write_at_the_stable_path_without_seeing_each_others_writes()
     {
         // Each sibling writes, then waits until the other has written too, then reads: they overlap
@@ -76,13 +80,15 @@ public sealed class StablePathTests : IDisposable
 
         var run = await _harness.RunAsync(pipeline, "-j", "2");
 
-        Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Equal([stable, "left", "base.txt", "left.txt", "who.txt"], run.LogsOf("left"));
-        Assert.Equal([stable, "right", "base.txt", "right.txt", "who.txt"], run.LogsOf("right"));
-        AssertNothingLeft(stable);
+        await Assert.That(run.ExitCode == 0).IsTrue().Because(run.ToString());
+        await Assert.That(run.LogsOf("left"))
+            .IsEquivalentTo((IEnumerable<string>)[stable, "left", "base.txt", "left.txt", "who.txt"], CollectionOrdering.Matching);
+        await Assert.That(run.LogsOf("right"))
+            .IsEquivalentTo((IEnumerable<string>)[stable, "right", "base.txt", "right.txt", "who.txt"], CollectionOrdering.Matching);
+        await AssertNothingLeft(stable);
     }
 
-    [Fact]
+    [Test]
     public async Task Serial_fallback_runs_a_pipelines_host_steps_one_at_a_time_and_says_why()
     {
         SetIsolation("serial");
@@ -99,14 +105,17 @@ public sealed class StablePathTests : IDisposable
 
         var run = await _harness.RunAsync(pipeline, "-j", "2");
 
-        Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Equal([stable, "left", "base.txt", "who.txt"], run.LogsOf("left"));
-        Assert.Equal([stable, "right", "base.txt", "who.txt"], run.LogsOf("right"));
-        Assert.Contains($"harmont: host steps of 'host-serial' run one at a time at {stable}: set by HARMONT_HOST_ISOLATION.", run.Error, StringComparison.Ordinal);
-        AssertNothingLeft(stable);
+        await Assert.That(run.ExitCode == 0).IsTrue().Because(run.ToString());
+        await Assert.That(run.LogsOf("left"))
+            .IsEquivalentTo((IEnumerable<string>)[stable, "left", "base.txt", "who.txt"], CollectionOrdering.Matching);
+        await Assert.That(run.LogsOf("right"))
+            .IsEquivalentTo((IEnumerable<string>)[stable, "right", "base.txt", "who.txt"], CollectionOrdering.Matching);
+        await Assert.That(run.Error)
+            .Contains($"harmont: host steps of 'host-serial' run one at a time at {stable}: set by HARMONT_HOST_ISOLATION.", StringComparison.Ordinal);
+        await AssertNothingLeft(stable);
     }
 
-    [Fact]
+    [Test]
     public async Task What_a_step_starts_in_the_background_ends_with_it_and_does_not_hold_it_open()
     {
         // A build server left in a step's namespace would serve later steps the tree that step saw.
@@ -122,9 +131,12 @@ public sealed class StablePathTests : IDisposable
 
         var run = await _harness.RunAsync(pipeline);
 
-        Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Equal(["started"], run.LogsOf("spawns"));
-        Assert.All(File.ReadAllLines(pids), pid => Assert.True(IsGone(pid), $"process {pid} outlived its step"));
+        await Assert.That(run.ExitCode == 0).IsTrue().Because(run.ToString());
+        await Assert.That(run.LogsOf("spawns")).IsEquivalentTo((IEnumerable<string>)["started"], CollectionOrdering.Matching);
+        foreach (var pid in File.ReadAllLines(pids))
+        {
+            await Assert.That(IsGone(pid)).IsTrue().Because($"process {pid} outlived its step");
+        }
     }
 
     // Dead, or a zombie waiting for an init that does not reap.
@@ -151,15 +163,15 @@ public sealed class StablePathTests : IDisposable
 
     private async Task<string> StablePathAsync(string slug) =>
         StableWorkspace.PathFor(
-            _harness.WorkDir, await ProjectIdentity.ResolveAsync(null, _harness.Source, TestContext.Current.CancellationToken), slug);
+            _harness.WorkDir, await ProjectIdentity.ResolveAsync(null, _harness.Source, TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None), slug);
 
     // The stable path holds nothing between steps: the namespace mode only binds over it, the serial
     // mode moves each workspace back.
-    private void AssertNothingLeft(string stable)
+    private async Task AssertNothingLeft(string stable)
     {
-        Assert.Empty(_harness.LeftoverRunDirs());
-        Assert.Empty(_harness.LeftoverMounts());
-        Assert.True(!Directory.Exists(stable) || Directory.GetFileSystemEntries(stable).Length == 0, $"{stable} is not empty");
+        await Assert.That(_harness.LeftoverRunDirs()).IsEmpty();
+        await Assert.That(_harness.LeftoverMounts()).IsEmpty();
+        await Assert.That(!Directory.Exists(stable) || Directory.GetFileSystemEntries(stable).Length == 0).IsTrue().Because($"{stable} is not empty");
     }
 
     private static void WriteCMakeProject(RunHarness harness)

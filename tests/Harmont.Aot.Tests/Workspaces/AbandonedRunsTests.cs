@@ -1,17 +1,17 @@
 using System.Runtime.Versioning;
 using Harmont.Aot.Cleanup;
 using Harmont.Aot.Workspaces;
+using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Tests.Workspaces;
 
 /// <summary>A run killed before it could clean up is reaped, mounts and all, when the next one starts.</summary>
-[Trait("Requires", "root")]
+[Property("Requires", "root")]
 [SupportedOSPlatform("linux")]
+[NotInParallel(nameof(AbandonedRunsTests))]
 public sealed class AbandonedRunsTests : IDisposable
 {
     private readonly string _workDir = Directory.CreateTempSubdirectory("harmont-abandoned-").FullName;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public void Dispose()
     {
@@ -19,8 +19,8 @@ public sealed class AbandonedRunsTests : IDisposable
         Directory.Delete(_workDir, recursive: true);
     }
 
-    [Fact]
-    public async Task A_dead_runs_mounts_and_files_are_reaped_and_a_live_run_is_left_alone()
+    [Test]
+    public async Task A_dead_runs_mounts_and_files_are_reaped_and_a_live_run_is_left_alone(CancellationToken cancellationToken)
     {
         var source = Path.Combine(_workDir, "src");
         Trees.Write(source, "a.txt", "a");
@@ -29,18 +29,18 @@ public sealed class AbandonedRunsTests : IDisposable
         RunDirectory.Claim(_workDir, "dead").Dispose();
         var dead = Path.Combine(_workDir, "run-dead");
         var abandoned = new RunWorkspaces(dead, source, Trees.Strategy(WorkspaceStrategies.Overlay));
-        var mounted = await abandoned.ForRootAsync("step", Ct);
-        Assert.Contains(mounted, Trees.MountsUnder(_workDir));
+        var mounted = await abandoned.ForRootAsync("step", cancellationToken);
+        await Assert.That(Trees.MountsUnder(_workDir)).Contains(mounted);
 
         using var liveClaim = RunDirectory.Claim(_workDir, "live");
         await using var live = new RunWorkspaces(liveClaim.Path, source, new CopyStrategy());
-        await live.ForRootAsync("step", Ct);
+        await live.ForRootAsync("step", cancellationToken);
 
         var reaped = RunDirectory.CollectStale(_workDir);
 
-        Assert.Equal([dead], reaped);
-        Assert.Empty(Trees.MountsUnder(_workDir));
-        Assert.False(Directory.Exists(dead));
-        Assert.True(Directory.Exists(Path.Combine(liveClaim.Path, "source")));
+        await Assert.That(reaped).IsEquivalentTo((IEnumerable<string>)[dead], CollectionOrdering.Matching);
+        await Assert.That(Trees.MountsUnder(_workDir)).IsEmpty();
+        await Assert.That(Directory.Exists(dead)).IsFalse();
+        await Assert.That(Directory.Exists(Path.Combine(liveClaim.Path, "source"))).IsTrue();
     }
 }

@@ -8,8 +8,9 @@ namespace Harmont.Aot.Tests.Workspaces;
 /// strategy's reason. The work dir sits inside an overlayfs over ext4: no FICLONE there, overlayfs
 /// refuses an overlayfs upper, and fuse-overlayfs is kept off PATH.
 /// </summary>
-[Trait("Requires", "root")]
+[Property("Requires", "root")]
 [SupportedOSPlatform("linux")]
+[NotInParallel(nameof(CopyFallbackTests))]
 public sealed class CopyFallbackTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("harmont-fallback-").FullName;
@@ -20,24 +21,24 @@ public sealed class CopyFallbackTests : IDisposable
         Directory.Delete(_root, recursive: true);
     }
 
-    [Fact]
-    public async Task Nothing_faster_available_falls_back_to_copy_and_says_why_for_each()
+    [Test]
+    public async Task Nothing_faster_available_falls_back_to_copy_and_says_why_for_each(CancellationToken cancellationToken)
     {
         var lower = Directory.CreateDirectory(Path.Combine(_root, "lower")).FullName;
         using var overlay = await new KernelOverlayStrategy().MountAsync(
-            [lower], Path.Combine(_root, "upper"), Path.Combine(_root, "work"), Path.Combine(_root, "merged"), TestContext.Current.CancellationToken);
+            [lower], Path.Combine(_root, "upper"), Path.Combine(_root, "work"), Path.Combine(_root, "merged"), cancellationToken);
         var workDir = Path.Combine(overlay.MergedPath, "harmont-work");
         var notices = new StringWriter();
         string? Env(string name) => name == "PATH" ? "/nonexistent" : null;
 
         var strategy = WorkspaceStrategies.ForWorkDir(workDir, Env, notices);
 
-        Assert.IsType<CopyStrategy>(strategy);
+        await Assert.That(strategy).IsTypeOf<CopyStrategy>();
         var notice = notices.ToString();
-        Assert.StartsWith("harmont: warning: workspaces fall back to full copies", notice, StringComparison.Ordinal);
-        Assert.Contains("reflink: FICLONE on overlayfs fails with", notice, StringComparison.Ordinal);
-        Assert.Contains("overlay: mount(2) overlay", notice, StringComparison.Ordinal);
-        Assert.Contains("fuse-overlayfs: fuse-overlayfs is not on PATH", notice, StringComparison.Ordinal);
-        Assert.Empty(Directory.GetFileSystemEntries(workDir));
+        await Assert.That(notice).StartsWith("harmont: warning: workspaces fall back to full copies", StringComparison.Ordinal);
+        await Assert.That(notice).Contains("reflink: FICLONE on overlayfs fails with", StringComparison.Ordinal);
+        await Assert.That(notice).Contains("overlay: mount(2) overlay", StringComparison.Ordinal);
+        await Assert.That(notice).Contains("fuse-overlayfs: fuse-overlayfs is not on PATH", StringComparison.Ordinal);
+        await Assert.That(Directory.GetFileSystemEntries(workDir)).IsEmpty();
     }
 }

@@ -1,6 +1,7 @@
 using System.Runtime.Versioning;
 using Harmont.Aot.Runners;
 using Harmont.Aot.Workspaces;
+using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Tests.Workspaces;
 
@@ -8,23 +9,22 @@ namespace Harmont.Aot.Tests.Workspaces;
 /// An overlay workspace (kernel or fuse-overlayfs) bind-mounted into a real container: the container's
 /// root writes through it, the host sees the result and can delete it, and nothing stays mounted.
 /// </summary>
-[Trait("Requires", "docker")]
-[Trait("Requires", "root")]
+[Property("Requires", "docker")]
+[Property("Requires", "root")]
 [SupportedOSPlatform("linux")]
+[NotInParallel(nameof(OverlayInContainerTests))]
 public sealed class OverlayInContainerTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("harmont-overlay-docker-").FullName;
     private readonly List<string> _stdout = [];
 
-    public static TheoryData<string> Overlays => [WorkspaceStrategies.Overlay, WorkspaceStrategies.FuseOverlay];
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    public static IEnumerable<string> Overlays => [WorkspaceStrategies.Overlay, WorkspaceStrategies.FuseOverlay];
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    [Theory]
-    [MemberData(nameof(Overlays))]
-    public async Task Container_root_writes_through_the_overlay_and_the_host_deletes_the_result(string strategy)
+    [Test]
+    [MethodDataSource(nameof(Overlays))]
+    public async Task Container_root_writes_through_the_overlay_and_the_host_deletes_the_result(string strategy,CancellationToken cancellationToken)
     {
         await BusyboxImage.EnsureAsync();
         var source = Path.Combine(_root, "src");
@@ -37,8 +37,8 @@ public sealed class OverlayInContainerTests : IDisposable
 
         await using (var workspaces = new RunWorkspaces(runRoot, source, Trees.Strategy(strategy)))
         {
-            var workspace = await workspaces.ForRootAsync("step", Ct);
-            Assert.Contains(workspace, Trees.MountsUnder(runRoot));
+            var workspace = await workspaces.ForRootAsync("step", cancellationToken);
+            await Assert.That(Trees.MountsUnder(runRoot)).Contains(workspace);
 
             var result = await backend.RunAsync(
                 new StepInvocation(
@@ -46,26 +46,25 @@ public sealed class OverlayInContainerTests : IDisposable
                     "id -u; cat in.txt; echo; echo root-wrote > made.txt; mkdir -p out/deep && echo x > out/deep/f; " +
                     "echo more > locked/new.txt; rm in.txt; chmod 600 made.txt",
                     workspace, BusyboxImage.Image, [], KeepSnapshot: false, (_, line) => _stdout.Add(line)),
-                Ct);
+                cancellationToken);
 
-            Assert.True(result.ExitCode == 0, string.Join('\n', _stdout));
-            Assert.Equal(["0", "from host"], _stdout);
-            Assert.Equal("root-wrote\n", await File.ReadAllTextAsync(Path.Combine(workspace, "made.txt"), Ct));
-            Assert.Equal("more\n", await File.ReadAllTextAsync(Path.Combine(workspace, "locked/new.txt"), Ct));
-            Assert.False(File.Exists(Path.Combine(workspace, "in.txt")));
+            await Assert.That(result.ExitCode == 0).IsTrue().Because(string.Join('\n', _stdout));
+            await Assert.That(_stdout).IsEquivalentTo((IEnumerable<string>)["0", "from host"], CollectionOrdering.Matching);
+            await Assert.That(await File.ReadAllTextAsync(Path.Combine(workspace, "made.txt"), cancellationToken)).IsEqualTo("root-wrote\n");
+            await Assert.That(await File.ReadAllTextAsync(Path.Combine(workspace, "locked/new.txt"), cancellationToken)).IsEqualTo("more\n");
+            await Assert.That(File.Exists(Path.Combine(workspace, "in.txt"))).IsFalse();
 
             // The host frees it: unmounted, upper layer deleted, nothing left behind.
             workspaces.KeepOutput("step", workspace, children: 0);
-            Assert.Empty(Trees.MountsUnder(runRoot));
-            Assert.False(Directory.Exists(workspace));
-            Assert.DoesNotContain(
-                Directory.EnumerateFiles(runRoot, "*", SearchOption.AllDirectories),
-                f => !f.StartsWith(Path.Combine(runRoot, "source"), StringComparison.Ordinal));
+            await Assert.That(Trees.MountsUnder(runRoot)).IsEmpty();
+            await Assert.That(Directory.Exists(workspace)).IsFalse();
+            await Assert.That(Directory.EnumerateFiles(runRoot, "*", SearchOption.AllDirectories))
+                .DoesNotContain(f => !f.StartsWith(Path.Combine(runRoot, "source"), StringComparison.Ordinal));
         }
 
-        Assert.Equal("from host", await File.ReadAllTextAsync(Path.Combine(source, "in.txt"), Ct));
-        Assert.False(File.Exists(Path.Combine(source, "locked/new.txt")));
-        Assert.Empty(Trees.MountsUnder(workDir));
-        Assert.Empty(Directory.GetFileSystemEntries(workDir));
+        await Assert.That(await File.ReadAllTextAsync(Path.Combine(source, "in.txt"), cancellationToken)).IsEqualTo("from host");
+        await Assert.That(File.Exists(Path.Combine(source, "locked/new.txt"))).IsFalse();
+        await Assert.That(Trees.MountsUnder(workDir)).IsEmpty();
+        await Assert.That(Directory.GetFileSystemEntries(workDir)).IsEmpty();
     }
 }

@@ -11,16 +11,18 @@ namespace Harmont.Aot.Tests.Workspaces;
 /// Whole runs on the host backend over each strategy: lineage and isolation hold, and a run that
 /// passes, fails or is cancelled leaves no mount in /proc/self/mountinfo and nothing in the work dir.
 /// </summary>
-[Trait("Requires", "root")]
+[Property("Requires", "root")]
 [SupportedOSPlatform("linux")]
-public sealed class PipelineCleanupTests(XfsLoopMount xfs) : IClassFixture<XfsLoopMount>
+[NotInParallel(nameof(PipelineCleanupTests))]
+[ClassDataSource<XfsLoopMount>(Shared = SharedType.PerTestSession)]
+public sealed class PipelineCleanupTests(XfsLoopMount xfs)
 {
-    public static TheoryData<string> Strategies => [.. WorkspaceStrategies.Names];
+    public static IEnumerable<string> Strategies => [.. WorkspaceStrategies.Names];
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private static CancellationToken Ct => TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None;
 
-    [Theory]
-    [MemberData(nameof(Strategies))]
+    [Test]
+    [MethodDataSource(nameof(Strategies))]
     public async Task A_passing_run_hands_each_child_its_parents_output_and_leaves_nothing(string strategy)
     {
         var pipeline = Define.Pipeline(
@@ -32,13 +34,13 @@ public sealed class PipelineCleanupTests(XfsLoopMount xfs) : IClassFixture<XfsLo
 
         var (exitCode, workDir) = await RunAsync(pipeline, strategy, CancellationToken.None);
 
-        Assert.Equal(0, exitCode);
-        Assert.Empty(Trees.MountsUnder(workDir));
-        Assert.Empty(Directory.GetFileSystemEntries(workDir));
+        await Assert.That(exitCode).IsEqualTo(0);
+        await Assert.That(Trees.MountsUnder(workDir)).IsEmpty();
+        await Assert.That(Directory.GetFileSystemEntries(workDir)).IsEmpty();
     }
 
-    [Theory]
-    [MemberData(nameof(Strategies))]
+    [Test]
+    [MethodDataSource(nameof(Strategies))]
     public async Task A_failing_run_leaves_no_mount_and_no_temp_dir(string strategy)
     {
         var pipeline = Define.Pipeline(
@@ -51,13 +53,13 @@ public sealed class PipelineCleanupTests(XfsLoopMount xfs) : IClassFixture<XfsLo
 
         var (exitCode, workDir) = await RunAsync(pipeline, strategy, CancellationToken.None);
 
-        Assert.Equal(1, exitCode);
-        Assert.Empty(Trees.MountsUnder(workDir));
-        Assert.Empty(Directory.GetFileSystemEntries(workDir));
+        await Assert.That(exitCode).IsEqualTo(1);
+        await Assert.That(Trees.MountsUnder(workDir)).IsEmpty();
+        await Assert.That(Directory.GetFileSystemEntries(workDir)).IsEmpty();
     }
 
-    [Theory]
-    [MemberData(nameof(Strategies))]
+    [Test]
+    [MethodDataSource(nameof(Strategies))]
     public async Task A_cancelled_run_leaves_no_mount_and_no_temp_dir(string strategy)
     {
         var pipeline = Define.Pipeline(
@@ -69,9 +71,9 @@ public sealed class PipelineCleanupTests(XfsLoopMount xfs) : IClassFixture<XfsLo
 
         var (exitCode, workDir) = await RunAsync(pipeline, strategy, cancel.Token);
 
-        Assert.Equal(130, exitCode);
-        Assert.Empty(Trees.MountsUnder(workDir));
-        Assert.Empty(Directory.GetFileSystemEntries(workDir));
+        await Assert.That(exitCode).IsEqualTo(130);
+        await Assert.That(Trees.MountsUnder(workDir)).IsEmpty();
+        await Assert.That(Directory.GetFileSystemEntries(workDir)).IsEmpty();
     }
 
     private async Task<(int ExitCode, string WorkDir)> RunAsync(PipelineDefinition pipeline, string strategy, CancellationToken cancellation)
@@ -89,7 +91,7 @@ public sealed class PipelineCleanupTests(XfsLoopMount xfs) : IClassFixture<XfsLo
             exitCode = (await runner.RunAsync(cancellation)).ExitCode;
         }
 
-        Assert.Equal("from source", await File.ReadAllTextAsync(Path.Combine(source, "in.txt"), Ct));
+        await Assert.That(await File.ReadAllTextAsync(Path.Combine(source, "in.txt"), Ct)).IsEqualTo("from source");
         return (exitCode, workDir);
     }
 

@@ -1,18 +1,20 @@
 using System.Runtime.Versioning;
 using Harmont.Aot.Native.Linux;
 using Harmont.Aot.Workspaces;
+using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Tests.Workspaces;
 
 /// <summary>The reflink strategy on a real reflink-capable XFS: data is shared, not copied, and stays isolated.</summary>
-[Trait("Requires", "root")]
+[Property("Requires", "root")]
 [SupportedOSPlatform("linux")]
-public sealed class ReflinkOnXfsTests(XfsLoopMount xfs) : IClassFixture<XfsLoopMount>
+[NotInParallel(nameof(ReflinkOnXfsTests))]
+[ClassDataSource<XfsLoopMount>(Shared = SharedType.PerTestSession)]
+public sealed class ReflinkOnXfsTests(XfsLoopMount xfs)
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact]
-    public async Task Reflink_clone_shares_every_extent_with_its_source()
+    [Test]
+    public async Task Reflink_clone_shares_every_extent_with_its_source(CancellationToken cancellationToken)
     {
         var source = xfs.NewDirectory("source");
         var random = new Random(1);
@@ -25,25 +27,25 @@ public sealed class ReflinkOnXfsTests(XfsLoopMount xfs) : IClassFixture<XfsLoopM
 
         var strategy = new ReflinkStrategy();
         var clone = Path.Combine(xfs.NewDirectory("clones"), "ws");
-        await strategy.CloneTreeAsync(source, clone, Ct);
+        await strategy.CloneTreeAsync(source, clone, cancellationToken);
 
-        Assert.Equal(Trees.Read(source), Trees.Read(clone));
-        Assert.Equal(3, strategy.Counters.ReflinkedFiles);
-        Assert.Equal(0, strategy.Counters.CopiedFiles);
+        await Assert.That(Trees.Read(clone)).IsEquivalentTo(Trees.Read(source), CollectionOrdering.Any);
+        await Assert.That(strategy.Counters.ReflinkedFiles).IsEqualTo(3);
+        await Assert.That(strategy.Counters.CopiedFiles).IsEqualTo(0);
         foreach (var file in Directory.EnumerateFiles(clone, "*", SearchOption.AllDirectories))
         {
-            Assert.True(Trees.AllExtentsShared(file), $"{file} does not share its extents");
-            Assert.True(Trees.AllExtentsShared(Path.Combine(source, Path.GetRelativePath(clone, file))));
+            await Assert.That(await Trees.AllExtentsShared(file)).IsTrue().Because($"{file} does not share its extents");
+            await Assert.That(await Trees.AllExtentsShared(Path.Combine(source, Path.GetRelativePath(clone, file)))).IsTrue();
         }
 
         // The same fact from outside our own FIEMAP code: filefrag marks the extents shared.
-        var filefrag = await Exec.RunAsync("filefrag", ["-v", Path.Combine(clone, "nested/deeper/big.bin")], clone, Ct);
-        Assert.Equal(0, filefrag.ExitCode);
-        Assert.Contains("shared", filefrag.Output, StringComparison.Ordinal);
+        var filefrag = await Exec.RunAsync("filefrag", ["-v", Path.Combine(clone, "nested/deeper/big.bin")], clone, cancellationToken);
+        await Assert.That(filefrag.ExitCode).IsEqualTo(0);
+        await Assert.That(filefrag.Output).Contains("shared", StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Write_to_a_reflink_clone_leaves_the_source_unchanged()
+    [Test]
+    public async Task Write_to_a_reflink_clone_leaves_the_source_unchanged(CancellationToken cancellationToken)
     {
         var source = xfs.NewDirectory("source");
         var original = new byte[1 << 20];
@@ -51,24 +53,28 @@ public sealed class ReflinkOnXfsTests(XfsLoopMount xfs) : IClassFixture<XfsLoopM
         Trees.WriteBytes(source, "data.bin", original);
         var strategy = new ReflinkStrategy();
         var clone = Path.Combine(xfs.NewDirectory("clones"), "ws");
-        await strategy.CloneTreeAsync(source, clone, Ct);
+        await strategy.CloneTreeAsync(source, clone, cancellationToken);
 
         await using (var stream = new FileStream(Path.Combine(clone, "data.bin"), FileMode.Open, FileAccess.Write))
         {
             stream.Position = 4096;
-            await stream.WriteAsync(new byte[8192].AsMemory(), Ct);
+            await stream.WriteAsync(new byte[8192].AsMemory(), cancellationToken);
         }
 
-        await File.WriteAllTextAsync(Path.Combine(clone, "added.txt"), "only in the clone", Ct);
+        await File.WriteAllTextAsync(Path.Combine(clone, "added.txt"), "only in the clone", cancellationToken);
 
-        Assert.Equal(original, await File.ReadAllBytesAsync(Path.Combine(source, "data.bin"), Ct));
-        Assert.False(File.Exists(Path.Combine(source, "added.txt")));
-        Assert.NotEqual(original, await File.ReadAllBytesAsync(Path.Combine(clone, "data.bin"), Ct));
-        Assert.False(Trees.AllExtentsShared(Path.Combine(clone, "data.bin")), "the rewritten range must have its own extent");
+        await Assert.That(await File.ReadAllBytesAsync(Path.Combine(source, "data.bin"), cancellationToken))
+            .IsEquivalentTo(original, CollectionOrdering.Matching);
+        await Assert.That(File.Exists(Path.Combine(source, "added.txt"))).IsFalse();
+        await Assert.That(await File.ReadAllBytesAsync(Path.Combine(clone, "data.bin"), cancellationToken))
+            .IsNotEquivalentTo(original, CollectionOrdering.Matching);
+        await Assert.That(await Trees.AllExtentsShared(Path.Combine(clone, "data.bin")))
+            .IsFalse()
+            .Because("the rewritten range must have its own extent");
     }
 
-    [Fact]
-    public async Task Reflink_clone_keeps_modes_times_symlinks_and_empty_directories()
+    [Test]
+    public async Task Reflink_clone_keeps_modes_times_symlinks_and_empty_directories(CancellationToken cancellationToken)
     {
         var source = xfs.NewDirectory("source");
         Trees.Write(source, "bin/tool.sh", "#!/bin/sh\necho hi\n");
@@ -80,17 +86,17 @@ public sealed class ReflinkOnXfsTests(XfsLoopMount xfs) : IClassFixture<XfsLoopM
         File.SetUnixFileMode(Path.Combine(source, "empty"), (UnixFileMode)0b101_101_101);
 
         var clone = Path.Combine(xfs.NewDirectory("clones"), "ws");
-        await new ReflinkStrategy().CloneTreeAsync(source, clone, Ct);
+        await new ReflinkStrategy().CloneTreeAsync(source, clone, cancellationToken);
 
-        Assert.Equal((UnixFileMode)0b111_101_000, File.GetUnixFileMode(Path.Combine(clone, "bin/tool.sh")));
-        Assert.Equal(stamp, File.GetLastWriteTimeUtc(Path.Combine(clone, "bin/tool.sh")));
-        Assert.Equal("bin/tool.sh", new FileInfo(Path.Combine(clone, "link")).LinkTarget);
-        Assert.True(Directory.Exists(Path.Combine(clone, "empty/inner")));
-        Assert.Equal((UnixFileMode)0b101_101_101, File.GetUnixFileMode(Path.Combine(clone, "empty")));
+        await Assert.That(File.GetUnixFileMode(Path.Combine(clone, "bin/tool.sh"))).IsEqualTo((UnixFileMode)0b111_101_000);
+        await Assert.That(File.GetLastWriteTimeUtc(Path.Combine(clone, "bin/tool.sh"))).IsEqualTo(stamp);
+        await Assert.That(new FileInfo(Path.Combine(clone, "link")).LinkTarget).IsEqualTo("bin/tool.sh");
+        await Assert.That(Directory.Exists(Path.Combine(clone, "empty/inner"))).IsTrue();
+        await Assert.That(File.GetUnixFileMode(Path.Combine(clone, "empty"))).IsEqualTo((UnixFileMode)0b101_101_101);
     }
 
-    [Fact]
-    public void Probe_picks_reflink_for_a_work_dir_on_xfs()
+    [Test]
+    public async Task Probe_picks_reflink_for_a_work_dir_on_xfs()
     {
         var workDir = xfs.NewDirectory("work");
         var notices = new StringWriter();
@@ -98,15 +104,15 @@ public sealed class ReflinkOnXfsTests(XfsLoopMount xfs) : IClassFixture<XfsLoopM
         var strategy = WorkspaceStrategies.ForWorkDir(workDir, _ => null, notices);
         var probe = WorkspaceStrategies.Probe(WorkspaceStrategies.Reflink, workDir, _ => null);
 
-        Assert.IsType<ReflinkStrategy>(strategy);
-        Assert.Equal("", notices.ToString());
-        Assert.True(probe.Available);
-        Assert.Contains("xfs", probe.Reason, StringComparison.Ordinal);
-        Assert.Empty(Directory.GetFileSystemEntries(workDir)); // The probe cleans up after itself.
+        await Assert.That(strategy).IsTypeOf<ReflinkStrategy>();
+        await Assert.That(notices.ToString()).IsEqualTo("");
+        await Assert.That(probe.Available).IsTrue();
+        await Assert.That(probe.Reason).Contains("xfs", StringComparison.Ordinal);
+        await Assert.That(Directory.GetFileSystemEntries(workDir)).IsEmpty(); // The probe cleans up after itself.
     }
 
-    [Fact]
-    public async Task Reflink_across_filesystems_falls_back_per_file_and_says_EXDEV()
+    [Test]
+    public async Task Reflink_across_filesystems_falls_back_per_file_and_says_EXDEV(CancellationToken cancellationToken)
     {
         var source = Directory.CreateTempSubdirectory("harmont-ext4-src-").FullName;
         try
@@ -116,12 +122,12 @@ public sealed class ReflinkOnXfsTests(XfsLoopMount xfs) : IClassFixture<XfsLoopM
             var strategy = new ReflinkStrategy();
             var clone = Path.Combine(xfs.NewDirectory("clones"), "ws");
 
-            await strategy.CloneTreeAsync(source, clone, Ct);
+            await strategy.CloneTreeAsync(source, clone, cancellationToken);
 
-            Assert.Equal(Trees.Read(source), Trees.Read(clone));
-            Assert.Equal(2, strategy.Counters.CopiedFiles);
-            Assert.Equal(0, strategy.Counters.ReflinkedFiles);
-            Assert.Contains(nameof(Errno.EXDEV), strategy.Counters.FallbackReason, StringComparison.Ordinal);
+            await Assert.That(Trees.Read(clone)).IsEquivalentTo(Trees.Read(source), CollectionOrdering.Any);
+            await Assert.That(strategy.Counters.CopiedFiles).IsEqualTo(2);
+            await Assert.That(strategy.Counters.ReflinkedFiles).IsEqualTo(0);
+            await Assert.That(strategy.Counters.FallbackReason).Contains(nameof(Errno.EXDEV), StringComparison.Ordinal);
         }
         finally
         {

@@ -1,18 +1,20 @@
 using Harmont.Aot.Workspaces;
+using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Tests.Workspaces;
 
 /// <summary>The source listing (DESIGN §4.1): what is on disk and not ignored, whatever the index says.</summary>
+[NotInParallel(nameof(SourceTreeTests))]
 public sealed class SourceTreeTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("harmont-source-tree-").FullName;
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private static CancellationToken Ct => TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None;
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    [Fact]
-    public async Task Lists_tracked_and_untracked_files_on_disk_and_leaves_out_deleted_sparse_and_ignored_ones()
+    [Test]
+    public async Task Lists_tracked_and_untracked_files_on_disk_and_leaves_out_deleted_sparse_and_ignored_ones(CancellationToken cancellationToken)
     {
         await GitAsync("init", "-q");
         Write(".gitignore", "ignored.txt\n");
@@ -31,18 +33,20 @@ public sealed class SourceTreeTests : IDisposable
         Write("untracked.txt", "new");
         Write("ignored.txt", "ignored");
 
-        var files = await SourceTree.ListAsync(_root, Ct);
+        var files = await SourceTree.ListAsync(_root, cancellationToken);
 
-        Assert.Equal([".gitignore", "dangling", "dir/nested.txt", "kept.txt", "untracked.txt"], files.Order(StringComparer.Ordinal));
+        await Assert.That(files.Order(StringComparer.Ordinal))
+            .IsEquivalentTo((IEnumerable<string>)[".gitignore", "dangling", "dir/nested.txt", "kept.txt", "untracked.txt"], CollectionOrdering.Matching);
     }
 
-    [Fact]
-    public async Task A_repository_with_nothing_tracked_lists_its_untracked_files()
+    [Test]
+    public async Task A_repository_with_nothing_tracked_lists_its_untracked_files(CancellationToken cancellationToken)
     {
         await GitAsync("init", "-q");
         Write("new.txt", "new");
 
-        Assert.Equal(["new.txt"], await SourceTree.ListAsync(_root, Ct));
+        await Assert.That(await SourceTree.ListAsync(_root, cancellationToken))
+            .IsEquivalentTo((IEnumerable<string>)["new.txt"], CollectionOrdering.Matching);
     }
 
     private void Write(string relative, string content)
@@ -55,6 +59,6 @@ public sealed class SourceTreeTests : IDisposable
     private async Task GitAsync(params string[] args)
     {
         var (exitCode, output) = await Exec.RunAsync("git", args, _root, Ct);
-        Assert.True(exitCode == 0, $"git {string.Join(' ', args)}: {output}");
+        await Assert.That(exitCode == 0).IsTrue().Because($"git {string.Join(' ', args)}: {output}");
     }
 }

@@ -58,12 +58,12 @@ internal static class Trees
     public static IReadOnlyList<string> MountsUnder(string path) => [.. MountTable.Under(path).Select(m => m.MountPoint)];
 
     /// <summary>Whether FIEMAP reports every extent of the file as shared.</summary>
-    public static bool AllExtentsShared(string path)
+    public static async Task<bool> AllExtentsShared(string path)
     {
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
         var error = LinuxSyscalls.AllExtentsShared(handle, out var shared, out var extents);
-        Assert.True(error == Errno.None, $"FIEMAP on {path} failed: {error.Describe()}");
-        Assert.True(extents > 0, $"{path} has no extents to compare");
+        await Assert.That(error == Errno.None).IsTrue().Because($"FIEMAP on {path} failed: {error.Describe()}");
+        await Assert.That(extents > 0).IsTrue().Because($"{path} has no extents to compare");
         return shared;
     }
 

@@ -1,5 +1,6 @@
 using System.Runtime.Versioning;
 using Harmont.Aot.Workspaces;
+using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Tests.Workspaces;
 
@@ -7,17 +8,19 @@ namespace Harmont.Aot.Tests.Workspaces;
 /// DESIGN §4's rules, checked for every strategy on a real filesystem (the loop-mounted XFS, so
 /// reflink is real too): source base, lineage, isolation, freeing, and no leaks however a run ends.
 /// </summary>
-[Trait("Requires", "root")]
+[Property("Requires", "root")]
 [SupportedOSPlatform("linux")]
-public sealed class WorkspaceRulesTests(XfsLoopMount xfs) : IClassFixture<XfsLoopMount>
+[NotInParallel(nameof(WorkspaceRulesTests))]
+[ClassDataSource<XfsLoopMount>(Shared = SharedType.PerTestSession)]
+public sealed class WorkspaceRulesTests(XfsLoopMount xfs)
 {
-    public static TheoryData<string> Strategies => [.. WorkspaceStrategies.Names];
+    public static IEnumerable<string> Strategies => [.. WorkspaceStrategies.Names];
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private static CancellationToken Ct => TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None;
 
-    [Theory]
-    [MemberData(nameof(Strategies))]
-    public async Task Root_gets_the_source_base_honouring_git_ignores_and_never_writes_the_tree(string strategy)
+    [Test]
+    [MethodDataSource(nameof(Strategies))]
+    public async Task Root_gets_the_source_base_honouring_git_ignores_and_never_writes_the_tree(string strategy,CancellationToken cancellationToken)
     {
         var source = xfs.NewDirectory("repo");
         Trees.Write(source, ".gitignore", "ignored.txt\nbuild/\n");
@@ -25,7 +28,7 @@ public sealed class WorkspaceRulesTests(XfsLoopMount xfs) : IClassFixture<XfsLoo
         Trees.Write(source, "build/out.bin", "ignored dir");
         Trees.Write(source, "excluded.txt", "excluded via info/exclude");
         await GitAsync(source, "init", "-q");
-        await File.AppendAllTextAsync(Path.Combine(source, ".git", "info", "exclude"), "excluded.txt\n", Ct);
+        await File.AppendAllTextAsync(Path.Combine(source, ".git", "info", "exclude"), "excluded.txt\n", cancellationToken);
         await GitAsync(source, "add", ".gitignore", "tracked.txt");
         await GitAsync(source, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init");
         Trees.Write(source, "tracked.txt", "v2 uncommitted");
@@ -36,20 +39,19 @@ public sealed class WorkspaceRulesTests(XfsLoopMount xfs) : IClassFixture<XfsLoo
         var runRoot = Path.Combine(xfs.NewDirectory("work"), "run");
         await using (var workspaces = new RunWorkspaces(runRoot, source, Trees.Strategy(strategy)))
         {
-            var root = await workspaces.ForRootAsync("root", Ct);
-            Assert.Equal(
-                Trees.Expect((".gitignore", "ignored.txt\nbuild/\n"), ("tracked.txt", "v2 uncommitted"), ("untracked.txt", "new")),
-                Trees.Read(root));
+            var root = await workspaces.ForRootAsync("root", cancellationToken);
+            await Assert.That(Trees.Read(root))
+                .IsEquivalentTo(Trees.Expect((".gitignore", "ignored.txt\nbuild/\n"), ("tracked.txt", "v2 uncommitted"), ("untracked.txt", "new")), CollectionOrdering.Any);
             Trees.Write(root, "tracked.txt", "written by the step");
             Trees.Write(root, "made.txt", "made");
         }
 
-        Assert.Equal(before, Trees.Read(source));
+        await Assert.That(Trees.Read(source)).IsEquivalentTo(before, CollectionOrdering.Any);
     }
 
-    [Theory]
-    [MemberData(nameof(Strategies))]
-    public async Task Children_get_their_parents_output_exactly_and_siblings_never_see_each_other(string strategy)
+    [Test]
+    [MethodDataSource(nameof(Strategies))]
+    public async Task Children_get_their_parents_output_exactly_and_siblings_never_see_each_other(string strategy,CancellationToken cancellationToken)
     {
         var source = xfs.NewDirectory("src");
         Trees.Write(source, "keep.txt", "keep");
@@ -58,56 +60,56 @@ public sealed class WorkspaceRulesTests(XfsLoopMount xfs) : IClassFixture<XfsLoo
         var runRoot = Path.Combine(xfs.NewDirectory("work"), "run");
         await using var workspaces = new RunWorkspaces(runRoot, source, Trees.Strategy(strategy));
 
-        var parent = await workspaces.ForRootAsync("parent", Ct);
+        var parent = await workspaces.ForRootAsync("parent", cancellationToken);
         Trees.Write(parent, "edit.txt", "edited by parent");
         Trees.Write(parent, "out/artifact.txt", "artifact");
         File.Delete(Path.Combine(parent, "gone.txt"));
         var parentOutput = Trees.Read(parent);
         workspaces.KeepOutput("parent", parent, children: 2);
 
-        var left = await workspaces.ForChildAsync("left", "parent", Ct);
-        var right = await workspaces.ForChildAsync("right", "parent", Ct);
-        Assert.Equal(parentOutput, Trees.Read(left));
-        Assert.Equal(parentOutput, Trees.Read(right));
+        var left = await workspaces.ForChildAsync("left", "parent", cancellationToken);
+        var right = await workspaces.ForChildAsync("right", "parent", cancellationToken);
+        await Assert.That(Trees.Read(left)).IsEquivalentTo(parentOutput, CollectionOrdering.Any);
+        await Assert.That(Trees.Read(right)).IsEquivalentTo(parentOutput, CollectionOrdering.Any);
 
         Trees.Write(left, "left.txt", "left");
         Trees.Write(left, "edit.txt", "edited by left");
         File.Delete(Path.Combine(left, "keep.txt"));
-        Assert.Equal(parentOutput, Trees.Read(right));
+        await Assert.That(Trees.Read(right)).IsEquivalentTo(parentOutput, CollectionOrdering.Any);
 
         // A grandchild sees its whole lineage: the parent's output under the left child's changes.
         var leftOutput = Trees.Read(left);
         workspaces.KeepOutput("left", left, children: 1);
-        var grandchild = await workspaces.ForChildAsync("grandchild", "left", Ct);
-        Assert.Equal(leftOutput, Trees.Read(grandchild));
-        Assert.Equal(parentOutput, Trees.Read(right));
-        Assert.Equal("original", await File.ReadAllTextAsync(Path.Combine(source, "edit.txt"), Ct));
+        var grandchild = await workspaces.ForChildAsync("grandchild", "left", cancellationToken);
+        await Assert.That(Trees.Read(grandchild)).IsEquivalentTo(leftOutput, CollectionOrdering.Any);
+        await Assert.That(Trees.Read(right)).IsEquivalentTo(parentOutput, CollectionOrdering.Any);
+        await Assert.That(await File.ReadAllTextAsync(Path.Combine(source, "edit.txt"), cancellationToken)).IsEqualTo("original");
     }
 
-    [Theory]
-    [MemberData(nameof(Strategies))]
-    public async Task A_parents_output_is_freed_once_its_last_child_has_started_and_finished_with_it(string strategy)
+    [Test]
+    [MethodDataSource(nameof(Strategies))]
+    public async Task A_parents_output_is_freed_once_its_last_child_has_started_and_finished_with_it(string strategy,CancellationToken cancellationToken)
     {
         var source = xfs.NewDirectory("src");
         Trees.Write(source, "a.txt", "a");
         var runRoot = Path.Combine(xfs.NewDirectory("work"), "run");
         await using var workspaces = new RunWorkspaces(runRoot, source, Trees.Strategy(strategy));
 
-        var parent = await workspaces.ForRootAsync("parent", Ct);
+        var parent = await workspaces.ForRootAsync("parent", cancellationToken);
         Trees.Write(parent, "parent.txt", "p");
         workspaces.KeepOutput("parent", parent, children: 2);
-        var first = await workspaces.ForChildAsync("first", "parent", Ct);
+        var first = await workspaces.ForChildAsync("first", "parent", cancellationToken);
         workspaces.Release("parent"); // The second child was skipped.
         workspaces.KeepOutput("first", first, children: 0);
 
         // Only the source base is left: no workspace, layer or mount of either step.
-        Assert.Empty(Trees.MountsUnder(runRoot));
-        Assert.Equal(["source"], TopLevelNonEmpty(runRoot));
+        await Assert.That(Trees.MountsUnder(runRoot)).IsEmpty();
+        await Assert.That(TopLevelNonEmpty(runRoot)).IsEquivalentTo((IEnumerable<string>)["source"], CollectionOrdering.Matching);
     }
 
-    [Theory]
-    [MemberData(nameof(Strategies))]
-    public async Task A_failed_run_leaves_no_mount_and_no_directory(string strategy)
+    [Test]
+    [MethodDataSource(nameof(Strategies))]
+    public async Task A_failed_run_leaves_no_mount_and_no_directory(string strategy,CancellationToken cancellationToken)
     {
         var source = xfs.NewDirectory("src");
         Trees.Write(source, "a.txt", "a");
@@ -116,49 +118,50 @@ public sealed class WorkspaceRulesTests(XfsLoopMount xfs) : IClassFixture<XfsLoo
         var workspaces = new RunWorkspaces(runRoot, source, Trees.Strategy(strategy));
         try
         {
-            var parent = await workspaces.ForRootAsync("parent", Ct);
+            var parent = await workspaces.ForRootAsync("parent", cancellationToken);
             workspaces.KeepOutput("parent", parent, children: 3);
-            var running = await workspaces.ForChildAsync("running", "parent", Ct);
-            var failed = await workspaces.ForChildAsync("failed", "parent", Ct);
+            var running = await workspaces.ForChildAsync("running", "parent", cancellationToken);
+            var failed = await workspaces.ForChildAsync("failed", "parent", cancellationToken);
             Trees.Write(running, "half-done.txt", "x");
 
             // What the scheduler does when a step fails: its workspace is deleted, the rest stays live.
             RunWorkspaces.Delete(failed);
-            Assert.False(Directory.Exists(failed));
-            Assert.DoesNotContain(failed, Trees.MountsUnder(runRoot));
+            await Assert.That(Directory.Exists(failed)).IsFalse();
+            await Assert.That(Trees.MountsUnder(runRoot)).DoesNotContain(failed);
             if (strategy is WorkspaceStrategies.Overlay or WorkspaceStrategies.FuseOverlay)
             {
-                Assert.Contains(running, Trees.MountsUnder(runRoot));
+                await Assert.That(Trees.MountsUnder(runRoot)).Contains(running);
             }
 
             using var cancelled = new CancellationTokenSource();
             await cancelled.CancelAsync();
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => workspaces.ForChildAsync("cancelled", "parent", cancelled.Token));
+            await Assert.That(async () => await workspaces.ForChildAsync("cancelled", "parent", cancelled.Token))
+                .Throws<OperationCanceledException>();
         }
         finally
         {
             await workspaces.DisposeAsync();
         }
 
-        Assert.Empty(Trees.MountsUnder(workDir));
-        Assert.Empty(Directory.GetFileSystemEntries(workDir));
+        await Assert.That(Trees.MountsUnder(workDir)).IsEmpty();
+        await Assert.That(Directory.GetFileSystemEntries(workDir)).IsEmpty();
     }
 
-    [Theory]
-    [MemberData(nameof(Strategies))]
-    public async Task Discarding_a_workspace_unmounts_it_and_frees_its_own_layer_at_once(string strategy)
+    [Test]
+    [MethodDataSource(nameof(Strategies))]
+    public async Task Discarding_a_workspace_unmounts_it_and_frees_its_own_layer_at_once(string strategy,CancellationToken cancellationToken)
     {
         var source = xfs.NewDirectory("src");
         Trees.Write(source, "a.txt", "a");
         var runRoot = Path.Combine(xfs.NewDirectory("work"), "run");
         await using var workspaces = new RunWorkspaces(runRoot, source, Trees.Strategy(strategy));
 
-        var root = await workspaces.ForRootAsync("root", Ct);
+        var root = await workspaces.ForRootAsync("root", cancellationToken);
         Trees.Write(root, "big.bin", new string('x', 100_000));
         workspaces.Discard(root);
 
-        Assert.Empty(Trees.MountsUnder(runRoot));
-        Assert.Equal(["source"], TopLevelNonEmpty(runRoot));
+        await Assert.That(Trees.MountsUnder(runRoot)).IsEmpty();
+        await Assert.That(TopLevelNonEmpty(runRoot)).IsEquivalentTo((IEnumerable<string>)["source"], CollectionOrdering.Matching);
     }
 
     // Top-level entries of the run root that still hold something (ws/ and layers/ may stay as empty folders).
@@ -171,6 +174,6 @@ public sealed class WorkspaceRulesTests(XfsLoopMount xfs) : IClassFixture<XfsLoo
     private static async Task GitAsync(string dir, params string[] args)
     {
         var (exitCode, output) = await Exec.RunAsync("git", args, dir, Ct);
-        Assert.True(exitCode == 0, $"git {string.Join(' ', args)}: {output}");
+        await Assert.That(exitCode == 0).IsTrue().Because($"git {string.Join(' ', args)}: {output}");
     }
 }

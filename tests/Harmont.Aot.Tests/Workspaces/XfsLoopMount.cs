@@ -1,15 +1,17 @@
 using System.Runtime.Versioning;
 using Harmont.Aot.Native.Linux;
 using Harmont.Aot.Workspaces;
+using TUnit.Core.Interfaces;
 
 namespace Harmont.Aot.Tests.Workspaces;
 
 /// <summary>
-/// A real XFS filesystem with reflink enabled (<c>mkfs.xfs -m reflink=1</c>), loop-mounted for the tests
-/// of one class. Needs root, xfsprogs and a loop device: without them the tests fail, never skip.
+/// A real XFS filesystem with reflink enabled (<c>mkfs.xfs -m reflink=1</c>), loop-mounted once for the whole
+/// test session; each test works in its own <see cref="NewDirectory"/>. Needs root, xfsprogs and a loop device:
+/// without them the tests fail, never skip.
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed class XfsLoopMount : IAsyncLifetime
+public sealed class XfsLoopMount : IAsyncInitializer, IAsyncDisposable
 {
     private const long ImageBytes = 1L << 30;
     private readonly string _root = Directory.CreateTempSubdirectory("harmont-xfs-").FullName;
@@ -22,11 +24,11 @@ public sealed class XfsLoopMount : IAsyncLifetime
     /// <summary>A fresh, empty directory on the XFS filesystem.</summary>
     public string NewDirectory(string name) => Directory.CreateDirectory(Path.Combine(MountPoint, $"{name}-{Guid.NewGuid():N}")).FullName;
 
-    public async ValueTask InitializeAsync()
+    public async Task InitializeAsync()
     {
-        Assert.True(
-            LinuxSyscalls.EffectiveUserId() == 0,
-            "The XFS reflink tests loop-mount a filesystem and need root (CI runs them as root).");
+        await Assert.That(LinuxSyscalls.EffectiveUserId() == 0)
+            .IsTrue()
+            .Because("The XFS reflink tests loop-mount a filesystem and need root (CI runs them as root).");
         Directory.CreateDirectory(MountPoint);
         using (var image = new FileStream(Image, FileMode.CreateNew))
         {
@@ -35,7 +37,7 @@ public sealed class XfsLoopMount : IAsyncLifetime
 
         await RunAsync("mkfs.xfs", "-q", "-m", "reflink=1", Image);
         await RunAsync("mount", "-o", "loop", Image, MountPoint);
-        Assert.Equal("xfs", WorkspaceStrategies.FileSystemName(MountPoint));
+        await Assert.That(WorkspaceStrategies.FileSystemName(MountPoint)).IsEqualTo("xfs");
     }
 
     public ValueTask DisposeAsync()
@@ -58,6 +60,6 @@ public sealed class XfsLoopMount : IAsyncLifetime
             throw new InvalidOperationException($"{file} is not installed ({ex.Message}); install xfsprogs for the reflink tests.", ex);
         }
 
-        Assert.True(result.ExitCode == 0, $"{file} {string.Join(' ', args)} failed with {result.ExitCode}: {result.Output}");
+        await Assert.That(result.ExitCode == 0).IsTrue().Because($"{file} {string.Join(' ', args)} failed with {result.ExitCode}: {result.Output}");
     }
 }
