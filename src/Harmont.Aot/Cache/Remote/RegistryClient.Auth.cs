@@ -8,6 +8,26 @@ internal sealed partial class RegistryClient
 {
     private const int MaxTokenReply = 64 * 1024;
 
+    /// <summary>The credential this client uses (read once), for handing to the engine that pulls and pushes images.</summary>
+    public async Task<RegistryCredential?> CredentialAsync(CancellationToken cancellationToken)
+    {
+        await _authGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (!_credentialRead)
+            {
+                _credential = await _credentials.ForHostAsync(_setting.Host, cancellationToken);
+                _credentialRead = true;
+            }
+
+            return _credential;
+        }
+        finally
+        {
+            _authGate.Release();
+        }
+    }
+
     // Whether the challenge was answered, so the request is worth sending again.
     private async Task<bool> AnswerChallengeAsync(IReadOnlyList<AuthenticationHeaderValue> challenges, string scope, CancellationToken cancellationToken)
     {

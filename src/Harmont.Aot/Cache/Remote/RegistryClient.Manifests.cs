@@ -83,6 +83,31 @@ internal sealed partial class RegistryClient
             : throw new RegistryException($"the manifest {reference} from {_setting.Host} is not an OCI image manifest");
     }
 
+    /// <summary>The digest of the manifest <paramref name="reference"/> names (any manifest type), or null when there is none.</summary>
+    public async Task<string?> ResolveManifestAsync(string reference, CancellationToken cancellationToken)
+    {
+        CheckReference(reference);
+        using var response = await SendAsync(
+            () =>
+            {
+                var request = new HttpRequestMessage(HttpMethod.Head, ManifestPath(reference));
+                request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(OciManifest.MediaTypeName));
+                request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/vnd.docker.distribution.manifest.v2+json"));
+                return request;
+            },
+            PullScope,
+            cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        await EnsureAsync(response, $"the manifest {reference}", cancellationToken);
+        return response.Headers.TryGetValues("Docker-Content-Digest", out var said) && said.FirstOrDefault() is { } digest && OciDigest.IsValid(digest)
+            ? digest
+            : throw new RegistryException($"the registry {_setting.Host} has the manifest {reference} but did not say its digest");
+    }
+
     /// <summary>Deletes the manifest <paramref name="digest"/>; false when the registry does not allow deleting (or it is gone already).</summary>
     public async Task<bool> DeleteManifestAsync(string digest, CancellationToken cancellationToken)
     {
