@@ -32,6 +32,9 @@ public sealed class RegistryServer : IAsyncDisposable
 
     public string Log => Path.Combine(Root, "registry.log");
 
+    /// <summary>The running registry's process id.</summary>
+    public int Pid => _process!.Id;
+
     /// <summary>The remote cache setting for <paramref name="repository"/> on this registry.</summary>
     public string Remote(string repository, string query = "") => $"oci://{Host}/{repository}{query}";
 
