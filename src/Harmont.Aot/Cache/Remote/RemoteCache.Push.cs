@@ -160,7 +160,7 @@ internal sealed partial class RemoteCache
     private async Task<string?> PushImageAsync(string image, string key, CancellationToken cancellationToken)
     {
         var credential = await _client.CredentialAsync(cancellationToken);
-        var (digest, bytes) = await _images!.PushAsync(image, ImageRepository, $"{key}-image", credential, cancellationToken);
+        var (digest, bytes) = await _images!.PushAsync(image, ImageRepository, key + RemotePrune.ImageTagSuffix, credential, cancellationToken);
         Interlocked.Add(ref _imageBytesOut, bytes);
         return digest;
     }

@@ -17,8 +17,7 @@ internal sealed partial class RemoteCache : IAsyncDisposable
     public static readonly string LayerMediaType = "application/vnd.harmont.cache.bundle.v1" + CacheBundleFormat.Extension.Replace(".tar.", ".tar+", StringComparison.Ordinal);
 
     // A layered entry deeper than this would not fit one overlay mount anyway (StepCache's bound).
-    private const int MaxLayers = 64;
-    private const int MaxMetadataBytes = 64 * 1024;
+    private const int MaxLayers = RemoteEntryReader.MaxLayers;
     private const int ConcurrentPushes = 2;
 
     private readonly RegistryClient _client;
@@ -73,7 +72,7 @@ internal sealed partial class RemoteCache : IAsyncDisposable
                 return false;
             }
 
-            var (manifest, metadata) = await ReadEntryAsync(key, found.Manifest, cancellationToken);
+            var (manifest, metadata) = await RemoteEntryReader.ReadAsync(_client, key, found.Manifest, cancellationToken);
             if (!string.Equals(metadata.Backend, backend, StringComparison.Ordinal))
             {
                 return false; // Made by another backend: a miss, as locally.
@@ -140,49 +139,6 @@ internal sealed partial class RemoteCache : IAsyncDisposable
             _store.Abandon(staging);
         }
     }
-
-    // The manifest and its metadata blob, every field checked before anything uses one.
-    private async Task<(OciManifest Manifest, RemoteEntryMetadata Metadata)> ReadEntryAsync(string key, OciManifest manifest, CancellationToken cancellationToken)
-    {
-        RegistryException Bad(string why) => new($"the registry's entry {key[..16]} {why}");
-        if (manifest.ArtifactType != RemoteEntryMetadata.ArtifactType || manifest.Config is not { MediaType: RemoteEntryMetadata.MediaType } config)
-        {
-            throw Bad("is not a Harmont cache entry");
-        }
-
-        if (config.Size is < 0 or > MaxMetadataBytes)
-        {
-            throw Bad($"has {config.Size} bytes of metadata, more than {MaxMetadataBytes}");
-        }
-
-        using var buffer = new MemoryStream();
-        await _client.DownloadBlobAsync(config, buffer, cancellationToken);
-        RemoteEntryMetadata? metadata;
-        try
-        {
-            metadata = JsonSerializer.Deserialize(buffer.ToArray(), RegistryJsonContext.Default.RemoteEntryMetadata);
-        }
-        catch (JsonException ex)
-        {
-            throw Bad($"has metadata that is not JSON ({ex.Message})");
-        }
-
-        var layers = manifest.Layers!;
-        var problem = metadata switch
-        {
-            null => "has no metadata",
-            { Format: not RemoteEntryMetadata.CurrentFormat } => $"has metadata of format {metadata.Format}, which this version does not read",
-            _ when metadata.Key != key => "names another key",
-            _ when metadata.Layers.Count is 0 or > MaxLayers || metadata.Layers.Count != layers.Count => "has a layer list that does not match its manifest",
-            _ when !metadata.Layers.All(CacheEntryRules.IsKey) || metadata.Layers[^1] != key || metadata.Layers.Distinct(StringComparer.Ordinal).Count() != layers.Count => "has a layer list that is not a chain of keys ending in its own",
-            _ when layers.Any(l => l.MediaType != LayerMediaType || !OciDigest.IsValid(l.Digest) || l.Size < 0) => $"has a layer that is not a {LayerMediaType} blob",
-            _ when metadata.Image is not null && !(IsImageId(metadata.Image) && OciDigest.IsValid(metadata.ImageDigest)) => "names an image by something other than its id and digest",
-            _ => null,
-        };
-        return problem is null ? (manifest, metadata!) : throw Bad(problem);
-    }
-
-    private static bool IsImageId(string id) => OciDigest.IsValid(id);
 
     // Faults of the remote, the engine's transfer or a rejected layer: never the user's cancellation, never a bug.
     private static bool IsFault(Exception ex, CancellationToken cancellationToken) =>
