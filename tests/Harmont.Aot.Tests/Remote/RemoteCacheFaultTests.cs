@@ -1,4 +1,5 @@
 using Harmont.Aot.Cache;
+using Harmont.Aot.Cache.Remote;
 using Harmont.Aot.Events;
 using Harmont.Aot.Model;
 using static Harmont.Aot.Tests.Define;
@@ -129,8 +130,16 @@ public sealed class RemoteCacheFaultTests : IAsyncLifetime
         var pushed = await _a.RunAsync(Chain());
         Assert.Contains("4 pushed", pushed.Error, StringComparison.Ordinal);
 
-        // Every layer blob gets one byte flipped, its length kept: only the digest can tell.
-        foreach (var file in Registry.BlobFiles().Where(f => new FileInfo(f).Length > 1024))
+        // Every workspace layer gets one byte flipped, its length kept: only the digest can tell.
+        using var client = new RegistryClient(RemoteCacheSetting.Parse(Registry.Remote("team/faults")), new RegistryCredentials(_ => null));
+        var layers = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var tag in await client.ListTagsAsync(TestContext.Current.CancellationToken))
+        {
+            var manifest = await client.GetManifestAsync(tag, TestContext.Current.CancellationToken);
+            layers.UnionWith(manifest!.Value.Manifest.Layers!.Select(l => l.Digest));
+        }
+
+        foreach (var file in layers.Select(Registry.BlobFile))
         {
             var bytes = await File.ReadAllBytesAsync(file, TestContext.Current.CancellationToken);
             bytes[bytes.Length / 2] ^= 0x5a;
