@@ -74,6 +74,31 @@ public sealed class RegistryAuthTests
     }
 
     [Fact]
+    public async Task Bearer_challenge_is_answered_with_a_token_from_the_realm()
+    {
+        using var tokens = new TokenServer(User, Password);
+        await using var registry = await RegistryServer.StartAsync(tokens);
+        using var client = RegistryClientTests.Client(registry, "team/bearer", env: Env(("HARMONT_CACHE_REMOTE_USER", User), ("HARMONT_CACHE_REMOTE_PASSWORD", Password)));
+
+        await PushAndReadAsync(client);
+
+        // One token for pulling, one for pushing; each is kept and reused for its scope.
+        Assert.Equal(2, tokens.Issued);
+    }
+
+    [Fact]
+    public async Task Bearer_realm_refusing_the_credential_is_denied()
+    {
+        using var tokens = new TokenServer(User, Password);
+        await using var registry = await RegistryServer.StartAsync(tokens);
+        using var client = RegistryClientTests.Client(registry, "team/bearer", env: Env(("HARMONT_CACHE_REMOTE_USER", User), ("HARMONT_CACHE_REMOTE_PASSWORD", "wrong")));
+
+        var error = await Assert.ThrowsAsync<RegistryException>(() => client.HasBlobAsync(OciDigest.Of([1]), Cancel));
+
+        Assert.True(error.IsDenied, error.Message);
+    }
+
+    [Fact]
     public void Challenge_parameters_keep_commas_inside_quotes()
     {
         var parameters = RegistryClient.ParseParameters("realm=\"https://auth.example/token\",service=\"registry.example\",scope=\"repository:a/b:pull,push\"");

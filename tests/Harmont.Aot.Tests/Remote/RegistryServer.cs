@@ -49,10 +49,24 @@ public sealed class RegistryServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>Writes the config (and the password file) the next start reads.</summary>
-    public async Task ConfigureAsync(string? user, string? password)
+    /// <summary>Starts a registry that takes only bearer tokens from <paramref name="tokens"/>' realm.</summary>
+    public static async Task<RegistryServer> StartAsync(TokenServer tokens)
     {
-        var auth = "";
+        Assert.True(File.Exists(Binary), $"{Binary} is missing; install Debian's docker-registry package (tests/run.sh does, as root).");
+        var root = Directory.CreateTempSubdirectory("harmont-registry-").FullName;
+        var server = new RegistryServer(root, FreePort());
+        var bundle = Path.Combine(root, "token-root.pem");
+        await File.WriteAllTextAsync(bundle, tokens.RootCertificatePem, TestContext.Current.CancellationToken);
+        await server.ConfigureAsync(null, null,
+            $"auth:\n  token:\n    realm: {tokens.Realm}\n    service: {TokenServer.Service}\n    issuer: {TokenServer.Issuer}\n    rootcertbundle: {bundle}\n");
+        await server.StartAsync();
+        return server;
+    }
+
+    /// <summary>Writes the config (and the password file) the next start reads.</summary>
+    public async Task ConfigureAsync(string? user, string? password, string? tokenAuth = null)
+    {
+        var auth = tokenAuth ?? "";
         if (user is not null)
         {
             var (code, output) = await Exec.RunAsync("htpasswd", ["-Bbn", user, password ?? ""], Root, TestContext.Current.CancellationToken);
