@@ -155,6 +155,35 @@ public sealed class RemoteCacheFaultTests : IAsyncLifetime
         Assert.All(new CacheStore(_b.Cache, TimeProvider.System).List(), l => Assert.True(l.Entry.Created > DateTimeOffset.UtcNow.AddMinutes(-5)));
     }
 
+    [Fact]
+    public async Task Entry_whose_layer_holds_another_entry_publishes_nothing()
+    {
+        _registry = await RegistryServer.StartAsync();
+        Use(_a, Registry.Remote("team/faults"));
+        var pushed = await _a.RunAsync(Chain());
+        Assert.Contains("4 pushed", pushed.Error, StringComparison.Ordinal);
+
+        // Step 'one''s manifest gets the layer (intact, digest and all) of step 'two''s entry.
+        using var client = new RegistryClient(RemoteCacheSetting.Parse(Registry.Remote("team/faults")), new RegistryCredentials(_ => null));
+        var one = new CacheStore(_a.Cache, TimeProvider.System).List().Single(l => l.Entry.Step == "one").Entry.Key;
+        var two = new CacheStore(_a.Cache, TimeProvider.System).List().Single(l => l.Entry.Step == "two").Entry.Key;
+        var original = (await client.GetManifestAsync(one, TestContext.Current.CancellationToken))!.Value.Manifest;
+        var donor = (await client.GetManifestAsync(two, TestContext.Current.CancellationToken))!.Value.Manifest;
+        var forged = original with { Layers = [donor.Layers![^1]] };
+        await client.PutManifestAsync(
+            one, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(forged, RegistryJsonContext.Default.OciManifest), OciManifest.MediaTypeName, TestContext.Current.CancellationToken);
+
+        Use(_b, Registry.Remote("team/faults", "?mode=read"));
+        var run = await _b.RunAsync(Chain());
+
+        AssertPassedWithOneWarning(run);
+        Assert.Contains("alone was expected", run.Error, StringComparison.Ordinal);
+
+        // 'one' ran here; the entries the registry holds intact are still hits.
+        Assert.Equal(["middle", "one"], run.Executed.Order(StringComparer.Ordinal));
+        Assert.True(run.Hit("two") && run.Hit("four"), run.ToString());
+    }
+
     private static void Use(RunHarness machine, string remote, string? password = null)
     {
         machine.Env["HARMONT_CACHE_REMOTE"] = remote;
