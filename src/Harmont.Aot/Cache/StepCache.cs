@@ -66,6 +66,7 @@ internal sealed class StepCache : IDisposable
         var lease = _store.TryOpen(key);
         if (lease is null && _remote is not null && OperatingSystem.IsLinux() && await _remote.FetchAsync(key, backend.Name, cancellationToken))
         {
+            Interlocked.Increment(ref _published); // The store grew: the run's end cuts it back to its bound.
             lease = _store.TryOpen(key);
         }
 
