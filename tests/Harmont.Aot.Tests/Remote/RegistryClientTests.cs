@@ -57,6 +57,7 @@ public sealed class RegistryClientTests
 
         var error = await Assert.ThrowsAsync<RegistryException>(() => DownloadAsync(client, digest, content.Length));
         Assert.Contains("corrupt", error.Message, StringComparison.Ordinal);
+        Assert.False(error.IsUnreachable || error.IsDenied);
     }
 
     [Fact]
@@ -139,6 +140,7 @@ public sealed class RegistryClientTests
         var error = await Assert.ThrowsAsync<RegistryException>(() => client.HasBlobAsync(OciDigest.Of([1]), Cancel));
 
         Assert.Contains(registry.Host, error.Message, StringComparison.Ordinal);
+        Assert.True(error.IsUnreachable);
     }
 
     [Fact]
@@ -151,6 +153,7 @@ public sealed class RegistryClientTests
         {
             var error = await Assert.ThrowsAsync<RegistryException>(() => client.HasBlobAsync(OciDigest.Of([1]), Cancel));
             Assert.Contains("did not answer", error.Message, StringComparison.Ordinal);
+            Assert.True(error.IsUnreachable);
         }
         finally
         {

@@ -132,11 +132,11 @@ internal sealed partial class RegistryClient : IDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new RegistryException($"the registry {_setting.Host} did not answer {what} within {_setting.Timeout.TotalSeconds:0.#} s");
+            throw new RegistryException($"the registry {_setting.Host} did not answer {what} within {_setting.Timeout.TotalSeconds:0.#} s") { IsUnreachable = true };
         }
         catch (HttpRequestException ex)
         {
-            throw new RegistryException($"cannot reach the registry {_setting.Host}: {Describe(ex)}", ex);
+            throw new RegistryException($"cannot reach the registry {_setting.Host}: {Describe(ex)}", ex) { IsUnreachable = true };
         }
     }
 

@@ -31,6 +31,9 @@ public sealed class RegistryException : Exception
     /// <summary>The HTTP status the registry answered with, when it answered.</summary>
     public HttpStatusCode? Status { get; }
 
+    /// <summary>Whether the registry could not be reached or did not answer in time (as opposed to answering wrongly).</summary>
+    public bool IsUnreachable { get; init; }
+
     /// <summary>Whether the registry said the credentials are missing or not good enough (401, 403).</summary>
     public bool IsDenied => Status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden;
 }

@@ -149,7 +149,7 @@ internal sealed partial class RemoteCache : IAsyncDisposable
     private void Fault(string what, Exception ex)
     {
         Interlocked.Increment(ref _faults);
-        if (ex is RegistryException { Status: null } or RegistryException { IsDenied: true })
+        if (ex is RegistryException { IsUnreachable: true } or RegistryException { IsDenied: true })
         {
             Volatile.Write(ref _unreachable, 1);
         }
