@@ -100,7 +100,7 @@ public sealed class RemoteDockerCacheTests : IAsyncLifetime
         var fetched = await _b.RunAsync(Shared());
         Assert.True(fetched.ExitCode == 0, fetched.ToString());
 
-        foreach (var client in new[] { await DockerTestEngine.ConnectAsync(), _engineB.Client() })
+        foreach (var client in new[] { await DockerTestEngine.ConnectAsync(), await _engineB.ClientAsync() })
         {
             using (client)
             {

@@ -61,21 +61,29 @@ public sealed class SecondEngine : IAsyncDisposable
         _ = Pump(process.StandardError, log);
         _ = Pump(process.StandardOutput, log);
         var engine = new SecondEngine(root, process);
-        using var client = new DockerEngineClient(DockerEndpoint.FromEnvironment(n => n == "DOCKER_HOST" ? engine.DockerHost : null));
-        for (var i = 0; i < 300 && !await client.PingAsync(TestContext.Current.CancellationToken); i++)
+        DockerEngine? client = null;
+        for (var i = 0; i < 300 && (client = await DockerEngine.ConnectAsync(engine.Endpoint, TestContext.Current.CancellationToken)) is null; i++)
         {
             Assert.False(process.HasExited, $"the second dockerd exited:\n{await File.ReadAllTextAsync(Path.Combine(root, "dockerd.log"))}");
             await Task.Delay(100, TestContext.Current.CancellationToken);
         }
 
-        Assert.True(await client.PingAsync(TestContext.Current.CancellationToken), "the second dockerd did not answer within 30 s");
-        using var rootfs = BusyboxImage.BuildRootfs();
-        await client.ImportImageAsync(rootfs, "harmont-test/busybox", "1", new Dictionary<string, string> { ["dev.harmont.aot.test"] = "1" }, TestContext.Current.CancellationToken);
+        Assert.True(client is not null, "the second dockerd did not answer within 30 s");
+        using (client)
+        using (var rootfs = BusyboxImage.BuildRootfs())
+        {
+            await client.ImportImageAsync(
+                rootfs, new Dictionary<string, string> { ["dev.harmont.aot.test"] = "1" }, TestContext.Current.CancellationToken, "harmont-test/busybox", "1");
+        }
+
         return engine;
     }
 
+    private Uri Endpoint => new(DockerHost);
+
     /// <summary>A client for this engine.</summary>
-    internal DockerEngineClient Client() => new(DockerEndpoint.FromEnvironment(n => n == "DOCKER_HOST" ? DockerHost : null));
+    internal async Task<DockerEngine> ClientAsync() =>
+        await DockerEngine.ConnectAsync(Endpoint, TestContext.Current.CancellationToken) ?? throw new InvalidOperationException("the second engine stopped answering");
 
     public async ValueTask DisposeAsync()
     {

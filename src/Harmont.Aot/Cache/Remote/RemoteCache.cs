@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Harmont.Aot.Model;
-using Harmont.Aot.Runners.Docker;
+using Harmont.Aot.Runners;
 
 namespace Harmont.Aot.Cache.Remote;
 

@@ -1,3 +1,4 @@
+using Docker.DotNet.Models;
 using Harmont.Aot.Cache.Remote;
 
 namespace Harmont.Aot.Runners.Docker;
@@ -6,48 +7,48 @@ namespace Harmont.Aot.Runners.Docker;
 /// Moves cached steps' images between this engine and the shared cache's registry: the engine pushes and pulls them
 /// (by digest), so layers it already has never cross the wire; the names it needs for that are taken off again.
 /// </summary>
-internal sealed class DockerRemoteImages(DockerEngineClient client) : IRemoteImages
+internal sealed class DockerRemoteImages(DockerEngine engine) : IRemoteImages
 {
     /// <inheritdoc />
     public async Task<(string Digest, long Bytes)> PushAsync(string image, string repository, string tag, RegistryCredential? credential, CancellationToken cancellationToken)
     {
-        await client.TagImageAsync(image, repository, tag, cancellationToken);
+        await engine.GuardAsync(() => engine.TagImageAsync(image, repository, tag, cancellationToken));
         try
         {
-            return await client.PushImageAsync(repository, tag, Auth(credential, repository), cancellationToken);
+            return await engine.PushImageAsync(repository, tag, Auth(credential, repository), cancellationToken);
         }
         finally
         {
             // Untagging also drops the digest reference the push added (the engine's rule for one repository).
-            await client.RemoveImageAsync($"{repository}:{tag}", force: false, CancellationToken.None);
+            await engine.GuardAsync(() => engine.RemoveImageAsync($"{repository}:{tag}", force: false, CancellationToken.None));
         }
     }
 
     /// <inheritdoc />
     public async Task<long> PullAsync(string repository, string digest, string image, string cacheKey, RegistryCredential? credential, CancellationToken cancellationToken)
     {
-        if (await client.ImageExistsAsync(image, cancellationToken))
+        if (await engine.GuardAsync(() => engine.InspectImageAsync(image, cancellationToken)) is not null)
         {
-            await client.TagImageAsync(image, DockerNames.CacheRepository, DockerNames.CacheTag(cacheKey), cancellationToken);
+            await engine.GuardAsync(() => engine.TagImageAsync(image, DockerNames.CacheRepository, DockerNames.CacheTag(cacheKey), cancellationToken));
             return 0;
         }
 
-        var bytes = await client.PullImageByDigestAsync(repository, digest, Auth(credential, repository), cancellationToken);
+        var bytes = await engine.PullImageByDigestAsync(repository, digest, Auth(credential, repository), cancellationToken);
         var reference = $"{repository}@{digest}";
         try
         {
-            var pulled = await client.InspectImageAsync(reference, cancellationToken);
-            if (pulled?.Id != image)
+            var pulled = await engine.GuardAsync(() => engine.InspectImageAsync(reference, cancellationToken));
+            if (pulled?.ID != image)
             {
-                throw new RegistryException($"the image {digest[..19]} in the registry is {pulled?.Id ?? "nothing"}, not the entry's {image}");
+                throw new RegistryException($"the image {digest[..19]} in the registry is {pulled?.ID ?? "nothing"}, not the entry's {image}");
             }
 
-            await client.TagImageAsync(image, DockerNames.CacheRepository, DockerNames.CacheTag(cacheKey), cancellationToken);
+            await engine.GuardAsync(() => engine.TagImageAsync(image, DockerNames.CacheRepository, DockerNames.CacheTag(cacheKey), cancellationToken));
         }
         finally
         {
             // The cache tag is the image's one name, as for an image this machine committed; without it, the image goes.
-            await client.RemoveImageAsync(reference, force: false, CancellationToken.None);
+            await engine.GuardAsync(() => engine.RemoveImageAsync(reference, force: false, CancellationToken.None));
         }
 
         return bytes;
@@ -55,8 +56,13 @@ internal sealed class DockerRemoteImages(DockerEngineClient client) : IRemoteIma
 
     /// <inheritdoc />
     public Task ForgetAsync(string cacheKey, CancellationToken cancellationToken) =>
-        client.RemoveImageAsync(DockerNames.CacheReference(cacheKey), force: false, cancellationToken);
+        engine.GuardAsync(() => engine.RemoveImageAsync(DockerNames.CacheReference(cacheKey), force: false, cancellationToken));
 
-    private static string? Auth(RegistryCredential? credential, string repository) =>
-        credential is null ? null : DockerEngineClient.RegistryAuth(credential.Username, credential.Password, repository.Split('/')[0]);
+    // An identity token (Docker's "<token>" user) goes as one, which the engine trades at the registry's realm.
+    private static AuthConfig? Auth(RegistryCredential? credential, string repository) => credential switch
+    {
+        null => null,
+        { IsIdentityToken: true } => new AuthConfig { IdentityToken = credential.Password, ServerAddress = repository.Split('/')[0] },
+        _ => new AuthConfig { Username = credential.Username, Password = credential.Password, ServerAddress = repository.Split('/')[0] },
+    };
 }
