@@ -6,7 +6,7 @@ using Harmont.Aot.Runners;
 namespace Harmont.Aot.Cache.Remote;
 
 /// <summary>
-/// One run's use of the shared cache (DESIGN §10): a local miss asks the registry by key and a hit there is brought
+/// One run's use of the shared cache (docs/remote-cache.md): a local miss asks the registry by key and a hit there is brought
 /// in (the image pulled by the engine by digest, the workspace layers imported as bundles are) and published locally;
 /// an entry the run records is pushed in the background. Every fault of the remote (down, denied, slow, corrupt) is a
 /// miss and one warning line for the run, never a failed step.
