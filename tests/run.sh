@@ -2,7 +2,8 @@
 # Runs the whole test suite: build (warnings are errors), every test project, the AOT binary check, and a new
 # user's repository built from the packed NuGet package (tests/fresh-repo.sh).
 # As root it first installs what the tests need (Docker engine, fuse-overlayfs, xfsprogs, busybox-static, tmux,
-# bubblewrap, cmake with a C compiler for the host backend's stable-path tests, and PyYAML for the CI example)
+# bubblewrap, cmake with a C compiler for the host backend's stable-path tests, PyYAML for the CI example, and
+# docker-registry with apache2-utils' htpasswd for the shared cache's registry tests)
 # and starts dockerd when no engine answers. Tests that need a capability fail, never skip, without it.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,8 @@ install_prerequisites() {
   command -v cc >/dev/null || missing+=(gcc)
   command -v make >/dev/null || missing+=(make)
   python3 -c 'import yaml' 2>/dev/null || missing+=(python3-yaml)   # reads docs/ci/github-actions.yml in a test
+  [ -x /usr/bin/docker-registry ] || missing+=(docker-registry)   # the shared-cache tests' real registry
+  command -v htpasswd >/dev/null || missing+=(apache2-utils)       # its bcrypt password file
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -65,7 +65,11 @@ internal static class CacheBundle
     }
 
     /// <summary>Imports the bundle's entries; entries already present are kept (first writer wins). Returns how many were added.</summary>
-    public static async Task<int> ImportAsync(CacheStore store, string file, CancellationToken cancellationToken)
+    public static Task<int> ImportAsync(CacheStore store, string file, CancellationToken cancellationToken) =>
+        ImportAsync(store, file, null, cancellationToken);
+
+    /// <summary>The same, refusing the bundle unless it holds exactly the entry <paramref name="onlyKey"/> (when not null).</summary>
+    public static async Task<int> ImportAsync(CacheStore store, string file, string? onlyKey, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         if (!OperatingSystem.IsLinux())
@@ -82,6 +86,11 @@ internal static class CacheBundle
             {
                 await ReadAsync(file, extractor, cancellationToken);
                 extractor.Finish();
+                if (onlyKey is not null && !extractor.Keys.SequenceEqual([onlyKey]))
+                {
+                    throw BundleExtractor.Reject(Prefix, $"holds the entries {string.Join(", ", extractor.Keys.Select(k => k[..Math.Min(16, k.Length)]))}, where the entry {onlyKey[..16]} alone was expected");
+                }
+
                 foreach (var key in extractor.Keys)
                 {
                     staged.Add((Path.Combine(staging, key), Validate(extractor.Root, key)));

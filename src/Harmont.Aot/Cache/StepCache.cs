@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Harmont.Aot.Cache.Remote;
 using Harmont.Aot.Runners;
 using Harmont.Aot.Workspaces;
 
@@ -22,13 +23,16 @@ internal sealed class StepCache : IDisposable
     private readonly ConcurrentDictionary<string, string> _outcomes = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _warnings = new();
     private readonly ConcurrentQueue<string> _condemned = new();
+    private readonly RemoteCache? _remote;
     private int _published;
 
-    public StepCache(CacheStore store, CachePlan plan, TimeProvider clock)
+    /// <summary>One run's cache over <paramref name="store"/>; with <paramref name="remote"/>, local misses ask it and new entries go to it.</summary>
+    public StepCache(CacheStore store, CachePlan plan, TimeProvider clock, RemoteCache? remote = null)
     {
         _store = store;
         Plan = plan;
         _clock = clock;
+        _remote = remote;
     }
 
     public CachePlan Plan { get; }
@@ -53,7 +57,20 @@ internal sealed class StepCache : IDisposable
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(workspaceStrategy);
-        if (Plan[step].Key is not { } key || _store.TryOpen(key) is not { } lease)
+        if (Plan[step].Key is not { } key)
+        {
+            return CacheLookup.Miss;
+        }
+
+        // A local miss asks the shared cache, which publishes what it brings in like any entry.
+        var lease = _store.TryOpen(key);
+        if (lease is null && _remote is not null && OperatingSystem.IsLinux() && await _remote.FetchAsync(key, backend.Name, cancellationToken))
+        {
+            Interlocked.Increment(ref _published); // The store grew: the run's end cuts it back to its bound.
+            lease = _store.TryOpen(key);
+        }
+
+        if (lease is null)
         {
             return CacheLookup.Miss;
         }
@@ -155,6 +172,11 @@ internal sealed class StepCache : IDisposable
             {
                 _leases.Add(lease);
                 Interlocked.Increment(ref _published);
+                if (OperatingSystem.IsLinux())
+                {
+                    _remote?.Push(key);
+                }
+
                 return true;
             }
 

@@ -28,6 +28,7 @@ internal sealed class HarmontVerbs(IReadOnlyList<PipelineDefinition> pipelines, 
     /// <param name="pipeline">-p, The pipeline, as the argument names it. With --ir, the document's name (its cache history and explain records), replacing its slug; a document with neither is named 'default'.</param>
     /// <param name="explain">After the run, say for each step whether it was a cache hit and, for a miss, which input changed since the last run.</param>
     /// <param name="repo">The source repository to build (default: the git repository the command runs in).</param>
+    /// <param name="cacheRemote">Share the step cache through an OCI registry: oci://HOST[:PORT]/REPO[?mode=read|write|read-write] (default: HARMONT_CACHE_REMOTE).</param>
     public Task Run(
         [Argument] string? slug = null,
         int? parallelism = null,
@@ -38,7 +39,8 @@ internal sealed class HarmontVerbs(IReadOnlyList<PipelineDefinition> pipelines, 
         string? ir = null,
         string? pipeline = null,
         bool explain = false,
-        string? repo = null)
+        string? repo = null,
+        string? cacheRemote = null)
     {
         if (!Enum.IsDefined(format) || (runner is { } chosen && !Enum.IsDefined(chosen)))
         {
@@ -54,6 +56,7 @@ internal sealed class HarmontVerbs(IReadOnlyList<PipelineDefinition> pipelines, 
             PipelineOption = pipeline,
             Explain = explain,
             Repo = repo,
+            CacheRemote = cacheRemote,
         };
         return Finish(RunCommand.ExecuteAsync(pipelines, request, context));
     }
@@ -90,7 +93,22 @@ internal sealed class HarmontVerbs(IReadOnlyList<PipelineDefinition> pipelines, 
     /// <summary>Evict least-recently-used entries down to the size bound; entries in use stay.</summary>
     /// <param name="olderThan">Also remove entries not used for this long (7d, 12h, 30m).</param>
     /// <param name="maxSize">Size bound to evict down to (default: HARMONT_CACHE_MAX_SIZE, else 10GiB).</param>
-    public Task CachePrune(string? olderThan = null, string? maxSize = null) => Finish(CacheCommand.PruneAsync(context, olderThan, maxSize));
+    /// <param name="remote">Prune the shared cache in the registry instead: keep the newest --keep entries of each step.</param>
+    /// <param name="keep">With --remote, how many of each step's newest entries to keep.</param>
+    /// <param name="cacheRemote">With --remote, the registry: oci://HOST[:PORT]/REPO (default: HARMONT_CACHE_REMOTE).</param>
+    public Task CachePrune(string? olderThan = null, string? maxSize = null, bool remote = false, int? keep = null, string? cacheRemote = null)
+    {
+        if (!remote)
+        {
+            return keep is not null || cacheRemote is not null
+                ? Finish(Usage("--keep and --cache-remote go with 'cache prune --remote'"))
+                : Finish(CacheCommand.PruneAsync(context, olderThan, maxSize));
+        }
+
+        return olderThan is not null || maxSize is not null
+            ? Finish(Usage("'cache prune --remote' takes --keep N, not --older-than or --max-size (those prune this machine's cache)"))
+            : Finish(CacheRemoteCommand.PruneAsync(context, cacheRemote, keep));
+    }
 
     /// <summary>Remove every entry that no run is using.</summary>
     public Task CacheClean() => Finish(CacheCommand.CleanAsync(context));

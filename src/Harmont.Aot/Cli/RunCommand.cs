@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Harmont.Aot.Cache;
+using Harmont.Aot.Cache.Remote;
 using Harmont.Aot.Cleanup;
 using Harmont.Aot.Events;
 using Harmont.Aot.Ir;
@@ -31,6 +32,7 @@ internal static class RunCommand
             var secrets = StepSecrets.Resolve(pipeline, context.GetEnv);
             var graph = PipelineGraph.Build(pipeline);
             var directories = UsableDirectories.Prepare(context.GetEnv);
+            var remoteSetting = RemoteCacheSetting.Resolve(request.CacheRemote, context.GetEnv);
             var runId = NewRunId();
             var options = new RunOptions(sourceRoot, directories.Work, request.Parallelism, request.KeepGoing);
 
@@ -77,7 +79,8 @@ internal static class RunCommand
             await CollectLeftoversAsync(options.WorkRoot, store, context.Error);
             var recordPath = RunRecord.PathFor(directories.Cache, plan.Project, pipeline.Slug);
             var previous = request.Explain ? RunRecord.Load(recordPath) : null;
-            using var cache = new StepCache(store, plan, context.Clock);
+            await using var remote = OpenRemote(remoteSetting, store, backends, context);
+            using var cache = new StepCache(store, plan, context.Clock, remote);
             // Probed when the first workspace is made, so a fully cached run never probes; a strategy the
             // user forces is checked now, so an unusable one stops the run before anything starts.
             IWorkspaceStrategy Probe() => WorkspaceStrategies.ForWorkDir(directories.Work, context.GetEnv, context.Error);
@@ -96,6 +99,11 @@ internal static class RunCommand
             try
             {
                 var result = await new PipelineRunner(graph, backends, workspaces, options, renderer, runId, secrets, cache).RunAsync(signals.Token);
+                if (remote is not null && await remote.DrainAsync() is { } moved)
+                {
+                    await context.Error.WriteLineAsync(moved);
+                }
+
                 var record = RunRecord.From(runId, context.Clock.GetUtcNow(), plan, cache.Outcomes);
                 if (request.Explain)
                 {
@@ -159,6 +167,31 @@ internal static class RunCommand
 
         return pipelines.FirstOrDefault(p => p.Slug == slug)
             ?? throw new PipelineException($"no pipeline named '{slug}'. This program defines: {string.Join(", ", pipelines.Select(p => p.Slug))}.");
+    }
+
+    // The shared cache, when one is set: its warning comes from pushes in the background, so it is written under a lock.
+    private static RemoteCache? OpenRemote(RemoteCacheSetting? setting, CacheStore store, BackendSet backends, CliContext context)
+    {
+        if (setting is null)
+        {
+            return null;
+        }
+
+        if (!OperatingSystem.IsLinux())
+        {
+            context.Error.WriteLine("harmont: warning: the remote cache needs Linux (entries are read and written by handle); using the local cache only.");
+            return null;
+        }
+
+        var client = new RegistryClient(setting, new RegistryCredentials(context.GetEnv));
+        var images = backends.Docker is { } docker ? new DockerRemoteImages(docker.Client) : null;
+        return new RemoteCache(client, store, images, line =>
+        {
+            lock (context.Error)
+            {
+                context.Error.WriteLine(line);
+            }
+        });
     }
 
     // What runs and cache writers that died (killed, crashed) left on disk goes at once; one that will not go is said, not fatal.
@@ -254,4 +287,7 @@ internal sealed record RunRequest(string? Pipeline, int Parallelism, Runner? Run
 
     /// <summary><c>--repo</c>: the source repository, when not the one the command runs in.</summary>
     public string? Repo { get; init; }
+
+    /// <summary><c>--cache-remote</c>: the shared cache (<c>oci://HOST[:PORT]/REPO</c>); null falls back to <c>HARMONT_CACHE_REMOTE</c>.</summary>
+    public string? CacheRemote { get; init; }
 }

@@ -1,0 +1,187 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Harmont.Aot.Model;
+using Harmont.Aot.Runners;
+
+namespace Harmont.Aot.Cache.Remote;
+
+/// <summary>
+/// One run's use of the shared cache (docs/remote-cache.md): a local miss asks the registry by key and a hit there is brought
+/// in (the image pulled by the engine by digest, the workspace layers imported as bundles are) and published locally;
+/// an entry the run records is pushed in the background. Every fault of the remote (down, denied, slow, corrupt) is a
+/// miss and one warning line for the run, never a failed step.
+/// </summary>
+internal sealed partial class RemoteCache : IAsyncDisposable
+{
+    /// <summary>The media type of a workspace layer: one entry as a bundle (the format <c>cache export</c> writes).</summary>
+    public static readonly string LayerMediaType = "application/vnd.harmont.cache.bundle.v1" + CacheBundleFormat.Extension.Replace(".tar.", ".tar+", StringComparison.Ordinal);
+
+    // A layered entry deeper than this would not fit one overlay mount anyway (StepCache's bound).
+    private const int MaxLayers = RemoteEntryReader.MaxLayers;
+    private const int ConcurrentPushes = 2;
+
+    private readonly RegistryClient _client;
+    private readonly CacheStore _store;
+    private readonly IRemoteImages? _images;
+    private readonly Action<string> _warn;
+    private readonly ConcurrentQueue<Task> _pushes = new();
+    private readonly SemaphoreSlim _pushSlots = new(ConcurrentPushes);
+    private readonly CancellationTokenSource _stop = new();
+    private int _warned;
+    private int _faults;
+    private int _unreachable;
+    private int _fetched;
+    private int _pushed;
+    private long _imageBytesIn;
+    private long _imageBytesOut;
+
+    /// <summary>Shares <paramref name="store"/> through <paramref name="client"/>'s registry.</summary>
+    /// <param name="client">The registry.</param>
+    /// <param name="store">The local store hits are published into and pushes read from.</param>
+    /// <param name="images">The engine's image transfer; null when this run has no engine (host entries only).</param>
+    /// <param name="warn">Receives the run's one warning line.</param>
+    public RemoteCache(RegistryClient client, CacheStore store, IRemoteImages? images, Action<string> warn)
+    {
+        _client = client;
+        _store = store;
+        _images = images;
+        _warn = warn;
+    }
+
+    public RemoteCacheSetting Setting => _client.Setting;
+
+    /// <summary>The image repository on the registry: the same repository the entries are in.</summary>
+    private string ImageRepository => $"{Setting.Host}/{Setting.Repository}";
+
+    /// <summary>
+    /// Brings the entry <paramref name="key"/> in from the registry, if it has one made by <paramref name="backend"/>:
+    /// true when it is now published locally. A fault is said (once per run) and is false.
+    /// </summary>
+    public async Task<bool> FetchAsync(string key, string backend, CancellationToken cancellationToken)
+    {
+        if (!Setting.CanRead || Volatile.Read(ref _unreachable) != 0)
+        {
+            return false;
+        }
+
+        string? tagged = null;
+        try
+        {
+            if (await _client.GetManifestAsync(key, cancellationToken) is not { } found)
+            {
+                return false;
+            }
+
+            var (manifest, metadata) = await RemoteEntryReader.ReadAsync(_client, key, found.Manifest, cancellationToken);
+            if (!string.Equals(metadata.Backend, backend, StringComparison.Ordinal))
+            {
+                return false; // Made by another backend: a miss, as locally.
+            }
+
+            if (metadata.Image is { } image)
+            {
+                if (_images is null)
+                {
+                    return false;
+                }
+
+                var credential = await _client.CredentialAsync(cancellationToken);
+                Interlocked.Add(ref _imageBytesIn, await _images.PullAsync(ImageRepository, metadata.ImageDigest!, image, key, credential, cancellationToken));
+                tagged = key;
+            }
+
+            await ImportLayersAsync(manifest, metadata, cancellationToken);
+            tagged = null;
+            Interlocked.Increment(ref _fetched);
+            return true;
+        }
+        catch (Exception ex) when (IsFault(ex, cancellationToken))
+        {
+            Fault($"fetching {key[..16]}", ex);
+            return false;
+        }
+        finally
+        {
+            if (tagged is not null)
+            {
+                await ForgetQuietlyAsync(tagged);
+            }
+        }
+    }
+
+    // Each layer's entry, bottom first, unless the store has it: downloaded into staging (its digest checked while it
+    // streams), then imported as a bundle, which checks every member and publishes nothing of a bad one.
+    private async Task ImportLayersAsync(OciManifest manifest, RemoteEntryMetadata metadata, CancellationToken cancellationToken)
+    {
+        var staging = _store.BeginEntry();
+        try
+        {
+            for (var i = 0; i < metadata.Layers.Count; i++)
+            {
+                var layerKey = metadata.Layers[i];
+                if (_store.Contains(layerKey))
+                {
+                    continue;
+                }
+
+                var file = Path.Combine(staging, $"layer-{i}");
+                await using (var output = new FileStream(file, FileMode.CreateNew, FileAccess.Write))
+                {
+                    await _client.DownloadBlobAsync(manifest.Layers![i], output, cancellationToken);
+                }
+
+                await CacheBundle.ImportAsync(_store, file, layerKey, cancellationToken);
+                File.Delete(file);
+            }
+        }
+        finally
+        {
+            _store.Abandon(staging);
+        }
+    }
+
+    // Faults of the remote, the engine's transfer or a rejected layer: never the user's cancellation, never a bug.
+    private static bool IsFault(Exception ex, CancellationToken cancellationToken) =>
+        !cancellationToken.IsCancellationRequested
+        && ex is RegistryException or IOException or UnauthorizedAccessException or PipelineException or DockerEngineException or OperationCanceledException;
+
+    // The first fault is the run's one warning; a registry that cannot be reached (or lets this client in) is not asked again.
+    private void Fault(string what, Exception ex)
+    {
+        Interlocked.Increment(ref _faults);
+        if (ex is RegistryException { IsUnreachable: true } or RegistryException { IsDenied: true })
+        {
+            Volatile.Write(ref _unreachable, 1);
+        }
+
+        if (Interlocked.Exchange(ref _warned, 1) == 0)
+        {
+            _warn($"harmont: warning: remote cache {Setting}: {what} failed, using the local cache only: {ex.Message.ReplaceLineEndings(" ")}");
+        }
+    }
+
+    private async Task ForgetQuietlyAsync(string key)
+    {
+        try
+        {
+            await _images!.ForgetAsync(key, CancellationToken.None);
+        }
+        catch (DockerEngineException)
+        {
+            // Left tagged; the entry it names is missing, so the next cleanup takes the tag.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        while (_pushes.TryDequeue(out var push))
+        {
+            await push;
+        }
+
+        _stop.Dispose();
+        _pushSlots.Dispose();
+        _client.Dispose();
+    }
+}
