@@ -41,7 +41,9 @@ public sealed class RegistryServer : IAsyncDisposable
     /// <summary>Starts a registry; with <paramref name="user"/>, only that user and password get in (bcrypt htpasswd).</summary>
     public static async Task<RegistryServer> StartAsync(string? user = null, string? password = null)
     {
-        Assert.True(File.Exists(Binary), $"{Binary} is missing; install Debian's docker-registry package (tests/run.sh does, as root).");
+        await Assert.That(File.Exists(Binary))
+            .IsTrue()
+            .Because($"{Binary} is missing; install Debian's docker-registry package (tests/run.sh does, as root).");
         var root = Directory.CreateTempSubdirectory("harmont-registry-").FullName;
         var server = new RegistryServer(root, FreePort());
         await server.ConfigureAsync(user, password);
@@ -52,11 +54,13 @@ public sealed class RegistryServer : IAsyncDisposable
     /// <summary>Starts a registry that takes only bearer tokens from <paramref name="tokens"/>' realm.</summary>
     public static async Task<RegistryServer> StartAsync(TokenServer tokens)
     {
-        Assert.True(File.Exists(Binary), $"{Binary} is missing; install Debian's docker-registry package (tests/run.sh does, as root).");
+        await Assert.That(File.Exists(Binary))
+            .IsTrue()
+            .Because($"{Binary} is missing; install Debian's docker-registry package (tests/run.sh does, as root).");
         var root = Directory.CreateTempSubdirectory("harmont-registry-").FullName;
         var server = new RegistryServer(root, FreePort());
         var bundle = Path.Combine(root, "token-root.pem");
-        await File.WriteAllTextAsync(bundle, tokens.RootCertificatePem, TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(bundle, tokens.RootCertificatePem, TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None);
         await server.ConfigureAsync(null, null,
             $"auth:\n  token:\n    realm: {tokens.Realm}\n    service: {TokenServer.Service}\n    issuer: {TokenServer.Issuer}\n    rootcertbundle: {bundle}\n");
         await server.StartAsync();
@@ -69,9 +73,9 @@ public sealed class RegistryServer : IAsyncDisposable
         var auth = tokenAuth ?? "";
         if (user is not null)
         {
-            var (code, output) = await Exec.RunAsync("htpasswd", ["-Bbn", user, password ?? ""], Root, TestContext.Current.CancellationToken);
-            Assert.True(code == 0, $"htpasswd failed (install apache2-utils): {output}");
-            await File.WriteAllTextAsync(Path.Combine(Root, "htpasswd"), output.Trim() + "\n", TestContext.Current.CancellationToken);
+            var (code, output) = await Exec.RunAsync("htpasswd", ["-Bbn", user, password ?? ""], Root, TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None);
+            await Assert.That(code == 0).IsTrue().Because($"htpasswd failed (install apache2-utils): {output}");
+            await File.WriteAllTextAsync(Path.Combine(Root, "htpasswd"), output.Trim() + "\n", TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None);
             auth = $"auth:\n  htpasswd:\n    realm: harmont-test\n    path: {Path.Combine(Root, "htpasswd")}\n";
         }
 
@@ -88,7 +92,7 @@ public sealed class RegistryServer : IAsyncDisposable
               addr: 127.0.0.1:{Port}
             {auth}
             """;
-        await File.WriteAllTextAsync(Path.Combine(Root, "config.yml"), config, TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(Root, "config.yml"), config, TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None);
     }
 
     /// <summary>Starts (or starts again, on the same port and storage) and waits until it answers.</summary>
@@ -107,10 +111,10 @@ public sealed class RegistryServer : IAsyncDisposable
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         for (var i = 0; i < 200; i++)
         {
-            Assert.False(_process.HasExited, $"the registry exited at start:\n{await ReadLogAsync()}");
+            await Assert.That(_process.HasExited).IsFalse().Because($"the registry exited at start:\n{await ReadLogAsync()}");
             try
             {
-                using var response = await http.GetAsync(new Uri($"http://{Host}/v2/"), TestContext.Current.CancellationToken);
+                using var response = await http.GetAsync(new Uri($"http://{Host}/v2/"), TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None);
                 if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Unauthorized)
                 {
                     return;
@@ -120,7 +124,7 @@ public sealed class RegistryServer : IAsyncDisposable
             {
             }
 
-            await Task.Delay(50, TestContext.Current.CancellationToken);
+            await Task.Delay(50, TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None);
         }
 
         Assert.Fail($"the registry did not answer on {Host}:\n{await ReadLogAsync()}");
@@ -132,7 +136,7 @@ public sealed class RegistryServer : IAsyncDisposable
         if (_process is { HasExited: false } process)
         {
             process.Kill();
-            await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+            await process.WaitForExitAsync(TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None);
         }
 
         _process?.Dispose();

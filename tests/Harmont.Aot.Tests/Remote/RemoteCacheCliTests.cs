@@ -4,13 +4,15 @@ using static Harmont.Aot.Tests.Define;
 namespace Harmont.Aot.Tests;
 
 /// <summary>The shared cache on the command line: --cache-remote on run, cache prune --remote --keep N, and bad input.</summary>
-public sealed class RemoteCacheCliTests : IAsyncLifetime
+[NotInParallel(nameof(RemoteCacheCliTests))]
+public sealed class RemoteCacheCliTests : IAsyncDisposable
 {
     private readonly RunHarness _a = new();
     private readonly RunHarness _b = new();
     private RegistryServer _registry = null!;
 
-    public async ValueTask InitializeAsync() => _registry = await RegistryServer.StartAsync();
+    [Before(Test)]
+    public async Task InitializeAsync() => _registry = await RegistryServer.StartAsync();
 
     public async ValueTask DisposeAsync()
     {
@@ -27,7 +29,7 @@ public sealed class RemoteCacheCliTests : IAsyncLifetime
         Steps = [Cached("one", "echo one > one.out", null, Forever()), Cached("two", "cat one.out input.txt", "one", OnChange("input.txt"))],
     };
 
-    [Fact]
+    [Test]
     public async Task Flag_shares_the_cache_and_wins_over_the_environment()
     {
         _a.WriteSource("input.txt", "v1\n");
@@ -37,37 +39,37 @@ public sealed class RemoteCacheCliTests : IAsyncLifetime
         var pushed = await _a.RunAsync(Chain(), "--cache-remote", _registry.Remote("team/cli"));
         var fetched = await _b.RunAsync(Chain(), $"--cache-remote={_registry.Remote("team/cli", "?mode=read")}");
 
-        Assert.True(pushed.ExitCode == 0 && pushed.Error.Contains("2 pushed", StringComparison.Ordinal), pushed.ToString());
-        Assert.True(fetched.ExitCode == 0 && fetched.Hit("one") && fetched.Hit("two"), fetched.ToString());
+        await Assert.That(pushed.ExitCode == 0 && pushed.Error.Contains("2 pushed", StringComparison.Ordinal)).IsTrue().Because(pushed.ToString());
+        await Assert.That(fetched.ExitCode == 0 && fetched.Hit("one") && fetched.Hit("two")).IsTrue().Because(fetched.ToString());
     }
 
-    [Fact]
+    [Test]
     public async Task Prune_remote_keeps_the_newest_per_step()
     {
         foreach (var version in new[] { "v1", "v2" })
         {
             _a.WriteSource("input.txt", version + "\n");
-            Assert.Equal(0, (await _a.RunAsync(Chain(), "--cache-remote", _registry.Remote("team/cli"))).ExitCode);
+            await Assert.That((await _a.RunAsync(Chain(), "--cache-remote", _registry.Remote("team/cli"))).ExitCode).IsEqualTo(0);
         }
 
         var prune = await _a.RunAsync([], ["cache", "prune", "--remote", "--keep", "1", "--cache-remote", _registry.Remote("team/cli")]);
 
-        Assert.True(prune.ExitCode == 0, prune.ToString());
-        Assert.Contains("kept 2 entries (the newest 1 per step), deleted 1.", prune.Output, StringComparison.Ordinal);
+        await Assert.That(prune.ExitCode == 0).IsTrue().Because(prune.ToString());
+        await Assert.That(prune.Output).Contains("kept 2 entries (the newest 1 per step), deleted 1.", StringComparison.Ordinal);
     }
 
-    [Theory]
-    [InlineData(new[] { "run", "--cache-remote", "https://ghcr.io/a" }, "does not start with oci://")]
-    [InlineData(new[] { "cache", "prune", "--remote" }, "needs the registry")]
-    [InlineData(new[] { "cache", "prune", "--remote", "--cache-remote", "oci://h:1/r" }, "needs --keep N")]
-    [InlineData(new[] { "cache", "prune", "--keep", "2" }, "go with 'cache prune --remote'")]
+    [Test]
+    [Arguments(new[] { "run", "--cache-remote", "https://ghcr.io/a" }, "does not start with oci://")]
+    [Arguments(new[] { "cache", "prune", "--remote" }, "needs the registry")]
+    [Arguments(new[] { "cache", "prune", "--remote", "--cache-remote", "oci://h:1/r" }, "needs --keep N")]
+    [Arguments(new[] { "cache", "prune", "--keep", "2" }, "go with 'cache prune --remote'")]
     public async Task Bad_shared_cache_input_is_one_usage_line(string[] args, string problem)
     {
         _a.Env["HARMONT_CACHE_REMOTE"] = "";
         var run = await _a.RunAsync([Chain()], args);
 
-        Assert.True(run.ExitCode == 2, run.ToString());
-        Assert.Contains(problem, run.Error, StringComparison.Ordinal);
-        Assert.Single(run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        await Assert.That(run.ExitCode == 2).IsTrue().Because(run.ToString());
+        await Assert.That(run.Error).Contains(problem, StringComparison.Ordinal);
+        await Assert.That(run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)).HasSingleItem();
     }
 }

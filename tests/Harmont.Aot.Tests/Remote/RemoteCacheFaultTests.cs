@@ -2,6 +2,7 @@ using Harmont.Aot.Cache;
 using Harmont.Aot.Cache.Remote;
 using Harmont.Aot.Events;
 using Harmont.Aot.Model;
+using TUnit.Assertions.Enums;
 using static Harmont.Aot.Tests.Define;
 
 namespace Harmont.Aot.Tests;
@@ -10,33 +11,41 @@ namespace Harmont.Aot.Tests;
 /// Faults of the shared cache are misses and one warning line per run, never a failed step: a registry that is down,
 /// stops mid-run, stops answering, changed its password, or serves a blob corrupted on its disk.
 /// </summary>
-public sealed class RemoteCacheFaultTests : IAsyncLifetime
+[NotInParallel(nameof(RemoteCacheFaultTests))]
+public sealed class RemoteCacheFaultTests : IAsyncDisposable
 {
     private const string User = "ci";
     private readonly RunHarness _a = new();
     private readonly RunHarness _b = new();
-    private RegistryServer? _registry;
+    // Each test starts its own registry; a list, so the test adds to it rather than assigning a field.
+    private readonly List<RegistryServer> _registries = [];
 
-    private RegistryServer Registry => _registry!;
-
-    public ValueTask InitializeAsync()
+    [Before(Test)]
+    public Task InitializeAsync()
     {
         foreach (var machine in new[] { _a, _b })
         {
             machine.WriteSource("input.txt", "v1\n");
         }
 
-        return ValueTask.CompletedTask;
+        return Task.CompletedTask;
     }
 
     public async ValueTask DisposeAsync()
     {
         _a.Dispose();
         _b.Dispose();
-        if (_registry is not null)
+        foreach (var registry in _registries)
         {
-            await _registry.DisposeAsync();
+            await registry.DisposeAsync();
         }
+    }
+
+    private async Task<RegistryServer> StartRegistryAsync(string? user = null, string? password = null)
+    {
+        var registry = await RegistryServer.StartAsync(user, password);
+        _registries.Add(registry);
+        return registry;
     }
 
     // Three cached steps and one that may stop the registry between them.
@@ -58,130 +67,134 @@ public sealed class RemoteCacheFaultTests : IAsyncLifetime
         Steps = pipeline.Steps,
     };
 
-    [Fact]
+    [Test]
     public async Task Registry_that_is_down_is_one_warning_and_every_step_runs()
     {
-        _registry = await RegistryServer.StartAsync();
-        await Registry.StopAsync();
-        Use(_a, Registry.Remote("team/faults"));
+        var registry = await StartRegistryAsync();
+        await registry.StopAsync();
+        Use(_a, registry.Remote("team/faults"));
 
         var run = await _a.RunAsync(Chain());
 
-        AssertPassedWithOneWarning(run);
-        Assert.Equal(5, run.Executed.Count);
+        await AssertPassedWithOneWarning(run);
+        await Assert.That(run.Executed.Count).IsEqualTo(5);
     }
 
-    [Fact]
+    [Test]
     public async Task Registry_stopped_mid_run_is_one_warning_and_the_run_passes()
     {
-        _registry = await RegistryServer.StartAsync();
-        Use(_a, Registry.Remote("team/faults"));
+        var registry = await StartRegistryAsync();
+        Use(_a, registry.Remote("team/faults"));
 
-        var run = await _a.RunAsync(Chain($"kill -9 {Registry.Pid}"));
+        var run = await _a.RunAsync(Chain($"kill -9 {registry.Pid}"));
 
-        AssertPassedWithOneWarning(run);
-        Assert.True(run.StatusOf("four") == StepStatus.Passed, run.ToString());
+        await AssertPassedWithOneWarning(run);
+        await Assert.That(run.StatusOf("four") == StepStatus.Passed).IsTrue().Because(run.ToString());
     }
 
-    [Fact]
+    [Test]
     public async Task Registry_that_stops_answering_times_out_into_one_warning()
     {
-        _registry = await RegistryServer.StartAsync();
-        Use(_a, Registry.Remote("team/faults", "?timeout=1s"));
-        Registry.Freeze(true);
+        var registry = await StartRegistryAsync();
+        Use(_a, registry.Remote("team/faults", "?timeout=1s"));
+        registry.Freeze(true);
         try
         {
             var run = await _a.RunAsync(Chain());
 
-            AssertPassedWithOneWarning(run);
-            Assert.Contains("did not answer", run.Error, StringComparison.Ordinal);
+            await AssertPassedWithOneWarning(run);
+            await Assert.That(run.Error).Contains("did not answer", StringComparison.Ordinal);
         }
         finally
         {
-            Registry.Freeze(false);
+            registry.Freeze(false);
         }
     }
 
-    [Fact]
+    [Test]
     public async Task Changed_password_is_a_miss_and_one_warning()
     {
-        _registry = await RegistryServer.StartAsync(User, "first-password");
-        Use(_a, Registry.Remote("team/faults"), "first-password");
+        var registry = await StartRegistryAsync(User, "first-password");
+        Use(_a, registry.Remote("team/faults"), "first-password");
         var pushed = await _a.RunAsync(Chain());
-        Assert.Contains("4 pushed", pushed.Error, StringComparison.Ordinal);
+        await Assert.That(pushed.Error).Contains("4 pushed", StringComparison.Ordinal);
 
-        await Registry.StopAsync();
-        await Registry.ConfigureAsync(User, "second-password");
-        await Registry.StartAsync();
-        Use(_b, Registry.Remote("team/faults"), "first-password");
+        await registry.StopAsync();
+        await registry.ConfigureAsync(User, "second-password");
+        await registry.StartAsync();
+        Use(_b, registry.Remote("team/faults"), "first-password");
         var run = await _b.RunAsync(Chain());
 
-        AssertPassedWithOneWarning(run);
-        Assert.Equal(5, run.Executed.Count);
-        Assert.Contains("401", run.Error, StringComparison.Ordinal);
-        Assert.DoesNotContain("first-password", run.Error, StringComparison.Ordinal);
+        await AssertPassedWithOneWarning(run);
+        await Assert.That(run.Executed.Count).IsEqualTo(5);
+        await Assert.That(run.Error).Contains("401", StringComparison.Ordinal);
+        await Assert.That(run.Error).DoesNotContain("first-password", StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Blob_corrupted_on_the_registry_disk_is_never_published_and_the_step_runs()
+    [Test]
+    public async Task Blob_corrupted_on_the_registry_disk_is_never_published_and_the_step_runs(CancellationToken cancellationToken)
     {
-        _registry = await RegistryServer.StartAsync();
-        Use(_a, Registry.Remote("team/faults"));
+        var registry = await StartRegistryAsync();
+        Use(_a, registry.Remote("team/faults"));
         var pushed = await _a.RunAsync(Chain());
-        Assert.Contains("4 pushed", pushed.Error, StringComparison.Ordinal);
+        await Assert.That(pushed.Error).Contains("4 pushed", StringComparison.Ordinal);
 
         // Every workspace layer gets one byte flipped, its length kept: only the digest can tell.
-        using var client = new RegistryClient(RemoteCacheSetting.Parse(Registry.Remote("team/faults")), new RegistryCredentials(_ => null));
+        using var client = new RegistryClient(RemoteCacheSetting.Parse(registry.Remote("team/faults")), new RegistryCredentials(_ => null));
         var layers = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var tag in await client.ListTagsAsync(TestContext.Current.CancellationToken))
+        foreach (var tag in await client.ListTagsAsync(cancellationToken))
         {
-            var manifest = await client.GetManifestAsync(tag, TestContext.Current.CancellationToken);
+            var manifest = await client.GetManifestAsync(tag, cancellationToken);
             layers.UnionWith(manifest!.Value.Manifest.Layers!.Select(l => l.Digest));
         }
 
-        foreach (var file in layers.Select(Registry.BlobFile))
+        foreach (var file in layers.Select(registry.BlobFile))
         {
-            var bytes = await File.ReadAllBytesAsync(file, TestContext.Current.CancellationToken);
+            var bytes = await File.ReadAllBytesAsync(file, cancellationToken);
             bytes[bytes.Length / 2] ^= 0x5a;
-            await File.WriteAllBytesAsync(file, bytes, TestContext.Current.CancellationToken);
+            await File.WriteAllBytesAsync(file, bytes, cancellationToken);
         }
 
-        Use(_b, Registry.Remote("team/faults", "?mode=read"));
+        Use(_b, registry.Remote("team/faults", "?mode=read"));
         var run = await _b.RunAsync(Chain());
 
-        AssertPassedWithOneWarning(run);
-        Assert.Contains("corrupt", run.Error, StringComparison.Ordinal);
-        Assert.Equal(5, run.Executed.Count);
-        Assert.All(new CacheStore(_b.Cache, TimeProvider.System).List(), l => Assert.True(l.Entry.Created > DateTimeOffset.UtcNow.AddMinutes(-5)));
+        await AssertPassedWithOneWarning(run);
+        await Assert.That(run.Error).Contains("corrupt", StringComparison.Ordinal);
+        await Assert.That(run.Executed.Count).IsEqualTo(5);
+        foreach (var l in new CacheStore(_b.Cache, TimeProvider.System).List())
+        {
+            await Assert.That(l.Entry.Created > DateTimeOffset.UtcNow.AddMinutes(-5)).IsTrue();
+        }
     }
 
-    [Fact]
-    public async Task Entry_whose_layer_holds_another_entry_publishes_nothing()
+    [Test]
+    public async Task Entry_whose_layer_holds_another_entry_publishes_nothing(CancellationToken cancellationToken)
     {
-        _registry = await RegistryServer.StartAsync();
-        Use(_a, Registry.Remote("team/faults"));
+        var registry = await StartRegistryAsync();
+        Use(_a, registry.Remote("team/faults"));
         var pushed = await _a.RunAsync(Chain());
-        Assert.Contains("4 pushed", pushed.Error, StringComparison.Ordinal);
+        await Assert.That(pushed.Error).Contains("4 pushed", StringComparison.Ordinal);
 
         // Step 'one''s manifest gets the layer (intact, digest and all) of step 'two''s entry.
-        using var client = new RegistryClient(RemoteCacheSetting.Parse(Registry.Remote("team/faults")), new RegistryCredentials(_ => null));
+        using var client = new RegistryClient(RemoteCacheSetting.Parse(registry.Remote("team/faults")), new RegistryCredentials(_ => null));
         var one = new CacheStore(_a.Cache, TimeProvider.System).List().Single(l => l.Entry.Step == "one").Entry.Key;
         var two = new CacheStore(_a.Cache, TimeProvider.System).List().Single(l => l.Entry.Step == "two").Entry.Key;
-        var original = (await client.GetManifestAsync(one, TestContext.Current.CancellationToken))!.Value.Manifest;
-        var donor = (await client.GetManifestAsync(two, TestContext.Current.CancellationToken))!.Value.Manifest;
+        var original = (await client.GetManifestAsync(one, cancellationToken))!.Value.Manifest;
+        var donor = (await client.GetManifestAsync(two, cancellationToken))!.Value.Manifest;
         var forged = original with { Layers = [donor.Layers![^1]] };
         await client.PutManifestAsync(
-            one, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(forged, RegistryJsonContext.Default.OciManifest), OciManifest.MediaTypeName, TestContext.Current.CancellationToken);
+            one, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(forged, RegistryJsonContext.Default.OciManifest), OciManifest.MediaTypeName, cancellationToken);
 
-        Use(_b, Registry.Remote("team/faults", "?mode=read"));
+        Use(_b, registry.Remote("team/faults", "?mode=read"));
         var run = await _b.RunAsync(Chain());
 
-        AssertPassedWithOneWarning(run);
-        Assert.Contains("alone was expected", run.Error, StringComparison.Ordinal);
+        await AssertPassedWithOneWarning(run);
+        await Assert.That(run.Error).Contains("alone was expected", StringComparison.Ordinal);
 
         // 'one' ran here; the entries the registry holds intact are still hits.
-        Assert.Equal(["middle", "one"], run.Executed.Order(StringComparer.Ordinal));
-        Assert.True(run.Hit("two") && run.Hit("four"), run.ToString());
+        await Assert.That(run.Executed.Order(StringComparer.Ordinal))
+            .IsEquivalentTo((IEnumerable<string>)["middle", "one"], CollectionOrdering.Matching);
+        await Assert.That(run.Hit("two") && run.Hit("four")).IsTrue().Because(run.ToString());
     }
 
     private static void Use(RunHarness machine, string remote, string? password = null)
@@ -194,10 +207,10 @@ public sealed class RemoteCacheFaultTests : IAsyncLifetime
         }
     }
 
-    private static void AssertPassedWithOneWarning(RunOutcome run)
+    private static async Task AssertPassedWithOneWarning(RunOutcome run)
     {
-        Assert.True(run.ExitCode == 0, run.ToString());
+        await Assert.That(run.ExitCode == 0).IsTrue().Because(run.ToString());
         var warnings = run.Error.Split('\n').Where(l => l.Contains("warning: remote cache", StringComparison.Ordinal)).ToList();
-        Assert.True(warnings.Count == 1, run.ToString());
+        await Assert.That(warnings.Count == 1).IsTrue().Because(run.ToString());
     }
 }

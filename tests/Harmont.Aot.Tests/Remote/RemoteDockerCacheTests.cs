@@ -1,5 +1,6 @@
 using Harmont.Aot.Cache.Remote;
 using Harmont.Aot.Model;
+using TUnit.Assertions.Enums;
 using static Harmont.Aot.Tests.Define;
 
 namespace Harmont.Aot.Tests;
@@ -9,9 +10,10 @@ namespace Harmont.Aot.Tests;
 /// cache dir and none of A's images. B running A's commit starts from hits and starts no container; after an edit on B
 /// exactly the affected steps run, from the remote parents' system state and workspace, and equal a cold run.
 /// </summary>
-[Trait("Requires", "docker")]
-[Trait("Requires", "root")]
-public sealed class RemoteDockerCacheTests : IAsyncLifetime
+[Property("Requires", "docker")]
+[Property("Requires", "root")]
+[NotInParallel(nameof(RemoteDockerCacheTests))]
+public sealed class RemoteDockerCacheTests : IAsyncDisposable
 {
     private readonly RunHarness _a = new();
     private readonly RunHarness _b = new();
@@ -19,7 +21,8 @@ public sealed class RemoteDockerCacheTests : IAsyncLifetime
     private RegistryServer _registry = null!;
     private SecondEngine _engineB = null!;
 
-    public async ValueTask InitializeAsync()
+    [Before(Test)]
+    public async Task InitializeAsync()
     {
         await BusyboxImage.EnsureAsync();
         _registry = await RegistryServer.StartAsync();
@@ -57,55 +60,59 @@ public sealed class RemoteDockerCacheTests : IAsyncLifetime
         Cached("package", "cat build.out > package.out && echo package >> /etc/marks", "build", Forever()),
         Cached("report", "cat package.out other.txt /etc/marks", "package", OnChange("other.txt"))));
 
-    [Fact]
+    [Test]
     public async Task Machine_B_starts_from_machine_As_hits_runs_no_container_and_after_an_edit_runs_only_what_changed()
     {
         var first = await _a.RunAsync(Shared());
-        Assert.True(first.ExitCode == 0, first.ToString());
-        Assert.Contains("5 pushed", first.Error, StringComparison.Ordinal);
+        await Assert.That(first.ExitCode == 0).IsTrue().Because(first.ToString());
+        await Assert.That(first.Error).Contains("5 pushed", StringComparison.Ordinal);
 
         var since = DateTimeOffset.UtcNow.AddSeconds(-1);
         var same = await _b.RunAsync(Shared());
         var until = DateTimeOffset.UtcNow.AddSeconds(1);
 
-        Assert.True(same.ExitCode == 0, same.ToString());
-        Assert.Empty(same.Executed);
-        Assert.All(["deps", "build", "lint", "package", "report"], step => Assert.True(same.Hit(step), same.ToString()));
-        Assert.Empty(await ContainersCreatedOnBAsync(since, until));
+        await Assert.That(same.ExitCode == 0).IsTrue().Because(same.ToString());
+        await Assert.That(same.Executed).IsEmpty();
+        foreach (var step in new[] { "deps", "build", "lint", "package", "report" })
+        {
+            await Assert.That(same.Hit(step)).IsTrue().Because(same.ToString());
+        }
+        await Assert.That(await ContainersCreatedOnBAsync(since, until)).IsEmpty();
 
         _b.WriteSource("input.txt", "v2\n");
         var edited = await _b.RunAsync(Shared());
 
-        Assert.True(edited.ExitCode == 0, edited.ToString());
-        Assert.Equal(["build", "package", "report"], edited.Executed);
-        Assert.Equal(["deps", "v2", "other", "deps", "build", "package"], edited.LogsOf("report"));
+        await Assert.That(edited.ExitCode == 0).IsTrue().Because(edited.ToString());
+        await Assert.That(edited.Executed).IsEquivalentTo((IEnumerable<string>)["build", "package", "report"], CollectionOrdering.Matching);
+        await Assert.That(edited.LogsOf("report"))
+            .IsEquivalentTo((IEnumerable<string>)["deps", "v2", "other", "deps", "build", "package"], CollectionOrdering.Matching);
 
         _cold.WriteSource("input.txt", "v2\n");
         var cold = await _cold.RunAsync(Shared());
-        Assert.True(cold.ExitCode == 0, cold.ToString());
-        Assert.Equal(cold.LogsOf("report"), edited.LogsOf("report"));
+        await Assert.That(cold.ExitCode == 0).IsTrue().Because(cold.ToString());
+        await Assert.That(edited.LogsOf("report")).IsEquivalentTo(cold.LogsOf("report"), CollectionOrdering.Matching);
     }
 
-    [Fact]
-    public async Task Image_goes_to_the_same_repository_and_leaves_no_name_behind_on_either_engine()
+    [Test]
+    public async Task Image_goes_to_the_same_repository_and_leaves_no_name_behind_on_either_engine(CancellationToken cancellationToken)
     {
         var run = await _a.RunAsync(Shared());
-        Assert.True(run.ExitCode == 0, run.ToString());
+        await Assert.That(run.ExitCode == 0).IsTrue().Because(run.ToString());
 
         using var registry = new RegistryClient(RemoteCacheSetting.Parse(_registry.Remote("team/docker-cache")), new RegistryCredentials(_ => null));
-        var tags = await registry.ListTagsAsync(TestContext.Current.CancellationToken);
-        Assert.Equal(5, tags.Count(t => t.EndsWith("-image", StringComparison.Ordinal)));
-        Assert.Equal(5, tags.Count(t => !t.EndsWith("-image", StringComparison.Ordinal)));
+        var tags = await registry.ListTagsAsync(cancellationToken);
+        await Assert.That(tags.Count(t => t.EndsWith("-image", StringComparison.Ordinal))).IsEqualTo(5);
+        await Assert.That(tags.Count(t => !t.EndsWith("-image", StringComparison.Ordinal))).IsEqualTo(5);
 
         var fetched = await _b.RunAsync(Shared());
-        Assert.True(fetched.ExitCode == 0, fetched.ToString());
+        await Assert.That(fetched.ExitCode == 0).IsTrue().Because(fetched.ToString());
 
         foreach (var client in new[] { await DockerTestEngine.ConnectAsync(), await _engineB.ClientAsync() })
         {
             using (client)
             {
-                var names = (await client.ListImagesAsync([], TestContext.Current.CancellationToken)).SelectMany(i => i.RepoTags ?? []);
-                Assert.DoesNotContain(names, n => n.StartsWith(_registry.Host, StringComparison.Ordinal));
+                var names = (await client.ListImagesAsync([], cancellationToken)).SelectMany(i => i.RepoTags ?? []);
+                await Assert.That(names).DoesNotContain(n => n.StartsWith(_registry.Host, StringComparison.Ordinal));
             }
         }
     }
@@ -122,8 +129,8 @@ public sealed class RemoteDockerCacheTests : IAsyncLifetime
                 "--filter", "type=container", "--filter", "event=create", "--format", "{{.ID}}",
             ],
             Environment.CurrentDirectory,
-            TestContext.Current.CancellationToken);
-        Assert.True(exit == 0, output);
+            TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None);
+        await Assert.That(exit == 0).IsTrue().Because(output);
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }
 

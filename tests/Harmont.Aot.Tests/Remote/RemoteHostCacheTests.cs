@@ -1,4 +1,5 @@
 using Harmont.Aot.Model;
+using TUnit.Assertions.Enums;
 using static Harmont.Aot.Tests.Define;
 
 namespace Harmont.Aot.Tests;
@@ -7,14 +8,16 @@ namespace Harmont.Aot.Tests;
 /// Host-backend entries shared through a real registry: workspaces only. Two harnesses are two machines, each with
 /// its own source checkout and an empty cache dir; the project identity is fixed, as one origin URL would make it.
 /// </summary>
-public sealed class RemoteHostCacheTests : IAsyncLifetime
+[NotInParallel(nameof(RemoteHostCacheTests))]
+public sealed class RemoteHostCacheTests : IAsyncDisposable
 {
     private const string Secret = "tell-nobody-9f3a1c";
     private readonly RunHarness _a = new();
     private readonly RunHarness _b = new();
     private RegistryServer _registry = null!;
 
-    public async ValueTask InitializeAsync()
+    [Before(Test)]
+    public async Task InitializeAsync()
     {
         _registry = await RegistryServer.StartAsync();
         foreach (var machine in new[] { _a, _b })
@@ -54,35 +57,37 @@ public sealed class RemoteHostCacheTests : IAsyncLifetime
         ],
     };
 
-    [Fact]
+    [Test]
     public async Task Machine_with_an_empty_cache_starts_from_the_other_machines_hits_and_gets_its_outputs()
     {
         var cold = await _a.RunAsync(Shared());
-        Assert.True(cold.ExitCode == 0, cold.ToString());
-        Assert.Equal(["build", "deps", "lint", "report"], cold.Executed.Order(StringComparer.Ordinal));
-        Assert.Contains("3 pushed", cold.Error, StringComparison.Ordinal);
+        await Assert.That(cold.ExitCode == 0).IsTrue().Because(cold.ToString());
+        await Assert.That(cold.Executed.Order(StringComparer.Ordinal))
+            .IsEquivalentTo((IEnumerable<string>)["build", "deps", "lint", "report"], CollectionOrdering.Matching);
+        await Assert.That(cold.Error).Contains("3 pushed", StringComparison.Ordinal);
 
         var warm = await _b.RunAsync(Shared());
 
-        Assert.True(warm.ExitCode == 0, warm.ToString());
-        Assert.True(warm.Hit("deps") && warm.Hit("build") && warm.Hit("lint"), warm.ToString());
-        Assert.Equal(["report"], warm.Executed);
-        Assert.Equal(cold.LogsOf("report"), warm.LogsOf("report"));
-        Assert.Contains("fetched", warm.Error, StringComparison.Ordinal);
+        await Assert.That(warm.ExitCode == 0).IsTrue().Because(warm.ToString());
+        await Assert.That(warm.Hit("deps") && warm.Hit("build") && warm.Hit("lint")).IsTrue().Because(warm.ToString());
+        await Assert.That(warm.Executed).IsEquivalentTo((IEnumerable<string>)["report"], CollectionOrdering.Matching);
+        await Assert.That(warm.LogsOf("report")).IsEquivalentTo(cold.LogsOf("report"), CollectionOrdering.Matching);
+        await Assert.That(warm.Error).Contains("fetched", StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Test]
     public async Task After_a_one_file_edit_only_the_affected_steps_run_from_the_remote_parents_state()
     {
         var first = await _a.RunAsync(Shared());
-        Assert.True(first.ExitCode == 0, first.ToString());
+        await Assert.That(first.ExitCode == 0).IsTrue().Because(first.ToString());
 
         _b.WriteSource("input.txt", "v2\n");
         var edited = await _b.RunAsync(Shared());
 
-        Assert.True(edited.ExitCode == 0, edited.ToString());
-        Assert.Equal(["build", "report"], edited.Executed);
-        Assert.Equal(["deps-made", "v2", "built", "unchanged"], edited.LogsOf("report"));
+        await Assert.That(edited.ExitCode == 0).IsTrue().Because(edited.ToString());
+        await Assert.That(edited.Executed).IsEquivalentTo((IEnumerable<string>)["build", "report"], CollectionOrdering.Matching);
+        await Assert.That(edited.LogsOf("report"))
+            .IsEquivalentTo((IEnumerable<string>)["deps-made", "v2", "built", "unchanged"], CollectionOrdering.Matching);
 
         // A cold run of the edited tree on a third machine says the same.
         using var cold = new RunHarness();
@@ -90,23 +95,23 @@ public sealed class RemoteHostCacheTests : IAsyncLifetime
         cold.WriteSource("other.txt", "unchanged\n");
         cold.Env["SHARED_TOKEN"] = Secret;
         var reference = await cold.RunAsync(Shared());
-        Assert.Equal(reference.LogsOf("report"), edited.LogsOf("report"));
+        await Assert.That(edited.LogsOf("report")).IsEquivalentTo(reference.LogsOf("report"), CollectionOrdering.Matching);
     }
 
-    [Fact]
-    public async Task Nothing_pushed_holds_a_secret_a_step_used()
+    [Test]
+    public async Task Nothing_pushed_holds_a_secret_a_step_used(CancellationToken cancellationToken)
     {
         var run = await _a.RunAsync(Shared());
-        Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.NotEmpty(_registry.BlobFiles());
+        await Assert.That(run.ExitCode == 0).IsTrue().Because(run.ToString());
+        await Assert.That(_registry.BlobFiles()).IsNotEmpty();
 
         // Layers are compressed, so each blob is searched as stored and, where it decompresses, as its tar.
         var secret = System.Text.Encoding.UTF8.GetBytes(Secret);
         foreach (var file in Directory.EnumerateFiles(_registry.Storage, "*", SearchOption.AllDirectories))
         {
-            var bytes = await File.ReadAllBytesAsync(file, TestContext.Current.CancellationToken);
-            Assert.False(bytes.AsSpan().IndexOf(secret) >= 0, $"{file} holds the secret");
-            Assert.False(Decompressed(bytes).AsSpan().IndexOf(secret) >= 0, $"{file} holds the secret, compressed");
+            var bytes = await File.ReadAllBytesAsync(file, cancellationToken);
+            await Assert.That(bytes.AsSpan().IndexOf(secret) >= 0).IsFalse().Because($"{file} holds the secret");
+            await Assert.That(Decompressed(bytes).AsSpan().IndexOf(secret) >= 0).IsFalse().Because($"{file} holds the secret, compressed");
         }
     }
 

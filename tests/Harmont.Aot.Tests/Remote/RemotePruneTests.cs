@@ -1,17 +1,20 @@
 using Harmont.Aot.Cache.Remote;
 using Harmont.Aot.Model;
+using TUnit.Assertions.Enums;
 using static Harmont.Aot.Tests.Define;
 
 namespace Harmont.Aot.Tests;
 
 /// <summary>Retention on a real registry: the newest N entries of each step stay, the rest are deleted.</summary>
-public sealed class RemotePruneTests : IAsyncLifetime
+[NotInParallel(nameof(RemotePruneTests))]
+public sealed class RemotePruneTests : IAsyncDisposable
 {
     private readonly RunHarness _a = new();
     private readonly RunHarness _b = new();
     private RegistryServer _registry = null!;
 
-    public async ValueTask InitializeAsync()
+    [Before(Test)]
+    public async Task InitializeAsync()
     {
         _registry = await RegistryServer.StartAsync();
         _a.Env["HARMONT_CACHE_REMOTE"] = _registry.Remote("team/prune");
@@ -38,31 +41,31 @@ public sealed class RemotePruneTests : IAsyncLifetime
         ],
     };
 
-    [Fact]
-    public async Task Prune_keeps_the_newest_entry_of_each_step_and_deletes_the_older_ones()
+    [Test]
+    public async Task Prune_keeps_the_newest_entry_of_each_step_and_deletes_the_older_ones(CancellationToken cancellationToken)
     {
         foreach (var version in new[] { "v1", "v2", "v3" })
         {
             _a.WriteSource("input.txt", version + "\n");
             var run = await _a.RunAsync(Chain());
-            Assert.True(run.ExitCode == 0, run.ToString());
+            await Assert.That(run.ExitCode == 0).IsTrue().Because(run.ToString());
         }
 
         using var client = new RegistryClient(RemoteCacheSetting.Parse(_registry.Remote("team/prune")), new RegistryCredentials(_ => null));
-        var result = await RemotePrune.PruneAsync(client, 1, TestContext.Current.CancellationToken);
+        var result = await RemotePrune.PruneAsync(client, 1, cancellationToken);
 
-        Assert.Equal(new RemotePruneResult(Kept: 3, Deleted: 4, Refused: 0, Unreadable: 0), result);
-        Assert.Equal(3, (await client.ListTagsAsync(TestContext.Current.CancellationToken)).Count);
+        await Assert.That(result).IsEqualTo(new RemotePruneResult(Kept: 3, Deleted: 4, Refused: 0, Unreadable: 0));
+        await Assert.That((await client.ListTagsAsync(cancellationToken)).Count).IsEqualTo(3);
 
         _b.WriteSource("input.txt", "v3\n");
         var newest = await _b.RunAsync(Chain());
-        Assert.True(newest.Hit("one") && newest.Hit("two") && newest.Hit("three"), newest.ToString());
+        await Assert.That(newest.Hit("one") && newest.Hit("two") && newest.Hit("three")).IsTrue().Because(newest.ToString());
 
         using var c = new RunHarness();
         c.Env["HARMONT_CACHE_REMOTE"] = _registry.Remote("team/prune", "?mode=read");
         c.WriteSource("input.txt", "v1\n");
         var pruned = await c.RunAsync(Chain());
-        Assert.True(pruned.Hit("one"), pruned.ToString());
-        Assert.Equal(["two", "three"], pruned.Executed);
+        await Assert.That(pruned.Hit("one")).IsTrue().Because(pruned.ToString());
+        await Assert.That(pruned.Executed).IsEquivalentTo((IEnumerable<string>)["two", "three"], CollectionOrdering.Matching);
     }
 }

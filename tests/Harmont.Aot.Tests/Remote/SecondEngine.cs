@@ -62,18 +62,20 @@ public sealed class SecondEngine : IAsyncDisposable
         _ = Pump(process.StandardOutput, log);
         var engine = new SecondEngine(root, process);
         DockerEngine? client = null;
-        for (var i = 0; i < 300 && (client = await DockerEngine.ConnectAsync(engine.Endpoint, TestContext.Current.CancellationToken)) is null; i++)
+        for (var i = 0; i < 300 && (client = await DockerEngine.ConnectAsync(engine.Endpoint, TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None)) is null; i++)
         {
-            Assert.False(process.HasExited, $"the second dockerd exited:\n{await File.ReadAllTextAsync(Path.Combine(root, "dockerd.log"))}");
-            await Task.Delay(100, TestContext.Current.CancellationToken);
+            await Assert.That(process.HasExited)
+                .IsFalse()
+                .Because($"the second dockerd exited:\n{await File.ReadAllTextAsync(Path.Combine(root, "dockerd.log"))}");
+            await Task.Delay(100, TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None);
         }
 
-        Assert.True(client is not null, "the second dockerd did not answer within 30 s");
+        await Assert.That(client).IsNotNull().Because("the second dockerd did not answer within 30 s");
         using (client)
         using (var rootfs = BusyboxImage.BuildRootfs())
         {
             await client.ImportImageAsync(
-                rootfs, new Dictionary<string, string> { ["dev.harmont.aot.test"] = "1" }, TestContext.Current.CancellationToken, "harmont-test/busybox", "1");
+                rootfs, new Dictionary<string, string> { ["dev.harmont.aot.test"] = "1" }, TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None, "harmont-test/busybox", "1");
         }
 
         return engine;
@@ -83,7 +85,7 @@ public sealed class SecondEngine : IAsyncDisposable
 
     /// <summary>A client for this engine.</summary>
     internal async Task<DockerEngine> ClientAsync() =>
-        await DockerEngine.ConnectAsync(Endpoint, TestContext.Current.CancellationToken) ?? throw new InvalidOperationException("the second engine stopped answering");
+        await DockerEngine.ConnectAsync(Endpoint, TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None) ?? throw new InvalidOperationException("the second engine stopped answering");
 
     public async ValueTask DisposeAsync()
     {
