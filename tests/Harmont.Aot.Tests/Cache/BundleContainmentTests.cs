@@ -7,7 +7,7 @@ using static Harmont.Aot.Tests.Define;
 namespace Harmont.Aot.Tests.Cache;
 
 /// <summary>
-/// Bundles and entry records are hostile (DESIGN §4.7): nothing in one can make import, a run or a cache
+/// Bundles and entry records are hostile (docs/workspaces.md, containment): nothing in one can make import, a run or a cache
 /// command write, read or delete a path outside the cache directory.
 /// </summary>
 [NotInParallel(nameof(BundleContainmentTests))]

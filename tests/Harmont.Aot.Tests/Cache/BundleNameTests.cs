@@ -8,7 +8,7 @@ using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Tests.Cache;
 
-/// <summary>File names are bytes (DESIGN §4.7): whatever Linux allows in a workspace survives export and import exactly.</summary>
+/// <summary>File names are bytes (docs/workspaces.md, containment): whatever Linux allows in a workspace survives export and import exactly.</summary>
 [SupportedOSPlatform("linux")]
 [NotInParallel(nameof(BundleNameTests))]
 public sealed class BundleNameTests : IDisposable

@@ -5,7 +5,7 @@ using static Harmont.Aot.Tests.Define;
 namespace Harmont.Aot.Tests.Cache;
 
 /// <summary>
-/// A run with cache hits gives what a cold run gives (DESIGN §4.2): a hit's child starts from the cached
+/// A run with cache hits gives what a cold run gives (docs/workspaces.md): a hit's child starts from the cached
 /// output plus only the source delta since the entry, so what a cached step did to source files that have
 /// not changed since (./configure rewriting a tracked Makefile) survives the hit.
 /// </summary>

@@ -7,8 +7,8 @@ using static Harmont.Aot.Tests.Define;
 namespace Harmont.Aot.Tests.Cache;
 
 /// <summary>
-/// The HAR-22 regression, for every workspace strategy on a real reflink filesystem: a child of cache
-/// hits executes on the hits' cached output with the current source laid over it (DESIGN §4.2).
+/// A regression test, for every workspace strategy on a real reflink filesystem: a child of cache
+/// hits executes on the hits' cached output with the current source laid over it (docs/workspaces.md).
 /// </summary>
 [Property("Requires", "root")]
 [SupportedOSPlatform("linux")]

@@ -9,7 +9,7 @@ using static Harmont.Aot.Tests.Define;
 namespace Harmont.Aot.Tests.Containment;
 
 /// <summary>
-/// DESIGN §4.7 end to end: what a step leaves in its workspace (links to the host, links that loop, names
+/// Containment (docs/workspaces.md) end to end: what a step leaves in its workspace (links to the host, links that loop, names
 /// that are not UTF-8) never makes the runner touch a path outside its work and cache dirs, and survives
 /// every workspace strategy and the cache byte for byte.
 /// </summary>

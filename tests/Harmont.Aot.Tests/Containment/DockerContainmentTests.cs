@@ -3,7 +3,7 @@ using static Harmont.Aot.Tests.Define;
 
 namespace Harmont.Aot.Tests.Containment;
 
-/// <summary>The host-deleting attack of DESIGN §4.7 through a real container: a Docker step's links are data to the runner.</summary>
+/// <summary>The host-deleting attack of docs/workspaces.md (containment) through a real container: a Docker step's links are data to the runner.</summary>
 [Property("Requires", "docker")]
 [NotInParallel(nameof(DockerContainmentTests))]
 public sealed class DockerContainmentTests : IAsyncDisposable

@@ -5,7 +5,7 @@ using Harmont.Aot.Model;
 
 namespace Harmont.Aot.Tests.Keys;
 
-/// <summary>The DESIGN §3 <c>definition</c> hash: the generator's constants equal what the runtime computes.</summary>
+/// <summary>The <c>definition</c> hash (docs/cache-keys.md): the generator's constants equal what the runtime computes.</summary>
 [NotInParallel(nameof(StepDefinitionHashTests))]
 public sealed class StepDefinitionHashTests
 {

@@ -4,7 +4,7 @@ using Harmont.Aot.Tests.Workspaces;
 namespace Harmont.Aot.Tests.Oracle;
 
 /// <summary>
-/// DESIGN §4.2's invariant, differentially: over generated repositories, pipelines and edit sequences,
+/// The source-delta rule of docs/workspaces.md, differentially: over generated repositories, pipelines and edit sequences,
 /// a run with cache hits hits exactly what an independent model predicts, and every step it executes
 /// prints and leaves what the same step prints and leaves in a cold run. Every workspace strategy (forced,
 /// reflink on a real XFS mount), host and Docker. A failure names its seed and prints a shrunk reproduction.

@@ -124,14 +124,14 @@ public static class OracleModel
         return rounds;
     }
 
-    /// <summary>Some run executes a step whose parent is a hit: the case DESIGN §4.2 is about.</summary>
+    /// <summary>Some run executes a step whose parent is a hit: the case the source-delta rule (docs/workspaces.md) is about.</summary>
     public static bool RunsOverAHit(Scenario scenario) =>
         Hits(scenario).Any(hits => scenario.Steps.Any(s => !hits.Contains(s.Key) && s.From is not null && hits.Contains(s.From)));
 
     /// <summary>
     /// Why the scenario cannot be run as generated, or null. Every edit must apply, every glob must match,
     /// and no edit may change a file that a cached step reads or writes unless its key covers that change:
-    /// then the hit is the user's declared staleness (DESIGN §4.2) and a cold run is no reference.
+    /// then the hit is the user's declared staleness (docs/workspaces.md) and a cold run is no reference.
     /// </summary>
     public static string? Invalid(Scenario scenario)
     {

@@ -6,7 +6,7 @@ using TUnit.Assertions.Enums;
 namespace Harmont.Aot.Tests.Workspaces;
 
 /// <summary>
-/// DESIGN §4.2 as a workspace operation: a child of a cache-hit parent gets the cached output plus the
+/// The source-delta rule of docs/workspaces.md, as a workspace operation: a child of a cache-hit parent gets the cached output plus the
 /// source delta since the entry was made, and nothing else. Checked for every strategy on the loop-mounted XFS.
 /// </summary>
 [Property("Requires", "root")]

@@ -3,7 +3,7 @@ using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Tests.Workspaces;
 
-/// <summary>The source listing (DESIGN §4.1): what is on disk and not ignored, whatever the index says.</summary>
+/// <summary>The source listing (docs/workspaces.md): what is on disk and not ignored, whatever the index says.</summary>
 [NotInParallel(nameof(SourceTreeTests))]
 public sealed class SourceTreeTests : IDisposable
 {

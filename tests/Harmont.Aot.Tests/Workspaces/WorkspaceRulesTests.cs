@@ -5,7 +5,7 @@ using TUnit.Assertions.Enums;
 namespace Harmont.Aot.Tests.Workspaces;
 
 /// <summary>
-/// DESIGN §4's rules, checked for every strategy on a real filesystem (the loop-mounted XFS, so
+/// The workspace rules of docs/workspaces.md, checked for every strategy on a real filesystem (the loop-mounted XFS, so
 /// reflink is real too): source base, lineage, isolation, freeing, and no leaks however a run ends.
 /// </summary>
 [Property("Requires", "root")]
