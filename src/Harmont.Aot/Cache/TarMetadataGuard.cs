@@ -8,7 +8,7 @@ namespace Harmont.Aot.Cache;
 /// large as its header claims, up to 2 GiB, which a zstd bomb expands from a few kilobytes. The caller says
 /// where each member's data ends (<see cref="MemberRead"/>), so no tar parsing is repeated here.
 /// </summary>
-internal sealed class TarMetadataGuard(Stream inner) : Stream
+internal sealed class TarMetadataGuard(Stream inner) : ReadOnlyPipe(inner)
 {
     /// <summary>The largest metadata block read: every name and attribute a bundle carries fits in a few KiB.</summary>
     public const int MaxMetadataBytes = 1 << 20;
@@ -23,20 +23,6 @@ internal sealed class TarMetadataGuard(Stream inner) : Stream
     private long _nextHeader;
     private bool _afterExtended;
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
     /// <summary>Says the reader has just returned <paramref name="member"/>, whose data (if any) comes next.</summary>
     public void MemberRead(TarEntry member)
     {
@@ -49,49 +35,24 @@ internal sealed class TarMetadataGuard(Stream inner) : Stream
         _afterExtended = false;
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override int Read(Span<byte> buffer)
     {
         if (AtHeader)
         {
-            Inspect(inner.ReadAtLeast(_header, Block, throwOnEndOfStream: false));
+            Inspect(Inner.ReadAtLeast(_header, Block, throwOnEndOfStream: false));
         }
 
-        return Serve(buffer, out var served) ? served : Passed(inner.Read(buffer[..Limit(buffer.Length)]));
+        return Serve(buffer, out var served) ? served : Passed(Inner.Read(buffer[..Limit(buffer.Length)]));
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (AtHeader)
         {
-            Inspect(await inner.ReadAtLeastAsync(_header, Block, throwOnEndOfStream: false, cancellationToken));
+            Inspect(await Inner.ReadAtLeastAsync(_header, Block, throwOnEndOfStream: false, cancellationToken));
         }
 
-        return Serve(buffer.Span, out var served) ? served : Passed(await inner.ReadAsync(buffer[..Limit(buffer.Length)], cancellationToken));
-    }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            inner.Dispose();
-        }
-
-        base.Dispose(disposing);
+        return Serve(buffer.Span, out var served) ? served : Passed(await Inner.ReadAsync(buffer[..Limit(buffer.Length)], cancellationToken));
     }
 
     private bool AtHeader => _pending == _pendingEnd && _position == _nextHeader;

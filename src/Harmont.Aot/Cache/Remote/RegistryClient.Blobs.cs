@@ -161,17 +161,11 @@ internal sealed partial class RegistryClient
     internal static string Short(string digest) => digest.StartsWith(OciDigest.Prefix, StringComparison.Ordinal) ? digest[..Math.Min(digest.Length, 19)] : digest;
 
     /// <summary>A window on a stream: at most a given number of bytes from its position; disposing it disposes the stream.</summary>
-    private sealed class SliceStream(Stream inner, long size) : Stream
+    private sealed class SliceStream(Stream inner, long size) : ReadOnlyPipe(inner)
     {
         private long _read;
 
         private long Left => size - _read;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
 
         public override long Length => size;
 
@@ -181,43 +175,18 @@ internal sealed partial class RegistryClient
             set => throw new NotSupportedException();
         }
 
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
         public override int Read(Span<byte> buffer)
         {
-            var read = inner.Read(buffer[..(int)Math.Min(buffer.Length, Left)]);
+            var read = Inner.Read(buffer[..(int)Math.Min(buffer.Length, Left)]);
             _read += read;
             return read;
         }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            var read = await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, Left)], cancellationToken);
+            var read = await Inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, Left)], cancellationToken);
             _read += read;
             return read;
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
         }
     }
 }
