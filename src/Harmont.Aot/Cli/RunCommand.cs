@@ -33,6 +33,8 @@ internal static class RunCommand
             var graph = PipelineGraph.Build(pipeline);
             var directories = UsableDirectories.Prepare(context.GetEnv);
             var remoteSetting = RemoteCacheSetting.Resolve(request.CacheRemote, context.GetEnv);
+            // Read now, so a bad bound is a usage error before anything runs, not after the steps passed.
+            var maxBytes = CacheCommand.MaxBytes(context, null);
             var runId = NewRunId();
             var options = new RunOptions(sourceRoot, directories.Work, request.Parallelism, request.KeepGoing);
 
@@ -129,7 +131,7 @@ internal static class RunCommand
                 // run skips reading every entry.
                 if (cache.Published > 0)
                 {
-                    await CachePlanning.EvictAsync(store, CacheCommand.MaxBytes(context, null), backends.Docker, context.Error);
+                    await CachePlanning.EvictAsync(store, maxBytes, backends.Docker, context.Error);
                 }
             }
         }

@@ -30,6 +30,19 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Test]
+    public async Task A_bad_cache_size_bound_is_exit_2_in_one_line_before_any_step_runs()
+    {
+        _harness.Env["HARMONT_CACHE_MAX_SIZE"] = "ten gigs";
+
+        var run = await _harness.RunAsync(HostChain.Definition);
+
+        await Assert.That(run.ExitCode == 2).IsTrue().Because(run.ToString());
+        var line = await Assert.That(run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)).HasSingleItem();
+        await Assert.That(line).Contains("HARMONT_CACHE_MAX_SIZE 'ten gigs' is not a size", StringComparison.Ordinal);
+        await Assert.That(run.Events).IsEmpty();
+    }
+
+    [Test]
     public async Task A_cache_dir_that_is_a_file_is_exit_2_in_one_line(CancellationToken cancellationToken)
     {
         var file = Path.Combine(_harness.Root, "not-a-dir");
