@@ -195,10 +195,25 @@ public sealed class RegistryServer : IAsyncDisposable
         }
     }
 
+    // Below the kernel's ephemeral range (32768 and up), so no test's outgoing connection can take the port
+    // between this check and the registry's bind; each registry of this process gets its own.
+    private static int _nextPort = 20000 + Random.Shared.Next(0, 6000);
+
     private static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            var port = Interlocked.Increment(ref _nextPort);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken by something else on the machine: the next one.
+            }
+        }
     }
 }
