@@ -10,24 +10,15 @@ namespace Harmont.Aot.Tests;
 [NotInParallel(nameof(CliContractTests))]
 public sealed class CliContractTests : IDisposable
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("harmont-cli-").FullName;
+    private readonly BinaryScratch _scratch = new("harmont-cli-", "hello", "marker\n", "hello.json");
 
-    public CliContractTests()
-    {
-        Directory.CreateDirectory(Repo);
-        Directory.CreateDirectory(Outside);
-        File.WriteAllText(Path.Combine(Repo, "marker.txt"), "marker\n");
-        Exec.RunAsync("git", ["init", "-q"], Repo, CancellationToken.None).GetAwaiter().GetResult();
-        File.WriteAllText(Doc, """{"version": "0", "runner": "host", "steps": [{"type": "command", "key": "hello", "cmd": "cat marker.txt"}]}""");
-    }
+    private string Repo => _scratch.Repo;
 
-    private string Repo => Path.Combine(_root, "repo");
+    private string Outside => _scratch.Outside;
 
-    private string Outside => Path.Combine(_root, "outside");
+    private string Doc => _scratch.Doc;
 
-    private string Doc => Path.Combine(_root, "hello.json");
-
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+    public void Dispose() => _scratch.Dispose();
 
     [Test]
     [Arguments("--format=json")]
@@ -147,7 +138,7 @@ public sealed class CliContractTests : IDisposable
     [Arguments("sleep 30", 124)]
     public async Task Exit_codes_say_how_the_run_ended(string command, int exitCode,CancellationToken cancellationToken)
     {
-        var doc = Path.Combine(_root, "ends.json");
+        var doc = Path.Combine(_scratch.Root, "ends.json");
         await File.WriteAllTextAsync(
             doc, $$"""{"version": "0", "runner": "host", "steps": [{"type": "command", "key": "s", "cmd": "{{command}}", "timeout_seconds": 1}]}""", cancellationToken);
 
@@ -159,7 +150,7 @@ public sealed class CliContractTests : IDisposable
     [Test]
     public async Task A_step_that_needs_docker_with_no_engine_is_exit_4(CancellationToken cancellationToken)
     {
-        var doc = Path.Combine(_root, "docker.json");
+        var doc = Path.Combine(_scratch.Root, "docker.json");
         await File.WriteAllTextAsync(
             doc, """{"version": "0", "runner": "docker", "steps": [{"type": "command", "key": "s", "image": "busybox", "cmd": "true"}]}""", cancellationToken);
 
@@ -171,7 +162,7 @@ public sealed class CliContractTests : IDisposable
     [Test]
     public async Task Ctrl_c_is_ours_to_handle_it_cancels_the_run_with_130(CancellationToken cancellationToken)
     {
-        var doc = Path.Combine(_root, "slow.json");
+        var doc = Path.Combine(_scratch.Root, "slow.json");
         await File.WriteAllTextAsync(
             doc, """{"version": "0", "runner": "host", "steps": [{"type": "command", "key": "s", "cmd": "echo ready && sleep 300"}]}""", cancellationToken);
         var published = await PublishedAsync();
@@ -184,19 +175,12 @@ public sealed class CliContractTests : IDisposable
         await Assert.That(run.Output).Contains("harmont: cancelling; cleaning up (press Ctrl-C again to exit now)", StringComparison.Ordinal);
     }
 
-    private (string, string)[] Env =>
-        [("HARMONT_CACHE_DIR", Path.Combine(_root, "cache")), ("DOCKER_HOST", $"unix://{_root}/no-engine.sock")];
+    private (string, string)[] Env => _scratch.Env;
 
     private static List<JsonElement> Events(CliResult run) =>
         [.. run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonDocument.Parse(line).RootElement)];
 
-    private static async Task<string> PublishedAsync()
-    {
-        var published = await AotSmoke.PublishedAsync();
-        await Assert.That(published.ExitCode == 0).IsTrue().Because(published.Output);
-        return published.Binary;
-    }
+    private static Task<string> PublishedAsync() => BinaryScratch.PublishedAsync();
 
-    private async Task<CliResult> BinaryAsync(string workingDirectory, string[] args) =>
-        await CliProcess.RunAsync(await PublishedAsync(), workingDirectory, args, Env);
+    private Task<CliResult> BinaryAsync(string workingDirectory, string[] args) => _scratch.RunAsync(workingDirectory, args);
 }

@@ -10,24 +10,17 @@ namespace Harmont.Aot.Tests;
 [NotInParallel(nameof(RepoOptionTests))]
 public sealed class RepoOptionTests : IDisposable
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("harmont-repo-").FullName;
+    private readonly BinaryScratch _scratch = new("harmont-repo-", "look", "marker at the root\n", "look.json");
 
-    public RepoOptionTests()
-    {
-        Directory.CreateDirectory(Path.Combine(Repo, "sub", "dir"));
-        Directory.CreateDirectory(Outside);
-        File.WriteAllText(Path.Combine(Repo, "marker.txt"), "marker at the root\n");
-        Exec.RunAsync("git", ["init", "-q"], Repo, CancellationToken.None).GetAwaiter().GetResult();
-        File.WriteAllText(Doc, """{"version": "0", "runner": "host", "steps": [{"type": "command", "key": "look", "cmd": "cat marker.txt"}]}""");
-    }
+    public RepoOptionTests() => Directory.CreateDirectory(Path.Combine(Repo, "sub", "dir"));
 
-    private string Repo => Path.Combine(_root, "repo");
+    private string Repo => _scratch.Repo;
 
-    private string Outside => Path.Combine(_root, "outside");
+    private string Outside => _scratch.Outside;
 
-    private string Doc => Path.Combine(_root, "look.json");
+    private string Doc => _scratch.Doc;
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+    public void Dispose() => _scratch.Dispose();
 
     [Test]
     [Arguments("run")]
@@ -75,7 +68,7 @@ public sealed class RepoOptionTests : IDisposable
     public async Task Explain_takes_repo_and_reads_that_tree(CancellationToken cancellationToken)
     {
         // on_change paths are the repository's: from elsewhere, only --repo says which file they mean.
-        var doc = Path.Combine(_root, "cached.json");
+        var doc = Path.Combine(_scratch.Root, "cached.json");
         await File.WriteAllTextAsync(doc, """
             {"version": "0", "runner": "host", "steps": [{"type": "command", "key": "look", "cmd": "cat marker.txt",
               "cache": {"policy": "on_change", "paths": ["marker.txt"]}}]}
@@ -93,7 +86,7 @@ public sealed class RepoOptionTests : IDisposable
     [Test]
     public async Task A_repo_that_does_not_exist_is_exit_2_naming_it()
     {
-        var missing = Path.Combine(_root, "missing");
+        var missing = Path.Combine(_scratch.Root, "missing");
 
         var run = await BinaryAsync(Repo, ["run", "--ir", Doc, "--repo", missing]);
 
@@ -108,11 +101,5 @@ public sealed class RepoOptionTests : IDisposable
             .Where(e => e.GetProperty("event").GetString() == "step_log")
             .Select(e => e.GetProperty("line").GetString())];
 
-    private async Task<CliResult> BinaryAsync(string workingDirectory, string[] args)
-    {
-        var published = await AotSmoke.PublishedAsync();
-        await Assert.That(published.ExitCode == 0).IsTrue().Because(published.Output);
-        return await CliProcess.RunAsync(
-            published.Binary, workingDirectory, args, ("HARMONT_CACHE_DIR", Path.Combine(_root, "cache")), ("DOCKER_HOST", $"unix://{_root}/no-engine.sock"));
-    }
+    private Task<CliResult> BinaryAsync(string workingDirectory, string[] args) => _scratch.RunAsync(workingDirectory, args);
 }
