@@ -173,12 +173,8 @@ internal sealed class PipelineRunner
                     _snapshots[key] = result.Snapshot;
                 }
 
-                if (plan is { IsCached: true })
-                {
-                    await RecordAsync(key, workspace, children.Count == 0, result, backend, cancellation);
-                }
-
-                _workspaces.KeepOutput(key, workspace, children.Count);
+                var recorded = plan is { IsCached: true } && await RecordAsync(key, workspace, children.Count == 0, result, backend, cancellation);
+                _workspaces.KeepOutput(key, workspace, children.Count, recorded ? plan!.Key : null);
                 workspace = null;
             }
         }
@@ -333,7 +329,8 @@ internal sealed class PipelineRunner
     // snapshot is kept only if its entry is the one published. A leaf's workspace is never used again
     // in this run, so it may give its own overlay layer up to the entry rather than share it. Failing
     // to record costs the next run a miss, not this run its result, so it is said and not thrown.
-    private async Task RecordAsync(string key, string workspace, bool leaf, StepResult result, IStepBackend backend, CancellationToken cancellation)
+    // True when the published entry is this run's output, so the children's own layers may stand on it.
+    private async Task<bool> RecordAsync(string key, string workspace, bool leaf, StepResult result, IStepBackend backend, CancellationToken cancellation)
     {
         try
         {
@@ -342,8 +339,10 @@ internal sealed class PipelineRunner
             if (!await _cache!.RecordAsync(key, (result.Snapshot, result.SnapshotBytes), backend.Name, output, cancellation))
             {
                 _events.Publish(new StepLog(DateTimeOffset.UtcNow, key, true, "harmont: another run cached this step's result first; its entry is kept."));
+                return false;
             }
-            else if (result.Snapshot is { } snapshot)
+
+            if (result.Snapshot is { } snapshot)
             {
                 try
                 {
@@ -355,10 +354,13 @@ internal sealed class PipelineRunner
                     _events.Publish(new StepLog(DateTimeOffset.UtcNow, key, true, $"harmont: cached, but its image was not tagged: {_secrets.Redact(ex.Message)}"));
                 }
             }
+
+            return true;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             _events.Publish(new StepLog(DateTimeOffset.UtcNow, key, true, $"harmont: could not cache this step's result: {_secrets.Redact(ex.Message)}"));
+            return false;
         }
     }
 

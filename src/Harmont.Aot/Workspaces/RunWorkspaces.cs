@@ -15,6 +15,11 @@ namespace Harmont.Aot.Workspaces;
 /// </summary>
 internal sealed class RunWorkspaces : IAsyncDisposable
 {
+    // An entry is stored as its own layer over the entry below it at most this many layers deep, then as a whole
+    // tree again: every layer is one more lowerdir in each mount over it, and one overlay mount's options hold
+    // only a page (about 35 entry paths).
+    private const int MaxStackedEntries = 16;
+
     private readonly string _runRoot;
     private readonly string _sourceRoot;
     private readonly Lazy<IWorkspaceStrategy> _strategy;
@@ -115,7 +120,7 @@ internal sealed class RunWorkspaces : IAsyncDisposable
         {
             try
             {
-                return await CreateAsync(stepKey, output.Stack, cancellationToken);
+                return await CreateAsync(stepKey, output.Stack, cancellationToken, output.Entry);
             }
             finally
             {
@@ -190,7 +195,8 @@ internal sealed class RunWorkspaces : IAsyncDisposable
             overwritten(files);
         }
 
-        var path = await CreateAsync(stepKey, [.. cachedLayers.Select(l => new Layer(Path.GetFullPath(l), null))], cancellationToken, entryKey);
+        var path = await CreateAsync(
+            stepKey, [.. cachedLayers.Select(l => new Layer(Path.GetFullPath(l), null))], cancellationToken, new EntryOutput(entryKey, cachedLayers.Count));
         try
         {
             await TakeAsync([.. delta.Written.Where(f => !now.Files[f].IsDirectory)], cancellationToken);
@@ -254,7 +260,7 @@ internal sealed class RunWorkspaces : IAsyncDisposable
             _live.TryGetValue(Path.GetFullPath(workspace), out live);
         }
 
-        if (OperatingSystem.IsLinux() && live is { Mount: { } mount, BaseEntry: { } entry }
+        if (OperatingSystem.IsLinux() && live is { Mount: { } mount, BaseEntry: { } entry } && entry.Depth < MaxStackedEntries
             && SameFileSystem(live.Stack[0].Path, Path.GetDirectoryName(destination)!))
         {
             // The layer is complete only once unmounted; the step is done with its workspace.
@@ -274,15 +280,26 @@ internal sealed class RunWorkspaces : IAsyncDisposable
                 OverlayLayer.Link(live.Stack[0].Path, destination);
             }
 
-            return new PersistedLayer(entry, Strategy.Name);
+            live.PersistedDepth = entry.Depth + 1;
+            return new PersistedLayer(entry.Key, Strategy.Name);
         }
 
         await Strategy.CloneTreeAsync(workspace, destination, cancellationToken);
+        if (live is not null)
+        {
+            live.PersistedDepth = 1;
+        }
+
         return null;
     }
 
-    /// <summary>Keeps a finished step's workspace for the children that will start from it; an overlay is unmounted and its layers kept.</summary>
-    public void KeepOutput(string stepKey, string path, int children)
+    /// <summary>
+    /// Keeps a finished step's workspace for the children that will start from it; an overlay is unmounted and its layers kept.
+    /// <paramref name="entry"/> names the cache entry this run published from exactly this output (persisted by
+    /// <see cref="PersistAsync"/>), if any: a child's own overlay layer is then a layer over that entry, and its own entry
+    /// is stored (and shared) as that layer instead of a copy of the whole tree.
+    /// </summary>
+    public void KeepOutput(string stepKey, string path, int children, string? entry = null)
     {
         var live = Unregister(path);
         if (live is null)
@@ -306,7 +323,10 @@ internal sealed class RunWorkspaces : IAsyncDisposable
 
         lock (_gate)
         {
-            _outputs[stepKey] = new ParentOutput(live.Stack, children);
+            _outputs[stepKey] = new ParentOutput(live.Stack, children)
+            {
+                Entry = entry is not null && live.PersistedDepth > 0 ? new EntryOutput(entry, live.PersistedDepth) : null,
+            };
         }
     }
 
@@ -382,7 +402,7 @@ internal sealed class RunWorkspaces : IAsyncDisposable
 
     // The caller holds one reference on each lower for the new workspace: a clone gives it back when
     // done, a mount keeps it for as long as the workspace (or the output it becomes) lives.
-    private async Task<string> CreateAsync(string stepKey, IReadOnlyList<Layer> lowers, CancellationToken cancellationToken, string? baseEntry = null)
+    private async Task<string> CreateAsync(string stepKey, IReadOnlyList<Layer> lowers, CancellationToken cancellationToken, EntryOutput? baseEntry = null)
     {
         var path = NewPath(stepKey);
         if (Layered is null)
@@ -534,9 +554,15 @@ internal sealed class RunWorkspaces : IAsyncDisposable
 
     private sealed record LiveWorkspace(string Path, IReadOnlyList<Layer> Stack, OverlayMount? Mount)
     {
-        /// <summary>The cache entry whose output the lowers are exactly, when made over a cache hit.</summary>
-        public string? BaseEntry { get; init; }
+        /// <summary>The cache entry whose workspace the lowers are exactly: a hit's, or one this run published from the parent's output.</summary>
+        public EntryOutput? BaseEntry { get; init; }
+
+        /// <summary>How many layers the entry persisted from this workspace has; 0 until one is.</summary>
+        public int PersistedDepth { get; set; }
     }
+
+    /// <summary>A cache entry whose workspace is exactly some output, and how many overlay layers that workspace is.</summary>
+    private sealed record EntryOutput(string Key, int Depth);
 
     private sealed class ParentOutput(IReadOnlyList<Layer> stack, int remaining)
     {
@@ -545,5 +571,7 @@ internal sealed class RunWorkspaces : IAsyncDisposable
         public int Remaining { get; set; } = remaining;
 
         public List<Task> Clones { get; } = [];
+
+        public EntryOutput? Entry { get; init; }
     }
 }

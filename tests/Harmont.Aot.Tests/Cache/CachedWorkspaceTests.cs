@@ -132,4 +132,39 @@ public sealed class CachedWorkspaceTests(XfsLoopMount xfs)
         await Assert.That(again.Hit("a") && again.Hit("b")).IsTrue().Because(again.ToString());
         await Assert.That(again.LogsOf("c")).IsEquivalentTo(expected, CollectionOrdering.Matching);
     }
+    [Test]
+    [MethodDataSource(nameof(Strategies))]
+    public async Task A_cold_chain_stores_each_step_as_its_own_layer_up_to_a_bound_and_its_hits_equal_the_cold_run(string strategy)
+    {
+        using var harness = new RunHarness();
+        var cacheDir = xfs.NewDirectory("cache");
+        harness.Env["HARMONT_CACHE_DIR"] = cacheDir;
+        harness.Env[WorkspaceStrategies.EnvironmentVariable] = strategy;
+        harness.WriteSource("seed.txt", "seed\n");
+
+        // Each step adds a file, rewrites one and deletes one: new files, copies-up and whiteouts in every layer.
+        const int depth = 20;
+        var steps = Enumerable.Range(1, depth)
+            .Select(i => Cached($"s{i}", $"echo {i} > s{i}.out && echo {i} >> seed.txt && rm -f s{i - 2}.out", i == 1 ? null : $"s{i - 1}", Forever()))
+            .Append(Step("check", "ls; cat seed.txt", $"s{depth}"))
+            .ToArray();
+        var cold = await harness.RunAsync(Pipeline("chain", Aot.Runner.Host, steps));
+        await Assert.That(cold.ExitCode == 0).IsTrue().Because(cold.ToString());
+
+        var store = new Harmont.Aot.Cache.CacheStore(cacheDir, TimeProvider.System);
+        var entries = store.List().ToDictionary(l => l.Entry.Step, l => l.Entry);
+        var layered = strategy is WorkspaceStrategies.Overlay or WorkspaceStrategies.FuseOverlay;
+        for (var i = 1; i <= depth; i++)
+        {
+            // A whole tree at the root and after every 16 layers, else only what the step changed, over its parent's entry.
+            var expectedBase = layered && (i - 1) % 16 != 0 ? entries[$"s{i - 1}"].Key : null;
+            await Assert.That(entries[$"s{i}"].Base).IsEqualTo(expectedBase).Because($"s{i}");
+        }
+
+        var hits = await harness.RunAsync(Pipeline("chain", Aot.Runner.Host, steps));
+        await Assert.That(hits.ExitCode == 0).IsTrue().Because(hits.ToString());
+        await Assert.That(hits.Executed).IsEquivalentTo((IEnumerable<string>)["check"], CollectionOrdering.Matching);
+        await Assert.That(hits.LogsOf("check")).IsEquivalentTo(cold.LogsOf("check"), CollectionOrdering.Matching);
+        await Assert.That(harness.LeftoverMounts()).IsEmpty();
+    }
 }

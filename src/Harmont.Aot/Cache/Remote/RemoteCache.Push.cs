@@ -74,12 +74,10 @@ internal sealed partial class RemoteCache
 
                 staging = _store.BeginEntry();
                 var image = top.Image is { } id ? PushImageAsync(id, key, cancellationToken) : Task.FromResult<string?>(null);
-                var layers = new List<Task<OciDescriptor>>();
-                for (var i = 0; i < leases.Count; i++)
-                {
-                    var file = await WriteLayerAsync(leases[i], Path.Combine(staging, $"layer-{i}"), cancellationToken);
-                    layers.Add(UploadAsync(file, LayerMediaType, cancellationToken));
-                }
+                var layers = leases.Select(l => LayerBlobAsync(l, cancellationToken)).ToList();
+
+                // The layers first: they read the leased entries, which must stay until every read is done.
+                var descriptors = await Task.WhenAll(layers);
 
                 var metadata = new RemoteEntryMetadata
                 {
@@ -99,7 +97,7 @@ internal sealed partial class RemoteCache
                 {
                     ArtifactType = RemoteEntryMetadata.ArtifactType,
                     Config = await UploadAsync(configFile, RemoteEntryMetadata.MediaType, cancellationToken),
-                    Layers = await Task.WhenAll(layers),
+                    Layers = descriptors,
                     Annotations = new Dictionary<string, string>
                     {
                         ["org.opencontainers.image.created"] = top.Created.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
@@ -131,6 +129,27 @@ internal sealed partial class RemoteCache
             {
                 _store.Abandon(staging);
             }
+        }
+    }
+
+    // Each entry's layer is written and uploaded once per run, however many entries above it are pushed: the 19
+    // leaves over one root share the root's layer, which is the whole tree. The first push's lease keeps it readable.
+    [SupportedOSPlatform("linux")]
+    private Task<OciDescriptor> LayerBlobAsync(CacheLease lease, CancellationToken cancellationToken) =>
+        _layerBlobs.GetOrAdd(lease.Entry.Key, _ => new Lazy<Task<OciDescriptor>>(() => UploadLayerAsync(lease, cancellationToken))).Value;
+
+    [SupportedOSPlatform("linux")]
+    private async Task<OciDescriptor> UploadLayerAsync(CacheLease lease, CancellationToken cancellationToken)
+    {
+        var staging = _store.BeginEntry();
+        try
+        {
+            var file = await WriteLayerAsync(lease, Path.Combine(staging, "layer"), cancellationToken);
+            return await UploadAsync(file, LayerMediaType, cancellationToken);
+        }
+        finally
+        {
+            _store.Abandon(staging);
         }
     }
 

@@ -25,6 +25,8 @@ internal sealed partial class RemoteCache : IAsyncDisposable
     private readonly IRemoteImages? _images;
     private readonly Action<string> _warn;
     private readonly ConcurrentQueue<Task> _pushes = new();
+    private readonly ConcurrentDictionary<string, Lazy<Task<OciDescriptor>>> _layerBlobs = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task>> _layerImports = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _pushSlots = new(ConcurrentPushes);
     private readonly CancellationTokenSource _stop = new();
     private int _warned;
@@ -109,30 +111,34 @@ internal sealed partial class RemoteCache : IAsyncDisposable
         }
     }
 
-    // Each layer's entry, bottom first, unless the store has it: downloaded into staging (its digest checked while it
-    // streams), then imported as a bundle, which checks every member and publishes nothing of a bad one.
+    // Each layer's entry, bottom first, unless the store has it. Entries fetched side by side that stand on one base
+    // bring the base in once.
     private async Task ImportLayersAsync(OciManifest manifest, RemoteEntryMetadata metadata, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < metadata.Layers.Count; i++)
+        {
+            var (layerKey, blob) = (metadata.Layers[i], manifest.Layers![i]);
+            if (!_store.Contains(layerKey))
+            {
+                await _layerImports.GetOrAdd(layerKey, _ => new Lazy<Task>(() => ImportLayerAsync(layerKey, blob, cancellationToken))).Value;
+            }
+        }
+    }
+
+    // Downloaded into staging (its digest checked while it streams), then imported as a bundle, which checks every
+    // member and publishes nothing of a bad one.
+    private async Task ImportLayerAsync(string layerKey, OciDescriptor blob, CancellationToken cancellationToken)
     {
         var staging = _store.BeginEntry();
         try
         {
-            for (var i = 0; i < metadata.Layers.Count; i++)
+            var file = Path.Combine(staging, "layer");
+            await using (var output = new FileStream(file, FileMode.CreateNew, FileAccess.Write))
             {
-                var layerKey = metadata.Layers[i];
-                if (_store.Contains(layerKey))
-                {
-                    continue;
-                }
-
-                var file = Path.Combine(staging, $"layer-{i}");
-                await using (var output = new FileStream(file, FileMode.CreateNew, FileAccess.Write))
-                {
-                    await _client.DownloadBlobAsync(manifest.Layers![i], output, cancellationToken);
-                }
-
-                await CacheBundle.ImportAsync(_store, file, layerKey, cancellationToken);
-                File.Delete(file);
+                await _client.DownloadBlobAsync(blob, output, cancellationToken);
             }
+
+            await CacheBundle.ImportAsync(_store, file, layerKey, cancellationToken);
         }
         finally
         {
