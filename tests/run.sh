@@ -18,6 +18,7 @@ install_prerequisites() {
   command -v mkfs.xfs >/dev/null || missing+=(xfsprogs)
   [ -x /bin/busybox ] || missing+=(busybox-static)
   command -v git >/dev/null || missing+=(git)
+  command -v curl >/dev/null || missing+=(curl)
   command -v tmux >/dev/null || missing+=(tmux)
   command -v bwrap >/dev/null || missing+=(bubblewrap)
   command -v cmake >/dev/null || missing+=(cmake)
@@ -45,12 +46,37 @@ start_dockerd() {
   return 1
 }
 
+# The shared-cache tests' registry: Debian's docker-registry on a free loopback port, for the whole suite. Tests
+# that stop, reconfigure (basic auth) or damage a registry start their own beside it.
+start_registry() {
+  [ -x /usr/bin/docker-registry ] || return 0   # the registry tests then fail and say what to install
+  local dir port
+  dir="$(mktemp -d /tmp/harmont-registry-suite-XXXXXX)"
+  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s/storage\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:%s\n' \
+    "$dir" "$port" >"$dir/config.yml"
+  /usr/bin/docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
+  registry_pid=$!
+  registry_dir="$dir"
+  trap 'kill "$registry_pid" 2>/dev/null; wait "$registry_pid" 2>/dev/null; rm -rf "$registry_dir"' EXIT
+  for _ in $(seq 1 100); do
+    if curl -fs "http://127.0.0.1:$port/v2/" >/dev/null 2>&1; then
+      export HARMONT_TEST_REGISTRY="127.0.0.1:$port" HARMONT_TEST_REGISTRY_ROOT="$dir"
+      log "registry for the shared-cache tests on 127.0.0.1:$port"
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "docker-registry did not answer on 127.0.0.1:$port; see $dir/registry.log" >&2
+}
+
 if [ "$(id -u)" = 0 ]; then
   install_prerequisites
   start_dockerd || true   # the Docker tests then fail and say why
 else
   echo "not root: skipping installs; tests needing Docker, XFS or fuse fail if those are missing" >&2
 fi
+start_registry
 
 log "build (Release, warnings are errors)"
 if ! dotnet build Harmont.Aot.sln -c Release -nologo -clp:ErrorsOnly; then

@@ -32,8 +32,8 @@ api="$(docker version --format '{{.Server.APIVersion}}')"
 # --- The pipeline binary and the generated repo (bench/cache-vs-buildkit's) ---------------------------------
 bin="${HARMONT_CACHE_BENCH_BIN:-}"
 if [ -z "$bin" ]; then
-  echo "building bench/cache-vs-buildkit/pipeline.cs (log: $log/build.log)"
-  (cd "$repo_root" && dotnet build bench/cache-vs-buildkit/pipeline.cs -c Release -o "$root/bin") >"$log/build.log" 2>&1 || { tail -20 "$log/build.log"; die "build failed"; }
+  echo "publishing the AOT binary of bench/cache-vs-buildkit/pipeline.cs (log: $log/publish.log)"
+  (cd "$repo_root" && dotnet publish bench/cache-vs-buildkit/pipeline.cs -o "$root/bin") >"$log/publish.log" 2>&1 || { tail -20 "$log/publish.log"; die "publish failed"; }
   bin="$root/bin/pipeline"
 fi
 if [ ! -f "$gen/Dockerfile" ]; then

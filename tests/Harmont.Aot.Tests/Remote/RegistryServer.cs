@@ -7,17 +7,49 @@ namespace Harmont.Aot.Tests;
 /// <summary>
 /// A real registry for a test: Debian's docker-registry (distribution's registry server) on a free loopback port,
 /// its storage in a temp dir, optionally behind htpasswd basic auth. Fails the test, never skips, without the binary.
+/// Tests that only need a working registry share the one tests/run.sh starts (<see cref="SharedAsync"/>); tests
+/// that stop, reconfigure or damage a registry start their own.
 /// </summary>
 public sealed class RegistryServer : IAsyncDisposable
 {
     public const string Binary = "/usr/bin/docker-registry";
 
+    /// <summary>Set by tests/run.sh: <c>127.0.0.1:PORT</c> of the registry it started.</summary>
+    public const string SharedVariable = "HARMONT_TEST_REGISTRY";
+
+    /// <summary>Set by tests/run.sh: the directory holding that registry's config and storage.</summary>
+    public const string SharedRootVariable = "HARMONT_TEST_REGISTRY_ROOT";
+
+    private readonly bool _shared;
     private Process? _process;
 
-    private RegistryServer(string root, int port)
+    private RegistryServer(string root, int port, bool shared = false)
     {
         Root = root;
         Port = port;
+        _shared = shared;
+    }
+
+    /// <summary>
+    /// The registry tests/run.sh started for the whole suite, checked to answer; a registry of the test's own when the
+    /// suite runs without run.sh. Give each test its own repository: the storage holds every test's blobs.
+    /// </summary>
+    public static async Task<RegistryServer> SharedAsync()
+    {
+        if (Environment.GetEnvironmentVariable(SharedVariable) is not { Length: > 0 } host)
+        {
+            return await StartAsync();
+        }
+
+        var root = Environment.GetEnvironmentVariable(SharedRootVariable) ?? "";
+        await Assert.That(host.StartsWith("127.0.0.1:", StringComparison.Ordinal) && int.TryParse(host["127.0.0.1:".Length..], out _) && Directory.Exists(root))
+            .IsTrue()
+            .Because($"{SharedVariable}={host} and {SharedRootVariable}={root} must name tests/run.sh's registry (127.0.0.1:PORT and its directory)");
+        var server = new RegistryServer(root, int.Parse(host["127.0.0.1:".Length..], System.Globalization.CultureInfo.InvariantCulture), shared: true);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        using var response = await http.GetAsync(new Uri($"http://{host}/v2/"), TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None);
+        await Assert.That(response.StatusCode).IsEqualTo(HttpStatusCode.OK).Because($"tests/run.sh's registry on {host} must answer /v2/");
+        return server;
     }
 
     /// <summary>The temp dir holding the config, the log and the storage.</summary>
@@ -167,6 +199,11 @@ public sealed class RegistryServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_shared)
+        {
+            return; // tests/run.sh stops it and removes its storage.
+        }
+
         if (_process is { HasExited: false } process)
         {
             process.Kill();

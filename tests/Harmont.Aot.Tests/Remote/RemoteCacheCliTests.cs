@@ -7,12 +7,15 @@ namespace Harmont.Aot.Tests;
 [NotInParallel(nameof(RemoteCacheCliTests))]
 public sealed class RemoteCacheCliTests : IAsyncDisposable
 {
+    // Its own repository: the suite's registry (tests/run.sh) holds every test's entries.
+    private readonly string _repository = $"team/cli-{Guid.NewGuid():N}";
+
     private readonly RunHarness _a = new();
     private readonly RunHarness _b = new();
     private RegistryServer _registry = null!;
 
     [Before(Test)]
-    public async Task InitializeAsync() => _registry = await RegistryServer.StartAsync();
+    public async Task InitializeAsync() => _registry = await RegistryServer.SharedAsync();
 
     public async ValueTask DisposeAsync()
     {
@@ -36,8 +39,8 @@ public sealed class RemoteCacheCliTests : IAsyncDisposable
         _b.WriteSource("input.txt", "v1\n");
         _b.Env["HARMONT_CACHE_REMOTE"] = "oci://127.0.0.1:1/nowhere";
 
-        var pushed = await _a.RunAsync(Chain(), "--cache-remote", _registry.Remote("team/cli"));
-        var fetched = await _b.RunAsync(Chain(), $"--cache-remote={_registry.Remote("team/cli", "?mode=read")}");
+        var pushed = await _a.RunAsync(Chain(), "--cache-remote", _registry.Remote(_repository));
+        var fetched = await _b.RunAsync(Chain(), $"--cache-remote={_registry.Remote(_repository, "?mode=read")}");
 
         await Assert.That(pushed.ExitCode == 0 && pushed.Error.Contains("2 pushed", StringComparison.Ordinal)).IsTrue().Because(pushed.ToString());
         await Assert.That(fetched.ExitCode == 0 && fetched.Hit("one") && fetched.Hit("two")).IsTrue().Because(fetched.ToString());
@@ -49,10 +52,10 @@ public sealed class RemoteCacheCliTests : IAsyncDisposable
         foreach (var version in new[] { "v1", "v2" })
         {
             _a.WriteSource("input.txt", version + "\n");
-            await Assert.That((await _a.RunAsync(Chain(), "--cache-remote", _registry.Remote("team/cli"))).ExitCode).IsEqualTo(0);
+            await Assert.That((await _a.RunAsync(Chain(), "--cache-remote", _registry.Remote(_repository))).ExitCode).IsEqualTo(0);
         }
 
-        var prune = await _a.RunAsync([], ["cache", "prune", "--remote", "--keep", "1", "--cache-remote", _registry.Remote("team/cli")]);
+        var prune = await _a.RunAsync([], ["cache", "prune", "--remote", "--keep", "1", "--cache-remote", _registry.Remote(_repository)]);
 
         await Assert.That(prune.ExitCode == 0).IsTrue().Because(prune.ToString());
         await Assert.That(prune.Output).Contains("kept 2 entries (the newest 1 per step), deleted 1.", StringComparison.Ordinal);

@@ -132,6 +132,35 @@ public sealed class RemoteCacheFaultTests : IAsyncDisposable
     }
 
     [Test]
+    public async Task Credential_forbidden_to_push_or_to_pull_is_a_miss_and_one_warning()
+    {
+        using var tokens = new TokenServer(User, "token-password") { ForbiddenAction = "push" };
+        var registry = await RegistryServer.StartAsync(tokens);
+        _registries.Add(registry);
+        Use(_a, registry.Remote("team/faults"), "token-password");
+
+        // A read-only credential: every push is refused with 403, and nothing reaches the registry.
+        var readOnly = await _a.RunAsync(Chain());
+        await AssertPassedWithOneWarning(readOnly);
+        await Assert.That(readOnly.Error).Contains("HTTP 403", StringComparison.Ordinal);
+        await Assert.That(registry.BlobFiles()).IsEmpty();
+
+        tokens.ForbiddenAction = null;
+        await Assert.That((await _a.RunAsync([], ["cache", "clean"])).ExitCode).IsEqualTo(0);
+        var pushed = await _a.RunAsync(Chain());
+        await Assert.That(pushed.Error).Contains("4 pushed", StringComparison.Ordinal);
+
+        // The registry holds every entry now, but this credential may not read them.
+        tokens.ForbiddenAction = "pull";
+        Use(_b, registry.Remote("team/faults", "?mode=read"), "token-password");
+        var denied = await _b.RunAsync(Chain());
+        await AssertPassedWithOneWarning(denied);
+        await Assert.That(denied.Error).Contains("HTTP 403", StringComparison.Ordinal);
+        await Assert.That(denied.Executed.Count).IsEqualTo(5);
+        await Assert.That(denied.Error).DoesNotContain("token-password", StringComparison.Ordinal);
+    }
+
+    [Test]
     public async Task Blob_corrupted_on_the_registry_disk_is_never_published_and_the_step_runs(CancellationToken cancellationToken)
     {
         var registry = await StartRegistryAsync();

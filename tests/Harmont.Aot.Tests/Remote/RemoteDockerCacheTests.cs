@@ -15,6 +15,9 @@ namespace Harmont.Aot.Tests;
 [NotInParallel(nameof(RemoteDockerCacheTests))]
 public sealed class RemoteDockerCacheTests : IAsyncDisposable
 {
+    // Its own repository: the suite's registry (tests/run.sh) holds every test's entries.
+    private readonly string _repository = $"team/docker-cache-{Guid.NewGuid():N}";
+
     private readonly RunHarness _a = new();
     private readonly RunHarness _b = new();
     private readonly RunHarness _cold = new();
@@ -25,7 +28,7 @@ public sealed class RemoteDockerCacheTests : IAsyncDisposable
     public async Task InitializeAsync()
     {
         await BusyboxImage.EnsureAsync();
-        _registry = await RegistryServer.StartAsync();
+        _registry = await RegistryServer.SharedAsync();
         _engineB = await SecondEngine.StartAsync();
         _b.Env["DOCKER_HOST"] = _engineB.DockerHost;
         foreach (var machine in new[] { _a, _b, _cold })
@@ -34,8 +37,8 @@ public sealed class RemoteDockerCacheTests : IAsyncDisposable
             machine.WriteSource("other.txt", "other\n");
         }
 
-        _a.Env["HARMONT_CACHE_REMOTE"] = _registry.Remote("team/docker-cache");
-        _b.Env["HARMONT_CACHE_REMOTE"] = _registry.Remote("team/docker-cache");
+        _a.Env["HARMONT_CACHE_REMOTE"] = _registry.Remote(_repository);
+        _b.Env["HARMONT_CACHE_REMOTE"] = _registry.Remote(_repository);
     }
 
     public async ValueTask DisposeAsync()
@@ -99,7 +102,7 @@ public sealed class RemoteDockerCacheTests : IAsyncDisposable
         var run = await _a.RunAsync(Shared());
         await Assert.That(run.ExitCode == 0).IsTrue().Because(run.ToString());
 
-        using var registry = new RegistryClient(RemoteCacheSetting.Parse(_registry.Remote("team/docker-cache")), new RegistryCredentials(_ => null));
+        using var registry = new RegistryClient(RemoteCacheSetting.Parse(_registry.Remote(_repository)), new RegistryCredentials(_ => null));
         var tags = await registry.ListTagsAsync(cancellationToken);
         await Assert.That(tags.Count(t => t.EndsWith("-image", StringComparison.Ordinal))).IsEqualTo(5);
         await Assert.That(tags.Count(t => !t.EndsWith("-image", StringComparison.Ordinal))).IsEqualTo(5);

@@ -11,6 +11,9 @@ namespace Harmont.Aot.Tests;
 [NotInParallel(nameof(RemoteHostCacheTests))]
 public sealed class RemoteHostCacheTests : IAsyncDisposable
 {
+    // Its own repository: the suite's registry (tests/run.sh) holds every test's entries.
+    private readonly string _repository = $"team/host-cache-{Guid.NewGuid():N}";
+
     private const string Secret = "tell-nobody-9f3a1c";
     private readonly RunHarness _a = new();
     private readonly RunHarness _b = new();
@@ -19,10 +22,10 @@ public sealed class RemoteHostCacheTests : IAsyncDisposable
     [Before(Test)]
     public async Task InitializeAsync()
     {
-        _registry = await RegistryServer.StartAsync();
+        _registry = await RegistryServer.SharedAsync();
         foreach (var machine in new[] { _a, _b })
         {
-            machine.Env["HARMONT_CACHE_REMOTE"] = _registry.Remote("team/host-cache");
+            machine.Env["HARMONT_CACHE_REMOTE"] = _registry.Remote(_repository);
             machine.Env["SHARED_TOKEN"] = Secret;
             machine.WriteSource("input.txt", "v1\n");
             machine.WriteSource("other.txt", "unchanged\n");

@@ -9,6 +9,9 @@ namespace Harmont.Aot.Tests;
 [NotInParallel(nameof(RemotePruneTests))]
 public sealed class RemotePruneTests : IAsyncDisposable
 {
+    // Its own repository: the suite's registry (tests/run.sh) holds every test's entries.
+    private readonly string _repository = $"team/prune-{Guid.NewGuid():N}";
+
     private readonly RunHarness _a = new();
     private readonly RunHarness _b = new();
     private RegistryServer _registry = null!;
@@ -16,9 +19,9 @@ public sealed class RemotePruneTests : IAsyncDisposable
     [Before(Test)]
     public async Task InitializeAsync()
     {
-        _registry = await RegistryServer.StartAsync();
-        _a.Env["HARMONT_CACHE_REMOTE"] = _registry.Remote("team/prune");
-        _b.Env["HARMONT_CACHE_REMOTE"] = _registry.Remote("team/prune", "?mode=read");
+        _registry = await RegistryServer.SharedAsync();
+        _a.Env["HARMONT_CACHE_REMOTE"] = _registry.Remote(_repository);
+        _b.Env["HARMONT_CACHE_REMOTE"] = _registry.Remote(_repository, "?mode=read");
     }
 
     public async ValueTask DisposeAsync()
@@ -51,7 +54,7 @@ public sealed class RemotePruneTests : IAsyncDisposable
             await Assert.That(run.ExitCode == 0).IsTrue().Because(run.ToString());
         }
 
-        using var client = new RegistryClient(RemoteCacheSetting.Parse(_registry.Remote("team/prune")), new RegistryCredentials(_ => null));
+        using var client = new RegistryClient(RemoteCacheSetting.Parse(_registry.Remote(_repository)), new RegistryCredentials(_ => null));
         var result = await RemotePrune.PruneAsync(client, 1, cancellationToken);
 
         await Assert.That(result).IsEqualTo(new RemotePruneResult(Kept: 3, Deleted: 4, Refused: 0, Unreadable: 0));
@@ -62,7 +65,7 @@ public sealed class RemotePruneTests : IAsyncDisposable
         await Assert.That(newest.Hit("one") && newest.Hit("two") && newest.Hit("three")).IsTrue().Because(newest.ToString());
 
         using var c = new RunHarness();
-        c.Env["HARMONT_CACHE_REMOTE"] = _registry.Remote("team/prune", "?mode=read");
+        c.Env["HARMONT_CACHE_REMOTE"] = _registry.Remote(_repository, "?mode=read");
         c.WriteSource("input.txt", "v1\n");
         var pruned = await c.RunAsync(Chain());
         await Assert.That(pruned.Hit("one")).IsTrue().Because(pruned.ToString());

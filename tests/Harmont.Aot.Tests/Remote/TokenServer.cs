@@ -43,6 +43,12 @@ public sealed class TokenServer : IDisposable
 
     public string Realm => $"http://127.0.0.1:{Port}/token";
 
+    /// <summary>
+    /// An action (<c>push</c> or <c>pull</c>) the credential may not have: a token request asking for it is refused with
+    /// 403 and the error body GHCR and Harbor send, as for a read-only CI token.
+    /// </summary>
+    public string? ForbiddenAction { get; set; }
+
     /// <summary>Tokens handed out so far.</summary>
     public int Issued => Volatile.Read(ref _issued);
 
@@ -81,6 +87,14 @@ public sealed class TokenServer : IDisposable
             }
 
             var scopes = context.Request.QueryString.GetValues("scope") ?? [];
+            if (ForbiddenAction is { } forbidden && scopes.Any(s => s.Split(':').Last().Split(',').Contains(forbidden, StringComparer.Ordinal)))
+            {
+                response.StatusCode = 403;
+                response.ContentType = "application/json";
+                await response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes("""{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}"""));
+                continue;
+            }
+
             var token = Sign(scopes);
             Interlocked.Increment(ref _issued);
             var body = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new JsonObject { ["token"] = token, ["expires_in"] = 300 }));
