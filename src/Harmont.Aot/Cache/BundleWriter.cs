@@ -17,11 +17,18 @@ namespace Harmont.Aot.Cache;
 internal static class BundleWriter
 {
     // What 'cache import' takes back: the rest of an entry's directory (its last-use mark) stays on this machine.
-    private static readonly string[] Parts = ["entry.json", "sources", "workspace"];
+    private const string SourcesPart = "sources";
+    private static readonly string[] Parts = ["entry.json", SourcesPart, "workspace"];
 
-    /// <summary>Writes every entry of <paramref name="listings"/> still there to <paramref name="tarStream"/>; returns how many.</summary>
-    public static async Task<int> WriteAsync(IReadOnlyList<CacheListing> listings, Stream tarStream, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes every entry of <paramref name="listings"/> still there to <paramref name="tarStream"/>; returns how many.
+    /// Without <paramref name="withSources"/> the entries' source manifests are left out, for a writer that ships them
+    /// on their own (the shared cache: one run's entries all hold the same manifest).
+    /// </summary>
+    public static async Task<int> WriteAsync(IReadOnlyList<CacheListing> listings, Stream tarStream, CancellationToken cancellationToken, bool withSources = true)
     {
+        bool Wanted(string relative) => IsPart(relative) && (withSources || relative != SourcesPart);
+
         var count = 0;
         await using var tar = new TarWriter(tarStream, TarEntryFormat.Pax, leaveOpen: true);
         foreach (var listing in listings)
@@ -43,7 +50,7 @@ internal static class BundleWriter
                     continue; // Damaged or half-removed: an importer would refuse the whole bundle for it.
                 }
 
-                foreach (var item in ContainedTree.Walk(root, IsPart).Where(e => IsPart(e.Relative)))
+                foreach (var item in ContainedTree.Walk(root, Wanted).Where(e => Wanted(e.Relative)))
                 {
                     await WriteMemberAsync(tar, root, $"{Prefix}{listing.Entry.Key}/{item.Relative}", item, cancellationToken);
                 }

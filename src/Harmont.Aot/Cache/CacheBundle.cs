@@ -68,13 +68,21 @@ internal static class CacheBundle
     public static Task<int> ImportAsync(CacheStore store, string file, CancellationToken cancellationToken) =>
         ImportAsync(store, file, null, cancellationToken);
 
-    /// <summary>The same, refusing the bundle unless it holds exactly the entry <paramref name="onlyKey"/> (when not null).</summary>
-    public static async Task<int> ImportAsync(CacheStore store, string file, string? onlyKey, CancellationToken cancellationToken)
+    /// <summary>
+    /// The same, refusing the bundle unless it holds exactly the entry <paramref name="onlyKey"/> (when not null). With
+    /// <paramref name="sources"/>, the bundle must not hold the entry's source manifest: that file is its manifest.
+    /// </summary>
+    public static async Task<int> ImportAsync(CacheStore store, string file, string? onlyKey, CancellationToken cancellationToken, string? sources = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         if (!OperatingSystem.IsLinux())
         {
             throw NotLinux("import");
+        }
+
+        if (sources is not null && onlyKey is null)
+        {
+            throw new ArgumentException("a source manifest given beside a bundle belongs to the one entry it must hold", nameof(sources));
         }
 
         var staging = store.BeginEntry();
@@ -89,6 +97,11 @@ internal static class CacheBundle
                 if (onlyKey is not null && !extractor.Keys.SequenceEqual([onlyKey]))
                 {
                     throw BundleExtractor.Reject(Prefix, $"holds the entries {string.Join(", ", extractor.Keys.Select(k => k[..Math.Min(16, k.Length)]))}, where the entry {onlyKey[..16]} alone was expected");
+                }
+
+                if (sources is not null)
+                {
+                    await AddSourcesAsync(extractor.Root, onlyKey!, sources, cancellationToken);
                 }
 
                 foreach (var key in extractor.Keys)
@@ -144,6 +157,24 @@ internal static class CacheBundle
                 throw Damaged(file, "it holds data after the end of its archive");
             }
         }
+    }
+
+    // The manifest shipped beside the bundle, written into the staged entry by handle: a bundle that brought its own
+    // is refused, since the two could disagree.
+    [SupportedOSPlatform("linux")]
+    private static async Task AddSourcesAsync(ContainedRoot staging, string key, string sources, CancellationToken cancellationToken)
+    {
+        using var handle = staging.TryOpen($"{key}/sources", LinuxSyscalls.CreateNewFlags, 0b110_100_100, out var error);
+        if (error != Errno.None)
+        {
+            throw BundleExtractor.Reject($"{Prefix}{key}/sources", error == Errno.EEXIST
+                ? "is in the bundle, where the entry's source manifest comes beside it"
+                : $"cannot be written ({error.Describe()})");
+        }
+
+        await using var output = new FileStream(handle, FileAccess.Write, bufferSize: 0);
+        await using var input = File.OpenRead(sources);
+        await input.CopyToAsync(output, cancellationToken);
     }
 
     // The entry record, read back from staging by handle and judged by the same rules as every reader's.

@@ -210,7 +210,7 @@ public sealed class RemoteCacheFaultTests : IAsyncDisposable
         var two = new CacheStore(_a.Cache, TimeProvider.System).List().Single(l => l.Entry.Step == "two").Entry.Key;
         var original = (await client.GetManifestAsync(one, cancellationToken))!.Value.Manifest;
         var donor = (await client.GetManifestAsync(two, cancellationToken))!.Value.Manifest;
-        var forged = original with { Layers = [donor.Layers![^1]] };
+        var forged = original with { Layers = [donor.Layers![(donor.Layers.Count / 2) - 1], original.Layers![^1]] };
         await client.PutManifestAsync(
             one, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(forged, RegistryJsonContext.Default.OciManifest), OciManifest.MediaTypeName, cancellationToken);
 
@@ -221,6 +221,38 @@ public sealed class RemoteCacheFaultTests : IAsyncDisposable
         await Assert.That(run.Error).Contains("alone was expected", StringComparison.Ordinal);
 
         // 'one' ran here; the entries the registry holds intact are still hits.
+        await Assert.That(run.Executed.Order(StringComparer.Ordinal))
+            .IsEquivalentTo((IEnumerable<string>)["middle", "one"], CollectionOrdering.Matching);
+        await Assert.That(run.Hit("two") && run.Hit("four")).IsTrue().Because(run.ToString());
+    }
+
+    [Test]
+    public async Task Source_manifest_blob_that_does_not_unpack_publishes_nothing(CancellationToken cancellationToken)
+    {
+        var registry = await StartRegistryAsync();
+        Use(_a, registry.Remote("team/faults"));
+        var pushed = await _a.RunAsync(Chain());
+        await Assert.That(pushed.Error).Contains("4 pushed", StringComparison.Ordinal);
+
+        // Step 'one''s manifest names, as its source manifest, a blob that is intact by digest but no zstd stream.
+        using var client = new RegistryClient(RemoteCacheSetting.Parse(registry.Remote("team/faults")), new RegistryCredentials(_ => null));
+        var one = new CacheStore(_a.Cache, TimeProvider.System).List().Single(l => l.Entry.Step == "one").Entry.Key;
+        var garbage = System.Text.Encoding.UTF8.GetBytes("not a source manifest, not zstd either");
+        await client.PushBlobAsync(OciDigest.Of(garbage), garbage.Length, () => new MemoryStream(garbage), null, cancellationToken);
+        var original = (await client.GetManifestAsync(one, cancellationToken))!.Value.Manifest;
+        var forged = original with
+        {
+            Layers = [original.Layers![0], new OciDescriptor { MediaType = RemoteCache.SourcesMediaType, Digest = OciDigest.Of(garbage), Size = garbage.Length }],
+        };
+        await client.PutManifestAsync(
+            one, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(forged, RegistryJsonContext.Default.OciManifest), OciManifest.MediaTypeName, cancellationToken);
+
+        Use(_b, registry.Remote("team/faults", "?mode=read"));
+        var run = await _b.RunAsync(Chain());
+
+        await AssertPassedWithOneWarning(run);
+        await Assert.That(run.Error).Contains("does not unpack", StringComparison.Ordinal);
+        // 'one' ran here; the entries above it are still hits, and their manifests name the intact source manifest.
         await Assert.That(run.Executed.Order(StringComparer.Ordinal))
             .IsEquivalentTo((IEnumerable<string>)["middle", "one"], CollectionOrdering.Matching);
         await Assert.That(run.Hit("two") && run.Hit("four")).IsTrue().Because(run.ToString());

@@ -102,6 +102,41 @@ public sealed class RemoteHostCacheTests : IAsyncDisposable
     }
 
     [Test]
+    public async Task Entries_of_one_run_share_one_source_manifest_blob_and_their_layers_hold_none(CancellationToken cancellationToken)
+    {
+        var run = await _a.RunAsync(Shared());
+        await Assert.That(run.Error).Contains("3 pushed", StringComparison.Ordinal);
+
+        using var client = new Harmont.Aot.Cache.Remote.RegistryClient(
+            Harmont.Aot.Cache.Remote.RemoteCacheSetting.Parse(_registry.Remote(_repository)), new Harmont.Aot.Cache.Remote.RegistryCredentials(_ => null));
+        var sources = new HashSet<string>(StringComparer.Ordinal);
+        var bundles = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var tag in (await client.ListTagsAsync(cancellationToken)).Where(t => !t.EndsWith("-image", StringComparison.Ordinal)))
+        {
+            var layers = (await client.GetManifestAsync(tag, cancellationToken))!.Value.Manifest.Layers!;
+            sources.UnionWith(layers.Where(l => l.MediaType == Harmont.Aot.Cache.Remote.RemoteCache.SourcesMediaType).Select(l => l.Digest));
+            bundles.UnionWith(layers.Where(l => l.MediaType == Harmont.Aot.Cache.Remote.RemoteCache.LayerMediaType).Select(l => l.Digest));
+        }
+
+        await Assert.That(sources.Count).IsEqualTo(1);
+        foreach (var bundle in bundles)
+        {
+            using var blob = new MemoryStream();
+            await client.DownloadBlobAsync(new() { MediaType = "", Digest = bundle, Size = new FileInfo(_registry.BlobFile(bundle)).Length }, blob, cancellationToken);
+            using var tar = new System.Formats.Tar.TarReader(Harmont.Aot.Cache.CacheBundleFormat.Decompress(new MemoryStream(blob.ToArray())));
+            while (tar.GetNextEntry() is { } member)
+            {
+                await Assert.That(member.Name.EndsWith("/sources", StringComparison.Ordinal)).IsFalse().Because(member.Name);
+            }
+        }
+
+        // And a machine that reads them gets whole entries.
+        var warm = await _b.RunAsync(Shared());
+        await Assert.That(warm.Hit("deps") && warm.Hit("build") && warm.Hit("lint")).IsTrue().Because(warm.ToString());
+        await Assert.That(warm.LogsOf("report")).IsEquivalentTo(run.LogsOf("report"), CollectionOrdering.Matching);
+    }
+
+    [Test]
     public async Task Nothing_pushed_holds_a_secret_a_step_used(CancellationToken cancellationToken)
     {
         var run = await _a.RunAsync(Shared());

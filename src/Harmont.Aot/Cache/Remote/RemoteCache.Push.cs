@@ -1,6 +1,8 @@
 using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Harmont.Aot.Containment;
+using Harmont.Aot.Native.Linux;
 
 namespace Harmont.Aot.Cache.Remote;
 
@@ -74,10 +76,10 @@ internal sealed partial class RemoteCache
 
                 staging = _store.BeginEntry();
                 var image = top.Image is { } id ? PushImageAsync(id, key, cancellationToken) : Task.FromResult<string?>(null);
-                var layers = leases.Select(l => LayerBlobAsync(l, cancellationToken)).ToList();
+                var layers = leases.Select(l => LayerBlobsAsync(l, cancellationToken)).ToList();
 
                 // The layers first: they read the leased entries, which must stay until every read is done.
-                var descriptors = await Task.WhenAll(layers);
+                var blobs = await Task.WhenAll(layers);
 
                 var metadata = new RemoteEntryMetadata
                 {
@@ -97,7 +99,7 @@ internal sealed partial class RemoteCache
                 {
                     ArtifactType = RemoteEntryMetadata.ArtifactType,
                     Config = await UploadAsync(configFile, RemoteEntryMetadata.MediaType, cancellationToken),
-                    Layers = descriptors,
+                    Layers = [.. blobs.Select(b => b.Layer), .. blobs.Select(b => b.Sources)],
                     Annotations = new Dictionary<string, string>
                     {
                         ["org.opencontainers.image.created"] = top.Created.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
@@ -135,32 +137,47 @@ internal sealed partial class RemoteCache
     // Each entry's layer is written and uploaded once per run, however many entries above it are pushed: the 19
     // leaves over one root share the root's layer, which is the whole tree. The first push's lease keeps it readable.
     [SupportedOSPlatform("linux")]
-    private Task<OciDescriptor> LayerBlobAsync(CacheLease lease, CancellationToken cancellationToken) =>
-        _layerBlobs.GetOrAdd(lease.Entry.Key, _ => new Lazy<Task<OciDescriptor>>(() => UploadLayerAsync(lease, cancellationToken))).Value;
+    private Task<(OciDescriptor Layer, OciDescriptor Sources)> LayerBlobsAsync(CacheLease lease, CancellationToken cancellationToken) =>
+        _layerBlobs.GetOrAdd(lease.Entry.Key, _ => new Lazy<Task<(OciDescriptor, OciDescriptor)>>(() => UploadLayerAsync(lease, cancellationToken))).Value;
 
+    // The entry as a one-entry bundle, exactly what 'cache export' would write for it but for its source manifest,
+    // which goes up as a blob of its own: every entry a run records holds the same one, so the registry (which
+    // has it after the first) stores it once and a reader fetches it once.
     [SupportedOSPlatform("linux")]
-    private async Task<OciDescriptor> UploadLayerAsync(CacheLease lease, CancellationToken cancellationToken)
+    private async Task<(OciDescriptor, OciDescriptor)> UploadLayerAsync(CacheLease lease, CancellationToken cancellationToken)
     {
         var staging = _store.BeginEntry();
         try
         {
-            var file = await WriteLayerAsync(lease, Path.Combine(staging, "layer"), cancellationToken);
-            return await UploadAsync(file, LayerMediaType, cancellationToken);
+            var layer = Path.Combine(staging, "layer");
+            await using (var output = new FileStream(layer, FileMode.CreateNew, FileAccess.Write))
+            await using (var compressed = CacheBundleFormat.Compress(output))
+            {
+                await BundleWriter.WriteAsync([new CacheListing(lease.Entry, DateTimeOffset.UnixEpoch, lease.Directory)], compressed, cancellationToken, withSources: false);
+            }
+
+            var sources = Path.Combine(staging, "sources");
+            using (var root = ContainedRoot.Open(lease.Directory))
+            using (var handle = root.TryOpen("sources", LinuxSyscalls.ReadOnlyFlag, 0, out var error))
+            {
+                if (error != Errno.None)
+                {
+                    throw new IOException($"the entry {lease.Entry.Key[..16]} has no readable source manifest ({error.Describe()})");
+                }
+
+                await using var input = new FileStream(handle, FileAccess.Read, bufferSize: 0);
+                await using var output = new FileStream(sources, FileMode.CreateNew, FileAccess.Write);
+                await using var compressed = CacheBundleFormat.Compress(output);
+                await input.CopyToAsync(compressed, cancellationToken);
+            }
+
+            var uploads = await Task.WhenAll(UploadAsync(layer, LayerMediaType, cancellationToken), UploadAsync(sources, SourcesMediaType, cancellationToken));
+            return (uploads[0], uploads[1]);
         }
         finally
         {
             _store.Abandon(staging);
         }
-    }
-
-    // The entry as a one-entry bundle, exactly what 'cache export' would write for it.
-    [SupportedOSPlatform("linux")]
-    private static async Task<string> WriteLayerAsync(CacheLease lease, string file, CancellationToken cancellationToken)
-    {
-        await using var output = new FileStream(file, FileMode.CreateNew, FileAccess.Write);
-        await using var compressed = CacheBundleFormat.Compress(output);
-        await BundleWriter.WriteAsync([new CacheListing(lease.Entry, DateTimeOffset.UnixEpoch, lease.Directory)], compressed, cancellationToken);
-        return file;
     }
 
     private async Task<OciDescriptor> UploadAsync(string file, string mediaType, CancellationToken cancellationToken)

@@ -16,6 +16,12 @@ internal sealed partial class RemoteCache : IAsyncDisposable
     /// <summary>The media type of a workspace layer: one entry as a bundle (the format <c>cache export</c> writes).</summary>
     public static readonly string LayerMediaType = "application/vnd.harmont.cache.bundle.v1" + CacheBundleFormat.Extension.Replace(".tar.", ".tar+", StringComparison.Ordinal);
 
+    /// <summary>The media type of an entry's source manifest, zstd-compressed, shipped beside its layer.</summary>
+    public const string SourcesMediaType = "application/vnd.harmont.cache.sources.v1+zstd";
+
+    // A source manifest is about 100 bytes a file: this is ten million files, and a bound on a hostile blob's unpacking.
+    private const long MaxSourcesBytes = 1L << 30;
+
     // A layered entry deeper than this would not fit one overlay mount anyway (StepCache's bound).
     private const int MaxLayers = RemoteEntryReader.MaxLayers;
     private const int ConcurrentPushes = 2;
@@ -25,7 +31,9 @@ internal sealed partial class RemoteCache : IAsyncDisposable
     private readonly IRemoteImages? _images;
     private readonly Action<string> _warn;
     private readonly ConcurrentQueue<Task> _pushes = new();
-    private readonly ConcurrentDictionary<string, Lazy<Task<OciDescriptor>>> _layerBlobs = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<(OciDescriptor, OciDescriptor)>>> _layerBlobs = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<string>>> _sourcesFiles = new(StringComparer.Ordinal);
+    private readonly Lazy<string> _scratch;
     private readonly ConcurrentDictionary<string, Lazy<Task>> _layerImports = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _pushSlots = new(ConcurrentPushes);
     private readonly CancellationTokenSource _stop = new();
@@ -48,6 +56,7 @@ internal sealed partial class RemoteCache : IAsyncDisposable
         _store = store;
         _images = images;
         _warn = warn;
+        _scratch = new Lazy<string>(store.BeginEntry, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     public RemoteCacheSetting Setting => _client.Setting;
@@ -115,30 +124,75 @@ internal sealed partial class RemoteCache : IAsyncDisposable
     // bring the base in once.
     private async Task ImportLayersAsync(OciManifest manifest, RemoteEntryMetadata metadata, CancellationToken cancellationToken)
     {
-        for (var i = 0; i < metadata.Layers.Count; i++)
+        var count = metadata.Layers.Count;
+        for (var i = 0; i < count; i++)
         {
             var (layerKey, blob) = (metadata.Layers[i], manifest.Layers![i]);
+            var sources = manifest.Layers.Count == 2 * count ? manifest.Layers[count + i] : null;
             if (!_store.Contains(layerKey))
             {
-                await _layerImports.GetOrAdd(layerKey, _ => new Lazy<Task>(() => ImportLayerAsync(layerKey, blob, cancellationToken))).Value;
+                await _layerImports.GetOrAdd(layerKey, _ => new Lazy<Task>(() => ImportLayerAsync(layerKey, blob, sources, cancellationToken))).Value;
             }
+        }
+    }
+
+    // A source manifest, downloaded (its digest checked) and unpacked once per run however many entries name it.
+    private Task<string> SourcesFileAsync(OciDescriptor blob, CancellationToken cancellationToken) =>
+        _sourcesFiles.GetOrAdd(blob.Digest, _ => new Lazy<Task<string>>(async () =>
+        {
+            var packed = Path.Combine(_scratch.Value, $"{blob.Digest[OciDigest.Prefix.Length..]}.zst");
+            var file = Path.ChangeExtension(packed, null);
+            await using (var output = new FileStream(packed, FileMode.CreateNew, FileAccess.ReadWrite))
+            {
+                await _client.DownloadBlobAsync(blob, output, cancellationToken);
+                output.Position = 0;
+                await using var unpacked = new FileStream(file, FileMode.CreateNew, FileAccess.Write);
+                try
+                {
+                    await using var input = CacheBundleFormat.Decompress(output);
+                    await CopyBoundedAsync(input, unpacked, cancellationToken);
+                }
+                catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or SharpCompress.Common.SharpCompressException)
+                {
+                    throw new RegistryException($"the source manifest {blob.Digest[..19]} from {Setting.Host} does not unpack: {ex.Message}");
+                }
+            }
+
+            File.Delete(packed);
+            return file;
+        })).Value;
+
+    private static async Task CopyBoundedAsync(Stream input, Stream output, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[81920];
+        long total = 0;
+        for (int read; (read = await input.ReadAsync(buffer, cancellationToken)) > 0;)
+        {
+            total += read;
+            if (total > MaxSourcesBytes)
+            {
+                throw new InvalidDataException($"it unpacks to more than {MaxSourcesBytes} bytes");
+            }
+
+            await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
         }
     }
 
     // Downloaded into staging (its digest checked while it streams), then imported as a bundle, which checks every
     // member and publishes nothing of a bad one.
-    private async Task ImportLayerAsync(string layerKey, OciDescriptor blob, CancellationToken cancellationToken)
+    private async Task ImportLayerAsync(string layerKey, OciDescriptor blob, OciDescriptor? sources, CancellationToken cancellationToken)
     {
         var staging = _store.BeginEntry();
         try
         {
             var file = Path.Combine(staging, "layer");
+            var manifest = sources is null ? null : SourcesFileAsync(sources, cancellationToken);
             await using (var output = new FileStream(file, FileMode.CreateNew, FileAccess.Write))
             {
                 await _client.DownloadBlobAsync(blob, output, cancellationToken);
             }
 
-            await CacheBundle.ImportAsync(_store, file, layerKey, cancellationToken);
+            await CacheBundle.ImportAsync(_store, file, layerKey, cancellationToken, manifest is null ? null : await manifest);
         }
         finally
         {
@@ -184,6 +238,11 @@ internal sealed partial class RemoteCache : IAsyncDisposable
         while (_pushes.TryDequeue(out var push))
         {
             await push;
+        }
+
+        if (_scratch.IsValueCreated)
+        {
+            _store.Abandon(_scratch.Value);
         }
 
         _stop.Dispose();

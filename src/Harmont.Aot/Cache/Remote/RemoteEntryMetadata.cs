@@ -13,7 +13,8 @@ internal sealed record RemoteEntryMetadata
 
     public const string ArtifactType = "application/vnd.harmont.cache.entry.v1";
 
-    public const int CurrentFormat = 1;
+    // 2: each layer's source manifest is a blob of its own, after the layers (1 carried it inside each layer).
+    public const int CurrentFormat = 2;
 
     [JsonPropertyName("format")]
     public int Format { get; init; } = CurrentFormat;
@@ -41,7 +42,10 @@ internal sealed record RemoteEntryMetadata
     [JsonPropertyName("imageDigest")]
     public string? ImageDigest { get; init; }
 
-    /// <summary>The key of the entry each layer holds, in the manifest's layer order: the bottom of the chain first, this entry last.</summary>
+    /// <summary>
+    /// The key of the entry each layer holds, in the manifest's layer order: the bottom of the chain first, this entry
+    /// last. The manifest's layers are these entries' bundles, then, in the same order, their source manifests.
+    /// </summary>
     [JsonPropertyName("layers")]
     public IReadOnlyList<string> Layers { get; init; } = [];
 }

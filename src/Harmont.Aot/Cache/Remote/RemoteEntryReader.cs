@@ -37,14 +37,18 @@ internal static class RemoteEntryReader
         }
 
         var layers = manifest.Layers!;
+
+        // Format 1 carried each entry's source manifest inside its layer; 2 ships them after the layers.
+        var perEntry = metadata?.Format == RemoteEntryMetadata.CurrentFormat ? 2 : 1;
         var problem = metadata switch
         {
             null => "has no metadata",
-            { Format: not RemoteEntryMetadata.CurrentFormat } => $"has metadata of format {metadata.Format}, which this version does not read",
+            { Format: not (1 or RemoteEntryMetadata.CurrentFormat) } => $"has metadata of format {metadata.Format}, which this version does not read",
             _ when metadata.Key != key => "names another key",
-            _ when metadata.Layers.Count is 0 or > MaxLayers || metadata.Layers.Count != layers.Count => "has a layer list that does not match its manifest",
-            _ when !metadata.Layers.All(CacheEntryRules.IsKey) || metadata.Layers[^1] != key || metadata.Layers.Distinct(StringComparer.Ordinal).Count() != layers.Count => "has a layer list that is not a chain of keys ending in its own",
-            _ when layers.Any(l => l.MediaType != RemoteCache.LayerMediaType || !OciDigest.IsValid(l.Digest) || l.Size < 0) => $"has a layer that is not a {RemoteCache.LayerMediaType} blob",
+            _ when metadata.Layers.Count is 0 or > MaxLayers || perEntry * metadata.Layers.Count != layers.Count => "has a layer list that does not match its manifest",
+            _ when !metadata.Layers.All(CacheEntryRules.IsKey) || metadata.Layers[^1] != key || metadata.Layers.Distinct(StringComparer.Ordinal).Count() != metadata.Layers.Count => "has a layer list that is not a chain of keys ending in its own",
+            _ when layers.Select((l, i) => (l, i)).Any(x => x.l.MediaType != (x.i < metadata.Layers.Count ? RemoteCache.LayerMediaType : RemoteCache.SourcesMediaType)
+                || !OciDigest.IsValid(x.l.Digest) || x.l.Size < 0) => $"has layers that are not its {RemoteCache.LayerMediaType} blobs (followed by as many {RemoteCache.SourcesMediaType} ones)",
             _ when metadata.Image is not null && !(IsImageId(metadata.Image) && OciDigest.IsValid(metadata.ImageDigest)) => "names an image by something other than its id and digest",
             _ => null,
         };
