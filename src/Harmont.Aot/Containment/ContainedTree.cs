@@ -38,12 +38,14 @@ internal static class ContainedTree
         while (true)
         {
             var error = LinuxSyscalls.ReadDirectory(directory, buffer, out var read);
-            if (error != Errno.None)
+
+            // ENOENT: the directory was removed while open (an overlay whose upper layer went first); nothing is left in it.
+            if (error is not (Errno.None or Errno.ENOENT))
             {
                 throw new IOException($"cannot read a directory: {error.Describe()}");
             }
 
-            if (read == 0)
+            if (error == Errno.ENOENT || read == 0)
             {
                 return names;
             }
