@@ -103,7 +103,7 @@ internal static class DiskBench
             }
             else
             {
-                reports.Add(await PickAsync("hash batch", BatchCandidates, defaults.HashBatchMinimum, Count, HashBudget, v => Hash(defaults with { HashBatchMinimum = v }, () => warm), cancellationToken));
+                reports.Add(await PickAsync("hash batch", BatchCandidates, defaults.HashBatchMinimum, Count, HashBudget, v => Hash(defaults with { HashBatchMinimum = v }, () => warm), cancellationToken, largerIsCheaper: true));
                 reports.Add(await MemoAsync(Hash, defaults, saved, Scratch, cancellationToken));
             }
 
@@ -115,13 +115,15 @@ internal static class DiskBench
         }
     }
 
+    // Cheapest first for the choice: fewer threads, a smaller buffer; for a batch, a bigger one (fewer work items).
     private static async Task<TunableReport> PickAsync(
-        string name, int[] candidates, int current, Func<int, string> format, TimeSpan budget, Func<int, Task<TimeSpan>> once, CancellationToken cancellationToken)
+        string name, int[] candidates, int current, Func<int, string> format, TimeSpan budget, Func<int, Task<TimeSpan>> once, CancellationToken cancellationToken,
+        bool largerIsCheaper = false)
     {
         var values = candidates.Append(current).Distinct().Order().ToArray();
         var times = await AlternateAsync(values, Array.IndexOf(values, current), budget, once, cancellationToken);
         var measured = values.Select((v, i) => new Measured(v, times[i])).ToList();
-        var choice = TunableChoice.Pick(measured, current, format);
+        var choice = TunableChoice.Pick(largerIsCheaper ? measured.AsEnumerable().Reverse().ToList() : measured, current, format);
         return new TunableReport(
             name, format(current), [.. measured.Select(m => new Figure(format(m.Value), m.Median))], times[0].Count, format(choice.Value), choice.Why);
     }

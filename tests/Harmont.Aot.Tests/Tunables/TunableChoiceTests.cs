@@ -41,6 +41,15 @@ public sealed class TunableChoiceTests
     }
 
     [Test]
+    public async Task The_cheapest_is_the_first_in_the_order_given()
+    {
+        // Batches are listed biggest first: fewer work items are the cheaper side.
+        var choice = TunableChoice.Pick([Candidate(1024, 52), Candidate(256, 50), Candidate(64, 70), Candidate(16, 51)], current: 64);
+
+        await Assert.That(choice).IsEqualTo(new Choice(1024, "the cheapest within 10% of the fastest, 256"));
+    }
+
+    [Test]
     public async Task One_slow_round_does_not_move_the_choice()
     {
         var choice = TunableChoice.Pick([Candidate(2, 50, 50), Candidate(4, 45, 900, 46)], current: 2);
