@@ -24,7 +24,7 @@ internal static class DiskBench
     public const int ProbeFiles = 500;
 
     /// <summary>The most timed rounds per candidate, after one untimed warm-up.</summary>
-    public const int Rounds = 3;
+    public const int Rounds = 5;
 
     // Past this, a tunable gets no further round (it has at least one): a slow disk shortens the bench, not the answer's form.
     private static readonly TimeSpan CloneBudget = TimeSpan.FromSeconds(3);
@@ -33,6 +33,9 @@ internal static class DiskBench
     private static readonly int[] ParallelismCandidates = [1, 2, 4, 8];
     private static readonly int[] ReadBufferCandidates = [16 << 10, 64 << 10, 128 << 10, 1 << 20];
     private static readonly int[] BatchCandidates = [16, 64, 256, 1024];
+
+    // A pass of memo hits over the probe tree takes a millisecond or two, short enough for one hiccup to decide it.
+    private const int BatchPasses = 10;
 
     /// <summary>Measures every tunable in a scratch directory under <paramref name="directory"/>, removed again after.</summary>
     /// <param name="directory">Where runs put workspaces: the work dir.</param>
@@ -61,14 +64,17 @@ internal static class DiskBench
                 return elapsed;
             }
 
-            async Task<TimeSpan> Hash(Tunables tunables, Func<FileHashMemo> memo, bool save = false)
+            async Task<TimeSpan> Hash(Tunables tunables, Func<FileHashMemo> memo, bool save = false, int passes = 1)
             {
                 var clock = Stopwatch.StartNew();
-                var hashes = new SourceHashes(tree, listing, memo(), tunables);
-                await hashes.HashAsync(listing, cancellationToken);
-                if (save)
+                for (var pass = 0; pass < passes; pass++)
                 {
-                    hashes.SaveMemo();
+                    var hashes = new SourceHashes(tree, listing, memo(), tunables);
+                    await hashes.HashAsync(listing, cancellationToken);
+                    if (save)
+                    {
+                        hashes.SaveMemo();
+                    }
                 }
 
                 return clock.Elapsed;
@@ -103,7 +109,7 @@ internal static class DiskBench
             }
             else
             {
-                reports.Add(await PickAsync("hash batch", BatchCandidates, defaults.HashBatchMinimum, Count, HashBudget, v => Hash(defaults with { HashBatchMinimum = v }, () => warm), cancellationToken, largerIsCheaper: true));
+                reports.Add(await PickAsync("hash batch", BatchCandidates, defaults.HashBatchMinimum, Count, HashBudget, v => Hash(defaults with { HashBatchMinimum = v }, () => warm, passes: BatchPasses), cancellationToken, largerIsCheaper: true));
                 reports.Add(await MemoAsync(Hash, defaults, saved, Scratch, cancellationToken));
             }
 
@@ -130,13 +136,13 @@ internal static class DiskBench
 
     // Cold: an empty memo filled and saved; hit: the saved memo, every file only stat'ed; off: every file read, nothing kept.
     private static async Task<TunableReport> MemoAsync(
-        Func<Tunables, Func<FileHashMemo>, bool, Task<TimeSpan>> hash, Tunables defaults, string saved, Func<string, string> scratch, CancellationToken cancellationToken)
+        Func<Tunables, Func<FileHashMemo>, bool, int, Task<TimeSpan>> hash, Tunables defaults, string saved, Func<string, string> scratch, CancellationToken cancellationToken)
     {
         Func<Task<TimeSpan>>[] ways =
         [
-            () => hash(defaults, () => FileHashMemo.Load(scratch("cold")), true),
-            () => hash(defaults, () => FileHashMemo.Load(saved), false),
-            () => hash(defaults with { HashMemo = false }, FileHashMemo.InMemory, false),
+            () => hash(defaults, () => FileHashMemo.Load(scratch("cold")), true, 1),
+            () => hash(defaults, () => FileHashMemo.Load(saved), false, 1),
+            () => hash(defaults with { HashMemo = false }, FileHashMemo.InMemory, false, 1),
         ];
         var times = await AlternateAsync([0, 1, 2], 0, HashBudget, i => ways[i](), cancellationToken);
         var choice = TunableChoice.PickMemo(times[1], times[2]);
