@@ -71,6 +71,20 @@ public sealed class DoctorBenchTests(XfsLoopMount xfs)
         await Assert.That(output).DoesNotContain("would pick", StringComparison.Ordinal);
     }
 
+    [Test]
+    [Arguments("--bogus", "unknown option '--bogus'")]
+    [Arguments("extra", "unexpected argument 'extra'")]
+    public async Task Doctor_takes_bench_and_nothing_else(string word, string named)
+    {
+        var cache = xfs.NewDirectory("cache");
+
+        var (exitCode, output, error) = await DoctorAsync(cache, "doctor", "--bench", word);
+
+        await Assert.That(exitCode).IsEqualTo(2);
+        await Assert.That(output).IsEmpty();
+        await Assert.That(error).StartsWith($"harmont: error: {named}", StringComparison.Ordinal);
+    }
+
     private static async Task AssertEveryTunablePicked(string output)
     {
         foreach (var (name, picks) in Expected)
