@@ -2,7 +2,7 @@ namespace Harmont.Aot.Bench;
 
 /// <summary>
 /// The trees the workspace benchmarks clone: 1k files (~320 MiB) and 20k files (~700 MiB), ~1 GiB
-/// together. Mixed sizes: four files in five are 0.5–16 KiB, the fifth share the rest of the budget.
+/// together, and source-like trees of ~16 KiB a file for the tunables (5k files: ~80 MiB). Mixed sizes: four files in five are 0.5–16 KiB, the fifth share the rest of the budget.
 /// Made once per directory and reused across benchmark classes and runs.
 /// </summary>
 public static class BenchTrees
@@ -28,7 +28,8 @@ public static class BenchTrees
             Directory.Delete(tree, recursive: true);
         }
 
-        long budget = files <= 1_000 ? 320L << 20 : 700L << 20;
+        // 1k and 20k: the workspace trees above; any other count: a source-like tree of ~16 KiB a file.
+        long budget = files switch { 1_000 => 320L << 20, 20_000 => 700L << 20, _ => (long)files * 16 << 10 };
         var random = new Random(files);
         var sizes = new long[files];
         var large = new List<int>();

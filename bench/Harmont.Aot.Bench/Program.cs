@@ -17,6 +17,13 @@ if (args is ["--paired", var roundsText])
     return 0;
 }
 
+// --tunables N [clone|hash]: the tunables' candidates in N alternating rounds, and the value each would pick.
+if (args is ["--tunables", var tunableRounds, .. var part])
+{
+    TunableRounds.Run(int.Parse(tunableRounds, CultureInfo.InvariantCulture), part is [var only] ? only : "all");
+    return 0;
+}
+
 if (args is ["--host-start", var hostRoundsText] && OperatingSystem.IsLinux())
 {
     HostStepStart.Run(int.Parse(hostRoundsText, CultureInfo.InvariantCulture));

@@ -1,83 +1,46 @@
 using BenchmarkDotNet.Attributes;
 using Harmont.Aot.Keys;
+using Harmont.Aot.Tuning;
 
 namespace Harmont.Aot.Bench;
 
 /// <summary>
-/// onChange resolution of <c>**</c> over a 10k-file tree (~2 KiB each): with an empty memo every file is read
-/// and hashed (a first run); with the memo a previous run saved, a no-op re-run only stats.
+/// The file hash memo (<see cref="Tunables.HashMemo"/>): onChange resolution of <c>**</c> over a 10k-file tree
+/// (~2 KiB each). With an empty memo every file is read and hashed and the memo saved (a first run); with the memo a
+/// previous run saved, a no-op re-run only stats; with the memo off, every run reads and hashes every file.
 /// </summary>
 public class SourceHashBenchmarks
 {
     private const int FileCount = 10_000;
     private static readonly string[] Everything = ["**"];
 
-    private string _dir = "";
-    private string _root = "";
-    private string _warmMemo = "";
-    private List<string> _listing = [];
+    private HashTree _tree = null!;
+    private int _next;
 
     [GlobalSetup]
-    public void Setup()
-    {
-        _dir = Directory.CreateTempSubdirectory("harmont-bench-srchash-").FullName;
-        _root = Path.Combine(_dir, "tree");
-        _warmMemo = Path.Combine(_dir, "warm.bin");
-        try
-        {
-            MakeTree();
-        }
-        catch
-        {
-            Directory.Delete(_dir, recursive: true);
-            throw;
-        }
-    }
+    public void Setup() => _tree = HashTree.Make(FileCount, 1536, 2560);
 
     [GlobalCleanup]
-    public void Cleanup() => Directory.Delete(_dir, recursive: true);
+    public void Cleanup() => _tree.Dispose();
 
-    private void MakeTree()
-    {
-        var random = new Random(FileCount);
-        var bytes = new byte[2560];
-        for (var i = 0; i < FileCount; i++)
-        {
-            var relative = $"d{i % 100:D2}/s{i % 7}/f{i:D5}.txt";
-            var path = Path.Combine(_root, relative);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            random.NextBytes(bytes);
-            File.WriteAllBytes(path, bytes.AsSpan(0, 1536 + random.Next(1024)).ToArray());
-            _listing.Add(relative);
-        }
-
-        // The memo refuses files changed within its racy window of hashing: let the tree age past it.
-        Thread.Sleep(FileHashMemo.RacyWindow + TimeSpan.FromMilliseconds(300));
-
-        var memo = FileHashMemo.Load(_warmMemo);
-        var hashes = new SourceHashes(_root, _listing, memo);
-        hashes.ResolveAsync("bench", Everything, CancellationToken.None).GetAwaiter().GetResult();
-        if (hashes.FilesRead != FileCount)
-        {
-            throw new InvalidOperationException($"Cold setup read {hashes.FilesRead} files, expected {FileCount}.");
-        }
-
-        memo.Save();
-        var check = new SourceHashes(_root, _listing, FileHashMemo.Load(_warmMemo));
-        check.ResolveAsync("bench", Everything, CancellationToken.None).GetAwaiter().GetResult();
-        if (check.FilesRead != 0)
-        {
-            throw new InvalidOperationException($"The warm memo still read {check.FilesRead} files; the benchmark would measure nothing.");
-        }
-    }
-
-    /// <summary>First run: an empty memo, every file read and hashed.</summary>
+    /// <summary>First run: an empty memo, every file read and hashed, the memo saved.</summary>
     [Benchmark(Baseline = true, Description = "cold (empty memo)")]
-    public async Task<string> Cold() =>
-        (await new SourceHashes(_root, _listing, FileHashMemo.Load(Path.Combine(_dir, "missing.bin"))).ResolveAsync("bench", Everything, CancellationToken.None)).Resolution;
+    public async Task<string> Cold()
+    {
+        var hashes = new SourceHashes(_tree.Root, _tree.Listing, FileHashMemo.Load(Path.Combine(_tree.Directory, $"cold-{_next++}.bin")));
+        var resolution = (await hashes.ResolveAsync("bench", Everything, CancellationToken.None)).Resolution;
+        hashes.SaveMemo();
+        return resolution;
+    }
 
     /// <summary>No-op re-run: the memo loaded from disk, every file only stat'ed.</summary>
     [Benchmark(Description = "warm (memo from disk)")]
     public async Task<string> Warm() =>
-        (await new SourceHashes(_root, _listing, FileHashMemo.Load(_warmMemo)).ResolveAsync("bench", Everything, CancellationToken.None)).Resolution;
+        (await new SourceHashes(_tree.Root, _tree.Listing, FileHashMemo.Load(_tree.MemoPath)).ResolveAsync("bench", Everything, CancellationToken.None)).Resolution;
+
+    /// <summary>Any run with the memo off: every file read and hashed, nothing kept.</summary>
+    [Benchmark(Description = "memo off")]
+    public async Task<string> Off() =>
+        (await new SourceHashes(_tree.Root, _tree.Listing, FileHashMemo.InMemory(), Tunables.Default with { HashMemo = false })
+            .ResolveAsync("bench", Everything, CancellationToken.None)).Resolution;
 }

@@ -2,14 +2,18 @@ using System.Globalization;
 using Harmont.Aot.Model;
 using Harmont.Aot.Runners.Host;
 using Harmont.Aot.Scheduling;
+using Harmont.Aot.Tuning;
 using Harmont.Aot.Workspaces;
 
 namespace Harmont.Aot.Cli;
 
-/// <summary><c>doctor</c>: what this machine offers a run: every workspace strategy on the work dir's filesystem, and how host steps get their stable path.</summary>
+/// <summary>
+/// <c>doctor</c>: what this machine offers a run: every workspace strategy on the work dir's filesystem, and how host
+/// steps get their stable path; with <c>--bench</c>, also the runner's own settings measured there.
+/// </summary>
 internal static class DoctorCommand
 {
-    internal static int Execute(CliContext context)
+    internal static int Execute(CliContext context, bool bench = false)
     {
         ArgumentNullException.ThrowIfNull(context);
         var workDir = HarmontDirectories.FromEnvironment(context.GetEnv).Work;
@@ -55,8 +59,48 @@ internal static class DoctorCommand
             exitCode = ExitCodes.Usage;
         }
 
+        if (bench)
+        {
+            var reflink = probes.Any(p => p.Name == WorkspaceStrategies.Reflink && p.Available);
+            try
+            {
+                WriteBench(output, DiskBench.RunAsync(workDir, reflink, context.Cancellation).GetAwaiter().GetResult());
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                context.Error.WriteLine($"harmont: error: doctor --bench cannot measure in {workDir}: {ex.Message}; free space there or point HARMONT_WORK_DIR at a writable disk.");
+                exitCode = ExitCodes.Usage;
+            }
+            catch (OperationCanceledException) when (context.Cancellation.IsCancellationRequested)
+            {
+                exitCode = ExitCodes.Cancelled;
+            }
+        }
+
         return exitCode;
     }
+
+    private static void WriteBench(TextWriter output, DiskBenchResult result)
+    {
+        var megabytes = (result.Bytes / (1024.0 * 1024)).ToString("0.0", CultureInfo.InvariantCulture);
+        output.WriteLine(
+            $"runner settings measured in the work dir ({result.Files}-file probe tree, {megabytes} MiB, {(result.Reflink ? "reflinked" : "copied")}; " +
+            $"medians of up to {DiskBench.Rounds} alternating rounds; a run uses the defaults):");
+        var width = result.Tunables.Max(t => t.Name.Length);
+        var pickWidth = result.Tunables.Max(t => t.Pick.Length);
+        foreach (var tunable in result.Tunables)
+        {
+            var rounds = tunable.Rounds == 1 ? "1 round" : $"{tunable.Rounds} rounds";
+            var figures = string.Join("  ", tunable.Figures.Select(f => $"{f.Label}: {Milliseconds(f.Median)}"));
+            output.WriteLine($"  {tunable.Name.PadRight(width)}  would pick {tunable.Pick.PadRight(pickWidth)}  (default {tunable.Default}; {tunable.Why})");
+            if (figures.Length > 0)
+            {
+                output.WriteLine($"  {new string(' ', width)}  {figures}  ({rounds})");
+            }
+        }
+    }
+
+    private static string Milliseconds(TimeSpan time) => time.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture) + " ms";
 
     private static string Existing(string path)
     {

@@ -13,7 +13,7 @@ public static class HarmontCli
     private static readonly string[] CacheVerbs = ["ls", "prune", "clean", "export", "import"];
 
     // The parser reads no word at all after a verb without parameters, so it would take any.
-    private static readonly string[] TakeNothing = ["list", "doctor", "cache ls", "cache clean"];
+    private static readonly string[] TakeNothing = ["list", "cache ls", "cache clean"];
 
     /// <summary>Parses <paramref name="args"/> and runs the verb; returns the process exit code.</summary>
     public static Task<int> RunAsync(string[] args, IReadOnlyList<PipelineDefinition> pipelines) =>

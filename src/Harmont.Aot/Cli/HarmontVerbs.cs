@@ -85,7 +85,8 @@ internal sealed class HarmontVerbs(IReadOnlyList<PipelineDefinition> pipelines, 
         Finish(ExplainCommand.ExecuteAsync(pipelines, new ExplainRequest(step, pipeline, ir, repo), context));
 
     /// <summary>Check this machine: which workspace strategies work for the work dir, why, and how fast; and how host steps are isolated.</summary>
-    public void Doctor() => Finish(() => DoctorCommand.Execute(context));
+    /// <param name="bench">Also time the runner's own settings (clone and hashing parallelism, hash read size, the hash memo) in the work dir, and say which it would pick there (~10 s).</param>
+    public void Doctor(bool bench = false) => Finish(() => DoctorCommand.Execute(context, bench));
 
     /// <summary>List entries: key, pipeline/step, size, age and last use.</summary>
     public void CacheList() => Finish(() => CacheCommand.List(context));

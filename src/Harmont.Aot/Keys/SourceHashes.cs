@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Harmont.Aot.Model;
 using Harmont.Aot.Native.Linux;
+using Harmont.Aot.Tuning;
 using Microsoft.Win32.SafeHandles;
 
 namespace Harmont.Aot.Keys;
@@ -20,9 +21,10 @@ internal sealed record OnChangeResolution(string Resolution, IReadOnlyDictionary
 /// <param name="root">The source tree the listing is relative to.</param>
 /// <param name="sourceFiles">The run's source listing (<see cref="Workspaces.SourceTree.ListAsync"/>): '/'-separated relative paths; directory entries are skipped.</param>
 /// <param name="memo">Hashes remembered from earlier runs; the caller saves it when the run is done.</param>
-internal sealed class SourceHashes(string root, IReadOnlyList<string> sourceFiles, FileHashMemo memo)
+/// <param name="tunables">Parallelism, read size and whether the memo is used (default: <see cref="Tunables.Default"/>).</param>
+internal sealed class SourceHashes(string root, IReadOnlyList<string> sourceFiles, FileHashMemo memo, Tunables? tunables = null)
 {
-    private const int BufferSize = 128 * 1024;
+    private readonly Tunables _tunables = tunables ?? Tunables.Default;
 
     // A path hashed twice by a race gives the same value twice; no lock is worth that rare waste.
     // A directory (a submodule in git's listing) is stored with the empty hash.
@@ -69,8 +71,8 @@ internal sealed class SourceHashes(string root, IReadOnlyList<string> sourceFile
         if (pending.Length > 0)
         {
             // Ranges, not items: most paths cost one statx and a memo lookup, less than scheduling an item would.
-            var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2, CancellationToken = cancellationToken };
-            var ranges = Partitioner.Create(0, pending.Length, Math.Max(64, pending.Length / (options.MaxDegreeOfParallelism * 4)));
+            var options = new ParallelOptions { MaxDegreeOfParallelism = _tunables.HashParallelism, CancellationToken = cancellationToken };
+            var ranges = Partitioner.Create(0, pending.Length, _tunables.HashBatch(pending.Length));
             try
             {
                 await Task.Run(
@@ -295,7 +297,9 @@ internal sealed class SourceHashes(string root, IReadOnlyList<string> sourceFile
         }
 
         var identity = new FileIdentity(status.Device, status.Inode, status.Size, Nanoseconds(status.Modification), Nanoseconds(status.Change));
-        if (!memo.TryGet(identity, out var hash))
+        var remember = _tunables.HashMemo;
+        byte[] hash = [];
+        if (!remember || !memo.TryGet(identity, out hash))
         {
             using var file = contained.TryOpen(path, LinuxSyscalls.ReadOnlyFlag, 0, out error);
             if (error != Errno.None)
@@ -304,7 +308,10 @@ internal sealed class SourceHashes(string root, IReadOnlyList<string> sourceFile
             }
 
             hash = HashHandle(file);
-            memo.Set(identity, hash, started);
+            if (remember)
+            {
+                memo.Set(identity, hash, started);
+            }
         }
 
         return Convert.ToHexStringLower(hash);
@@ -322,12 +329,14 @@ internal sealed class SourceHashes(string root, IReadOnlyList<string> sourceFile
     {
         Interlocked.Increment(ref _filesRead);
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(BufferSize);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(_tunables.HashReadBuffer);
         try
         {
+            // The pool may hand out more than asked: read exactly the tunable's chunk, so it is what is measured.
+            var chunk = buffer.AsSpan(0, _tunables.HashReadBuffer);
             long offset = 0;
             int read;
-            while ((read = RandomAccess.Read(handle, buffer, offset)) > 0)
+            while ((read = RandomAccess.Read(handle, chunk, offset)) > 0)
             {
                 sha.AppendData(buffer, 0, read);
                 offset += read;

@@ -1,3 +1,5 @@
+using Harmont.Aot.Tuning;
+
 namespace Harmont.Aot.Workspaces;
 
 /// <summary>The directory strategies share one cloner; they differ in whether it tries to reflink.</summary>
@@ -5,7 +7,7 @@ internal abstract class ClonedDirectoryStrategy : IWorkspaceStrategy
 {
     private readonly TreeCloner _cloner;
 
-    protected ClonedDirectoryStrategy(bool reflink) => _cloner = new TreeCloner(reflink);
+    protected ClonedDirectoryStrategy(bool reflink, Tunables? tunables) => _cloner = new TreeCloner(reflink, tunables);
 
     public abstract string Name { get; }
 
@@ -22,13 +24,15 @@ internal abstract class ClonedDirectoryStrategy : IWorkspaceStrategy
 }
 
 /// <summary>Reflink: <c>ioctl(FICLONE)</c> per file on Linux, <c>clonefile(2)</c> on macOS; falls back per file to a copy.</summary>
-internal sealed class ReflinkStrategy() : ClonedDirectoryStrategy(reflink: true)
+/// <param name="tunables">How many files are cloned at once (default: <see cref="Tunables.Default"/>).</param>
+internal sealed class ReflinkStrategy(Tunables? tunables = null) : ClonedDirectoryStrategy(reflink: true, tunables)
 {
     public override string Name => WorkspaceStrategies.Reflink;
 }
 
 /// <summary>The always-available fallback: every file's bytes copied (in the kernel where it can). Correct, and slow on big trees.</summary>
-internal sealed class CopyStrategy() : ClonedDirectoryStrategy(reflink: false)
+/// <param name="tunables">How many files are copied at once (default: <see cref="Tunables.Default"/>).</param>
+internal sealed class CopyStrategy(Tunables? tunables = null) : ClonedDirectoryStrategy(reflink: false, tunables)
 {
     public override string Name => WorkspaceStrategies.Copy;
 }

@@ -66,7 +66,7 @@ internal static class SourceOverlay
         using var source = ContainedRoot.Open(snapshot);
         await Parallel.ForEachAsync(
             files,
-            new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount * 2 },
+            new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = cloner.Parallelism },
             (relative, _) =>
             {
                 cloner.CloneFile(source, target, relative);

@@ -89,7 +89,7 @@ internal sealed partial class TreeCloner
         var files = entries.Where(e => !e.Status.IsDirectory).ToList();
         await Parallel.ForEachAsync(
             files,
-            new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount * 2 },
+            new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Parallelism },
             (entry, _) =>
             {
                 CloneOneContained(from, to, entry.Relative, entry.Status);

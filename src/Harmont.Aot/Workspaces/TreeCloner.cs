@@ -2,6 +2,7 @@ using System.IO.Enumeration;
 using Harmont.Aot.Containment;
 using Harmont.Aot.Native.Linux;
 using Harmont.Aot.Native.MacOS;
+using Harmont.Aot.Tuning;
 using Microsoft.Win32.SafeHandles;
 
 namespace Harmont.Aot.Workspaces;
@@ -19,7 +20,14 @@ internal sealed partial class TreeCloner
     private readonly bool _reflink;
     private readonly CloneCounters _counters = new();
 
-    public TreeCloner(bool reflink) => _reflink = reflink;
+    public TreeCloner(bool reflink, Tunables? tunables = null)
+    {
+        _reflink = reflink;
+        Parallelism = (tunables ?? Tunables.Default).CloneParallelism;
+    }
+
+    /// <summary>How many files are cloned at once.</summary>
+    public int Parallelism { get; }
 
     /// <summary>How files were cloned so far, and why the first fallback happened.</summary>
     public CloneCounters Counters => _counters;
@@ -80,7 +88,7 @@ internal sealed partial class TreeCloner
         var files = entries.Where(e => e.Kind != EntryKind.Directory).ToList();
         await Parallel.ForEachAsync(
             files,
-            new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount * 2 },
+            new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Parallelism },
             (entry, _) =>
             {
                 CloneOne(Path.Combine(source, entry.Relative), Path.Combine(destination, entry.Relative), entry.Kind);
