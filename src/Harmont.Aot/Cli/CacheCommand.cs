@@ -19,7 +19,8 @@ internal static class CacheCommand
         context.Out.WriteLine($"{"KEY",-16}  {"STEP",-30}  {"SIZE",10}  {"AGE",5}  {"USED",5}");
         foreach (var l in listings)
         {
-            var step = $"{l.Entry.Pipeline}/{l.Entry.Step}";
+            // An incremental step's last output is an entry like any other, but never a hit.
+            var step = $"{l.Entry.Pipeline}/{l.Entry.Step}{(l.Entry.Components.ContainsKey("incremental") ? " (last output)" : "")}";
             context.Out.WriteLine(
                 $"{l.Entry.Key[..16]}  {step,-30}  {CacheUnits.FormatSize(l.Entry.Size),10}  {CacheUnits.FormatAge(now - l.Entry.Created),5}  {CacheUnits.FormatAge(now - l.LastUsed),5}");
         }

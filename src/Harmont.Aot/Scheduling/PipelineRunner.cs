@@ -23,6 +23,7 @@ internal sealed class PipelineRunner
     private readonly string _runId;
     private readonly StepSecrets _secrets;
     private readonly StepCache? _cache;
+    private readonly IncrementalOutputs? _incremental;
     private readonly ConcurrentDictionary<string, string> _snapshots = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CacheHit> _hits = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<SourceManifest>> _manifests = new(StringComparer.Ordinal);
@@ -36,10 +37,12 @@ internal sealed class PipelineRunner
         IRunEventSink events,
         string runId,
         StepSecrets? secrets = null,
-        StepCache? cache = null)
+        StepCache? cache = null,
+        IncrementalOutputs? incremental = null)
     {
         _secrets = secrets ?? StepSecrets.None;
         _cache = cache;
+        _incremental = incremental;
         _graph = graph;
         _backends = backends;
         _workspaces = workspaces;
@@ -143,10 +146,11 @@ internal sealed class PipelineRunner
         {
             var children = _graph.ChildrenOf(key);
             var keepSnapshot = KeepsSnapshot(key, backend);
-            workspace = step.From is null ? await _workspaces.ForRootAsync(key, cancellation)
+            workspace = await IncrementalWorkspaceAsync(step, backend, cancellation)
+                ?? (step.From is null ? await _workspaces.ForRootAsync(key, cancellation)
                 : _hits.TryGetValue(step.From, out var cachedParent)
                     ? await _workspaces.ForCachedParentAsync(key, cachedParent.Key, cachedParent.Layers, ManifestOf(step.From, cachedParent), cancellation, files => Warn(step.From, files))
-                    : await _workspaces.ForChildAsync(key, step.From, cancellation);
+                    : await _workspaces.ForChildAsync(key, step.From, cancellation));
 
             var baseImage = step.From is not null && _snapshots.TryGetValue(step.From, out var snapshot)
                 ? snapshot
@@ -174,6 +178,11 @@ internal sealed class PipelineRunner
                 }
 
                 var recorded = plan is { IsCached: true } && await RecordAsync(key, workspace, children.Count == 0, result, backend, cancellation);
+                if (step.Incremental && _incremental is not null)
+                {
+                    await KeepIncrementalAsync(key, workspace, recorded ? plan!.Key : null, backend, cancellation);
+                }
+
                 _workspaces.KeepOutput(key, workspace, children.Count, recorded ? plan!.Key : null);
                 workspace = null;
             }
@@ -361,6 +370,47 @@ internal sealed class PipelineRunner
         {
             _events.Publish(new StepLog(DateTimeOffset.UtcNow, key, true, $"harmont: could not cache this step's result: {_secrets.Redact(ex.Message)}"));
             return false;
+        }
+    }
+
+    // An incremental step starts from its own last output plus the source delta since, the parent's claim
+    // given back; null runs it clean (said why), from what a step normally starts from.
+    private async Task<string?> IncrementalWorkspaceAsync(StepDefinition step, IStepBackend backend, CancellationToken cancellation)
+    {
+        if (!step.Incremental || _incremental is null)
+        {
+            return null;
+        }
+
+        var (output, why) = _incremental.Open(step.Key, backend.Name, () => _workspaces.Strategy.Name);
+        if (output is null)
+        {
+            _events.Publish(new StepLog(DateTimeOffset.UtcNow, step.Key, true, $"harmont: incremental: clean run: {why}"));
+            return null;
+        }
+
+        var workspace = await _workspaces.ForCachedParentAsync(step.Key, output.Key, output.Layers, ManifestOf(step.Key, output), cancellation, incremental: true);
+        if (step.From is { } parent)
+        {
+            _workspaces.Release(parent);
+        }
+
+        _events.Publish(new StepLog(DateTimeOffset.UtcNow, step.Key, true, "harmont: incremental: starting from its last output and the source changed since"));
+        return workspace;
+    }
+
+    // Failing to keep the output costs the next run a clean build, not this run its result.
+    private async Task KeepIncrementalAsync(string key, string workspace, string? recorded, IStepBackend backend, CancellationToken cancellation)
+    {
+        try
+        {
+            var output = new RecordedOutput(
+                workspace, await _workspaces.SourceManifestAsync(cancellation), (from, to, ct) => _workspaces.PersistAsync(from, to, lastUse: false, ct));
+            await _incremental!.SaveAsync(key, backend.Name, recorded, output, cancellation);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _events.Publish(new StepLog(DateTimeOffset.UtcNow, key, true, $"harmont: could not keep this step's output for its next incremental run: {_secrets.Redact(ex.Message)}"));
         }
     }
 
