@@ -103,7 +103,7 @@ internal static class RunCommand
 
             try
             {
-                var result = await new PipelineRunner(graph, backends, workspaces, options, renderer, runId, secrets, cache, incremental).RunAsync(signals.Token);
+                var result = await new PipelineRunner(graph, backends, workspaces, options, renderer, runId, secrets, cache, incremental, new CacheMountStore(directories.Cache, context.Clock)).RunAsync(signals.Token);
                 if (remote is not null && await remote.DrainAsync() is { } moved)
                 {
                     await context.Error.WriteLineAsync(moved);
@@ -132,7 +132,7 @@ internal static class RunCommand
 
                 // Only a run that added entries can have pushed the store past its bound; a fully cached
                 // run skips reading every entry.
-                if (cache.Published > 0)
+                if (cache.Published > 0 || pipeline.Steps.Any(s => s.CacheMounts.Count > 0))
                 {
                     await CachePlanning.EvictAsync(store, maxBytes, backends.Docker, context.Error);
                 }

@@ -24,6 +24,7 @@ internal sealed class PipelineRunner
     private readonly StepSecrets _secrets;
     private readonly StepCache? _cache;
     private readonly IncrementalOutputs? _incremental;
+    private readonly CacheMountStore? _mounts;
     private readonly ConcurrentDictionary<string, string> _snapshots = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CacheHit> _hits = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<SourceManifest>> _manifests = new(StringComparer.Ordinal);
@@ -38,8 +39,10 @@ internal sealed class PipelineRunner
         string runId,
         StepSecrets? secrets = null,
         StepCache? cache = null,
-        IncrementalOutputs? incremental = null)
+        IncrementalOutputs? incremental = null,
+        CacheMountStore? mounts = null)
     {
+        _mounts = mounts;
         _secrets = secrets ?? StepSecrets.None;
         _cache = cache;
         _incremental = incremental;
@@ -139,6 +142,7 @@ internal sealed class PipelineRunner
         var backend = _backends.For(key);
         var plan = _cache?.Plan[key];
         string? workspace = null;
+        CacheMountLease? mounts = null;
         StepStatus status;
         int? exitCode = null;
         string? reason = null;
@@ -146,6 +150,7 @@ internal sealed class PipelineRunner
         {
             var children = _graph.ChildrenOf(key);
             var keepSnapshot = KeepsSnapshot(key, backend);
+            mounts = await AcquireMountsAsync(step, cancellation);
             workspace = await IncrementalWorkspaceAsync(step, backend, cancellation)
                 ?? (step.From is null ? await _workspaces.ForRootAsync(key, cancellation)
                 : _hits.TryGetValue(step.From, out var cachedParent)
@@ -165,6 +170,7 @@ internal sealed class PipelineRunner
                 Secrets = _secrets.For(step),
                 Masker = _secrets.Masker,
                 CacheKey = plan?.Key,
+                Mounts = mounts?.Mounts ?? [],
             };
             var result = await backend.RunAsync(invocation, cancellation);
 
@@ -207,6 +213,7 @@ internal sealed class PipelineRunner
         }
         finally
         {
+            mounts?.Dispose();
             if (workspace is not null)
             {
                 _workspaces.Discard(workspace);
@@ -397,6 +404,23 @@ internal sealed class PipelineRunner
 
         _events.Publish(new StepLog(DateTimeOffset.UtcNow, step.Key, true, "harmont: incremental: starting from its last output and the source changed since"));
         return workspace;
+    }
+
+    // A step's cache mounts, held until it ends: a step of this run or another that shares an id waits its turn.
+    private async Task<CacheMountLease?> AcquireMountsAsync(StepDefinition step, CancellationToken cancellation)
+    {
+        if (step.CacheMounts.Count == 0)
+        {
+            return null;
+        }
+
+        if (_mounts is null)
+        {
+            throw new InvalidOperationException($"step '{step.Key}' has cache mounts, and this run has no cache dir to keep them in.");
+        }
+
+        return await _mounts.AcquireAsync(
+            step.CacheMounts, id => _events.Publish(new StepLog(DateTimeOffset.UtcNow, step.Key, true, $"harmont: waiting for cache mount '{id}', which another step is using")), cancellation);
     }
 
     // Failing to keep the output costs the next run a clean build, not this run its result.
