@@ -119,7 +119,7 @@ run_round() { # PHASE ROUND TOOL
       edit) [[ "$info" == "hits=configure build_compiled=2 incremental=yes" ]] || invalid+=("edit round $i: $info (expected configure hit, adler32.c compiled twice: static and shared)") ;;
     esac
   else
-    [ "$phase" = cold ] && docker builder prune -af >/dev/null
+    [ "$phase" = cold ] && docker builder prune -af >/dev/null 2>&1
     buildkit "$([ "$phase" = ccache ] && echo Dockerfile.ccache || echo Dockerfile.chain)" "$log/$phase-$i-buildkit"
   fi
   times[$phase-$tool]+="$wall_ms "
