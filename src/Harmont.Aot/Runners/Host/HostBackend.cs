@@ -55,7 +55,7 @@ internal sealed class HostBackend : IStepBackend
 
         using var shared = await _stable.LockAsync(exclusive: false, cancellationToken);
         _stable.EnsureMountPoint();
-        mounts.ForEach(m => Directory.CreateDirectory(m.Value));
+        mounts.ForEach(m => Directory.CreateDirectory(m.Value)); // A bind needs its target.
         if (isolation.Mode == HostIsolationMode.Bwrap)
         {
             return await BwrapStart.RunAsync(invocation, _stable.Path, inStable, cancellationToken, mounts);
@@ -88,12 +88,11 @@ internal sealed class HostBackend : IStepBackend
         }
     }
 
-    // Each mount's host directory and its target for the runner's user; the target is made if missing, since a bind needs one.
+    // Each mount's host directory and its target for the runner's user (~ is their home).
     private static List<KeyValuePair<string, string>> MountsOf(StepInvocation invocation)
     {
         var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        var mounts = invocation.Mounts.Select(m => new KeyValuePair<string, string>(m.Key, StepInvocation.MountTarget(m.Value, home))).ToList();
-        return mounts;
+        return [.. invocation.Mounts.Select(m => new KeyValuePair<string, string>(m.Key, StepInvocation.MountTarget(m.Value, home)))];
     }
 
     private static void NoMounts(StepInvocation invocation, List<KeyValuePair<string, string>> mounts, string why)
