@@ -27,6 +27,7 @@ install_prerequisites() {
   python3 -c 'import yaml' 2>/dev/null || missing+=(python3-yaml)   # reads docs/ci/github-actions.yml in a test
   [ -x /usr/bin/docker-registry ] || missing+=(docker-registry)   # the shared-cache tests' real registry
   command -v htpasswd >/dev/null || missing+=(apache2-utils)       # its bcrypt password file
+  command -v debootstrap >/dev/null || missing+=(debootstrap)       # the Debian image with gcc and make (incremental make tests)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -73,6 +74,8 @@ start_registry() {
 if [ "$(id -u)" = 0 ]; then
   install_prerequisites
   start_dockerd || true   # the Docker tests then fail and say why
+  # A Debian root with gcc, make and ccache from the Debian mirror apt uses; built once, kept by its tag.
+  bash bench/zlib/debian-image.sh || echo "could not build the Debian test image; the incremental make tests fail" >&2
 else
   echo "not root: skipping installs; tests needing Docker, XFS or fuse fail if those are missing" >&2
 fi

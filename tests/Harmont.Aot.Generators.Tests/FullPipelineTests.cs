@@ -27,7 +27,25 @@ public sealed class FullPipelineTests
         using var assembly = new GeneratedAssembly(run.Output);
         var publish = assembly.Catalog().Single().Steps.Single(s => s.Key == "publish");
         await Assert.That(publish.After)
-            .IsEquivalentTo((IEnumerable<string>)["deps", "build", "test", "lint", "it", "report"], CollectionOrdering.Matching);
+            .IsEquivalentTo((IEnumerable<string>)["deps", "build", "test", "lint", "it", "compile", "report"], CollectionOrdering.Matching);
+    }
+
+    [Test]
+    public async Task Incremental_and_cache_mounts_reach_the_definition_and_not_its_hash()
+    {
+        using var assembly = new GeneratedAssembly(GeneratorHarness.Run(Samples.Readme).Output);
+        var pipeline = assembly.Catalog().Single();
+        var compile = pipeline.Steps.Single(s => s.Key == "compile");
+        await Assert.That(compile.Incremental).IsTrue();
+        await Assert.That(compile.CacheMounts).IsEquivalentTo((IEnumerable<CacheMount>)[new CacheMount("/root/.cache/ccache", "ccache")]);
+        await Assert.That(pipeline.Steps.Single(s => s.Key == "build").Incremental).IsFalse();
+
+        // Neither setting is part of the definition: the hash is the runtime's for the step without them.
+        var plain = new StepDefinition
+        {
+            Key = compile.Key, Label = compile.Label, Command = compile.Command, ConstantCommand = compile.ConstantCommand, From = compile.From, Env = compile.Env,
+        };
+        await Assert.That(compile.DefinitionHash).IsEqualTo(StepDefinitionHash.Compute(pipeline, plain));
     }
 
     [Test]

@@ -97,6 +97,12 @@ public static class Samples
             [Step(Key = "it", Image = "debian:12", Runner = Runner.Docker)]
             static string Integration() => "./integration.sh";
 
+            // Incremental: when it executes, it starts from its own last output plus your edits, so make
+            // recompiles only what changed. Only as correct as the tool's own incremental build: release
+            // builds use --no-incremental. CacheMount: a directory kept across runs and keys, in no key or entry.
+            [Step(From = nameof(Deps), Incremental = true), CacheMount("/root/.cache/ccache", Id = "ccache")]
+            static string Compile() => "make -j CC='ccache gcc'";
+
             // After = ordering only: waits for both, carries no state. Commands need not be constants.
             [Step(After = [nameof(Test), nameof(Lint)], Runner = Runner.Host)]
             static string Report() => $"echo built on {Environment.MachineName}";

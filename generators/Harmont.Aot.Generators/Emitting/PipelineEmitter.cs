@@ -1,3 +1,4 @@
+using System.Linq;
 using Harmont.Aot.Generators.Model;
 
 namespace Harmont.Aot.Generators.Emitting;
@@ -92,6 +93,17 @@ internal static class PipelineEmitter
             .Line($"Cwd = {Literals.String(step.Cwd)},")
             .Line($"Runner = {Literals.Runner(step.Runner)},")
             .Line($"Timeout = {Literals.Duration(step.Timeout)},");
+
+        // Written only when set, so pipelines without them generate what they always did.
+        if (step.Incremental)
+        {
+            builder.Line("Incremental = true,");
+        }
+
+        if (!step.CacheMounts.IsEmpty)
+        {
+            builder.Line($"CacheMounts = new {Model}.CacheMount[] {{ {string.Join(", ", step.CacheMounts.Select(m => $"new({Literals.String(m.Path)}, {Literals.String(m.Id)})"))} }},");
+        }
 
         if (step.Cache.IsEmpty)
         {

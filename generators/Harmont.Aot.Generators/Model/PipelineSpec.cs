@@ -50,7 +50,17 @@ internal sealed record StepSpec(
     DurationSpec? Timeout,
     EquatableArray<CacheSpec> Cache,
     RunnerSpec Runner,
-    string? DefinitionHash);
+    string? DefinitionHash)
+{
+    /// <summary>Starts from its own previous output when it executes; not part of the definition.</summary>
+    public bool Incremental { get; init; }
+
+    /// <summary>Persistent directories mounted into the step; never part of the definition.</summary>
+    public EquatableArray<CacheMountSpec> CacheMounts { get; init; }
+}
+
+/// <summary>One [CacheMount]: where it is mounted and, when given, the id steps share it by.</summary>
+internal sealed record CacheMountSpec(string Path, string? Id);
 
 /// <summary>A duration as the user wrote it and its length in ticks.</summary>
 internal sealed record DurationSpec(string Text, long Ticks);

@@ -10,7 +10,8 @@ internal sealed record KnownTypes(
     INamedTypeSymbol? CacheForeverAttribute,
     INamedTypeSymbol? CacheTtlAttribute,
     INamedTypeSymbol? CacheOnChangeAttribute,
-    INamedTypeSymbol? Runner)
+    INamedTypeSymbol? Runner,
+    INamedTypeSymbol? CacheMountAttribute)
 {
     public const string PipelineAttributeName = "Harmont.Aot.PipelineAttribute";
     public const string PipelineDefinitionName = "Harmont.Aot.Model.PipelineDefinition";
@@ -22,7 +23,8 @@ internal sealed record KnownTypes(
         compilation.GetTypeByMetadataName("Harmont.Aot.CacheForeverAttribute"),
         compilation.GetTypeByMetadataName("Harmont.Aot.CacheTtlAttribute"),
         compilation.GetTypeByMetadataName("Harmont.Aot.CacheOnChangeAttribute"),
-        compilation.GetTypeByMetadataName("Harmont.Aot.Runner"));
+        compilation.GetTypeByMetadataName("Harmont.Aot.Runner"),
+        compilation.GetTypeByMetadataName("Harmont.Aot.CacheMountAttribute"));
 
     public static bool Is(AttributeData attribute, INamedTypeSymbol? type) =>
         type is not null && SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, type);

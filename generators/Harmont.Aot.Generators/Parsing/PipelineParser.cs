@@ -71,7 +71,11 @@ internal static class PipelineParser
                 draft.Timeout,
                 draft.Cache.ToEquatableArray(),
                 draft.Runner,
-                StepSettings.DefinitionHash(draft, settings[i], defaultImage, runner)));
+                StepSettings.DefinitionHash(draft, settings[i], defaultImage, runner))
+            {
+                Incremental = draft.Incremental,
+                CacheMounts = draft.CacheMounts.ToEquatableArray(),
+            });
 
             spec = new PipelineSpec(
                 HintName: Names.ToHintName(type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat.WithGlobalNamespaceStyle(SymbolDisplayGlobalNamespaceStyle.Omitted))),

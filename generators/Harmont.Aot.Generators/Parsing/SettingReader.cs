@@ -57,6 +57,26 @@ internal static class SettingReader
         return env;
     }
 
+    /// <summary>[CacheMount] paths and ids of a step; the runtime checks them (a bad one is exit 2 naming it).</summary>
+    public static List<CacheMountSpec> ReadCacheMounts(IMethodSymbol method, KnownTypes types, CancellationToken cancellationToken)
+    {
+        var mounts = new List<CacheMountSpec>();
+        foreach (var attribute in method.GetAttributes())
+        {
+            if (!KnownTypes.Is(attribute, types.CacheMountAttribute)
+                || attribute.ConstructorArguments.Length != 1
+                || attribute.ConstructorArguments[0].Kind == TypedConstantKind.Error
+                || AttributeArguments.AsString(attribute.ConstructorArguments[0]) is not { } path)
+            {
+                continue;
+            }
+
+            mounts.Add(new CacheMountSpec(path, new AttributeArguments(attribute, cancellationToken).NamedString("Id")));
+        }
+
+        return mounts;
+    }
+
     /// <summary>[Secret] names of a method or of the pipeline class (HM0015 for one that is not a variable name).</summary>
     public static List<Site> ReadSecrets(ISymbol symbol, KnownTypes types, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
     {

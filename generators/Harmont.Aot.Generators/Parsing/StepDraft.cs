@@ -28,7 +28,14 @@ internal sealed record StepDraft(
     DurationSpec? Timeout,
     IReadOnlyList<CacheSpec> Cache,
     IReadOnlyList<Site> CacheEnvKeys,
-    RunnerSpec Runner);
+    RunnerSpec Runner)
+{
+    /// <summary>[Step(Incremental = true)]: start from its own previous output when it executes.</summary>
+    public bool Incremental { get; init; }
+
+    /// <summary>The step's [CacheMount] directories, in declaration order.</summary>
+    public IReadOnlyList<CacheMountSpec> CacheMounts { get; init; } = [];
+}
 
 /// <summary>A From or After value (a step method's name, null if written as null) and the expression that wrote it.</summary>
 internal sealed record StepReference(string? MethodName, LocationInfo? Location);

@@ -77,14 +77,27 @@ internal static class CachePlanning
         ArgumentNullException.ThrowIfNull(notices);
         IReadOnlyList<CacheListing> evicted;
         var kept = new List<CacheListing>();
+        List<CacheMountListing> mountsGone;
         try
         {
-            evicted = store.EvictToFit(maxBytes, kept);
+            // Cache mounts count against the same bound: those used before every entry go first, then entries, then mounts.
+            var mounts = new CacheMountStore(store.Root, TimeProvider.System);
+            var entries = store.List();
+            mountsGone = mounts.Evict(maxBytes, entries.Sum(e => e.Entry.Size), entries.Count > 0 ? entries[0].LastUsed : null);
+            evicted = store.EvictToFit(Math.Max(0, maxBytes - mounts.List().Sum(m => m.Size)), kept);
+            mountsGone.AddRange(mounts.Evict(maxBytes, store.List().Sum(e => e.Entry.Size), null));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             await notices.WriteLineAsync($"harmont: cache eviction skipped: {ex.Message}");
             return;
+        }
+
+        if (mountsGone.Count > 0)
+        {
+            await notices.WriteLineAsync(
+                $"harmont: cache over its {CacheUnits.FormatSize(maxBytes)} bound: removed {mountsGone.Count} least-recently-used cache mount(s) " +
+                $"({CacheUnits.FormatSize(mountsGone.Sum(m => m.Size))}): {string.Join(", ", mountsGone.Select(m => m.Id))}");
         }
 
         if (kept.Count > 0)

@@ -10,7 +10,7 @@ namespace Harmont.Aot.Cache;
 /// miss-and-record; for the rest, miss-without-record. A hit holds its entry's shared lock until the
 /// run ends, so eviction by a concurrent run can never take an output a child is starting from.
 /// </summary>
-internal sealed class StepCache : IDisposable
+internal sealed partial class StepCache : IDisposable
 {
     private const string WorkspaceDir = "workspace";
     private const string SourcesFile = "sources";

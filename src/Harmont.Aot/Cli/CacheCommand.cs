@@ -19,12 +19,24 @@ internal static class CacheCommand
         context.Out.WriteLine($"{"KEY",-16}  {"STEP",-30}  {"SIZE",10}  {"AGE",5}  {"USED",5}");
         foreach (var l in listings)
         {
-            var step = $"{l.Entry.Pipeline}/{l.Entry.Step}";
+            // An incremental step's last output is an entry like any other, but never a hit.
+            var step = $"{l.Entry.Pipeline}/{l.Entry.Step}{(l.Entry.Components.ContainsKey("incremental") ? " (last output)" : "")}";
             context.Out.WriteLine(
                 $"{l.Entry.Key[..16]}  {step,-30}  {CacheUnits.FormatSize(l.Entry.Size),10}  {CacheUnits.FormatAge(now - l.Entry.Created),5}  {CacheUnits.FormatAge(now - l.LastUsed),5}");
         }
 
+        var mounts = new CacheMountStore(store.Root, context.Clock).List().OrderByDescending(m => m.LastUsed).ToList();
+        foreach (var m in mounts)
+        {
+            var id = $"mount {m.Id}";
+            context.Out.WriteLine($"{"(cache mount)",-16}  {id,-30}  {CacheUnits.FormatSize(m.Size),10}  {"",5}  {CacheUnits.FormatAge(now - m.LastUsed),5}");
+        }
+
         context.Out.WriteLine($"{listings.Count} entries, {CacheUnits.FormatSize(listings.Sum(l => l.Entry.Size))} in {store.Root}");
+        if (mounts.Count > 0)
+        {
+            context.Out.WriteLine($"{mounts.Count} cache mount(s), {CacheUnits.FormatSize(mounts.Sum(m => m.Size))}");
+        }
         var (staged, stagedBytes, dead) = store.StagingUsage();
         if (staged > 0)
         {
@@ -65,6 +77,13 @@ internal static class CacheCommand
         var listings = store.List();
         var removed = listings.Where(l => store.TryRemove(l.Entry.Key)).ToList();
         context.Out.WriteLine($"{removed.Count} entries removed{(removed.Count < listings.Count ? $", {listings.Count - removed.Count} in use by a run kept" : "")}");
+        var mountStore = new CacheMountStore(store.Root, context.Clock);
+        var mounts = mountStore.List();
+        if (mounts.Count > 0)
+        {
+            var gone = mounts.Count(m => mountStore.TryRemove(m.Id));
+            context.Out.WriteLine($"{gone} cache mount(s) removed{(gone < mounts.Count ? $", {mounts.Count - gone} in use by a step kept" : "")}");
+        }
         SweepStaging(context, store);
         await CleanEngineAsync(context, store, removed);
         return 0;

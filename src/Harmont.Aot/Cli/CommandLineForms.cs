@@ -18,7 +18,7 @@ internal static class CommandLineForms
         ["--parallelism"] = true, ["-j"] = true, ["--runner"] = true, ["--format"] = true, ["--ir"] = true,
         ["--pipeline"] = true, ["-p"] = true, ["--repo"] = true, ["--older-than"] = true, ["--max-size"] = true,
         ["--keep-going"] = false, ["-k"] = false, ["--logs"] = false, ["--explain"] = false,
-        ["--cache-remote"] = true, ["--keep"] = true, ["--remote"] = false,
+        ["--cache-remote"] = true, ["--keep"] = true, ["--remote"] = false, ["--no-incremental"] = false,
     };
 
     /// <summary>The arguments in the parser's form: verb first, every option and its value in separate words.</summary>

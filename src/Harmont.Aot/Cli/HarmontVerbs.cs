@@ -28,6 +28,7 @@ internal sealed class HarmontVerbs(IReadOnlyList<PipelineDefinition> pipelines, 
     /// <param name="pipeline">-p, The pipeline, as the argument names it. With --ir, the document's name (its cache history and explain records), replacing its slug; a document with neither is named 'default'.</param>
     /// <param name="explain">After the run, say for each step whether it was a cache hit and, for a miss, which input changed since the last run.</param>
     /// <param name="repo">The source repository to build (default: the git repository the command runs in).</param>
+    /// <param name="noIncremental">Run incremental steps clean, from their parent's output, as for a release build (also HARMONT_NO_INCREMENTAL=1).</param>
     /// <param name="cacheRemote">Share the step cache through an OCI registry: oci://HOST[:PORT]/REPO[?mode=read|write|read-write] (default: HARMONT_CACHE_REMOTE).</param>
     public Task Run(
         [Argument] string? slug = null,
@@ -40,7 +41,8 @@ internal sealed class HarmontVerbs(IReadOnlyList<PipelineDefinition> pipelines, 
         string? pipeline = null,
         bool explain = false,
         string? repo = null,
-        string? cacheRemote = null)
+        string? cacheRemote = null,
+        bool noIncremental = false)
     {
         if (!Enum.IsDefined(format) || (runner is { } chosen && !Enum.IsDefined(chosen)))
         {
@@ -57,6 +59,7 @@ internal sealed class HarmontVerbs(IReadOnlyList<PipelineDefinition> pipelines, 
             Explain = explain,
             Repo = repo,
             CacheRemote = cacheRemote,
+            NoIncremental = noIncremental,
         };
         return Finish(RunCommand.ExecuteAsync(pipelines, request, context));
     }

@@ -83,6 +83,9 @@ internal static class RunCommand
             var previous = request.Explain ? RunRecord.Load(recordPath) : null;
             await using var remote = OpenRemote(remoteSetting, store, backends, context);
             using var cache = new StepCache(store, plan, context.Clock, remote);
+            var incremental = pipeline.Steps.Any(s => s.Incremental)
+                ? new IncrementalOutputs(directories.Cache, pipeline, cache, request.NoIncremental || IsSet(context.GetEnv("HARMONT_NO_INCREMENTAL")))
+                : null;
             // Probed when the first workspace is made, so a fully cached run never probes; a strategy the
             // user forces is checked now, so an unusable one stops the run before anything starts.
             IWorkspaceStrategy Probe() => WorkspaceStrategies.ForWorkDir(directories.Work, context.GetEnv, context.Error);
@@ -100,7 +103,7 @@ internal static class RunCommand
 
             try
             {
-                var result = await new PipelineRunner(graph, backends, workspaces, options, renderer, runId, secrets, cache).RunAsync(signals.Token);
+                var result = await new PipelineRunner(graph, backends, workspaces, options, renderer, runId, secrets, cache, incremental, new CacheMountStore(directories.Cache, context.Clock)).RunAsync(signals.Token);
                 if (remote is not null && await remote.DrainAsync() is { } moved)
                 {
                     await context.Error.WriteLineAsync(moved);
@@ -129,7 +132,7 @@ internal static class RunCommand
 
                 // Only a run that added entries can have pushed the store past its bound; a fully cached
                 // run skips reading every entry.
-                if (cache.Published > 0)
+                if (cache.Published > 0 || pipeline.Steps.Any(s => s.CacheMounts.Count > 0))
                 {
                     await CachePlanning.EvictAsync(store, maxBytes, backends.Docker, context.Error);
                 }
@@ -265,6 +268,10 @@ internal static class RunCommand
         }
     }
 
+    // An environment switch is on unless unset, empty, 0 or false.
+    private static bool IsSet(string? value) =>
+        !string.IsNullOrWhiteSpace(value) && value.Trim() is not "0" && !value.Trim().Equals("false", StringComparison.OrdinalIgnoreCase);
+
     private static string NewRunId() =>
         $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
 }
@@ -289,6 +296,9 @@ internal sealed record RunRequest(string? Pipeline, int Parallelism, Runner? Run
 
     /// <summary><c>--repo</c>: the source repository, when not the one the command runs in.</summary>
     public string? Repo { get; init; }
+
+    /// <summary><c>--no-incremental</c>: incremental steps run clean; <c>HARMONT_NO_INCREMENTAL</c> says the same.</summary>
+    public bool NoIncremental { get; init; }
 
     /// <summary><c>--cache-remote</c>: the shared cache (<c>oci://HOST[:PORT]/REPO</c>); null falls back to <c>HARMONT_CACHE_REMOTE</c>.</summary>
     public string? CacheRemote { get; init; }

@@ -36,4 +36,11 @@ public sealed class StepAttribute : Attribute
 
     /// <summary>Where this step runs; overrides the pipeline's runner.</summary>
     public Runner Runner { get; set; } = Runner.Inherit;
+
+    /// <summary>
+    /// When the step executes, it starts from its own previous output (plus the source changed since) instead of
+    /// its parent's, so <c>make</c> or <c>cargo</c> rebuild only what changed. Only as correct as the tool's own
+    /// incremental build; <c>--no-incremental</c> forces a clean run. Not part of the cache key.
+    /// </summary>
+    public bool Incremental { get; set; }
 }

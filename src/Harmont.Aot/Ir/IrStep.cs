@@ -12,7 +12,7 @@ internal static class IrStep
 {
     /// <summary>The step fields both forms share; the steps-list form adds <c>type</c> and <c>builds_in</c>.</summary>
     public static readonly string[] Fields =
-        ["key", "label", "cmd", "eval", "image", "env", "secrets", "cwd", "timeout_seconds", "cache", "runner", "runner_args"];
+        ["key", "label", "cmd", "eval", "image", "env", "secrets", "cwd", "timeout_seconds", "cache", "runner", "runner_args", "incremental", "cache_mounts"];
 
     private const string PolicyFix = "use \"none\", \"forever\", \"ttl\", \"on_change\" or \"compose\"";
     private const int LongestKey = 200;
@@ -56,7 +56,35 @@ internal static class IrStep
             Runner = ReadRunner(step.Property("runner")) ?? Runner.Inherit,
             Timeout = step.Property("timeout_seconds").OptionalSeconds("give a positive number of seconds, or remove the field", IrField.LongestTimeoutSeconds),
             Cache = cache,
+            Incremental = step.Property("incremental").OptionalBool("write \"incremental\": true, or remove the field"),
+            CacheMounts = ReadCacheMounts(step.Property("cache_mounts"), key),
         };
+    }
+
+    // Our extension, not harmont-py's: [{"path": "/root/.cache/ccache", "id": "ccache"}], id optional.
+    private static List<CacheMount> ReadCacheMounts(IrField field, string stepKey)
+    {
+        var mounts = new List<CacheMount>();
+        if (field.IsMissing)
+        {
+            return mounts;
+        }
+
+        const string Fix = "write cache_mounts as [{\"path\": \"/root/.cache/ccache\", \"id\": \"ccache\"}]";
+        foreach (var item in field.Array(Fix))
+        {
+            item.RequireObject(Fix);
+            item.RequireOnly("a cache mount", "path", "id");
+            var mount = new CacheMount(item.Property("path").RequiredString(Fix), item.Property("id").OptionalString(Fix));
+            if (mount.Problem(stepKey) is { } problem)
+            {
+                throw item.Error($"is not usable: {problem}", Fix);
+            }
+
+            mounts.Add(mount);
+        }
+
+        return mounts;
     }
 
     /// <summary>A step key: printable, and short enough to name the step's files and containers.</summary>

@@ -132,6 +132,29 @@ public static class IrWriter
             json.WriteString("runner", RunnerName(step.Runner));
         }
 
+        if (step.Incremental)
+        {
+            json.WriteBoolean("incremental", true);
+        }
+
+        if (step.CacheMounts.Count > 0)
+        {
+            json.WriteStartArray("cache_mounts");
+            foreach (var mount in step.CacheMounts)
+            {
+                json.WriteStartObject();
+                json.WriteString("path", mount.Path);
+                if (mount.Id is { } id)
+                {
+                    json.WriteString("id", id);
+                }
+
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+        }
+
         json.WriteEndObject();
         WriteMap(json, "env", step.Env);
         json.WriteEndObject();

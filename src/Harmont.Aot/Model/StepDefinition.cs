@@ -57,4 +57,13 @@ public sealed class StepDefinition
 
     /// <summary>Longest the command may run; past it the step is TimedOut (exit 124). Null: no limit.</summary>
     public TimeSpan? Timeout { get; init; }
+
+    /// <summary>
+    /// When it executes, the step starts from its own previous output plus the source changed since, rather than
+    /// its parent's output (docs/workspaces.md). Not part of the key.
+    /// </summary>
+    public bool Incremental { get; init; }
+
+    /// <summary>Persistent directories mounted into the step; never part of its key or its cache entry.</summary>
+    public IReadOnlyList<CacheMount> CacheMounts { get; init; } = [];
 }

@@ -73,6 +73,16 @@ internal sealed record StepInvocation(
     /// to keep once the entry is published. Null: the snapshot, if any, is ephemeral.
     /// </summary>
     public string? CacheKey { get; init; }
+
+    /// <summary>
+    /// Cache mounts: a host directory (kept under the cache dir) and the path the step sees it at, absolute or
+    /// <c>~/…</c> (the container's <c>/root</c>, the host user's home). Their content is never part of the step's result.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Mounts { get; init; } = [];
+
+    /// <summary>Where a mount's path is for a home directory of <paramref name="home"/>.</summary>
+    public static string MountTarget(string path, string home) =>
+        path.StartsWith("~/", StringComparison.Ordinal) ? Path.Combine(home, path[2..]) : path;
 }
 
 /// <summary>How a step's command ended.</summary>

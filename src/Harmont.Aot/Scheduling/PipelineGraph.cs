@@ -45,6 +45,11 @@ internal sealed class PipelineGraph
             {
                 throw new PipelineException($"pipeline '{pipeline.Slug}': two steps have the key '{step.Key}'. Step keys must be unique; rename one.");
             }
+
+            if (step.CacheMounts.Select(m => m.Problem(step.Key)).FirstOrDefault(p => p is not null) is { } mountProblem)
+            {
+                throw new PipelineException(mountProblem);
+            }
         }
 
         var children = new Dictionary<string, List<string>>(StringComparer.Ordinal);

@@ -23,6 +23,8 @@ internal sealed class PipelineRunner
     private readonly string _runId;
     private readonly StepSecrets _secrets;
     private readonly StepCache? _cache;
+    private readonly IncrementalOutputs? _incremental;
+    private readonly CacheMountStore? _mounts;
     private readonly ConcurrentDictionary<string, string> _snapshots = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CacheHit> _hits = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<SourceManifest>> _manifests = new(StringComparer.Ordinal);
@@ -36,10 +38,14 @@ internal sealed class PipelineRunner
         IRunEventSink events,
         string runId,
         StepSecrets? secrets = null,
-        StepCache? cache = null)
+        StepCache? cache = null,
+        IncrementalOutputs? incremental = null,
+        CacheMountStore? mounts = null)
     {
+        _mounts = mounts;
         _secrets = secrets ?? StepSecrets.None;
         _cache = cache;
+        _incremental = incremental;
         _graph = graph;
         _backends = backends;
         _workspaces = workspaces;
@@ -136,6 +142,7 @@ internal sealed class PipelineRunner
         var backend = _backends.For(key);
         var plan = _cache?.Plan[key];
         string? workspace = null;
+        CacheMountLease? mounts = null;
         StepStatus status;
         int? exitCode = null;
         string? reason = null;
@@ -143,10 +150,12 @@ internal sealed class PipelineRunner
         {
             var children = _graph.ChildrenOf(key);
             var keepSnapshot = KeepsSnapshot(key, backend);
-            workspace = step.From is null ? await _workspaces.ForRootAsync(key, cancellation)
+            mounts = await AcquireMountsAsync(step, cancellation);
+            workspace = await IncrementalWorkspaceAsync(step, backend, cancellation)
+                ?? (step.From is null ? await _workspaces.ForRootAsync(key, cancellation)
                 : _hits.TryGetValue(step.From, out var cachedParent)
                     ? await _workspaces.ForCachedParentAsync(key, cachedParent.Key, cachedParent.Layers, ManifestOf(step.From, cachedParent), cancellation, files => Warn(step.From, files))
-                    : await _workspaces.ForChildAsync(key, step.From, cancellation);
+                    : await _workspaces.ForChildAsync(key, step.From, cancellation));
 
             var baseImage = step.From is not null && _snapshots.TryGetValue(step.From, out var snapshot)
                 ? snapshot
@@ -161,6 +170,7 @@ internal sealed class PipelineRunner
                 Secrets = _secrets.For(step),
                 Masker = _secrets.Masker,
                 CacheKey = plan?.Key,
+                Mounts = mounts?.Mounts ?? [],
             };
             var result = await backend.RunAsync(invocation, cancellation);
 
@@ -174,6 +184,11 @@ internal sealed class PipelineRunner
                 }
 
                 var recorded = plan is { IsCached: true } && await RecordAsync(key, workspace, children.Count == 0, result, backend, cancellation);
+                if (step.Incremental && _incremental is not null)
+                {
+                    await KeepIncrementalAsync(key, workspace, recorded ? plan!.Key : null, backend, cancellation);
+                }
+
                 _workspaces.KeepOutput(key, workspace, children.Count, recorded ? plan!.Key : null);
                 workspace = null;
             }
@@ -198,6 +213,7 @@ internal sealed class PipelineRunner
         }
         finally
         {
+            mounts?.Dispose();
             if (workspace is not null)
             {
                 _workspaces.Discard(workspace);
@@ -361,6 +377,64 @@ internal sealed class PipelineRunner
         {
             _events.Publish(new StepLog(DateTimeOffset.UtcNow, key, true, $"harmont: could not cache this step's result: {_secrets.Redact(ex.Message)}"));
             return false;
+        }
+    }
+
+    // An incremental step starts from its own last output plus the source delta since, the parent's claim
+    // given back; null runs it clean (said why), from what a step normally starts from.
+    private async Task<string?> IncrementalWorkspaceAsync(StepDefinition step, IStepBackend backend, CancellationToken cancellation)
+    {
+        if (!step.Incremental || _incremental is null)
+        {
+            return null;
+        }
+
+        var (output, why) = _incremental.Open(step.Key, backend.Name, () => _workspaces.Strategy.Name);
+        if (output is null)
+        {
+            _events.Publish(new StepLog(DateTimeOffset.UtcNow, step.Key, true, $"harmont: incremental: clean run: {why}"));
+            return null;
+        }
+
+        var workspace = await _workspaces.ForCachedParentAsync(step.Key, output.Key, output.Layers, ManifestOf(step.Key, output), cancellation, incremental: true);
+        if (step.From is { } parent)
+        {
+            _workspaces.Release(parent);
+        }
+
+        _events.Publish(new StepLog(DateTimeOffset.UtcNow, step.Key, true, "harmont: incremental: starting from its last output and the source changed since"));
+        return workspace;
+    }
+
+    // A step's cache mounts, held until it ends: a step of this run or another that shares an id waits its turn.
+    private async Task<CacheMountLease?> AcquireMountsAsync(StepDefinition step, CancellationToken cancellation)
+    {
+        if (step.CacheMounts.Count == 0)
+        {
+            return null;
+        }
+
+        if (_mounts is null)
+        {
+            throw new InvalidOperationException($"step '{step.Key}' has cache mounts, and this run has no cache dir to keep them in.");
+        }
+
+        return await _mounts.AcquireAsync(
+            step.CacheMounts, id => _events.Publish(new StepLog(DateTimeOffset.UtcNow, step.Key, true, $"harmont: waiting for cache mount '{id}', which another step is using")), cancellation);
+    }
+
+    // Failing to keep the output costs the next run a clean build, not this run its result.
+    private async Task KeepIncrementalAsync(string key, string workspace, string? recorded, IStepBackend backend, CancellationToken cancellation)
+    {
+        try
+        {
+            var output = new RecordedOutput(
+                workspace, await _workspaces.SourceManifestAsync(cancellation), (from, to, ct) => _workspaces.PersistAsync(from, to, lastUse: false, ct));
+            await _incremental!.SaveAsync(key, backend.Name, recorded, output, cancellation);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _events.Publish(new StepLog(DateTimeOffset.UtcNow, key, true, $"harmont: could not keep this step's output for its next incremental run: {_secrets.Redact(ex.Message)}"));
         }
     }
 

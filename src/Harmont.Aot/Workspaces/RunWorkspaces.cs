@@ -173,6 +173,11 @@ internal sealed class RunWorkspaces : IAsyncDisposable
     /// <param name="recorded">The entry's source manifest: the source its output was made from.</param>
     /// <param name="cancellationToken">Stops the preparation.</param>
     /// <param name="overwritten">Told the changed source files the cached steps had themselves changed or deleted (see <see cref="OverwrittenSource"/>).</param>
+    /// <param name="incremental">
+    /// The output is an incremental step's own last one (docs/workspaces.md#incremental-steps): the workspace is never stored
+    /// as a layer on it, since that entry is replaced, and each file the delta writes gets the current time as its
+    /// mtime, so a build tool sees it newer than anything it made from the old one.
+    /// </param>
     /// <remarks>
     /// Only the delta's files are taken into the run's source snapshot, so a one-file edit under a cached
     /// parent copies one file, not the tree. Each file is still taken at most once per run: every step of
@@ -180,7 +185,7 @@ internal sealed class RunWorkspaces : IAsyncDisposable
     /// </remarks>
     public async Task<string> ForCachedParentAsync(
         string stepKey, string entryKey, IReadOnlyList<string> cachedLayers, SourceManifest recorded, CancellationToken cancellationToken,
-        Action<IReadOnlyList<string>>? overwritten = null)
+        Action<IReadOnlyList<string>>? overwritten = null, bool incremental = false)
     {
         ArgumentNullException.ThrowIfNull(cachedLayers);
         if (cachedLayers.Count != 1 && Layered is null)
@@ -196,13 +201,17 @@ internal sealed class RunWorkspaces : IAsyncDisposable
         }
 
         var path = await CreateAsync(
-            stepKey, [.. cachedLayers.Select(l => new Layer(Path.GetFullPath(l), null))], cancellationToken, new EntryOutput(entryKey, cachedLayers.Count));
+            stepKey, [.. cachedLayers.Select(l => new Layer(Path.GetFullPath(l), null))], cancellationToken, incremental ? null : new EntryOutput(entryKey, cachedLayers.Count));
         try
         {
             await TakeAsync([.. delta.Written.Where(f => !now.Files[f].IsDirectory)], cancellationToken);
             if (OperatingSystem.IsLinux())
             {
                 await SourceOverlay.ApplyAsync(Strategy.Cloner, SnapshotPath, delta, now, path, cancellationToken);
+                if (incremental)
+                {
+                    SourceOverlay.TouchWritten(delta, now, path);
+                }
             }
             else
             {

@@ -74,6 +74,29 @@ internal static class SourceOverlay
             });
     }
 
+    /// <summary>
+    /// Gives every file <paramref name="delta"/> wrote the current time as its mtime (never following a link): a file
+    /// edited before the previous output was made still reads as newer than what a tool built from its old content.
+    /// </summary>
+    [SupportedOSPlatform("linux")]
+    public static void TouchWritten(SourceDelta delta, SourceManifest now, string workspace)
+    {
+        ArgumentNullException.ThrowIfNull(delta);
+        ArgumentNullException.ThrowIfNull(now);
+        var time = DateTimeOffset.UtcNow;
+        var stamp = new Timespec(time.ToUnixTimeSeconds(), time.Ticks % TimeSpan.TicksPerSecond * 100);
+        using var target = ContainedRoot.Open(workspace);
+        foreach (var relative in delta.Written.Where(f => !now.Files[f].IsDirectory))
+        {
+            var (parent, name) = ContainedRoot.SplitParent(relative);
+            using var directory = target.TryOpenDirectory(parent);
+            if (directory is not null && LinuxSyscalls.SetTimesAt(directory, name, stamp, stamp) is not (Errno.None or Errno.ENOENT) and var error)
+            {
+                throw target.Fail("set the time of", relative, error);
+            }
+        }
+    }
+
     // Every directory that holds a source file now.
     private static HashSet<string> DirectoriesOf(IEnumerable<string> files)
     {

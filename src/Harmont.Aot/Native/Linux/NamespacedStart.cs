@@ -26,7 +26,12 @@ internal static class NamespacedStart
     /// failed. A null <paramref name="start"/> only probes whether that works here.
     /// </summary>
     /// <returns>The errno, the process, and its namespace held open (the caller disposes it).</returns>
-    public static Task<(Errno Error, Process? Process, StepNamespace? Namespace)> StartAsync(string source, string target, Func<Process>? start)
+    /// <param name="source">The directory to bind.</param>
+    /// <param name="target">Where.</param>
+    /// <param name="start">Starts the process; null only probes.</param>
+    /// <param name="more">More binds (cache mounts), made after the first, each target an existing directory.</param>
+    public static Task<(Errno Error, Process? Process, StepNamespace? Namespace)> StartAsync(
+        string source, string target, Func<Process>? start, IReadOnlyList<KeyValuePair<string, string>>? more = null)
     {
         var result = new TaskCompletionSource<(Errno, Process?, StepNamespace?)>(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
@@ -37,6 +42,14 @@ internal static class NamespacedStart
                 if (error == Errno.None)
                 {
                     error = LinuxSyscalls.BindRecursive(source, target);
+                }
+
+                foreach (var (from, to) in more ?? [])
+                {
+                    if (error == Errno.None)
+                    {
+                        error = LinuxSyscalls.BindRecursive(from, to);
+                    }
                 }
 
                 if (error != Errno.None || start is null)

@@ -180,6 +180,16 @@ internal sealed partial class DockerBackend : IStepBackend
         }
 
         binds.Add(WorkspaceBind(invocation));
+        foreach (var (host, path) in invocation.Mounts)
+        {
+            if (host.Contains(':', StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"cache mount directory '{host}' contains ':', which a Docker bind mount cannot express; set HARMONT_CACHE_DIR to a path without one.", nameof(invocation));
+            }
+
+            binds.Add($"{host}:{StepInvocation.MountTarget(path, "/root")}");
+        }
+
         var command = invocation.Secrets.Count == 0 ? invocation.Command : SecretsFile.Wrap(invocation.Command);
         return new CreateContainerParameters
         {

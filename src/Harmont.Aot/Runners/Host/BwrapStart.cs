@@ -16,7 +16,8 @@ internal static class BwrapStart
     private const string Ready = "harmont-bwrap-ready-7f3a";
 
     /// <summary>The step's command under bwrap, retried while bwrap's own setup fails; its log sees no marker and no retried setup error.</summary>
-    public static async Task<StepResult> RunAsync(StepInvocation invocation, string stablePath, string workingDirectory, CancellationToken cancellationToken)
+    public static async Task<StepResult> RunAsync(
+        StepInvocation invocation, string stablePath, string workingDirectory, CancellationToken cancellationToken, IReadOnlyList<KeyValuePair<string, string>>? mounts = null)
     {
         ArgumentNullException.ThrowIfNull(invocation);
         for (var attempt = 1; ; attempt++)
@@ -28,7 +29,7 @@ internal static class BwrapStart
             psi.FileName = "bwrap";
             psi.ArgumentList.Clear();
             var command = new[] { "sh", "-c", $"echo \"{Ready} $$\" >&2 && exec sh -c \"$1\"", "sh", invocation.Command };
-            foreach (var argument in HostIsolation.BwrapArguments(invocation.Workspace, stablePath, workingDirectory, command))
+            foreach (var argument in HostIsolation.BwrapArguments(invocation.Workspace, stablePath, workingDirectory, command, mounts))
             {
                 psi.ArgumentList.Add(argument);
             }

@@ -31,8 +31,10 @@ internal sealed class HostBackend : IStepBackend
                 $"step '{invocation.StepKey}' runs in '{invocation.Cwd}', which is not a directory of its workspace. Create it in a parent step or fix Cwd.");
         }
 
+        var mounts = MountsOf(invocation);
         if (_stable is null)
         {
+            NoMounts(invocation, mounts, "this host backend runs steps without a mount namespace");
             return await RunProcessAsync(invocation, Shell(invocation, workingDirectory, logicalDirectory: null), StartPlain, cancellationToken);
         }
 
@@ -40,6 +42,7 @@ internal sealed class HostBackend : IStepBackend
         var isolation = await _stable.IsolationAsync();
         if (!isolation.IsNamespace)
         {
+            NoMounts(invocation, mounts, "host steps run one at a time here, without a mount namespace (see 'doctor')");
             await using var placement = await SerialPlacement.EnterAsync(_stable, invocation.Workspace, cancellationToken);
             if (placement.Notice is not null)
             {
@@ -52,9 +55,10 @@ internal sealed class HostBackend : IStepBackend
 
         using var shared = await _stable.LockAsync(exclusive: false, cancellationToken);
         _stable.EnsureMountPoint();
+        mounts.ForEach(m => Directory.CreateDirectory(m.Value)); // A bind needs its target.
         if (isolation.Mode == HostIsolationMode.Bwrap)
         {
-            return await BwrapStart.RunAsync(invocation, _stable.Path, inStable, cancellationToken);
+            return await BwrapStart.RunAsync(invocation, _stable.Path, inStable, cancellationToken, mounts);
         }
 
         var workspace = invocation.Workspace;
@@ -76,11 +80,27 @@ internal sealed class HostBackend : IStepBackend
                 throw new PlatformNotSupportedException("mount namespaces are Linux-only.");
             }
 
-            var (error, process, held) = await NamespacedStart.StartAsync(workspace, stablePath, () => Launch(psi));
+            var (error, process, held) = await NamespacedStart.StartAsync(workspace, stablePath, () => Launch(psi), mounts);
             stepNamespace = held;
             return error == Errno.None
                 ? process!
                 : throw new InvalidOperationException($"could not bind the workspace at {stablePath} in a mount namespace: {error.Describe()}.");
+        }
+    }
+
+    // Each mount's host directory and its target for the runner's user (~ is their home).
+    private static List<KeyValuePair<string, string>> MountsOf(StepInvocation invocation)
+    {
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        return [.. invocation.Mounts.Select(m => new KeyValuePair<string, string>(m.Key, StepInvocation.MountTarget(m.Value, home)))];
+    }
+
+    private static void NoMounts(StepInvocation invocation, List<KeyValuePair<string, string>> mounts, string why)
+    {
+        if (mounts.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"step '{invocation.StepKey}' has a cache mount at {mounts[0].Value}, but {why}. Run as root or install bubblewrap, or use the Docker runner.");
         }
     }
 

@@ -131,6 +131,7 @@ internal sealed record HostIsolation(HostIsolationMode Mode, string Reason)
     /// signal follows the forking thread, which the thread pool may retire while the step runs. No
     /// <c>--unshare-pid</c>, so killing the process tree from here still reaches every process.
     /// </remarks>
-    public static IReadOnlyList<string> BwrapArguments(string workspace, string stablePath, string workingDirectory, IReadOnlyList<string> command) =>
-        ["--dev-bind", "/", "/", "--bind", workspace, stablePath, "--chdir", workingDirectory, "--", .. command];
+    public static IReadOnlyList<string> BwrapArguments(
+        string workspace, string stablePath, string workingDirectory, IReadOnlyList<string> command, IReadOnlyList<KeyValuePair<string, string>>? mounts = null) =>
+        ["--dev-bind", "/", "/", "--bind", workspace, stablePath, .. (mounts ?? []).SelectMany(m => new[] { "--bind", m.Key, m.Value }), "--chdir", workingDirectory, "--", .. command];
 }

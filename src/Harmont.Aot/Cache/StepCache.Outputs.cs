@@ -1,0 +1,75 @@
+using Harmont.Aot.Workspaces;
+
+namespace Harmont.Aot.Cache;
+
+/// <summary>Entries by key rather than by plan: the previous outputs incremental steps start from (<see cref="IncrementalOutputs"/>).</summary>
+internal sealed partial class StepCache
+{
+    /// <summary>
+    /// Opens the output workspace of the entry <paramref name="entryKey"/>, leased until the run ends, with every
+    /// entry it is layered on; null when it is gone, from another backend, or not whole. Nothing is dropped:
+    /// an entry a lookup by key would drop is the next lookup's to judge.
+    /// </summary>
+    public CacheHit? OpenOutput(string entryKey, string backend, Func<string> workspaceStrategy)
+    {
+        if (_store.TryOpen(entryKey) is not { } lease)
+        {
+            return null;
+        }
+
+        var leases = new List<CacheLease> { lease };
+        var layers = new List<string>();
+        var sources = Path.Combine(lease.Directory, SourcesFile);
+        if (!string.Equals(lease.Entry.Backend, backend, StringComparison.Ordinal) || !lease.Entry.HasWorkspace || !IsComplete(lease)
+            || !SourceManifest.LooksWhole(sources) || OpenLayers(workspaceStrategy, leases, layers) is not null)
+        {
+            leases.ForEach(l => l.Dispose());
+            return null;
+        }
+
+        leases.ForEach(_leases.Add);
+        return new CacheHit(entryKey, layers, sources, lease.Entry.Image);
+    }
+
+    /// <summary>
+    /// Publishes a step's output under <paramref name="entryKey"/>, which is not the step's cache key: an entry
+    /// only an incremental step starts from, never a hit. It is bounded and evicted like any entry, and never
+    /// pushed to the shared cache. False when the key is taken.
+    /// </summary>
+    public async Task<bool> RecordOutputAsync(string entryKey, string step, string backend, RecordedOutput output, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var staged = _store.BeginEntry();
+        try
+        {
+            var layer = await output.Persist(output.Workspace, Path.Combine(staged, WorkspaceDir), cancellationToken);
+            output.Manifest.Write(Path.Combine(staged, SourcesFile));
+            var entry = new CacheEntry
+            {
+                Format = layer is null ? CacheEntry.CurrentFormat : CacheEntry.LayeredFormat,
+                Key = entryKey,
+                Pipeline = Plan.Pipeline,
+                Step = step,
+                Components = new Dictionary<string, string>(StringComparer.Ordinal) { ["incremental"] = "the step's last output" },
+                Created = _clock.GetUtcNow(),
+                Backend = backend,
+                HasWorkspace = true,
+                Base = layer?.Base,
+                LayerStrategy = layer?.Strategy,
+            };
+            if (_store.PublishLeased(staged, entry) is not { } lease)
+            {
+                return false;
+            }
+
+            _leases.Add(lease);
+            Interlocked.Increment(ref _published);
+            return true;
+        }
+        catch
+        {
+            _store.Abandon(staged);
+            throw;
+        }
+    }
+}
