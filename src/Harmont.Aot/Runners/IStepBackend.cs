@@ -73,6 +73,9 @@ internal sealed record StepInvocation(
     /// to keep once the entry is published. Null: the snapshot, if any, is ephemeral.
     /// </summary>
     public string? CacheKey { get; init; }
+
+    /// <summary>Where the backend adds the time it took to start the command and to commit its state, for the run record.</summary>
+    public Tuning.StepTimings? Timings { get; init; }
 }
 
 /// <summary>How a step's command ended.</summary>
