@@ -73,7 +73,7 @@ internal static class OutputDigest
     [SupportedOSPlatform("linux")]
     private static string? Describe(ContainedRoot root, string relative, FileStatus status, IReadOnlyDictionary<string, SourceFile> source, HashSet<string> sourceDirectories)
     {
-        var mode = (status.Mode & 0xffff).ToString("o", CultureInfo.InvariantCulture);
+        var mode = Convert.ToString((int)(status.Mode & 0xffff), 8);
         if (status.IsDirectory)
         {
             return sourceDirectories.Contains(relative) ? null : $"dir {mode}";
