@@ -1,4 +1,8 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Harmont.Aot.Cache;
 using Harmont.Aot.Keys;
 using Harmont.Aot.Model;
@@ -16,7 +20,7 @@ internal static class TuningCommands
         {
             var report = RunStats.Compute(slug, runs);
             await context.Out.WriteAsync(request.Json
-                ? JsonSerializer.Serialize(report, TuningJsonContext.Default.StatsReport) + "\n"
+                ? Json(report, TuningJsonContext.Default.StatsReport)
                 : TuningText.Stats(report));
         });
 
@@ -31,9 +35,21 @@ internal static class TuningCommands
             };
             var report = TuneAdvisor.Advise(slug, Probed(inputs));
             await context.Out.WriteAsync(request.Json
-                ? JsonSerializer.Serialize(report, TuningJsonContext.Default.TuneReport) + "\n"
+                ? Json(report, TuningJsonContext.Default.TuneReport)
                 : TuningText.Tune(report));
         });
+
+    // One line, with quotes and arrows as written: the change is meant to be read and pasted.
+    private static string Json<T>(T value, JsonTypeInfo<T> type)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            JsonSerializer.Serialize(json, value, type);
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan) + "\n";
+    }
 
     // doctor's probe, run only when the newest run used copy or kept its work dir off the cache's filesystem.
     private static TuneInputs Probed(TuneInputs inputs)

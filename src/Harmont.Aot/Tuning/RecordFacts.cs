@@ -8,6 +8,11 @@ namespace Harmont.Aot.Tuning;
 /// <summary>Adds to a run's record what <c>stats</c> and <c>tune</c> read: each step's measured phases, entry, output digest and miss reason.</summary>
 internal static class RecordFacts
 {
+    // With RunFacts.MaxChangedFiles, these bound a record's size (docs/stats-and-tune.md).
+    private const int MaxReasons = 12;
+    private const int MaxReasonLength = 300;
+    private const int MaxPathLength = 512;
+
     /// <summary>
     /// <paramref name="record"/> with its facts. Waits for the output digests still being hashed; miss reasons are
     /// <see cref="CacheExplainer"/>'s against <paramref name="previous"/>, so they read as <c>explain</c> says them.
@@ -61,13 +66,13 @@ internal static class RecordFacts
                     EndedMs = t?.Ended is { } ended ? Round(ended.TotalMilliseconds) : null,
                     EntryBytes = recorded.TryGetValue(definition.Key, out var entry) ? entry.Bytes : null,
                     Digest = digests.GetValueOrDefault(definition.Key),
-                    MissReasons = step.Key is not null && step.Outcome != "hit" ? [.. CacheExplainer.Reasons(definition.Key, record, previous)] : null,
+                    MissReasons = step.Key is not null && step.Outcome != "hit" ? Bounded(CacheExplainer.Reasons(definition.Key, record, previous)) : null,
                     Needs = [.. PipelineGraph.Prerequisites(definition)],
                 },
             };
         }
 
-        var changed = ChangedFiles(record, previous);
+        var changed = ChangedFiles(record, previous).Where(p => p.Length <= MaxPathLength).ToList();
         return record with
         {
             Steps = steps,
@@ -75,10 +80,14 @@ internal static class RecordFacts
             {
                 PlanMs = Round(timings.Planning.TotalMilliseconds),
                 ChangedFiles = [.. changed.Take(RunFacts.MaxChangedFiles)],
-                ChangedMore = Math.Max(0, changed.Count - RunFacts.MaxChangedFiles),
+                ChangedMore = ChangedFiles(record, previous).Count - Math.Min(changed.Count, RunFacts.MaxChangedFiles),
             },
         };
     }
+
+    // A miss reason nests its parent's, so a deep chain would grow the record without end: each is cut, and so is their count.
+    private static List<string> Bounded(IReadOnlyList<string> reasons) =>
+        [.. reasons.Take(MaxReasons).Select(r => r.Length <= MaxReasonLength ? r : r[..(MaxReasonLength - 1)] + "…")];
 
     // The plan hashes every onChange file in one parallel pass; each onChange step is charged by the share of files it matched.
     private static Dictionary<string, double> HashShares(RunRecord record, double planMs)
