@@ -132,7 +132,8 @@ internal sealed partial class DockerBackend : IStepBackend
             // Count it as created before asking: if the reply is lost to cancellation, the name still finds it.
             created = true;
             var id = (await _engine.Api.Containers.CreateContainerAsync(spec, cancellationToken)).ID;
-            var exitCode = await RunToExitAsync(id, invocation.Log, invocation.Masker, secrets, cancellationToken, () => invocation.Timings?.AddSince(Tuning.StepPhase.Start, begun));
+            var exitCode = await RunToExitAsync(
+                id, invocation.Log, invocation.Masker, secrets, cancellationToken, () => invocation.Timings?.AddSince(Tuning.StepPhase.Start, begun));
             var commit = System.Diagnostics.Stopwatch.GetTimestamp();
 
             // A commit adds at most one layer on top of the image the container started from.
