@@ -78,12 +78,14 @@ internal static class RunCommand
                 throw;
             }
 
+            planning.Stop();
             await using var backends = await backendsTask;
 
             // After the engine has reaped dead runs' containers: one still running writes into its work dir.
             await CollectLeftoversAsync(options.WorkRoot, store, context.Error);
             var recordPath = RunRecord.PathFor(directories.Cache, plan.Project, pipeline.Slug);
-            var previous = RunRecord.Load(recordPath);
+            // Read beside the steps (its file table can be big), since only the end of the run needs it.
+            var loadPrevious = Task.Run(() => RunRecord.Load(recordPath));
             await using var remote = OpenRemote(remoteSetting, store, backends, context);
             using var cache = new StepCache(store, plan, context.Clock, remote);
             // Probed when the first workspace is made, so a fully cached run never probes; a strategy the
@@ -110,6 +112,7 @@ internal static class RunCommand
                     await context.Error.WriteLineAsync(moved);
                 }
 
+                var previous = await loadPrevious;
                 var record = await RecordFacts.CompleteAsync(
                     RunRecord.From(runId, context.Clock.GetUtcNow(), plan, cache.Outcomes), previous, pipeline, timings, cache.Recorded, new RunFacts
                     {
