@@ -98,7 +98,8 @@ internal static partial class TuneAdvisor
             [
                 $"it has no cache policy and took {Seconds(median)} (median of {times.Count} runs)",
                 parent is null
-                    ? $"in {unchanged.Count} of {runs.Count} runs its definition was unchanged and no tracked source file changed"
+                    ? $"in {unchanged.Count} of {runs.Count} runs its definition was unchanged and no onChange-tracked file changed" +
+                        (latest.Steps.Values.Any(s => s.Globs.Count > 0) ? "" : " (no step tracks files, so this is at most what it would save)")
                     : $"in {unchanged.Count} of {runs.Count} runs its parent '{parent}' was a hit and its definition unchanged: a cached step would have hit",
             ]);
         }

@@ -60,6 +60,18 @@ public sealed class TuneAdvisorTests
     }
 
     [Test]
+    public async Task An_expensive_root_without_a_policy_is_told_to_cache_on_its_files_and_its_saving_is_an_upper_bound()
+    {
+        var runs = Enumerable.Range(0, 3).Select(i => Run(i, [Step("generate", "executed", commandMs: 5000)]));
+
+        var advice = Advise(runs).Advice.Single();
+
+        await Assert.That(advice.Change).IsEqualTo("step 'generate': add [CacheOnChange(\"**\")], then narrow the glob to the files it reads");
+        await Assert.That(advice.SavedMs).IsEqualTo(2 * 5000d);
+        await Assert.That(advice.Evidence[1]).EndsWith("(no step tracks files, so this is at most what it would save)");
+    }
+
+    [Test]
     public async Task A_cheap_step_without_a_policy_gets_no_advice()
     {
         var runs = Enumerable.Range(0, 4).Select(i => Run(i,
