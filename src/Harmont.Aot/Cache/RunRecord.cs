@@ -12,7 +12,10 @@ namespace Harmont.Aot.Cache;
 /// </summary>
 internal sealed record RunRecord
 {
-    public const int CurrentFormat = 1;
+    /// <summary>2 added the timings and outcomes <c>stats</c> and <c>tune</c> read; a format-1 record still reads, without them.</summary>
+    public const int CurrentFormat = 2;
+
+    private const int FirstFormat = 1;
 
     [JsonPropertyName("format")]
     public int Format { get; init; } = CurrentFormat;
@@ -41,6 +44,10 @@ internal sealed record RunRecord
     [JsonPropertyName("files")]
     public string? FilesDigest { get; init; }
 
+    /// <summary>How the run went as a whole (format 2); null in a format-1 record.</summary>
+    [JsonPropertyName("runStats")]
+    public Tuning.RunFacts? Facts { get; init; }
+
     /// <summary>Where the record of one project's pipeline lives: one file, replaced atomically by each run.</summary>
     public static string PathFor(string cacheRoot, string project, string pipeline)
     {
@@ -59,7 +66,7 @@ internal sealed record RunRecord
                 record = JsonSerializer.Deserialize(stream, CacheJsonContext.Default.RunRecord);
             }
 
-            if (record?.Format != CurrentFormat)
+            if (record?.Format is not (FirstFormat or CurrentFormat))
             {
                 return null;
             }
@@ -159,4 +166,8 @@ internal sealed record StepRecord
 
     [JsonPropertyName("globs")]
     public List<string> Globs { get; init; } = [];
+
+    /// <summary>What the step cost and made in this run (format 2); null in a format-1 record.</summary>
+    [JsonPropertyName("stats")]
+    public Tuning.StepFacts? Facts { get; init; }
 }

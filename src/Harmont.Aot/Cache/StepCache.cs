@@ -24,6 +24,7 @@ internal sealed partial class StepCache : IDisposable
     private readonly ConcurrentQueue<string> _warnings = new();
     private readonly ConcurrentQueue<string> _condemned = new();
     private readonly RemoteCache? _remote;
+    private readonly ConcurrentDictionary<string, Tuning.RecordedEntry> _recorded = new(StringComparer.Ordinal);
     private int _published;
 
     /// <summary>One run's cache over <paramref name="store"/>; with <paramref name="remote"/>, local misses ask it and new entries go to it.</summary>
@@ -171,6 +172,7 @@ internal sealed partial class StepCache : IDisposable
             if (_store.PublishLeased(staged, entry) is { } lease)
             {
                 _leases.Add(lease);
+                _recorded[step] = new(lease.Entry.Size, Tuning.OutputDigest.StartOfEntry(lease.Directory, layer is not null));
                 Interlocked.Increment(ref _published);
                 if (OperatingSystem.IsLinux())
                 {
@@ -188,6 +190,9 @@ internal sealed partial class StepCache : IDisposable
             throw;
         }
     }
+
+    /// <summary>What each entry this run published added, for the run record: its bytes, and its output digest (hashed in the background).</summary>
+    public IReadOnlyDictionary<string, Tuning.RecordedEntry> Recorded => _recorded;
 
     /// <summary>How many entries this run published: with none, the store cannot have grown.</summary>
     public int Published => Volatile.Read(ref _published);

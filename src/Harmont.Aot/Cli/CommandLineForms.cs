@@ -9,7 +9,7 @@ namespace Harmont.Aot.Cli;
 internal static class CommandLineForms
 {
     /// <summary>The first words that name a verb; anything else is an argument of the default verb, <c>run</c>.</summary>
-    public static readonly string[] Verbs = ["run", "list", "render", "graph", "cache", "explain", "doctor"];
+    public static readonly string[] Verbs = ["run", "list", "render", "graph", "cache", "explain", "doctor", "stats", "tune"];
 
     // Every option of every verb, long and short, and whether it takes a value. A name that a verb lacks is
     // left to the parser to reject.
@@ -18,7 +18,7 @@ internal static class CommandLineForms
         ["--parallelism"] = true, ["-j"] = true, ["--runner"] = true, ["--format"] = true, ["--ir"] = true,
         ["--pipeline"] = true, ["-p"] = true, ["--repo"] = true, ["--older-than"] = true, ["--max-size"] = true,
         ["--keep-going"] = false, ["-k"] = false, ["--logs"] = false, ["--explain"] = false,
-        ["--cache-remote"] = true, ["--keep"] = true, ["--remote"] = false, ["--no-incremental"] = false,
+        ["--cache-remote"] = true, ["--keep"] = true, ["--remote"] = false, ["--no-incremental"] = false, ["--last"] = true,
     };
 
     /// <summary>The arguments in the parser's form: verb first, every option and its value in separate words.</summary>

@@ -90,6 +90,8 @@ public static class HarmontCli
         app.Add("graph", verbs.Graph);
         app.Add("explain", verbs.Explain);
         app.Add("doctor", verbs.Doctor);
+        app.Add("stats", verbs.Stats);
+        app.Add("tune", verbs.Tune);
         app.Add("cache ls", verbs.CacheList);
         app.Add("cache prune", verbs.CachePrune);
         app.Add("cache clean", verbs.CacheClean);

@@ -91,6 +91,26 @@ internal sealed class HarmontVerbs(IReadOnlyList<PipelineDefinition> pipelines, 
     /// <param name="bench">Also time the runner's own settings (clone and hashing parallelism, hash read size, the hash memo) in the work dir, and say which it would pick there (~10 s).</param>
     public void Doctor(bool bench = false) => Finish(() => DoctorCommand.Execute(context, bench));
 
+    /// <summary>Per step over recent runs: hit rate, executed time, time saved by hits, hashing time, entry size, evictions needed again; then the pipeline's totals.</summary>
+    /// <param name="last">How many of the newest recorded runs to read (default: all kept, HARMONT_RUNS_KEEP).</param>
+    /// <param name="format">human (a table) or json.</param>
+    /// <param name="pipeline">-p, The pipeline; may be left out when the program defines one. With --ir, the document's name.</param>
+    /// <param name="ir">The runs of a Harmont v0 IR document (as run --ir ran it) instead of one of this program's pipelines.</param>
+    /// <param name="repo">The source repository (default: the git repository the command runs in).</param>
+    public Task Stats(int? last = null, OutputFormat format = OutputFormat.Human, string? pipeline = null, string? ir = null, string? repo = null) =>
+        Finish(!Enum.IsDefined(format) ? Usage($"--format takes human or json, not {(int)format}")
+            : TuningCommands.StatsAsync(pipelines, new TuningRequest(last, format == OutputFormat.Json, pipeline, ir, repo), context));
+
+    /// <summary>Recommendations from recent runs, largest measured saving first, each with its evidence and the exact change to make.</summary>
+    /// <param name="last">How many of the newest recorded runs to read (default: all kept, HARMONT_RUNS_KEEP).</param>
+    /// <param name="format">human (a list) or json.</param>
+    /// <param name="pipeline">-p, The pipeline; may be left out when the program defines one. With --ir, the document's name.</param>
+    /// <param name="ir">The runs of a Harmont v0 IR document (as run --ir ran it) instead of one of this program's pipelines.</param>
+    /// <param name="repo">The source repository (default: the git repository the command runs in).</param>
+    public Task Tune(int? last = null, OutputFormat format = OutputFormat.Human, string? pipeline = null, string? ir = null, string? repo = null) =>
+        Finish(!Enum.IsDefined(format) ? Usage($"--format takes human or json, not {(int)format}")
+            : TuningCommands.TuneAsync(pipelines, new TuningRequest(last, format == OutputFormat.Json, pipeline, ir, repo), context));
+
     /// <summary>List entries: key, pipeline/step, size, age and last use.</summary>
     public void CacheList() => Finish(() => CacheCommand.List(context));
 

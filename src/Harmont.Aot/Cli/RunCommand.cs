@@ -10,6 +10,7 @@ using Harmont.Aot.Runners;
 using Harmont.Aot.Runners.Docker;
 using Harmont.Aot.Runners.Host;
 using Harmont.Aot.Scheduling;
+using Harmont.Aot.Tuning;
 using Harmont.Aot.Workspaces;
 
 namespace Harmont.Aot.Cli;
@@ -35,6 +36,7 @@ internal static class RunCommand
             var remoteSetting = RemoteCacheSetting.Resolve(request.CacheRemote, context.GetEnv);
             // Read now, so a bad bound is a usage error before anything runs, not after the steps passed.
             var maxBytes = CacheCommand.MaxBytes(context, null);
+            var keepRuns = RunHistory.Keep(context.GetEnv);
             var runId = NewRunId();
             var options = new RunOptions(sourceRoot, directories.Work, request.Parallelism, request.KeepGoing);
 
@@ -62,6 +64,7 @@ internal static class RunCommand
 
             var backendsTask = ResolveBackendsAsync();
             CachePlan plan;
+            var planning = System.Diagnostics.Stopwatch.StartNew();
             try
             {
                 using (NoGcRegion.Enter())
@@ -75,12 +78,14 @@ internal static class RunCommand
                 throw;
             }
 
+            planning.Stop();
             await using var backends = await backendsTask;
 
             // After the engine has reaped dead runs' containers: one still running writes into its work dir.
             await CollectLeftoversAsync(options.WorkRoot, store, context.Error);
             var recordPath = RunRecord.PathFor(directories.Cache, plan.Project, pipeline.Slug);
-            var previous = request.Explain ? RunRecord.Load(recordPath) : null;
+            // Read beside the steps (its file table can be big), since only the end of the run needs it.
+            var loadPrevious = Task.Run(() => RunRecord.Load(recordPath));
             await using var remote = OpenRemote(remoteSetting, store, backends, context);
             using var cache = new StepCache(store, plan, context.Clock, remote);
             var incremental = pipeline.Steps.Any(s => s.Incremental)
@@ -103,13 +108,29 @@ internal static class RunCommand
 
             try
             {
-                var result = await new PipelineRunner(graph, backends, workspaces, options, renderer, runId, secrets, cache, incremental, new CacheMountStore(directories.Cache, context.Clock)).RunAsync(signals.Token);
+                var timings = new RunTimings { Planning = planning.Elapsed };
+                var result = await new PipelineRunner(
+                    graph, backends, workspaces, options, renderer, runId, secrets, cache, incremental, new CacheMountStore(directories.Cache, context.Clock), timings).RunAsync(signals.Token);
                 if (remote is not null && await remote.DrainAsync() is { } moved)
                 {
                     await context.Error.WriteLineAsync(moved);
                 }
 
-                var record = RunRecord.From(runId, context.Clock.GetUtcNow(), plan, cache.Outcomes);
+                var previous = await loadPrevious;
+                var record = await RecordFacts.CompleteAsync(
+                    RunRecord.From(runId, context.Clock.GetUtcNow(), plan, cache.Outcomes), previous, pipeline, timings, cache.Recorded, new RunFacts
+                    {
+                        Project = plan.Project,
+                        WallMs = Math.Round(timings.Now.TotalMilliseconds, 1),
+                        Parallelism = request.Parallelism,
+                        Cores = Environment.ProcessorCount,
+                        Strategy = strategy.IsValueCreated ? strategy.Value.Name : null,
+                        WorkDir = directories.Work,
+                        CacheDir = directories.Cache,
+                        SameFileSystem = FileSystems.Same(directories.Work, directories.Cache),
+                        MaxBytes = maxBytes,
+                        ExitCode = result.ExitCode,
+                    });
                 if (request.Explain)
                 {
                     // On stdout with human output; with --format json stdout is NDJSON only.
@@ -121,7 +142,7 @@ internal static class RunCommand
                     }
                 }
 
-                SaveRecord(record, recordPath, context.Error);
+                SaveRecord(record, recordPath, keepRuns, context.Error);
                 return result.ExitCode;
             }
             finally
@@ -255,16 +276,17 @@ internal static class RunCommand
         }
     }
 
-    // The record only feeds explain: failing to write it is said, not fatal.
-    private static void SaveRecord(RunRecord record, string path, TextWriter error)
+    // The record only feeds explain, stats and tune: failing to write it is said, not fatal.
+    private static void SaveRecord(RunRecord record, string path, int keep, TextWriter error)
     {
         try
         {
             record.Save(path);
+            RunHistory.Append(record, path, keep);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            error.WriteLine($"harmont: could not record this run for explain: {ex.Message}");
+            error.WriteLine($"harmont: could not record this run for explain, stats and tune: {ex.Message}");
         }
     }
 

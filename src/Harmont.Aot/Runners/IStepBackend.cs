@@ -83,6 +83,9 @@ internal sealed record StepInvocation(
     /// <summary>Where a mount's path is for a home directory of <paramref name="home"/>.</summary>
     public static string MountTarget(string path, string home) =>
         path.StartsWith("~/", StringComparison.Ordinal) ? Path.Combine(home, path[2..]) : path;
+
+    /// <summary>Where the backend adds the time it took to start the command and to commit its state, for the run record.</summary>
+    public Tuning.StepTimings? Timings { get; init; }
 }
 
 /// <summary>How a step's command ended.</summary>

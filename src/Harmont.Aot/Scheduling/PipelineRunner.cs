@@ -4,6 +4,7 @@ using Harmont.Aot.Cache;
 using Harmont.Aot.Events;
 using Harmont.Aot.Model;
 using Harmont.Aot.Runners;
+using Harmont.Aot.Tuning;
 using Harmont.Aot.Workspaces;
 
 namespace Harmont.Aot.Scheduling;
@@ -25,6 +26,7 @@ internal sealed class PipelineRunner
     private readonly StepCache? _cache;
     private readonly IncrementalOutputs? _incremental;
     private readonly CacheMountStore? _mounts;
+    private readonly RunTimings _timings;
     private readonly ConcurrentDictionary<string, string> _snapshots = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CacheHit> _hits = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<SourceManifest>> _manifests = new(StringComparer.Ordinal);
@@ -40,9 +42,11 @@ internal sealed class PipelineRunner
         StepSecrets? secrets = null,
         StepCache? cache = null,
         IncrementalOutputs? incremental = null,
-        CacheMountStore? mounts = null)
+        CacheMountStore? mounts = null,
+        RunTimings? timings = null)
     {
         _mounts = mounts;
+        _timings = timings ?? new RunTimings();
         _secrets = secrets ?? StepSecrets.None;
         _cache = cache;
         _incremental = incremental;
@@ -103,14 +107,22 @@ internal sealed class PipelineRunner
         }
 
         // A hit takes no slot: it runs nothing, and twenty hits should not queue behind two slots.
-        if (await TryHitAsync(key, control) is { } hit)
+        var timings = _timings.For(key);
+        timings.Began = _timings.Now;
+        var lookup = Stopwatch.GetTimestamp();
+        var hit = await TryHitAsync(key, control);
+        timings.AddSince(StepPhase.Lookup, lookup);
+        if (hit is { } done)
         {
-            return hit;
+            timings.Ended = _timings.Now;
+            return done;
         }
 
+        var queued = Stopwatch.GetTimestamp();
         try
         {
             await slots.WaitAsync(control.StopAll.Token);
+            timings.Queued = Stopwatch.GetElapsedTime(queued);
         }
         catch (OperationCanceledException)
         {
@@ -119,15 +131,16 @@ internal sealed class PipelineRunner
 
         try
         {
-            return await ExecuteAsync(key, control);
+            return await ExecuteAsync(key, control, timings);
         }
         finally
         {
+            timings.Ended = _timings.Now;
             slots.Release();
         }
     }
 
-    private async Task<StepStatus> ExecuteAsync(string key, RunControl control)
+    private async Task<StepStatus> ExecuteAsync(string key, RunControl control, StepTimings timings)
     {
         var clock = Stopwatch.StartNew();
         var step = _graph[key];
@@ -151,6 +164,7 @@ internal sealed class PipelineRunner
             var children = _graph.ChildrenOf(key);
             var keepSnapshot = KeepsSnapshot(key, backend);
             mounts = await AcquireMountsAsync(step, cancellation);
+            var phase = Stopwatch.GetTimestamp();
             workspace = await IncrementalWorkspaceAsync(step, backend, cancellation)
                 ?? (step.From is null ? await _workspaces.ForRootAsync(key, cancellation)
                 : _hits.TryGetValue(step.From, out var cachedParent)
@@ -160,6 +174,7 @@ internal sealed class PipelineRunner
             var baseImage = step.From is not null && _snapshots.TryGetValue(step.From, out var snapshot)
                 ? snapshot
                 : step.Image ?? _graph.Pipeline.DefaultImage;
+            timings.AddSince(StepPhase.Prepare, phase);
 
             _events.Publish(new StepStarted(DateTimeOffset.UtcNow, key, backend.Name));
             var invocation = new StepInvocation(
@@ -171,8 +186,19 @@ internal sealed class PipelineRunner
                 Masker = _secrets.Masker,
                 CacheKey = plan?.Key,
                 Mounts = mounts?.Mounts ?? [],
+                Timings = timings,
             };
-            var result = await backend.RunAsync(invocation, cancellation);
+            phase = Stopwatch.GetTimestamp();
+            StepResult result;
+            try
+            {
+                result = await backend.RunAsync(invocation, cancellation);
+            }
+            finally
+            {
+                // The backend adds its start and commit; the rest of its time is the command's.
+                timings.Add(StepPhase.Command, Stopwatch.GetElapsedTime(phase) - timings[StepPhase.Start] - timings[StepPhase.Commit]);
+            }
 
             exitCode = result.ExitCode;
             status = result.ExitCode == 0 ? StepStatus.Passed : StepStatus.Failed;
@@ -183,12 +209,14 @@ internal sealed class PipelineRunner
                     _snapshots[key] = result.Snapshot;
                 }
 
+                phase = Stopwatch.GetTimestamp();
                 var recorded = plan is { IsCached: true } && await RecordAsync(key, workspace, children.Count == 0, result, backend, cancellation);
                 if (step.Incremental && _incremental is not null)
                 {
                     await KeepIncrementalAsync(key, workspace, recorded ? plan!.Key : null, backend, cancellation);
                 }
 
+                timings.AddSince(StepPhase.Persist, phase);
                 _workspaces.KeepOutput(key, workspace, children.Count, recorded ? plan!.Key : null);
                 workspace = null;
             }

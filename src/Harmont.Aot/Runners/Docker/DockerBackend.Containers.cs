@@ -28,7 +28,8 @@ internal sealed partial class DockerBackend
         return $"find /workspace \\( ! -user {uid} -o ! -group {gid} \\) -exec chown -h {uid}:{gid} {{}} + 2>/dev/null";
     }
 
-    private async Task<int> RunToExitAsync(string id, Action<LogStream, string> log, SecretMasker masker, SecretsFile? secrets, CancellationToken cancellationToken)
+    private async Task<int> RunToExitAsync(
+        string id, Action<LogStream, string> log, SecretMasker masker, SecretsFile? secrets, CancellationToken cancellationToken, Action? started = null)
     {
         // Attached before start, so the very first line is seen. Not followed logs: Docker 20.10's json-file
         // follower can end early when the container stops, dropping the last lines; attach reads the pipes.
@@ -40,6 +41,7 @@ internal sealed partial class DockerBackend
         try
         {
             await _engine.Api.Containers.StartContainerAsync(id, new ContainerStartParameters(), cancellationToken);
+            started?.Invoke();
 
             // Started, the container holds the file through its mount; the name on the host can go now.
             secrets?.Dispose();

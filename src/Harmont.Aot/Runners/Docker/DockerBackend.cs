@@ -115,6 +115,7 @@ internal sealed partial class DockerBackend : IStepBackend
         var spec = BuildSpec(invocation, image, name, binds);
         var completed = false;
         var created = false;
+        var begun = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             var baseImage = await EnsureImageAsync(image, pullProgress, cancellationToken);
@@ -131,7 +132,9 @@ internal sealed partial class DockerBackend : IStepBackend
             // Count it as created before asking: if the reply is lost to cancellation, the name still finds it.
             created = true;
             var id = (await _engine.Api.Containers.CreateContainerAsync(spec, cancellationToken)).ID;
-            var exitCode = await RunToExitAsync(id, invocation.Log, invocation.Masker, secrets, cancellationToken);
+            var exitCode = await RunToExitAsync(
+                id, invocation.Log, invocation.Masker, secrets, cancellationToken, () => invocation.Timings?.AddSince(Tuning.StepPhase.Start, begun));
+            var commit = System.Diagnostics.Stopwatch.GetTimestamp();
 
             // A commit adds at most one layer on top of the image the container started from.
             var flatten = (baseImage.RootFS?.Layers?.Count ?? 0) + 1 > _maxSnapshotLayers;
@@ -147,6 +150,7 @@ internal sealed partial class DockerBackend : IStepBackend
                 result = new StepResult(exitCode, await SnapshotAsync(id, invocation, flatten, cancellationToken));
             }
 
+            invocation.Timings?.AddSince(Tuning.StepPhase.Commit, commit);
             completed = true;
             return result;
         }

@@ -154,7 +154,9 @@ internal sealed class HostBackend : IStepBackend
     internal static async Task<StepResult> RunProcessAsync(
         StepInvocation invocation, ProcessStartInfo psi, Func<ProcessStartInfo, Task<Process>> start, CancellationToken cancellationToken, Action? afterExit = null)
     {
+        var begun = System.Diagnostics.Stopwatch.GetTimestamp();
         using var process = await start(psi);
+        invocation.Timings?.AddSince(Tuning.StepPhase.Start, begun);
         process.StandardInput.Close();
 
         var stdout = PumpAsync(process.StandardOutput, LogStream.Stdout, invocation);
