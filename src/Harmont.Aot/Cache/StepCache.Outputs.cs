@@ -39,37 +39,7 @@ internal sealed partial class StepCache
     public async Task<bool> RecordOutputAsync(string entryKey, string step, string backend, RecordedOutput output, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(output);
-        var staged = _store.BeginEntry();
-        try
-        {
-            var layer = await output.Persist(output.Workspace, Path.Combine(staged, WorkspaceDir), cancellationToken);
-            output.Manifest.Write(Path.Combine(staged, SourcesFile));
-            var entry = new CacheEntry
-            {
-                Format = layer is null ? CacheEntry.CurrentFormat : CacheEntry.LayeredFormat,
-                Key = entryKey,
-                Pipeline = Plan.Pipeline,
-                Step = step,
-                Components = new Dictionary<string, string>(StringComparer.Ordinal) { ["incremental"] = "the step's last output" },
-                Created = _clock.GetUtcNow(),
-                Backend = backend,
-                HasWorkspace = true,
-                Base = layer?.Base,
-                LayerStrategy = layer?.Strategy,
-            };
-            if (_store.PublishLeased(staged, entry) is not { } lease)
-            {
-                return false;
-            }
-
-            _leases.Add(lease);
-            Interlocked.Increment(ref _published);
-            return true;
-        }
-        catch
-        {
-            _store.Abandon(staged);
-            throw;
-        }
+        var components = new Dictionary<string, string>(StringComparer.Ordinal) { ["incremental"] = "the step's last output" };
+        return await PublishAsync(entryKey, step, backend, components, (null, 0), output, cancellationToken) is not null;
     }
 }

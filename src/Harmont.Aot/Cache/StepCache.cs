@@ -148,6 +148,27 @@ internal sealed partial class StepCache : IDisposable
         ArgumentNullException.ThrowIfNull(output);
         var plan = Plan[step];
         var key = plan.Key ?? throw new InvalidOperationException($"step '{step}' is not cached.");
+        var published = await PublishAsync(key, step, backend, plan.Components, image, output, cancellationToken);
+        if (published is not var (lease, layered))
+        {
+            return false;
+        }
+
+        _recorded[step] = new(lease.Entry.Size, Tuning.OutputDigest.StartOfEntry(lease.Directory, layered));
+        if (OperatingSystem.IsLinux())
+        {
+            _remote?.Push(key);
+        }
+
+        return true;
+    }
+
+    // Stages the entry (the workspace persisted as a clone or as its own layer, the source manifest beside it, the
+    // record) and publishes it, leased until the run ends: its children start from its image and output. Null when
+    // another run published the key first.
+    private async Task<(CacheLease Lease, bool Layered)?> PublishAsync(
+        string key, string step, string backend, IReadOnlyDictionary<string, string> components, (string? Id, long Bytes) image, RecordedOutput output, CancellationToken cancellationToken)
+    {
         var staged = _store.BeginEntry();
         try
         {
@@ -159,7 +180,7 @@ internal sealed partial class StepCache : IDisposable
                 Key = key,
                 Pipeline = Plan.Pipeline,
                 Step = step,
-                Components = plan.Components,
+                Components = components,
                 Created = _clock.GetUtcNow(),
                 Image = image.Id,
                 ImageSize = image.Bytes,
@@ -168,21 +189,14 @@ internal sealed partial class StepCache : IDisposable
                 Base = layer?.Base,
                 LayerStrategy = layer?.Strategy,
             };
-            // Leased until the run ends: its children start from this entry's image and output.
-            if (_store.PublishLeased(staged, entry) is { } lease)
+            if (_store.PublishLeased(staged, entry) is not { } lease)
             {
-                _leases.Add(lease);
-                _recorded[step] = new(lease.Entry.Size, Tuning.OutputDigest.StartOfEntry(lease.Directory, layer is not null));
-                Interlocked.Increment(ref _published);
-                if (OperatingSystem.IsLinux())
-                {
-                    _remote?.Push(key);
-                }
-
-                return true;
+                return null;
             }
 
-            return false;
+            _leases.Add(lease);
+            Interlocked.Increment(ref _published);
+            return (lease, layer is not null);
         }
         catch
         {
