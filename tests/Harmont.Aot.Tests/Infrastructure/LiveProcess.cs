@@ -12,7 +12,10 @@ public sealed class LiveProcess : IDisposable
 
     public LiveProcess(string file, IEnumerable<string> args, string workingDirectory, params (string Name, string Value)[] env)
     {
-        var psi = Exec.StartInfo(file, args, workingDirectory, env);
+        // Through env, which resets the signals the tests send to their defaults before it execs the program (keeping its
+        // pid): a suite started in the background (nohup, `cmd &` in a script, a CI step) inherits SIGINT ignored, and
+        // the runner rightly keeps an inherited ignore, so a Ctrl-C test would wait for a signal that never comes.
+        var psi = Exec.StartInfo("/usr/bin/env", ["--default-signal=HUP,INT,QUIT,TERM", file, .. args], workingDirectory, env);
         _process = new Process { StartInfo = psi };
         _process.OutputDataReceived += (_, e) => Add(e.Data);
         _process.ErrorDataReceived += (_, e) => Add(e.Data);
