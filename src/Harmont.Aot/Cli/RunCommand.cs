@@ -38,7 +38,7 @@ internal static class RunCommand
             var maxBytes = CacheCommand.MaxBytes(context, null);
             var keepRuns = RunHistory.Keep(context.GetEnv);
             var runId = NewRunId();
-            var options = new RunOptions(sourceRoot, directories.Work, request.Parallelism, request.KeepGoing);
+            var options = new RunOptions(sourceRoot, directories.Work, request.Parallelism, request.KeepGoing) { PhaseLog = StepPhaseLog.FromEnvironment(context.GetEnv) };
 
             using var runDirectory = RunDirectory.Claim(options.WorkRoot, runId);
             var store = new CacheStore(directories.Cache, context.Clock);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 
@@ -29,7 +30,7 @@ internal sealed partial class DockerBackend
     }
 
     private async Task<int> RunToExitAsync(
-        string id, Action<LogStream, string> log, SecretMasker masker, SecretsFile? secrets, CancellationToken cancellationToken, Action? started = null)
+        string id, Action<LogStream, string> log, SecretMasker masker, SecretsFile? secrets, StepPhases? phases, CancellationToken cancellationToken, Action? started = null)
     {
         // Attached before start, so the very first line is seen. Not followed logs: Docker 20.10's json-file
         // follower can end early when the container stops, dropping the last lines; attach reads the pipes.
@@ -37,11 +38,13 @@ internal sealed partial class DockerBackend
             id, new ContainerAttachParameters { Stream = true, Stdout = true, Stderr = true }, cancellationToken);
         using var outputCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var lines = AttachedOutput.ReadLinesAsync(output, log, masker, outputCancel.Token);
+        phases?.Mark("attach");
         long status;
         try
         {
             await _engine.Api.Containers.StartContainerAsync(id, new ContainerStartParameters(), cancellationToken);
             started?.Invoke();
+            phases?.Mark("start");
 
             // Started, the container holds the file through its mount; the name on the host can go now.
             secrets?.Dispose();
@@ -52,6 +55,7 @@ internal sealed partial class DockerBackend
             }
 
             status = exit.StatusCode;
+            phases?.Mark("wait");
         }
         catch
         {
@@ -70,7 +74,20 @@ internal sealed partial class DockerBackend
             log(LogStream.Stderr, $"harmont: the container's output was still open {OutputDrainTimeout.TotalSeconds:0}s after it exited; the rest is dropped.");
         }
 
+        phases?.Mark("drain");
         return (int)status;
+    }
+
+    // Only when measuring: the engine's own start and finish times split the command's time from the wait's.
+    private async Task TimeCommandAsync(string id, StepPhases phases, CancellationToken cancellationToken)
+    {
+        var state = (await _engine.InspectContainerAsync(id, cancellationToken))?.State;
+        phases.Mark("inspect");
+        if (DateTimeOffset.TryParse(state?.StartedAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var started)
+            && DockerGarbage.FinishedAt(state) is { } finished)
+        {
+            phases.Split("wait", "command", finished - started);
+        }
     }
 
     // A read the token cannot interrupt ends when its stream is closed.

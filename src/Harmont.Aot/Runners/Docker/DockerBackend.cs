@@ -118,7 +118,9 @@ internal sealed partial class DockerBackend : IStepBackend
         var begun = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
+            var phases = invocation.Phases;
             var baseImage = await EnsureImageAsync(image, pullProgress, cancellationToken);
+            phases?.Mark("image");
 
             // Written only now, after any pull, and unlinked as soon as the container has started.
             using var secrets = invocation.Secrets.Count > 0
@@ -132,8 +134,14 @@ internal sealed partial class DockerBackend : IStepBackend
             // Count it as created before asking: if the reply is lost to cancellation, the name still finds it.
             created = true;
             var id = (await _engine.Api.Containers.CreateContainerAsync(spec, cancellationToken)).ID;
+            phases?.Mark("create");
             var exitCode = await RunToExitAsync(
-                id, invocation.Log, invocation.Masker, secrets, cancellationToken, () => invocation.Timings?.AddSince(Tuning.StepPhase.Start, begun));
+                id, invocation.Log, invocation.Masker, secrets, phases, cancellationToken, () => invocation.Timings?.AddSince(Tuning.StepPhase.Start, begun));
+            if (phases is not null)
+            {
+                await TimeCommandAsync(id, phases, cancellationToken);
+            }
+
             var commit = System.Diagnostics.Stopwatch.GetTimestamp();
 
             // A commit adds at most one layer on top of the image the container started from.
@@ -151,6 +159,7 @@ internal sealed partial class DockerBackend : IStepBackend
             }
 
             invocation.Timings?.AddSince(Tuning.StepPhase.Commit, commit);
+            phases?.Mark("commit");
             completed = true;
             return result;
         }
@@ -165,6 +174,7 @@ internal sealed partial class DockerBackend : IStepBackend
             {
                 var killed = cancellationToken.IsCancellationRequested;
                 await RemoveContainerAsync(name, kill: killed, rethrow: completed);
+                invocation.Phases?.Mark("remove");
                 if (killed && !completed && _workspaceOwner is not null)
                 {
                     // The kill cut the command's own hand-back short, so a helper does it.
