@@ -4,8 +4,9 @@
 #   chain:  harmont, no step cached (the last one an uncached leaf): what a plain CI run costs;
 #   cached: harmont, every step CacheForever (so every step's image is committed and kept, as BuildKit keeps a
 #           snapshot per RUN), each round from an empty cache;
-#   buildkit: POST /build?version=2 through the Engine API (the CLI here has no buildx), its build cache pruned
-#           before each round, so every RUN executes.
+#   buildkit: POST /build?version=2 through the Engine API (the CLI here has no buildx); every round's Dockerfile
+#           ends each RUN with a shell comment naming the round, so no RUN hits BuildKit's cache and every one
+#           executes (pruning the build cache instead would take other users' cache on a shared engine).
 # Each round also writes HARMONT_STEP_PHASES lines, and the script prints the median of each phase per step.
 # Needs a Docker engine, harmont-test/busybox:1 (made from the host's busybox if missing), curl, python3, git and
 # the .NET SDK. Usage: bash bench/step-overhead/run.sh  (env: HARMONT_OVERHEAD_BENCH_ROUNDS=7,
@@ -66,11 +67,14 @@ if [ ! -d "$repo/.git" ]; then
 fi
 ctx="$root/context"
 mkdir -p "$ctx"
-{
+nonce="$(date +%s%N)"
+# dockerfile ROUND: the chain, with a comment that makes each round's RUNs new to BuildKit's cache.
+dockerfile() {
+  local i
   echo "FROM $image"
   echo "WORKDIR /workspace"
-  for i in $(seq "$steps"); do printf 'RUN echo %d > f%02d\n' "$i" "$i"; done
-} >"$ctx/Dockerfile"
+  for i in $(seq "$steps"); do printf 'RUN echo %d > f%02d # %s\n' "$i" "$i" "$nonce-$1"; done
+}
 
 ms_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", (b - a) * 1000 }'; }
 median() { python3 -c 'import statistics, sys; print(f"{statistics.median(float(x) for x in sys.argv[1:]):.1f}")' "$@"; }
@@ -86,21 +90,21 @@ harmont() {
   [ "$(grep -c "step_cache_hit" "$out.ndjson" || true)" = 0 ] || die "harmont run $pipeline was not cold: it had cache hits"
 }
 
-# buildkit OUT: prunes the build cache (untimed), then one build from the tarred context; sets wall_ms.
+# buildkit OUT ROUND: one build of the round's Dockerfile from the tarred context; sets wall_ms.
 buildkit() {
   local out="$1" t0 code
-  docker image rm -f "$tag" >/dev/null 2>&1 || true
-  curl -sS --unix-socket "$sock" -X POST "http://localhost/v$api/build/prune?all=1" -o /dev/null || die "build cache prune failed"
+  dockerfile "$2" >"$ctx/Dockerfile"
   t0="$EPOCHREALTIME"
   code="$(tar -C "$ctx" -cf - . | curl -sS --unix-socket "$sock" -X POST -H 'Content-Type: application/x-tar' \
     --data-binary @- -o "$out.jsonl" -w '%{http_code}' "http://localhost/v$api/build?version=2&t=$tag&rm=1&forcerm=1")"
   wall_ms="$(ms_since "$t0")"
   [ "$code" = 200 ] || die "BuildKit build: HTTP $code: $(head -c 600 "$out.jsonl")"
   ! grep -q '"error"' "$out.jsonl" || die "BuildKit build failed: $(grep -m1 '"error"' "$out.jsonl" | head -c 600)"
+  python3 "$here/../cache-vs-buildkit/analyze.py" buildkit "$out.jsonl" | grep -q "^cached=0/" || die "BuildKit round $2 was not cold: $(python3 "$here/../cache-vs-buildkit/analyze.py" buildkit "$out.jsonl")"
 }
 
 # Warm-up, untimed: the engine's and the page cache's first touch of each.
-harmont chain "$log/warm-chain"; harmont cached "$log/warm-cached"; buildkit "$log/warm-buildkit"
+harmont chain "$log/warm-chain"; harmont cached "$log/warm-cached"; buildkit "$log/warm-buildkit" warm
 rm -f "$log"/*.phases
 
 h_chain=() h_cached=() b=()
@@ -109,7 +113,7 @@ one() {
   case "$tool" in
     chain) harmont chain "$log/$i-chain"; h_chain+=("$wall_ms") ;;
     cached) harmont cached "$log/$i-cached"; h_cached+=("$wall_ms") ;;
-    buildkit) buildkit "$log/$i-buildkit"; b+=("$wall_ms") ;;
+    buildkit) buildkit "$log/$i-buildkit" "$i"; b+=("$wall_ms") ;;
   esac
   printf '  round %d %-8s %8.1f ms\n' "$i" "$tool" "$wall_ms"
 }

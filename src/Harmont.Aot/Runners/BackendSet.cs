@@ -104,6 +104,9 @@ internal sealed class BackendSet : IAsyncDisposable
                 {
                     engine.RunLock = housekeeping.RunLock;
                     engine.CacheLabel = housekeeping.CacheLabel;
+
+                    // The run reaps the backend when it ends, however it ends, which waits for these.
+                    engine.RemovesInBackground = true;
                     await ReapDeadRunsAsync(engine, housekeeping, notices, cancellationToken);
                 }
 

@@ -7,6 +7,8 @@ namespace Harmont.Aot.Runners.Docker;
 // A step's container from start to removal: its command, its output, and handing the workspace back.
 internal sealed partial class DockerBackend
 {
+    private readonly List<Task> _removals = [];
+
     /// <summary>The container command: <c>sh -c</c>, wrapped to restore workspace ownership when asked to.</summary>
     internal static List<string> BuildCommand(string command, string? workspaceOwner)
     {
@@ -128,6 +130,49 @@ internal sealed partial class DockerBackend
         {
             await RemoveContainerAsync(name, kill: true, rethrow: false);
         }
+    }
+
+    /// <summary>
+    /// Whether a finished step's container is removed in the background rather than before the step's result
+    /// is returned, so its child need not wait for it. Removal is still guaranteed: <see cref="ReapAsync"/> and
+    /// <see cref="DisposeAsync"/> wait for every one, and a run that dies first leaves containers labelled with
+    /// its lock, which the next run reaps. A cancelled or broken step's container is always removed at once.
+    /// </summary>
+    public bool RemovesInBackground { get; set; }
+
+    private void RemoveLater(string name)
+    {
+        var removal = Task.Run(() => RemoveContainerAsync(name, kill: false, rethrow: true));
+        lock (_removals)
+        {
+            _removals.Add(removal);
+        }
+    }
+
+    // Every background removal so far, waited for; what failed is returned, to be said by the caller.
+    private async Task<List<Exception>?> AwaitRemovalsAsync()
+    {
+        Task[] pending;
+        lock (_removals)
+        {
+            pending = [.. _removals];
+            _removals.Clear();
+        }
+
+        List<Exception>? failures = null;
+        foreach (var removal in pending)
+        {
+            try
+            {
+                await removal;
+            }
+            catch (Exception ex) when (DockerEngine.IsFailure(ex) || ex is IOException or OperationCanceledException)
+            {
+                (failures ??= []).Add(DockerEngine.IsFailure(ex) ? _engine.Translate(ex) : ex);
+            }
+        }
+
+        return failures;
     }
 
     private async Task RemoveContainerAsync(string name, bool kill, bool rethrow)

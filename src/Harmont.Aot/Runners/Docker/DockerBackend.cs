@@ -90,14 +90,14 @@ internal sealed partial class DockerBackend : IStepBackend
     }
 
     /// <inheritdoc />
-    public ValueTask DisposeAsync()
+    /// <remarks>Waits for containers still being removed first: the engine's client must outlive them.</remarks>
+    public async ValueTask DisposeAsync()
     {
+        await AwaitRemovalsAsync();
         if (_ownsEngine)
         {
             _engine.Dispose();
         }
-
-        return ValueTask.CompletedTask;
     }
 
     private static bool IsOwner(string owner)
@@ -147,7 +147,13 @@ internal sealed partial class DockerBackend : IStepBackend
             // A commit adds at most one layer on top of the image the container started from.
             var flatten = (baseImage.RootFS?.Layers?.Count ?? 0) + 1 > _maxSnapshotLayers;
             var result = new StepResult(exitCode, null);
-            if (exitCode == 0 && invocation.CacheKey is not null)
+            if (exitCode == 0 && (invocation.CacheKey is not null || invocation.KeepSnapshot)
+                && await ReusableBaseAsync(id, invocation, baseImage, cancellationToken) is { } unchanged)
+            {
+                // Adds no bytes: the image is the one the step started from, and is counted where it was made.
+                result = new StepResult(exitCode, unchanged);
+            }
+            else if (exitCode == 0 && invocation.CacheKey is not null)
             {
                 // Every cached step's state is kept (docs/cache-store.md), whether or not a child starts from it now.
                 var committed = await CommitCachedAsync(id, invocation, flatten, cancellationToken);
@@ -173,7 +179,15 @@ internal sealed partial class DockerBackend : IStepBackend
             if (created)
             {
                 var killed = cancellationToken.IsCancellationRequested;
-                await RemoveContainerAsync(name, kill: killed, rethrow: completed);
+                if (completed && RemovesInBackground)
+                {
+                    RemoveLater(name);
+                }
+                else
+                {
+                    await RemoveContainerAsync(name, kill: killed, rethrow: completed);
+                }
+
                 invocation.Phases?.Mark("remove");
                 if (killed && !completed && _workspaceOwner is not null)
                 {
