@@ -2,6 +2,7 @@
 # Per-step overhead: a 10-step chain of trivial steps (step N runs `echo N > fNN`), cold, against the same chain
 # as a Dockerfile (one RUN per step) under BuildKit, in alternating rounds; prints medians, per-step times, ratios.
 #   chain:  harmont, no step cached (the last one an uncached leaf): what a plain CI run costs;
+#   chain-none, chain-host: chain with Network.None / Network.Host on every step (the default is the engine's bridge);
 #   cached: harmont, every step CacheForever (so every step's image is committed and kept, as BuildKit keeps a
 #           snapshot per RUN), each round from an empty cache;
 #   buildkit: POST /build?version=2 through the Engine API (the CLI here has no buildx); every round's Dockerfile
@@ -104,31 +105,36 @@ buildkit() {
 }
 
 # Warm-up, untimed: the engine's and the page cache's first touch of each.
-harmont chain "$log/warm-chain"; harmont cached "$log/warm-cached"; buildkit "$log/warm-buildkit" warm
+harmont chain "$log/warm-chain"; harmont cached "$log/warm-cached"; harmont chain-none "$log/warm-none"; harmont chain-host "$log/warm-host"
+buildkit "$log/warm-buildkit" warm
 rm -f "$log"/*.phases
 
-h_chain=() h_cached=() b=()
+h_chain=() h_cached=() h_none=() h_host=() b=()
 one() {
   local i="$1" tool="$2"
   case "$tool" in
     chain) harmont chain "$log/$i-chain"; h_chain+=("$wall_ms") ;;
     cached) harmont cached "$log/$i-cached"; h_cached+=("$wall_ms") ;;
+    chain-none) harmont chain-none "$log/$i-none"; h_none+=("$wall_ms") ;;
+    chain-host) harmont chain-host "$log/$i-host"; h_host+=("$wall_ms") ;;
     buildkit) buildkit "$log/$i-buildkit" "$i"; b+=("$wall_ms") ;;
   esac
   printf '  round %d %-8s %8.1f ms\n' "$i" "$tool" "$wall_ms"
 }
 echo "cold runs of the $steps-step chain, $rounds rounds, order alternating:"
 for i in $(seq "$rounds"); do
-  if [ $((i % 2)) = 1 ]; then one "$i" chain; one "$i" cached; one "$i" buildkit
-  else one "$i" buildkit; one "$i" cached; one "$i" chain; fi
+  if [ $((i % 2)) = 1 ]; then one "$i" chain; one "$i" buildkit; one "$i" cached; one "$i" chain-none; one "$i" chain-host
+  else one "$i" chain-host; one "$i" chain-none; one "$i" cached; one "$i" buildkit; one "$i" chain; fi
 done
 
-mc="$(median "${h_chain[@]}")"; mk="$(median "${h_cached[@]}")"; mb="$(median "${b[@]}")"
+mc="$(median "${h_chain[@]}")"; mk="$(median "${h_cached[@]}")"; mn="$(median "${h_none[@]}")"; mh="$(median "${h_host[@]}")"; mb="$(median "${b[@]}")"
 echo
 echo "phases per executed step, harmont chain (HARMONT_STEP_PHASES):"
 python3 "$here/phases.py" "$log/chain.phases"
-echo "phases per executed step, harmont cached:"
-python3 "$here/phases.py" "$log/cached.phases"
+for p in cached chain-none chain-host; do
+  echo "phases per executed step, harmont $p:"
+  python3 "$here/phases.py" "$log/$p.phases"
+done
 echo
 report() {
   awk -v name="$1" -v h="$2" -v b="$mb" -v n="$steps" 'BEGIN {
@@ -138,3 +144,5 @@ report() {
 }
 report "harmont chain (uncached)" "$mc"
 report "harmont cached (cold)" "$mk"
+report "harmont chain, Network.None" "$mn"
+report "harmont chain, Network.Host" "$mh"

@@ -190,6 +190,7 @@ internal sealed class PipelineRunner
                 Mounts = mounts?.Mounts ?? [],
                 Timings = timings,
                 Phases = phases,
+                Network = step.Network,
             };
             phase = Stopwatch.GetTimestamp();
             StepResult result;

@@ -147,8 +147,11 @@ internal sealed partial class DockerBackend : IStepBackend
             // A commit adds at most one layer on top of the image the container started from.
             var flatten = (baseImage.RootFS?.Layers?.Count ?? 0) + 1 > _maxSnapshotLayers;
             var result = new StepResult(exitCode, null);
-            if (exitCode == 0 && (invocation.CacheKey is not null || invocation.KeepSnapshot)
-                && await ReusableBaseAsync(id, invocation, baseImage, cancellationToken) is { } unchanged)
+            var unchanged = exitCode == 0 && (invocation.CacheKey is not null || invocation.KeepSnapshot)
+                ? await ReusableBaseAsync(id, invocation, baseImage, cancellationToken)
+                : null;
+            phases?.Mark("diff");
+            if (unchanged is not null)
             {
                 // Adds no bytes: the image is the one the step started from, and is counted where it was made.
                 result = new StepResult(exitCode, unchanged);
@@ -234,6 +237,7 @@ internal sealed partial class DockerBackend : IStepBackend
             HostConfig = new HostConfig
             {
                 Binds = binds,
+                NetworkMode = NetworkMode(invocation),
 
                 // Output is read through attach, and a log driver's file would keep a step's unmasked
                 // output (secrets included) on the engine's disk.
@@ -241,6 +245,17 @@ internal sealed partial class DockerBackend : IStepBackend
             },
         };
     }
+
+    // "default" is the engine's own default (its bridge): a step that never chose keeps what it always had.
+    private static string NetworkMode(StepInvocation invocation) => invocation.Network switch
+    {
+        Network.Default => "default",
+        Network.Bridge => "bridge",
+        Network.None => "none",
+        Network.Host => "host",
+        var other => throw new ArgumentException(
+            $"step '{invocation.StepKey}' asks for network {(int)other}, which is not one of Default, Bridge, None or Host.", nameof(invocation)),
+    };
 
     private static string WorkspaceBind(StepInvocation invocation)
     {
