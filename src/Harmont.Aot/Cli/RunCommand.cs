@@ -45,9 +45,9 @@ internal static class RunCommand
             SecretsFile.CollectStale();
 
             // Keys are hashed while the engine is reached: one is CPU, the other waiting.
-            var imageOwners = new Lazy<IReadOnlyDictionary<string, string>>(store.ImageOwners);
+            var imageOwners = new Lazy<IReadOnlyDictionary<string, IReadOnlyList<string>>>(store.ImageOwners);
             var housekeeping = new EngineHousekeeping(
-                OwnerLock.Label(runDirectory.LockPath), OwnerLock.Label(store.Root), id => imageOwners.Value.GetValueOrDefault(id), store.Contains);
+                OwnerLock.Label(runDirectory.LockPath), OwnerLock.Label(store.Root), id => imageOwners.Value.GetValueOrDefault(id) ?? [], store.Contains);
             async Task<BackendSet> ResolveBackendsAsync()
             {
                 var resolved = await BackendSet.ResolveAsync(

@@ -196,7 +196,7 @@ internal sealed class BackendSet : IAsyncDisposable
     {
         try
         {
-            Say(await DockerGarbage.ReapDeadRunsAsync(docker.Client, housekeeping.CacheLabel, housekeeping.EntryForImage, null, cancellationToken), notices);
+            Say(await DockerGarbage.ReapDeadRunsAsync(docker.Client, housekeeping.CacheLabel, housekeeping.EntriesForImage, null, cancellationToken), notices);
         }
         catch (DockerEngineException ex)
         {
