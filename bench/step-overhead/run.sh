@@ -11,7 +11,9 @@
 # Each round also writes HARMONT_STEP_PHASES lines, and the script prints the median of each phase per step.
 # Needs a Docker engine, harmont-test/busybox:1 (made from the host's busybox if missing), curl, python3, git and
 # the .NET SDK. Usage: bash bench/step-overhead/run.sh  (env: HARMONT_OVERHEAD_BENCH_ROUNDS=7,
-# HARMONT_OVERHEAD_BENCH_BIN=an already published binary, HARMONT_OVERHEAD_BENCH_ROOT=/var/tmp/harmont-overhead-bench).
+# HARMONT_OVERHEAD_BENCH_BIN=an already published binary, HARMONT_OVERHEAD_BENCH_ROOT=/var/tmp/harmont-overhead-bench,
+# HARMONT_OVERHEAD_BENCH_PIPELINES="chain cached chain-none chain-host", e.g. "chain cached" for a binary from
+# before Network existed). Ratios are medians of the per-round ratios: each round's load falls on both sides.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo_root="$(cd "$here/../.." && pwd)"
@@ -105,44 +107,43 @@ buildkit() {
 }
 
 # Warm-up, untimed: the engine's and the page cache's first touch of each.
-harmont chain "$log/warm-chain"; harmont cached "$log/warm-cached"; harmont chain-none "$log/warm-none"; harmont chain-host "$log/warm-host"
+pipelines=(${HARMONT_OVERHEAD_BENCH_PIPELINES:-chain cached chain-none chain-host})
+for p in "${pipelines[@]}"; do harmont "$p" "$log/warm-$p"; done
 buildkit "$log/warm-buildkit" warm
 rm -f "$log"/*.phases
 
-h_chain=() h_cached=() h_none=() h_host=() b=()
+rm -f "$log/walls"
 one() {
   local i="$1" tool="$2"
-  case "$tool" in
-    chain) harmont chain "$log/$i-chain"; h_chain+=("$wall_ms") ;;
-    cached) harmont cached "$log/$i-cached"; h_cached+=("$wall_ms") ;;
-    chain-none) harmont chain-none "$log/$i-none"; h_none+=("$wall_ms") ;;
-    chain-host) harmont chain-host "$log/$i-host"; h_host+=("$wall_ms") ;;
-    buildkit) buildkit "$log/$i-buildkit" "$i"; b+=("$wall_ms") ;;
-  esac
-  printf '  round %d %-8s %8.1f ms\n' "$i" "$tool" "$wall_ms"
+  if [ "$tool" = buildkit ]; then buildkit "$log/$i-buildkit" "$i"; else harmont "$tool" "$log/$i-$tool"; fi
+  printf '  round %d %-10s %8.1f ms\n' "$i" "$tool" "$wall_ms"
+  echo "$i $tool $wall_ms" >>"$log/walls"
 }
 echo "cold runs of the $steps-step chain, $rounds rounds, order alternating:"
+order=("${pipelines[0]}" buildkit "${pipelines[@]:1}")
 for i in $(seq "$rounds"); do
-  if [ $((i % 2)) = 1 ]; then one "$i" chain; one "$i" buildkit; one "$i" cached; one "$i" chain-none; one "$i" chain-host
-  else one "$i" chain-host; one "$i" chain-none; one "$i" cached; one "$i" buildkit; one "$i" chain; fi
+  if [ $((i % 2)) = 1 ]; then for t in "${order[@]}"; do one "$i" "$t"; done
+  else for ((k = ${#order[@]} - 1; k >= 0; k--)); do one "$i" "${order[$k]}"; done; fi
 done
 
-mc="$(median "${h_chain[@]}")"; mk="$(median "${h_cached[@]}")"; mn="$(median "${h_none[@]}")"; mh="$(median "${h_host[@]}")"; mb="$(median "${b[@]}")"
 echo
-echo "phases per executed step, harmont chain (HARMONT_STEP_PHASES):"
-python3 "$here/phases.py" "$log/chain.phases"
-for p in cached chain-none chain-host; do
-  echo "phases per executed step, harmont $p:"
+for p in "${pipelines[@]}"; do
+  echo "phases per executed step, harmont $p (HARMONT_STEP_PHASES):"
   python3 "$here/phases.py" "$log/$p.phases"
 done
 echo
-report() {
-  awk -v name="$1" -v h="$2" -v b="$mb" -v n="$steps" 'BEGIN {
-    r = h / b
-    printf "%-28s %8.0f ms  %6.1f ms/step   buildkit %8.0f ms  %6.1f ms/step   ratio %.2fx (goal <= 1.0x) %s\n",
-      name, h, h / n, b, b / n, r, (r <= 1.0 ? "PASS" : "FAIL") }'
-}
-report "harmont chain (uncached)" "$mc"
-report "harmont cached (cold)" "$mk"
-report "harmont chain, Network.None" "$mn"
-report "harmont chain, Network.Host" "$mh"
+python3 - "$log/walls" "$steps" "${pipelines[@]}" <<'PY'
+import statistics, sys
+walls, steps, pipelines = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+rounds = {}
+for line in open(walls):
+    i, tool, ms = line.split()
+    rounds.setdefault(i, {})[tool] = float(ms)
+b = statistics.median(r["buildkit"] for r in rounds.values())
+for p in pipelines:
+    h = statistics.median(r[p] for r in rounds.values())
+    ratio = statistics.median(r[p] / r["buildkit"] for r in rounds.values())
+    verdict = "PASS" if ratio <= 1.0 else "FAIL"
+    print(f"harmont {p:<11} {h:7.0f} ms {h / steps:6.1f} ms/step   buildkit {b:7.0f} ms {b / steps:6.1f} ms/step   "
+          f"ratio {ratio:.2f}x (median of {len(rounds)} per-round ratios; goal <= 1.0x) {verdict}")
+PY
