@@ -118,6 +118,33 @@ public sealed class FullPipelineTests
     }
 
     [Test]
+    public async Task A_steps_network_mode_reaches_its_definition_and_both_hashes_agree()
+    {
+        const string Source = """
+            using Harmont.Aot;
+            [Pipeline("net", DefaultImage = "alpine:3.20")]
+            static partial class Net
+            {
+                [Step(Network = Network.None)] static string Offline() => "make";
+                [Step(From = nameof(Offline), Network = Network.Host)] static string Shared() => "make check";
+                [Step(From = nameof(Offline))] static string Plain() => "make install";
+            }
+            """;
+        var run = GeneratorHarness.Run(Source);
+        await Assert.That(run.Diagnostics).IsEmpty();
+        await Assert.That(run.CompilationProblems).IsEmpty();
+        using var assembly = new GeneratedAssembly(run.Output);
+        var pipeline = assembly.Catalog().Single();
+
+        await Assert.That(pipeline.Steps.Select(s => s.Network))
+            .IsEquivalentTo((IEnumerable<Network>)[Network.None, Network.Host, Network.Default], CollectionOrdering.Matching);
+        foreach (var step in pipeline.Steps)
+        {
+            await Assert.That(step.DefinitionHash).IsEqualTo(StepDefinitionHash.Compute(pipeline, step));
+        }
+    }
+
+    [Test]
     public async Task A_command_that_is_not_constant_has_no_compile_time_hash_and_the_runtime_computes_it()
     {
         using var assembly = new GeneratedAssembly(GeneratorHarness.Run(Samples.Full).Output);
@@ -168,6 +195,11 @@ public sealed class FullPipelineTests
         {
             await Assert.That(HashOf(variant)).IsNotEqualTo(baseHash);
         }
+
+        // A network mode is part of it, but only when set: steps written before it existed keep their keys.
+        await Assert.That(HashOf(Base.Replace("Cwd = \"src\"", "Cwd = \"src\", Network = Network.None", StringComparison.Ordinal))).IsNotEqualTo(baseHash);
+        await Assert.That(HashOf(Base.Replace("Cwd = \"src\"", "Cwd = \"src\", Network = Network.Bridge", StringComparison.Ordinal))).IsNotEqualTo(baseHash);
+        await Assert.That(HashOf(Base.Replace("Cwd = \"src\"", "Cwd = \"src\", Network = Network.Default", StringComparison.Ordinal))).IsEqualTo(baseHash);
 
         // Labels, keys and cache policies are not part of the definition.
         await Assert.That(HashOf(Base.Replace("[Step(", "[Step(Label = \"Other\", ", StringComparison.Ordinal))).IsEqualTo(baseHash);

@@ -18,6 +18,10 @@ internal static class Literals
         ? "global::Harmont.Aot.Runner." + member
         : "(global::Harmont.Aot.Runner)(" + runner.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) + ")";
 
+    public static string Network(RunnerSpec network) => network.Member is { } member
+        ? "global::Harmont.Aot.Network." + member
+        : "(global::Harmont.Aot.Network)(" + network.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) + ")";
+
     /// <summary>A <c>string[]</c> expression.</summary>
     public static string Strings(EquatableArray<string> values) => values.IsEmpty
         ? "global::System.Array.Empty<string>()"

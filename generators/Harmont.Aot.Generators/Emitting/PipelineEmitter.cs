@@ -93,6 +93,10 @@ internal static class PipelineEmitter
             .Line($"Cwd = {Literals.String(step.Cwd)},")
             .Line($"Runner = {Literals.Runner(step.Runner)},")
             .Line($"Timeout = {Literals.Duration(step.Timeout)},");
+        if (step.Network.Value != 0)
+        {
+            builder.Line($"Network = {Literals.Network(step.Network)},");
+        }
 
         // Written only when set, so pipelines without them generate what they always did.
         if (step.Incremental)

@@ -26,7 +26,7 @@ internal sealed record PipelineSpec(
 /// <param name="Name">The identifier as written, including any <c>@</c>.</param>
 internal sealed record TypeDeclarationSpec(string Modifiers, string Keyword, string Name);
 
-/// <summary>A <c>Harmont.Aot.Runner</c> value: the member name when it names one, otherwise the raw number.</summary>
+/// <summary>A <c>Harmont.Aot.Runner</c> (or <c>Network</c>) value: the member name when it names one, otherwise the raw number.</summary>
 internal sealed record RunnerSpec(int Value, string? Member);
 
 /// <summary>One step, resolved: graph references are step keys, not method names.</summary>
@@ -57,6 +57,9 @@ internal sealed record StepSpec(
 
     /// <summary>Persistent directories mounted into the step; never part of the definition.</summary>
     public EquatableArray<CacheMountSpec> CacheMounts { get; init; }
+
+    /// <summary>The step's <c>Network</c>; 0 (the default) is not emitted, so existing steps generate what they always did.</summary>
+    public RunnerSpec Network { get; init; } = new(0, "Default");
 }
 
 /// <summary>One [CacheMount]: where it is mounted and, when given, the id steps share it by.</summary>

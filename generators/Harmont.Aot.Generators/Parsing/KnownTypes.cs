@@ -11,7 +11,8 @@ internal sealed record KnownTypes(
     INamedTypeSymbol? CacheTtlAttribute,
     INamedTypeSymbol? CacheOnChangeAttribute,
     INamedTypeSymbol? Runner,
-    INamedTypeSymbol? CacheMountAttribute)
+    INamedTypeSymbol? CacheMountAttribute,
+    INamedTypeSymbol? Network)
 {
     public const string PipelineAttributeName = "Harmont.Aot.PipelineAttribute";
     public const string PipelineDefinitionName = "Harmont.Aot.Model.PipelineDefinition";
@@ -24,7 +25,8 @@ internal sealed record KnownTypes(
         compilation.GetTypeByMetadataName("Harmont.Aot.CacheTtlAttribute"),
         compilation.GetTypeByMetadataName("Harmont.Aot.CacheOnChangeAttribute"),
         compilation.GetTypeByMetadataName("Harmont.Aot.Runner"),
-        compilation.GetTypeByMetadataName("Harmont.Aot.CacheMountAttribute"));
+        compilation.GetTypeByMetadataName("Harmont.Aot.CacheMountAttribute"),
+        compilation.GetTypeByMetadataName("Harmont.Aot.Network"));
 
     public static bool Is(AttributeData attribute, INamedTypeSymbol? type) =>
         type is not null && SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, type);

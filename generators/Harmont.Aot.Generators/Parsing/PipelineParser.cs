@@ -75,6 +75,7 @@ internal static class PipelineParser
             {
                 Incremental = draft.Incremental,
                 CacheMounts = draft.CacheMounts.ToEquatableArray(),
+                Network = draft.Network,
             });
 
             spec = new PipelineSpec(

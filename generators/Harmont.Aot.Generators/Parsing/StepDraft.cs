@@ -28,7 +28,8 @@ internal sealed record StepDraft(
     DurationSpec? Timeout,
     IReadOnlyList<CacheSpec> Cache,
     IReadOnlyList<Site> CacheEnvKeys,
-    RunnerSpec Runner)
+    RunnerSpec Runner,
+    RunnerSpec Network)
 {
     /// <summary>[Step(Incremental = true)]: start from its own previous output when it executes.</summary>
     public bool Incremental { get; init; }

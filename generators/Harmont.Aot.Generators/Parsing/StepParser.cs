@@ -58,7 +58,8 @@ internal static class StepParser
             Timeout: SettingReader.ReadTimeout(args, diagnostics),
             Cache: SettingReader.ReadCache(method, types, cacheEnvKeys, diagnostics, cancellationToken),
             CacheEnvKeys: cacheEnvKeys,
-            Runner: RunnerReader.Read(args.Named("Runner"), types.Runner, defaultValue: 0))
+            Runner: RunnerReader.Read(args.Named("Runner"), types.Runner, defaultValue: 0),
+            Network: RunnerReader.Read(args.Named("Network"), types.Network, defaultValue: 0))
         {
             Incremental = args.Named("Incremental") is { Value: true },
             CacheMounts = SettingReader.ReadCacheMounts(method, types, cancellationToken),

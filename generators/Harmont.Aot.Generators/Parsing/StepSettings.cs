@@ -74,8 +74,13 @@ internal sealed record StepSettings(EquatableArray<EnvSpec> Env, EquatableArray<
             settings.Env.Select(e => new KeyValuePair<string, string>(e.Name, e.Value)),
             settings.Secrets,
             draft.Cwd,
-            runner.Member?.ToLowerInvariant() ?? runner.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            EnumName(runner),
+            draft.Network.Value == 0 ? null : EnumName(draft.Network));
     }
+
+    // As the runtime's StepDefinitionHash names it: the member in lower case, or the number of an undefined value.
+    private static string EnumName(RunnerSpec value) =>
+        value.Member?.ToLowerInvariant() ?? value.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private const string SetByEnvFix = ", which would show its value in the clear; remove one of the two";
 

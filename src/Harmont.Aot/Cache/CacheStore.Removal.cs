@@ -90,19 +90,22 @@ internal sealed partial class CacheStore
         return true;
     }
 
-    /// <summary>The key of the entry that records each image id, for telling a dead run's images that matter from its garbage.</summary>
-    public IReadOnlyDictionary<string, string> ImageOwners()
+    /// <summary>
+    /// The keys of the entries that record each image id, for telling a dead run's images that matter from its
+    /// garbage. Several entries record one image when a step changed nothing and shares its parent's.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> ImageOwners()
     {
-        var owners = new Dictionary<string, string>(StringComparer.Ordinal);
+        var owners = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var listing in List())
         {
             if (listing.Entry.Image is { } image)
             {
-                owners.TryAdd(image, listing.Entry.Key);
+                (owners.TryGetValue(image, out var keys) ? keys : owners[image] = []).Add(listing.Entry.Key);
             }
         }
 
-        return owners;
+        return owners.ToDictionary(o => o.Key, IReadOnlyList<string> (o) => o.Value, StringComparer.Ordinal);
     }
 }
 

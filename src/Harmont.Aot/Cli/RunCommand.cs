@@ -38,16 +38,16 @@ internal static class RunCommand
             var maxBytes = CacheCommand.MaxBytes(context, null);
             var keepRuns = RunHistory.Keep(context.GetEnv);
             var runId = NewRunId();
-            var options = new RunOptions(sourceRoot, directories.Work, request.Parallelism, request.KeepGoing);
+            var options = new RunOptions(sourceRoot, directories.Work, request.Parallelism, request.KeepGoing) { PhaseLog = StepPhaseLog.FromEnvironment(context.GetEnv) };
 
             using var runDirectory = RunDirectory.Claim(options.WorkRoot, runId);
             var store = new CacheStore(directories.Cache, context.Clock);
             SecretsFile.CollectStale();
 
             // Keys are hashed while the engine is reached: one is CPU, the other waiting.
-            var imageOwners = new Lazy<IReadOnlyDictionary<string, string>>(store.ImageOwners);
+            var imageOwners = new Lazy<IReadOnlyDictionary<string, IReadOnlyList<string>>>(store.ImageOwners);
             var housekeeping = new EngineHousekeeping(
-                OwnerLock.Label(runDirectory.LockPath), OwnerLock.Label(store.Root), id => imageOwners.Value.GetValueOrDefault(id), store.Contains);
+                OwnerLock.Label(runDirectory.LockPath), OwnerLock.Label(store.Root), id => imageOwners.Value.GetValueOrDefault(id) ?? [], store.Contains);
             async Task<BackendSet> ResolveBackendsAsync()
             {
                 var resolved = await BackendSet.ResolveAsync(

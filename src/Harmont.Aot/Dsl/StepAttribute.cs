@@ -43,4 +43,7 @@ public sealed class StepAttribute : Attribute
     /// incremental build; <c>--no-incremental</c> forces a clean run. Not part of the cache key.
     /// </summary>
     public bool Incremental { get; set; }
+
+    /// <summary>The network of the step's container (Docker steps only); <see cref="Network.Default"/> is the engine's bridge.</summary>
+    public Network Network { get; set; } = Network.Default;
 }

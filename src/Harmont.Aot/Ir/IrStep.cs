@@ -12,7 +12,7 @@ internal static class IrStep
 {
     /// <summary>The step fields both forms share; the steps-list form adds <c>type</c> and <c>builds_in</c>.</summary>
     public static readonly string[] Fields =
-        ["key", "label", "cmd", "eval", "image", "env", "secrets", "cwd", "timeout_seconds", "cache", "runner", "runner_args", "incremental", "cache_mounts"];
+        ["key", "label", "cmd", "eval", "image", "env", "secrets", "cwd", "timeout_seconds", "cache", "runner", "runner_args", "incremental", "cache_mounts", "network"];
 
     private const string PolicyFix = "use \"none\", \"forever\", \"ttl\", \"on_change\" or \"compose\"";
     private const int LongestKey = 200;
@@ -54,6 +54,7 @@ internal static class IrStep
             Secrets = ReadSecrets(step.Property("secrets")),
             Cwd = directory,
             Runner = ReadRunner(step.Property("runner")) ?? Runner.Inherit,
+            Network = ReadNetwork(step.Property("network")),
             Timeout = step.Property("timeout_seconds").OptionalSeconds("give a positive number of seconds, or remove the field", IrField.LongestTimeoutSeconds),
             Cache = cache,
             Incremental = step.Property("incremental").OptionalBool("write \"incremental\": true, or remove the field"),
@@ -110,6 +111,17 @@ internal static class IrStep
             "docker" => Runner.Docker,
             "host" => Runner.Host,
             var other => throw field.Error($"is \"{IrField.Printable(other)}\", which is not a backend of this runner", "use \"auto\", \"docker\" or \"host\", or remove the field"),
+        };
+
+    /// <summary><c>network</c>: <c>bridge</c>, <c>none</c> or <c>host</c>; the engine's default when absent.</summary>
+    public static Network ReadNetwork(IrField field) =>
+        field.OptionalString("use \"bridge\", \"none\" or \"host\", or remove the field") switch
+        {
+            null => Network.Default,
+            "bridge" => Network.Bridge,
+            "none" => Network.None,
+            "host" => Network.Host,
+            var other => throw field.Error($"is \"{IrField.Printable(other)}\", which is not a network mode", "use \"bridge\", \"none\" or \"host\", or remove the field"),
         };
 
     /// <summary>Later entries replace earlier ones of the same name, in the place the name first appeared.</summary>

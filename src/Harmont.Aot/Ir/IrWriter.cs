@@ -155,6 +155,11 @@ public static class IrWriter
             json.WriteEndArray();
         }
 
+        if (Keys.StepDefinitionHash.NetworkName(step.Network) is { } network)
+        {
+            json.WriteString("network", network);
+        }
+
         json.WriteEndObject();
         WriteMap(json, "env", step.Env);
         json.WriteEndObject();

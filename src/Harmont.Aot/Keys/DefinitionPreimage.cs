@@ -22,6 +22,8 @@ namespace Harmont.Aot.Keys;
 /// "secrets" ␀ count ␀ (name ␀)*             (secret names only, sorted, ordinal; values never)
 /// "cwd"     ␀ cwd ␀                         (relative to the workspace root; empty for the root)
 /// "runner"  ␀ runner ␀                      (the step's runner, or the pipeline's when it inherits: auto | docker | host)
+/// "network" ␀ network ␀                     (only when the step sets one: bridge | none | host; absent for the default,
+///                                            so a step that never set it keeps the key it always had)
 /// </code>
 /// <para>count is a decimal number. The hash is SHA-256 of the preimage, written as 64 lowercase hex digits.</para>
 /// <para>Env entries whose name is also a secret are left out: a secret's value never enters a preimage.</para>
@@ -36,9 +38,10 @@ internal static class DefinitionPreimage
         IEnumerable<KeyValuePair<string, string>> env,
         IEnumerable<string> secrets,
         string? cwd,
-        string runner)
+        string runner,
+        string? network = null)
     {
-        var preimage = Build(command, image, env, secrets, cwd, runner);
+        var preimage = Build(command, image, env, secrets, cwd, runner, network);
 #if NETSTANDARD2_0
         byte[] digest;
         using (var sha = SHA256.Create())
@@ -64,7 +67,8 @@ internal static class DefinitionPreimage
         IEnumerable<KeyValuePair<string, string>> env,
         IEnumerable<string> secrets,
         string? cwd,
-        string runner)
+        string runner,
+        string? network = null)
     {
         var secretNames = secrets.Distinct(StringComparer.Ordinal).OrderBy(s => s, StringComparer.Ordinal).ToList();
         var plainEnv = env
@@ -97,6 +101,12 @@ internal static class DefinitionPreimage
         Field(text, cwd ?? "");
         Field(text, "runner");
         Field(text, runner);
+        if (network is not null)
+        {
+            Field(text, "network");
+            Field(text, network);
+        }
+
         return Encoding.UTF8.GetBytes(text.ToString());
     }
 

@@ -32,8 +32,19 @@ public static class StepDefinitionHash
             step.Env,
             step.Secrets,
             step.Cwd,
-            RunnerName(runner));
+            RunnerName(runner),
+            NetworkName(step.Network));
     }
+
+    /// <summary>The network as it appears in the preimage: null for the default (no field), else the member name in lower case or the number.</summary>
+    internal static string? NetworkName(Network network) => network switch
+    {
+        Network.Default => null,
+        Network.Bridge => "bridge",
+        Network.None => "none",
+        Network.Host => "host",
+        _ => ((int)network).ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     /// <summary>The runner as it appears in the preimage: the member name in lower case, or the number for an undefined value.</summary>
     internal static string RunnerName(Runner runner) => runner switch

@@ -55,6 +55,9 @@ public sealed class StepDefinition
     /// <summary>Backend override; <see cref="Runner.Inherit"/> takes the pipeline's.</summary>
     public Runner Runner { get; init; } = Runner.Inherit;
 
+    /// <summary>The network of the step's container; the host backend runs every step in the host's network.</summary>
+    public Network Network { get; init; } = Network.Default;
+
     /// <summary>Longest the command may run; past it the step is TimedOut (exit 124). Null: no limit.</summary>
     public TimeSpan? Timeout { get; init; }
 

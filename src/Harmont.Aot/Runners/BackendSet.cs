@@ -104,6 +104,9 @@ internal sealed class BackendSet : IAsyncDisposable
                 {
                     engine.RunLock = housekeeping.RunLock;
                     engine.CacheLabel = housekeeping.CacheLabel;
+
+                    // The run reaps the backend when it ends, however it ends, which waits for these.
+                    engine.RemovesInBackground = true;
                     await ReapDeadRunsAsync(engine, housekeeping, notices, cancellationToken);
                 }
 
@@ -193,7 +196,7 @@ internal sealed class BackendSet : IAsyncDisposable
     {
         try
         {
-            Say(await DockerGarbage.ReapDeadRunsAsync(docker.Client, housekeeping.CacheLabel, housekeeping.EntryForImage, null, cancellationToken), notices);
+            Say(await DockerGarbage.ReapDeadRunsAsync(docker.Client, housekeeping.CacheLabel, housekeeping.EntriesForImage, null, cancellationToken), notices);
         }
         catch (DockerEngineException ex)
         {

@@ -86,6 +86,12 @@ internal sealed record StepInvocation(
 
     /// <summary>Where the backend adds the time it took to start the command and to commit its state, for the run record.</summary>
     public Tuning.StepTimings? Timings { get; init; }
+
+    /// <summary>The network of the step's container; the host backend has only the host's.</summary>
+    public Network Network { get; init; }
+
+    /// <summary>Where the step's time goes, when the run measures it (<see cref="StepPhaseLog"/>); null otherwise.</summary>
+    public StepPhases? Phases { get; init; }
 }
 
 /// <summary>How a step's command ended.</summary>

@@ -156,6 +156,7 @@ internal sealed class PipelineRunner
         var plan = _cache?.Plan[key];
         string? workspace = null;
         CacheMountLease? mounts = null;
+        var phases = _options.PhaseLog is null ? null : new StepPhases();
         StepStatus status;
         int? exitCode = null;
         string? reason = null;
@@ -170,6 +171,7 @@ internal sealed class PipelineRunner
                 : _hits.TryGetValue(step.From, out var cachedParent)
                     ? await _workspaces.ForCachedParentAsync(key, cachedParent.Key, cachedParent.Layers, ManifestOf(step.From, cachedParent), cancellation, files => Warn(step.From, files))
                     : await _workspaces.ForChildAsync(key, step.From, cancellation));
+            phases?.Mark("workspace");
 
             var baseImage = step.From is not null && _snapshots.TryGetValue(step.From, out var snapshot)
                 ? snapshot
@@ -187,6 +189,8 @@ internal sealed class PipelineRunner
                 CacheKey = plan?.Key,
                 Mounts = mounts?.Mounts ?? [],
                 Timings = timings,
+                Phases = phases,
+                Network = step.Network,
             };
             phase = Stopwatch.GetTimestamp();
             StepResult result;
@@ -217,8 +221,10 @@ internal sealed class PipelineRunner
                 }
 
                 timings.AddSince(StepPhase.Persist, phase);
+                phases?.Mark("persist");
                 _workspaces.KeepOutput(key, workspace, children.Count, recorded ? plan!.Key : null);
                 workspace = null;
+                phases?.Mark("keep-output");
             }
         }
         catch (OperationCanceledException) when (stepTimeout.IsCancellationRequested && !stopAll.IsCancellationRequested)
@@ -246,6 +252,11 @@ internal sealed class PipelineRunner
             {
                 _workspaces.Discard(workspace);
             }
+        }
+
+        if (phases is not null)
+        {
+            _options.PhaseLog!.Write(_runId, key, phases);
         }
 
         _cache?.SetOutcome(key, status == StepStatus.Passed ? "executed" : DurationText.Status(status));

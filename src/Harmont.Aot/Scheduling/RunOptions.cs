@@ -1,3 +1,5 @@
+using Harmont.Aot.Runners;
+
 namespace Harmont.Aot.Scheduling;
 
 /// <summary>How one run behaves, as the command line set it.</summary>
@@ -5,4 +7,8 @@ namespace Harmont.Aot.Scheduling;
 /// <param name="WorkRoot">Parent of the run's private work directory.</param>
 /// <param name="Parallelism">Most steps running at once.</param>
 /// <param name="KeepGoing">Let independent branches finish after a failure.</param>
-internal sealed record RunOptions(string SourceRoot, string WorkRoot, int Parallelism, bool KeepGoing);
+internal sealed record RunOptions(string SourceRoot, string WorkRoot, int Parallelism, bool KeepGoing)
+{
+    /// <summary>Where each executed step's phase timings go (<c>HARMONT_STEP_PHASES</c>); null measures nothing.</summary>
+    public StepPhaseLog? PhaseLog { get; init; }
+}

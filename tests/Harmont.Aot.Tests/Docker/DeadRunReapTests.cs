@@ -58,7 +58,7 @@ public sealed class DeadRunReapTests : IAsyncDisposable
         var foreign = await RunningAsync($"another-machine:{deadLock}");
         await RunningAsync(OwnerLock.Label(Path.Combine(_dir, "never-existed.lock")));
 
-        var report = await DockerGarbage.ReapDeadRunsAsync(_client, OurCache, _ => null, _scope, cancellationToken);
+        var report = await DockerGarbage.ReapDeadRunsAsync(_client, OurCache, _ => [], _scope, cancellationToken);
 
         // Any run starting beside this test may reap the dead ones first: what is left is what counts.
         await Assert.That(report.RemovedContainers).DoesNotContain(alive);
@@ -67,6 +67,23 @@ public sealed class DeadRunReapTests : IAsyncDisposable
         await Assert.That((await _client.ListContainersAsync(_scope, cancellationToken)).Select(c => c.Id).Order(StringComparer.Ordinal))
             .IsEquivalentTo(new[] { alive, foreign }.Order(StringComparer.Ordinal), CollectionOrdering.Matching);
     }
+
+    [Test]
+    public async Task A_dead_runs_image_that_several_entries_record_gets_every_entrys_cache_tag(CancellationToken cancellationToken)
+    {
+        // A step that changed nothing shares its parent's image, so two entries record one image id.
+        var labels = Labels(OwnerLock.Label(Path.Combine(_dir, "dead.lock")), OurCache);
+        var shared = await ImportAsync(DockerNames.SnapshotRepository, $"reap-shared-{Guid.NewGuid():N}", labels);
+        string[] keys = [NewKey(), NewKey()];
+
+        var report = await DockerGarbage.ReapDeadRunsAsync(_client, OurCache, id => id == shared ? keys : [], _scope, cancellationToken);
+
+        await Assert.That(report.Problems).IsEmpty();
+        await Assert.That((await _client.ListImagesAsync(_scope, cancellationToken)).Single(i => i.Id == shared).RepoTags)
+            .IsEquivalentTo(keys.Select(DockerNames.CacheReference), CollectionOrdering.Any);
+    }
+
+    private static string NewKey() => Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()) + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
 
     [Test]
     public async Task A_dead_runs_image_goes_unless_an_entry_records_it_and_then_it_gets_its_cache_tag(CancellationToken cancellationToken)
@@ -78,7 +95,7 @@ public sealed class DeadRunReapTests : IAsyncDisposable
         var otherCache = await ImportAsync(DockerNames.SnapshotRepository, $"reap-other-{Guid.NewGuid():N}", Labels(OwnerLock.Label(deadLock), "elsewhere:/cache"));
         var key = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()) + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
 
-        var report = await DockerGarbage.ReapDeadRunsAsync(_client, OurCache, id => id == recorded ? key : null, _scope, cancellationToken);
+        var report = await DockerGarbage.ReapDeadRunsAsync(_client, OurCache, id => id == recorded ? [key] : [], _scope, cancellationToken);
 
         await Assert.That(report.Problems).IsEmpty();
         await Assert.That(await _client.InspectImageAsync(garbage, cancellationToken)).IsNull();

@@ -44,6 +44,25 @@ public sealed class IrLoadTests : IDisposable
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     [Test]
+    public async Task A_steps_network_mode_is_read_and_rendered_back()
+    {
+        const string Document = """
+            {"version": "0", "default_image": "alpine:3.20", "steps": [
+              {"type": "command", "key": "offline", "cmd": "make", "builds_in": null, "network": "none"},
+              {"type": "command", "key": "shared", "cmd": "make check", "builds_in": "offline", "network": "host"},
+              {"type": "command", "key": "plain", "cmd": "make install", "builds_in": "offline"}
+            ]}
+            """;
+        var pipeline = IrDocument.Parse(Document, "net.json", new IrReadOptions(_root, "net"));
+        await Assert.That(pipeline.Steps.Select(s => s.Network))
+            .IsEquivalentTo((IEnumerable<Network>)[Network.None, Network.Host, Network.Default], CollectionOrdering.Matching);
+
+        var again = IrDocument.Parse(IrWriter.Render(pipeline), "again.json", new IrReadOptions(_root, "net"));
+        await Assert.That(again.Steps.Select(s => s.Network))
+            .IsEquivalentTo((IEnumerable<Network>)[Network.None, Network.Host, Network.Default], CollectionOrdering.Matching);
+    }
+
+    [Test]
     public async Task Steps_list_form_reads_lineage_wait_barriers_env_cache_and_settings()
     {
         var pipeline = IrDocument.Parse(StepsList, "ci.json", new IrReadOptions(_root, "ci"));
@@ -122,6 +141,7 @@ public sealed class IrLoadTests : IDisposable
     [Arguments("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "cache": {"policy": "on_change", "paths": []}}]}""", "x.json: steps[0].cache.paths is empty; list at least one file or directory to watch.")]
     [Arguments("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "env": {"A": 1}}]}""", "x.json: steps[0].env.A must be a string, not the number 1; write env as an object of string values, e.g. {\"CC\": \"gcc\"}.")]
     [Arguments("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "runner": "freestyle"}]}""", "x.json: steps[0].runner is \"freestyle\", which is not a backend of this runner; use \"auto\", \"docker\" or \"host\", or remove the field.")]
+    [Arguments("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "network": "overlay"}]}""", "x.json: steps[0].network is \"overlay\", which is not a network mode; use \"bridge\", \"none\" or \"host\", or remove the field.")]
     [Arguments("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "runner_args": {"region": "us"}}]}""", "x.json: steps[0].runner_args is set, but the docker and host runners take no arguments; remove \"runner_args\".")]
     [Arguments("""{"version": "0", "steps": [{"type": "command", "key": "a", "cmd": "x", "secrets": {"TOKEN": "npm-token"}}]}""", "x.json: steps[0].secrets.TOKEN maps to the secret \"npm-token\", but this runner reads a secret from its environment variable of the same name; write \"TOKEN\": \"TOKEN\" and export TOKEN where the runner starts.")]
     [Arguments("""{"version": "0", "steps": [{"type": "wait", "continue_on_failure": true}]}""", "x.json: steps[0].continue_on_failure is true, which this runner does not support; remove it, and run with --keep-going to let independent branches finish.")]

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 
@@ -6,6 +7,8 @@ namespace Harmont.Aot.Runners.Docker;
 // A step's container from start to removal: its command, its output, and handing the workspace back.
 internal sealed partial class DockerBackend
 {
+    private readonly List<Task> _removals = [];
+
     /// <summary>The container command: <c>sh -c</c>, wrapped to restore workspace ownership when asked to.</summary>
     internal static List<string> BuildCommand(string command, string? workspaceOwner)
     {
@@ -29,7 +32,7 @@ internal sealed partial class DockerBackend
     }
 
     private async Task<int> RunToExitAsync(
-        string id, Action<LogStream, string> log, SecretMasker masker, SecretsFile? secrets, CancellationToken cancellationToken, Action? started = null)
+        string id, Action<LogStream, string> log, SecretMasker masker, SecretsFile? secrets, StepPhases? phases, CancellationToken cancellationToken, Action? started = null)
     {
         // Attached before start, so the very first line is seen. Not followed logs: Docker 20.10's json-file
         // follower can end early when the container stops, dropping the last lines; attach reads the pipes.
@@ -37,11 +40,13 @@ internal sealed partial class DockerBackend
             id, new ContainerAttachParameters { Stream = true, Stdout = true, Stderr = true }, cancellationToken);
         using var outputCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var lines = AttachedOutput.ReadLinesAsync(output, log, masker, outputCancel.Token);
+        phases?.Mark("attach");
         long status;
         try
         {
             await _engine.Api.Containers.StartContainerAsync(id, new ContainerStartParameters(), cancellationToken);
             started?.Invoke();
+            phases?.Mark("start");
 
             // Started, the container holds the file through its mount; the name on the host can go now.
             secrets?.Dispose();
@@ -52,6 +57,7 @@ internal sealed partial class DockerBackend
             }
 
             status = exit.StatusCode;
+            phases?.Mark("wait");
         }
         catch
         {
@@ -70,7 +76,20 @@ internal sealed partial class DockerBackend
             log(LogStream.Stderr, $"harmont: the container's output was still open {OutputDrainTimeout.TotalSeconds:0}s after it exited; the rest is dropped.");
         }
 
+        phases?.Mark("drain");
         return (int)status;
+    }
+
+    // Only when measuring: the engine's own start and finish times split the command's time from the wait's.
+    private async Task TimeCommandAsync(string id, StepPhases phases, CancellationToken cancellationToken)
+    {
+        var state = (await _engine.InspectContainerAsync(id, cancellationToken))?.State;
+        phases.Mark("inspect");
+        if (DateTimeOffset.TryParse(state?.StartedAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var started)
+            && DockerGarbage.FinishedAt(state) is { } finished)
+        {
+            phases.Split("wait", "command", finished - started);
+        }
     }
 
     // A read the token cannot interrupt ends when its stream is closed.
@@ -111,6 +130,49 @@ internal sealed partial class DockerBackend
         {
             await RemoveContainerAsync(name, kill: true, rethrow: false);
         }
+    }
+
+    /// <summary>
+    /// Whether a finished step's container is removed in the background rather than before the step's result
+    /// is returned, so its child need not wait for it. Removal is still guaranteed: <see cref="ReapAsync"/> and
+    /// <see cref="DisposeAsync"/> wait for every one, and a run that dies first leaves containers labelled with
+    /// its lock, which the next run reaps. A cancelled or broken step's container is always removed at once.
+    /// </summary>
+    public bool RemovesInBackground { get; set; }
+
+    private void RemoveLater(string name)
+    {
+        var removal = Task.Run(() => RemoveContainerAsync(name, kill: false, rethrow: true));
+        lock (_removals)
+        {
+            _removals.Add(removal);
+        }
+    }
+
+    // Every background removal so far, waited for; what failed is returned, to be said by the caller.
+    private async Task<List<Exception>?> AwaitRemovalsAsync()
+    {
+        Task[] pending;
+        lock (_removals)
+        {
+            pending = [.. _removals];
+            _removals.Clear();
+        }
+
+        List<Exception>? failures = null;
+        foreach (var removal in pending)
+        {
+            try
+            {
+                await removal;
+            }
+            catch (Exception ex) when (DockerEngine.IsFailure(ex) || ex is IOException or OperationCanceledException)
+            {
+                (failures ??= []).Add(DockerEngine.IsFailure(ex) ? _engine.Translate(ex) : ex);
+            }
+        }
+
+        return failures;
     }
 
     private async Task RemoveContainerAsync(string name, bool kill, bool rethrow)

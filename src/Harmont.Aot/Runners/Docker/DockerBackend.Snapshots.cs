@@ -70,8 +70,10 @@ internal sealed partial class DockerBackend
     /// <inheritdoc />
     /// <remarks>
     /// By its tag while the tag is still the entry's: a cached child's image may stack on its layers, and
-    /// untagging leaves them to it. A tag that has moved is another entry's now (a run re-recorded the key
-    /// since): the entry's own image goes by id, and the tag stays where it is.
+    /// untagging leaves them to it; an image that another entry's tag also names (a step that changed nothing
+    /// shares its parent's) stays for that entry. A tag that has moved is another entry's now (a run re-recorded
+    /// the key since): the entry's own image goes by id, but only once nothing names it, since the engine
+    /// deletes an image with a single name when asked by id.
     /// </remarks>
     public Task DropSnapshotAsync(string snapshot, string cacheKey, CancellationToken cancellationToken)
     {
@@ -86,6 +88,11 @@ internal sealed partial class DockerBackend
                 return;
             }
 
+            if ((await _engine.InspectImageAsync(snapshot, cancellationToken))?.RepoTags is { Count: > 0 })
+            {
+                return; // Named elsewhere: it goes with its last name.
+            }
+
             try
             {
                 await _engine.RemoveImageAsync(snapshot, force: false, cancellationToken);
@@ -98,8 +105,10 @@ internal sealed partial class DockerBackend
     }
 
     /// <inheritdoc />
+    /// <remarks>Containers still being removed are waited for first: an image goes only once no container uses it.</remarks>
     public async Task ReapAsync(CancellationToken cancellationToken)
     {
+        var failures = await AwaitRemovalsAsync();
         string[] images;
         (string Reference, string Image, string Key)[] kept;
         lock (_snapshots)
@@ -113,7 +122,6 @@ internal sealed partial class DockerBackend
             _cachedImages = null;
         }
 
-        List<Exception>? failures = null;
         foreach (var image in images)
         {
             try
@@ -143,7 +151,7 @@ internal sealed partial class DockerBackend
 
         if (failures is not null)
         {
-            throw new AggregateException("some ephemeral snapshots could not be removed.", failures);
+            throw new AggregateException("some containers or ephemeral snapshots could not be removed.", failures);
         }
     }
 

@@ -90,14 +90,14 @@ internal sealed partial class DockerBackend : IStepBackend
     }
 
     /// <inheritdoc />
-    public ValueTask DisposeAsync()
+    /// <remarks>Waits for containers still being removed first: the engine's client must outlive them.</remarks>
+    public async ValueTask DisposeAsync()
     {
+        await AwaitRemovalsAsync();
         if (_ownsEngine)
         {
             _engine.Dispose();
         }
-
-        return ValueTask.CompletedTask;
     }
 
     private static bool IsOwner(string owner)
@@ -118,7 +118,9 @@ internal sealed partial class DockerBackend : IStepBackend
         var begun = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
+            var phases = invocation.Phases;
             var baseImage = await EnsureImageAsync(image, pullProgress, cancellationToken);
+            phases?.Mark("image");
 
             // Written only now, after any pull, and unlinked as soon as the container has started.
             using var secrets = invocation.Secrets.Count > 0
@@ -132,14 +134,29 @@ internal sealed partial class DockerBackend : IStepBackend
             // Count it as created before asking: if the reply is lost to cancellation, the name still finds it.
             created = true;
             var id = (await _engine.Api.Containers.CreateContainerAsync(spec, cancellationToken)).ID;
+            phases?.Mark("create");
             var exitCode = await RunToExitAsync(
-                id, invocation.Log, invocation.Masker, secrets, cancellationToken, () => invocation.Timings?.AddSince(Tuning.StepPhase.Start, begun));
+                id, invocation.Log, invocation.Masker, secrets, phases, cancellationToken, () => invocation.Timings?.AddSince(Tuning.StepPhase.Start, begun));
+            if (phases is not null)
+            {
+                await TimeCommandAsync(id, phases, cancellationToken);
+            }
+
             var commit = System.Diagnostics.Stopwatch.GetTimestamp();
 
             // A commit adds at most one layer on top of the image the container started from.
             var flatten = (baseImage.RootFS?.Layers?.Count ?? 0) + 1 > _maxSnapshotLayers;
             var result = new StepResult(exitCode, null);
-            if (exitCode == 0 && invocation.CacheKey is not null)
+            var unchanged = exitCode == 0 && (invocation.CacheKey is not null || invocation.KeepSnapshot)
+                ? await ReusableBaseAsync(id, invocation, baseImage, cancellationToken)
+                : null;
+            phases?.Mark("diff");
+            if (unchanged is not null)
+            {
+                // Adds no bytes: the image is the one the step started from, and is counted where it was made.
+                result = new StepResult(exitCode, unchanged);
+            }
+            else if (exitCode == 0 && invocation.CacheKey is not null)
             {
                 // Every cached step's state is kept (docs/cache-store.md), whether or not a child starts from it now.
                 var committed = await CommitCachedAsync(id, invocation, flatten, cancellationToken);
@@ -151,6 +168,7 @@ internal sealed partial class DockerBackend : IStepBackend
             }
 
             invocation.Timings?.AddSince(Tuning.StepPhase.Commit, commit);
+            phases?.Mark("commit");
             completed = true;
             return result;
         }
@@ -164,7 +182,16 @@ internal sealed partial class DockerBackend : IStepBackend
             if (created)
             {
                 var killed = cancellationToken.IsCancellationRequested;
-                await RemoveContainerAsync(name, kill: killed, rethrow: completed);
+                if (completed && RemovesInBackground)
+                {
+                    RemoveLater(name);
+                }
+                else
+                {
+                    await RemoveContainerAsync(name, kill: killed, rethrow: completed);
+                }
+
+                invocation.Phases?.Mark("remove");
                 if (killed && !completed && _workspaceOwner is not null)
                 {
                     // The kill cut the command's own hand-back short, so a helper does it.
@@ -210,6 +237,7 @@ internal sealed partial class DockerBackend : IStepBackend
             HostConfig = new HostConfig
             {
                 Binds = binds,
+                NetworkMode = NetworkMode(invocation),
 
                 // Output is read through attach, and a log driver's file would keep a step's unmasked
                 // output (secrets included) on the engine's disk.
@@ -217,6 +245,17 @@ internal sealed partial class DockerBackend : IStepBackend
             },
         };
     }
+
+    // "default" is the engine's own default (its bridge): a step that never chose keeps what it always had.
+    private static string NetworkMode(StepInvocation invocation) => invocation.Network switch
+    {
+        Network.Default => "default",
+        Network.Bridge => "bridge",
+        Network.None => "none",
+        Network.Host => "host",
+        var other => throw new ArgumentException(
+            $"step '{invocation.StepKey}' asks for network {(int)other}, which is not one of Default, Bridge, None or Host.", nameof(invocation)),
+    };
 
     private static string WorkspaceBind(StepInvocation invocation)
     {

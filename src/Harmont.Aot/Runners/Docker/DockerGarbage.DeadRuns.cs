@@ -9,21 +9,21 @@ internal static partial class DockerGarbage
 {
     /// <summary>
     /// Removes at once what runs of this machine that are gone (their owner lock free) left: their containers
-    /// are killed and removed; their images go, unless a cache entry records one, which is then given its cache
-    /// tag (a run killed between publishing an entry and tagging its image). A live run's objects, and another
+    /// are killed and removed; their images go, unless cache entries record one, which is then given each entry's
+    /// cache tag (a run killed between publishing an entry and tagging its image). A live run's objects, and another
     /// machine's, are never touched.
     /// </summary>
     /// <param name="engine">The engine.</param>
     /// <param name="cacheLabel">This cache's label: only images made for it are judged (containers are, whatever their cache).</param>
-    /// <param name="entryFor">The key of the cache entry recording an image id, if any; asked only about dead runs' images.</param>
+    /// <param name="entriesFor">The keys of the cache entries recording an image id (empty for none); asked only about dead runs' images.</param>
     /// <param name="scope">An extra <c>key=value</c> label every object must carry; tests use it to keep to their own.</param>
     /// <param name="cancellationToken">Stops the work between objects.</param>
     public static Task<GcReport> ReapDeadRunsAsync(
-        DockerEngine engine, string cacheLabel, Func<string, string?> entryFor, string? scope, CancellationToken cancellationToken)
+        DockerEngine engine, string cacheLabel, Func<string, IReadOnlyList<string>> entriesFor, string? scope, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(engine);
-        ArgumentNullException.ThrowIfNull(entryFor);
-        return engine.GuardAsync(() => ReapDeadRunsCoreAsync(engine, cacheLabel, entryFor, scope, cancellationToken));
+        ArgumentNullException.ThrowIfNull(entriesFor);
+        return engine.GuardAsync(() => ReapDeadRunsCoreAsync(engine, cacheLabel, entriesFor, scope, cancellationToken));
     }
 
     /// <summary>
@@ -39,7 +39,7 @@ internal static partial class DockerGarbage
     }
 
     private static async Task<GcReport> ReapDeadRunsCoreAsync(
-        DockerEngine client, string cacheLabel, Func<string, string?> entryFor, string? scope, CancellationToken cancellationToken)
+        DockerEngine client, string cacheLabel, Func<string, IReadOnlyList<string>> entriesFor, string? scope, CancellationToken cancellationToken)
     {
         List<string> filters = scope is null ? [$"{DockerNames.OwnerLabel}=1", DockerNames.LockLabel] : [$"{DockerNames.OwnerLabel}=1", DockerNames.LockLabel, scope];
         var judged = new Dictionary<string, bool>(StringComparer.Ordinal);
@@ -76,7 +76,7 @@ internal static partial class DockerGarbage
         {
             try
             {
-                await ReapImageAsync(client, image, entryFor, report, cancellationToken);
+                await ReapImageAsync(client, image, entriesFor, report, cancellationToken);
             }
             catch (DockerApiException ex)
             {
@@ -129,7 +129,7 @@ internal static partial class DockerGarbage
     private static List<string> References(ImagesListResponse image) => [.. (image.RepoTags ?? []).Where(r => r != "<none>:<none>")];
 
     private static async Task ReapImageAsync(
-        DockerEngine client, ImagesListResponse image, Func<string, string?> entryFor, Collected report, CancellationToken cancellationToken)
+        DockerEngine client, ImagesListResponse image, Func<string, IReadOnlyList<string>> entriesFor, Collected report, CancellationToken cancellationToken)
     {
         var references = References(image);
         var runNames = references.Where(DockerNames.IsRunReference).ToList();
@@ -138,16 +138,16 @@ internal static partial class DockerGarbage
             return; // Someone else named it: not ours to take.
         }
 
-        if (entryFor(image.ID) is { } key)
+        var keys = entriesFor(image.ID);
+        foreach (var key in keys.Where(k => !references.Contains(DockerNames.CacheReference(k))))
         {
-            // Killed between publishing its entry and tagging the image: the tag the entry's image should have.
-            if (!references.Contains(DockerNames.CacheReference(key)))
-            {
-                await client.TagImageAsync(image.ID, DockerNames.CacheRepository, DockerNames.CacheTag(key), cancellationToken);
-                report.Tagged.Add(DockerNames.CacheReference(key));
-            }
+            // Killed between publishing an entry and tagging the image: the tag the entry's image should have.
+            // Every entry's, since an image shared by several goes with its last tag.
+            await client.TagImageAsync(image.ID, DockerNames.CacheRepository, DockerNames.CacheTag(key), cancellationToken);
+            report.Tagged.Add(DockerNames.CacheReference(key));
         }
-        else if (references.Count == 0)
+
+        if (keys.Count == 0 && references.Count == 0)
         {
             await client.RemoveImageAsync(image.ID, force: false, cancellationToken);
             report.Images.Add(image.ID);

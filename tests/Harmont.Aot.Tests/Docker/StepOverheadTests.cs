@@ -1,0 +1,216 @@
+using System.Globalization;
+using Harmont.Aot.Cache;
+using Harmont.Aot.Cli;
+using Harmont.Aot.Events;
+using Harmont.Aot.Model;
+using Harmont.Aot.Runners;
+using Harmont.Aot.Runners.Docker;
+using TUnit.Assertions.Enums;
+using static Harmont.Aot.Tests.Define;
+
+namespace Harmont.Aot.Tests.Docker;
+
+/// <summary>
+/// What a Docker step no longer pays for (bench/README.md, "Per-step overhead"): no commit when the container
+/// changed nothing outside its workspace or when nothing starts from it, no wait on its removal, and the
+/// network mode it asks for.
+/// </summary>
+[Property("Requires", "docker")]
+[NotInParallel(nameof(StepOverheadTests))]
+public sealed class StepOverheadTests : IAsyncDisposable
+{
+    private readonly RunHarness _harness = new();
+
+    [Before(Test)]
+    public async Task InitializeAsync() => await BusyboxImage.EnsureAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _harness.RunAsync([], ["cache", "clean"]);
+        _harness.Dispose();
+    }
+
+    [Test]
+    public async Task A_step_that_changes_only_its_workspace_is_not_committed_and_its_children_still_see_the_parents_system_state()
+    {
+        var since = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var run = await _harness.RunAsync(Pipeline(
+            "overhead-empty-diff",
+            Runner.Docker,
+            Step("system", "echo sys > /etc/mark", null),
+            Step("files", "echo ws > files.txt && mkdir -p sub", "system"),
+            new StepDefinition { Key = "in-sub", Label = "in-sub", Command = () => "pwd > where.txt", ConstantCommand = "pwd > where.txt", From = "files", Cwd = "sub" },
+            Step("show", "cat /etc/mark files.txt sub/where.txt", "in-sub")));
+        var until = DateTimeOffset.UtcNow.AddSeconds(1);
+
+        await Assert.That(run.ExitCode == 0).IsTrue().Because(run.ToString());
+        await Assert.That(run.LogsOf("show")).IsEquivalentTo((IEnumerable<string>)["sys", "ws", "/workspace/sub"], CollectionOrdering.Matching);
+
+        // The engine's own record: "files" and "in-sub" (whose working directory the engine made under the
+        // workspace's mount point) changed nothing a container can see; "show" is an uncached leaf.
+        var committed = await EngineEventsAsync(RunIdOf(run), "commit", since, until);
+        await Assert.That(committed).IsEquivalentTo((IEnumerable<string>)["system"], CollectionOrdering.Matching);
+    }
+
+    [Test]
+    public async Task An_uncached_leaf_is_not_committed()
+    {
+        var since = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var run = await _harness.RunAsync(Pipeline("overhead-leaf", Runner.Docker, Step("leaf", "echo changed > /etc/leaf-mark", null)));
+        var until = DateTimeOffset.UtcNow.AddSeconds(1);
+
+        await Assert.That(run.ExitCode == 0).IsTrue().Because(run.ToString());
+        await Assert.That(await EngineEventsAsync(RunIdOf(run), "commit", since, until)).IsEmpty();
+    }
+
+    [Test]
+    public async Task A_cached_step_that_changes_nothing_shares_its_parents_image_and_evicting_the_parent_leaves_it_whole(CancellationToken cancellationToken)
+    {
+        var pipeline = Pipeline(
+            "overhead-shared",
+            Runner.Docker,
+            Cached("tool", "echo tool > /etc/tool-mark", null, Forever()),
+            Cached("build", "echo built > build.txt", "tool", Forever()),
+            Step("use", "cat /etc/tool-mark build.txt", "build"));
+        var first = await _harness.RunAsync(pipeline);
+        await Assert.That(first.ExitCode == 0).IsTrue().Because(first.ToString());
+
+        var store = new CacheStore(_harness.Cache, TimeProvider.System);
+        var tool = store.List().Single(l => l.Entry.Step == "tool");
+        var build = store.List().Single(l => l.Entry.Step == "build").Entry;
+        await Assert.That(build.Image).IsEqualTo(tool.Entry.Image);
+        await Assert.That(build.ImageSize).IsEqualTo(0);
+        using var client = await DockerTestEngine.ConnectAsync();
+        var shared = (await client.InspectImageAsync(build.Image!, cancellationToken))!;
+        await Assert.That(shared.RepoTags).Contains(DockerNames.CacheReference(tool.Entry.Key));
+        await Assert.That(shared.RepoTags).Contains(DockerNames.CacheReference(build.Key));
+
+        // The parent's entry leaves the store after its tag moved elsewhere (a re-recorded key): its image,
+        // which is the child's too, must stay, though the engine would delete a one-name image asked by id.
+        var busybox = (await client.InspectImageAsync(BusyboxImage.Image, cancellationToken))!.Id;
+        await client.TagImageAsync(busybox, DockerNames.CacheRepository, DockerNames.CacheTag(tool.Entry.Key), cancellationToken);
+        await Assert.That(store.TryRemove(tool.Entry.Key)).IsTrue();
+        await using (var backend = await DockerTestEngine.BackendAsync())
+        {
+            await CachePlanning.RemoveImagesAsync([tool], backend, TextWriter.Null);
+        }
+
+        await client.RemoveImageAsync(DockerNames.CacheReference(tool.Entry.Key), force: false, cancellationToken);
+        await Assert.That(await client.ImageExistsAsync(build.Image!, cancellationToken)).IsTrue();
+
+        var second = await _harness.RunAsync(pipeline);
+        await Assert.That(second.ExitCode == 0).IsTrue().Because(second.ToString());
+        await Assert.That(second.Hit("build")).IsTrue().Because(second.ToString());
+        await Assert.That(second.LogsOf("use")).IsEquivalentTo((IEnumerable<string>)["tool", "built"], CollectionOrdering.Matching);
+    }
+
+    [Test]
+    public async Task Every_container_is_gone_when_a_run_ends_on_a_failure()
+    {
+        var run = await _harness.RunAsync(Pipeline(
+            "overhead-fail",
+            Runner.Docker,
+            Step("passes", "echo ok > /etc/ok", null),
+            Step("fails", "exit 3", "passes"),
+            Step("slow", "sleep 30", null)), "--parallelism", "3");
+
+        await Assert.That(run.ExitCode).IsEqualTo(1).Because(run.ToString());
+        await Assert.That(await ContainersOfAsync(RunIdOf(run))).IsEmpty();
+    }
+
+    [Test]
+    public async Task Every_container_is_gone_when_a_run_is_cancelled()
+    {
+        using var cancel = new CancellationTokenSource();
+        var events = new CancelOnLine(cancel, "sleeping");
+        var pipeline = Pipeline(
+            "overhead-cancel",
+            Runner.Docker,
+            Step("passes", "echo ok > /etc/ok", null),
+            Step("sleeps", "echo sleeping && sleep 60", "passes"));
+        var context = new CliContext(
+            TextWriter.Null, TextWriter.Null, _harness.Source, Env, DockerConnectors.FromEnvironment(Env), cancel.Token)
+        {
+            Observer = events,
+            Repository = _harness.Source,
+        };
+
+        var exitCode = await HarmontCli.RunAsync(["run"], [pipeline], context);
+
+        await Assert.That(exitCode).IsEqualTo(130);
+        await Assert.That(await ContainersOfAsync(events.RunId!)).IsEmpty();
+    }
+
+    [Test]
+    [Arguments(Network.None)]
+    [Arguments(Network.Default)]
+    [Arguments(Network.Host)]
+    public async Task A_steps_network_mode_reaches_its_container(Network network)
+    {
+        var step = Step("net", "ls /sys/class/net", null);
+        var run = await _harness.RunAsync(Pipeline(
+            "overhead-network",
+            Runner.Docker,
+            new StepDefinition { Key = step.Key, Label = step.Label, Command = step.Command, ConstantCommand = step.ConstantCommand, Network = network }));
+
+        await Assert.That(run.ExitCode == 0).IsTrue().Because(run.ToString());
+        // A host's veth pairs come and go with other containers, so the host's side is compared without them.
+        static bool Lasting(string? name) => name is not null && !name.StartsWith("veth", StringComparison.Ordinal);
+        var interfaces = run.LogsOf("net").SelectMany(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(Lasting).ToList();
+        IEnumerable<string> expected = network switch
+        {
+            Network.None => ["lo"],
+            Network.Default => ["eth0", "lo"],
+            _ => Directory.GetFileSystemEntries("/sys/class/net").Select(Path.GetFileName).Where(Lasting).Order(StringComparer.Ordinal)!,
+        };
+        await Assert.That(interfaces.Order(StringComparer.Ordinal)).IsEquivalentTo(expected, CollectionOrdering.Matching);
+    }
+
+    private string? Env(string name) => name == "HARMONT_CACHE_DIR" ? _harness.Cache : Environment.GetEnvironmentVariable(name);
+
+    private static string RunIdOf(RunOutcome run) => run.Events.OfType<BuildStarted>().Single().RunId;
+
+    private static async Task<IReadOnlyList<string>> ContainersOfAsync(string runId)
+    {
+        using var client = await DockerTestEngine.ConnectAsync();
+        var containers = await client.ListContainersAsync($"{DockerNames.RunLabel}={runId}", CancellationToken.None);
+        return [.. containers.Select(c => c.Names.FirstOrDefault() ?? c.Id)];
+    }
+
+    // The steps whose containers the engine reports EVENT for between the two times, for one run.
+    private static async Task<IReadOnlyList<string>> EngineEventsAsync(string runId, string engineEvent, DateTimeOffset since, DateTimeOffset until)
+    {
+        var (exit, output) = await Exec.RunAsync(
+            "docker",
+            [
+                "events",
+                "--since", since.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture),
+                "--until", until.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture),
+                "--filter", "type=container", "--filter", $"event={engineEvent}",
+                "--filter", $"label={DockerNames.RunLabel}={runId}",
+                "--format", $"{{{{index .Actor.Attributes \"{DockerNames.StepLabel}\"}}}}",
+            ],
+            Environment.CurrentDirectory,
+            TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None);
+        await Assert.That(exit).IsEqualTo(0);
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    }
+
+    /// <summary>Cancels the run, as Ctrl-C does, once a step prints <paramref name="line"/>.</summary>
+    private sealed class CancelOnLine(CancellationTokenSource cancel, string line) : IRunEventSink
+    {
+        public string? RunId { get; private set; }
+
+        public void Publish(RunEvent runEvent)
+        {
+            if (runEvent is BuildStarted started)
+            {
+                RunId = started.RunId;
+            }
+            else if (runEvent is StepLog log && log.Line == line)
+            {
+                cancel.Cancel();
+            }
+        }
+    }
+}
