@@ -12,7 +12,9 @@ namespace Harmont.Aot.Native.Linux;
 /// </summary>
 internal sealed class StepNamespace : IDisposable
 {
-    private const int MaxPasses = 20;
+    // How long the killed are waited for: a SIGKILLed process on a loaded machine can take a while to be scheduled and
+    // go, and the step is not over until it has; one stuck in the kernel (a dead network mount) must not hang the run.
+    private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(10);
     private readonly SafeFileHandle _handle;
 
     private StepNamespace(SafeFileHandle handle, string name)
@@ -55,7 +57,7 @@ internal sealed class StepNamespace : IDisposable
             return; // only ever made on Linux
         }
 
-        for (var pass = 0; pass < MaxPasses; pass++)
+        for (var waited = System.Diagnostics.Stopwatch.StartNew(); waited.Elapsed < MaxWait;)
         {
             var found = false;
             foreach (var entry in Directory.EnumerateDirectories("/proc"))
