@@ -58,11 +58,17 @@ public sealed partial class SignalTests : IDisposable
         var mounts = await File.ReadAllTextAsync("/proc/self/mountinfo", cancellationToken);
         await Assert.That(mounts).DoesNotContain(_work, StringComparison.Ordinal);
 
-        // Its containers outlive it (still running, so startup GC rightly leaves them): remove them here.
+        // Its containers outlive it (still running, so startup GC rightly leaves them): remove them here. So are the
+        // images it committed: the next run of this cache would reap them, but the test deletes the cache.
         using var client = await DockerTestEngine.ConnectAsync();
         foreach (var container in await client.ListContainersAsync($"dev.harmont.aot.run={runId}", cancellationToken))
         {
             await client.RemoveContainerAsync(container.Id, cancellationToken);
+        }
+
+        foreach (var image in await client.ListImagesAsync([$"dev.harmont.aot.run={runId}"], cancellationToken))
+        {
+            await client.RemoveImageAsync(image.ID, force: true, cancellationToken);
         }
     }
 
