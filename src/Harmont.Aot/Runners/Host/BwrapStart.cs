@@ -28,7 +28,10 @@ internal static class BwrapStart
             var psi = HostBackend.Shell(invocation, invocation.Workspace, workingDirectory);
             psi.FileName = "bwrap";
             psi.ArgumentList.Clear();
-            var command = new[] { "sh", "-c", $"echo \"{Ready} $$\" >&2 && exec sh -c \"$1\"", "sh", invocation.Command };
+            // The shell says its pid, then waits for its input to close before the step's command starts: the runner closes
+            // it once it holds the shell's namespace, so even a step that is over at once cannot leave a process behind
+            // in a namespace nobody holds. The command's input stays empty, as a host step's always is.
+            var command = new[] { "sh", "-c", $"echo \"{Ready} $$\" >&2 && {{ read -r _; exec sh -c \"$1\" </dev/null; }}", "sh", invocation.Command };
             foreach (var argument in HostIsolation.BwrapArguments(invocation.Workspace, stablePath, workingDirectory, command, mounts))
             {
                 psi.ArgumentList.Add(argument);
@@ -37,7 +40,9 @@ internal static class BwrapStart
             StepResult result;
             try
             {
-                result = await HostBackend.RunProcessAsync(invocation with { Log = gate.Log }, psi, HostBackend.StartPlain, cancellationToken, gate.EndLeftovers);
+                result = await HostBackend.RunProcessAsync(
+                    invocation with { Log = gate.Log }, psi, HostBackend.StartPlain, cancellationToken, gate.EndLeftovers,
+                    process => Task.WhenAny(gate.Held, process.WaitForExitAsync(CancellationToken.None)));
             }
             finally
             {
@@ -62,7 +67,12 @@ internal static class BwrapStart
         private readonly Lock _lock = new();
         private readonly List<(LogStream, string)> _held = [];
 
+        private readonly TaskCompletionSource _holding = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public bool SawReady { get; private set; }
+
+        /// <summary>Done once the marker was read and the shell's namespace opened (or found gone).</summary>
+        public Task Held => _holding.Task;
 
         public void Log(LogStream stream, string line)
         {
@@ -78,12 +88,14 @@ internal static class BwrapStart
                 {
                     SawReady = true;
 
-                    // The marker names the step's shell; its namespace is held from now on. When the step
-                    // was over before the line was read, there is nothing left to hold, or to end.
+                    // The marker names the step's shell, which waits (for its input to close) until its namespace is
+                    // held; a shell gone already (the run cancelled meanwhile) leaves nothing to hold, or to end.
                     if (int.TryParse(line.AsSpan(Ready.Length + 1), out var pid) && OperatingSystem.IsLinux())
                     {
                         _namespace = StepNamespace.Open($"/proc/{pid}/ns/mnt");
                     }
+
+                    _holding.TrySetResult();
 
                     Release();
                     return;

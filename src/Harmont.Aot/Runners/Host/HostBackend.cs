@@ -151,16 +151,23 @@ internal sealed class HostBackend : IStepBackend
     /// Runs once the process is gone, before its output is drained: what it left running may hold the
     /// output pipes open.
     /// </param>
+    /// <param name="beforeInput">Awaited, with the output already being read, before the step's input is closed (which a wrapper may wait for).</param>
     internal static async Task<StepResult> RunProcessAsync(
-        StepInvocation invocation, ProcessStartInfo psi, Func<ProcessStartInfo, Task<Process>> start, CancellationToken cancellationToken, Action? afterExit = null)
+        StepInvocation invocation, ProcessStartInfo psi, Func<ProcessStartInfo, Task<Process>> start, CancellationToken cancellationToken, Action? afterExit = null,
+        Func<Process, Task>? beforeInput = null)
     {
         var begun = System.Diagnostics.Stopwatch.GetTimestamp();
         using var process = await start(psi);
         invocation.Timings?.AddSince(Tuning.StepPhase.Start, begun);
-        process.StandardInput.Close();
 
         var stdout = PumpAsync(process.StandardOutput, LogStream.Stdout, invocation);
         var stderr = PumpAsync(process.StandardError, LogStream.Stderr, invocation);
+        if (beforeInput is not null)
+        {
+            await beforeInput(process);
+        }
+
+        process.StandardInput.Close();
         try
         {
             await process.WaitForExitAsync(cancellationToken);
