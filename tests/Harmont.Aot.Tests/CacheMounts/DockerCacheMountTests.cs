@@ -5,19 +5,8 @@ namespace Harmont.Aot.Tests.CacheMounts;
 /// <summary>[CacheMount] in Docker: bound into the container, kept across runs, and in neither the committed image nor the entry.</summary>
 [Property("Requires", "docker")]
 [NotInParallel(nameof(DockerCacheMountTests))]
-public sealed class DockerCacheMountTests : IAsyncDisposable
+public sealed class DockerCacheMountTests : DockerRunTest
 {
-    private readonly RunHarness _harness = new();
-
-    [Before(Test)]
-    public async Task InitializeAsync() => await BusyboxImage.EnsureAsync();
-
-    public async ValueTask DisposeAsync()
-    {
-        await _harness.RunAsync([], ["cache", "clean"]);
-        _harness.Dispose();
-    }
-
     [Test]
     public async Task The_mount_persists_across_runs_and_is_not_in_the_childs_image_or_workspace()
     {
@@ -30,14 +19,14 @@ public sealed class DockerCacheMountTests : IAsyncDisposable
         var counter = "n=$(cat /root/.cache/tool/n 2>/dev/null || echo 0); echo $((n + 1)) > /root/.cache/tool/n; echo count=$((n + 1))";
         var pipeline = Define.Pipeline(
             "docker-mounts", Aot.Runner.Docker, Step("a", counter), Step("b", "ls -A /root/.cache/tool 2>/dev/null | wc -l; ls -A | wc -l", "a", mount: false));
-        var first = await _harness.RunAsync(pipeline);
+        var first = await Harness.RunAsync(pipeline);
         await Assert.That(first.ExitCode == 0).IsTrue().Because(first.ToString());
         await Assert.That(first.LogsOf("a")).Contains("count=1");
 
         // The child starts from a's committed image and output: the mount is in neither.
         await Assert.That(first.LogsOf("b").Select(l => l.Trim())).IsEquivalentTo((IEnumerable<string>)["0", "0"]);
 
-        var second = await _harness.RunAsync(pipeline);
+        var second = await Harness.RunAsync(pipeline);
         await Assert.That(second.LogsOf("a")).Contains("count=2").Because(second.ToString());
     }
 }

@@ -6,19 +6,8 @@ namespace Harmont.Aot.Tests.Containment;
 /// <summary>The host-deleting attack of docs/workspaces.md (containment) through a real container: a Docker step's links are data to the runner.</summary>
 [Property("Requires", "docker")]
 [NotInParallel(nameof(DockerContainmentTests))]
-public sealed class DockerContainmentTests : IAsyncDisposable
+public sealed class DockerContainmentTests : DockerRunTest
 {
-    private readonly RunHarness _harness = new();
-
-    [Before(Test)]
-    public async Task InitializeAsync() => await BusyboxImage.EnsureAsync();
-
-    public async ValueTask DisposeAsync()
-    {
-        await _harness.RunAsync([], ["cache", "clean"]);
-        _harness.Dispose();
-    }
-
     [Test]
     public async Task A_cached_docker_step_that_links_src_to_a_host_dir_cannot_make_the_runner_delete_host_files(CancellationToken cancellationToken)
     {
@@ -26,22 +15,22 @@ public sealed class DockerContainmentTests : IAsyncDisposable
         try
         {
             File.WriteAllText(Path.Combine(hostDir, "old.txt"), "the host's file");
-            _harness.WriteSource("src/old.txt", "source");
-            _harness.WriteSource("src/keep.txt", "kept");
-            await GitRepo.RunAsync(_harness, "init", "-q");
-            await GitRepo.RunAsync(_harness, "add", "-A");
-            await GitRepo.RunAsync(_harness, "commit", "-qm", "initial");
+            Harness.WriteSource("src/old.txt", "source");
+            Harness.WriteSource("src/keep.txt", "kept");
+            await GitRepo.RunAsync(Harness, "init", "-q");
+            await GitRepo.RunAsync(Harness, "add", "-A");
+            await GitRepo.RunAsync(Harness, "commit", "-qm", "initial");
             var pipeline = Pipeline(
                 "escape",
                 Runner.Docker,
                 Cached("deps", $"rm -rf src && ln -s {hostDir} src", null, Forever()),
                 Step("build", "ls -la /workspace", "deps"));
-            var first = await _harness.RunAsync(pipeline);
+            var first = await Harness.RunAsync(pipeline);
             await Assert.That(first.ExitCode == 0).IsTrue().Because(first.ToString());
 
-            await GitRepo.RunAsync(_harness, "rm", "-q", "src/old.txt");
-            await GitRepo.RunAsync(_harness, "commit", "-qm", "remove old");
-            var second = await _harness.RunAsync(pipeline);
+            await GitRepo.RunAsync(Harness, "rm", "-q", "src/old.txt");
+            await GitRepo.RunAsync(Harness, "commit", "-qm", "remove old");
+            var second = await Harness.RunAsync(pipeline);
 
             await Assert.That(second.Hit("deps")).IsTrue().Because(second.ToString());
             await Assert.That(second.ExitCode == 0).IsTrue().Because(second.ToString());

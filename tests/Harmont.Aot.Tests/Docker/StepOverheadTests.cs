@@ -17,24 +17,13 @@ namespace Harmont.Aot.Tests.Docker;
 /// </summary>
 [Property("Requires", "docker")]
 [NotInParallel(nameof(StepOverheadTests))]
-public sealed class StepOverheadTests : IAsyncDisposable
+public sealed class StepOverheadTests : DockerRunTest
 {
-    private readonly RunHarness _harness = new();
-
-    [Before(Test)]
-    public async Task InitializeAsync() => await BusyboxImage.EnsureAsync();
-
-    public async ValueTask DisposeAsync()
-    {
-        await _harness.RunAsync([], ["cache", "clean"]);
-        _harness.Dispose();
-    }
-
     [Test]
     public async Task A_step_that_changes_only_its_workspace_is_not_committed_and_its_children_still_see_the_parents_system_state()
     {
         var since = DateTimeOffset.UtcNow.AddSeconds(-1);
-        var run = await _harness.RunAsync(Pipeline(
+        var run = await Harness.RunAsync(Pipeline(
             "overhead-empty-diff",
             Runner.Docker,
             Step("system", "echo sys > /etc/mark", null),
@@ -56,7 +45,7 @@ public sealed class StepOverheadTests : IAsyncDisposable
     public async Task An_uncached_leaf_is_not_committed()
     {
         var since = DateTimeOffset.UtcNow.AddSeconds(-1);
-        var run = await _harness.RunAsync(Pipeline("overhead-leaf", Runner.Docker, Step("leaf", "echo changed > /etc/leaf-mark", null)));
+        var run = await Harness.RunAsync(Pipeline("overhead-leaf", Runner.Docker, Step("leaf", "echo changed > /etc/leaf-mark", null)));
         var until = DateTimeOffset.UtcNow.AddSeconds(1);
 
         await Assert.That(run.ExitCode == 0).IsTrue().Because(run.ToString());
@@ -72,10 +61,10 @@ public sealed class StepOverheadTests : IAsyncDisposable
             Cached("tool", "echo tool > /etc/tool-mark", null, Forever()),
             Cached("build", "echo built > build.txt", "tool", Forever()),
             Step("use", "cat /etc/tool-mark build.txt", "build"));
-        var first = await _harness.RunAsync(pipeline);
+        var first = await Harness.RunAsync(pipeline);
         await Assert.That(first.ExitCode == 0).IsTrue().Because(first.ToString());
 
-        var store = new CacheStore(_harness.Cache, TimeProvider.System);
+        var store = new CacheStore(Harness.Cache, TimeProvider.System);
         var tool = store.List().Single(l => l.Entry.Step == "tool");
         var build = store.List().Single(l => l.Entry.Step == "build").Entry;
         await Assert.That(build.Image).IsEqualTo(tool.Entry.Image);
@@ -98,7 +87,7 @@ public sealed class StepOverheadTests : IAsyncDisposable
         await client.RemoveImageAsync(DockerNames.CacheReference(tool.Entry.Key), force: false, cancellationToken);
         await Assert.That(await client.ImageExistsAsync(build.Image!, cancellationToken)).IsTrue();
 
-        var second = await _harness.RunAsync(pipeline);
+        var second = await Harness.RunAsync(pipeline);
         await Assert.That(second.ExitCode == 0).IsTrue().Because(second.ToString());
         await Assert.That(second.Hit("build")).IsTrue().Because(second.ToString());
         await Assert.That(second.LogsOf("use")).IsEquivalentTo((IEnumerable<string>)["tool", "built"], CollectionOrdering.Matching);
@@ -107,7 +96,7 @@ public sealed class StepOverheadTests : IAsyncDisposable
     [Test]
     public async Task Every_container_is_gone_when_a_run_ends_on_a_failure()
     {
-        var run = await _harness.RunAsync(Pipeline(
+        var run = await Harness.RunAsync(Pipeline(
             "overhead-fail",
             Runner.Docker,
             Step("passes", "echo ok > /etc/ok", null),
@@ -129,10 +118,10 @@ public sealed class StepOverheadTests : IAsyncDisposable
             Step("passes", "echo ok > /etc/ok", null),
             Step("sleeps", "echo sleeping && sleep 60", "passes"));
         var context = new CliContext(
-            TextWriter.Null, TextWriter.Null, _harness.Source, Env, DockerConnectors.FromEnvironment(Env), cancel.Token)
+            TextWriter.Null, TextWriter.Null, Harness.Source, Env, DockerConnectors.FromEnvironment(Env), cancel.Token)
         {
             Observer = events,
-            Repository = _harness.Source,
+            Repository = Harness.Source,
         };
 
         var exitCode = await HarmontCli.RunAsync(["run"], [pipeline], context);
@@ -148,7 +137,7 @@ public sealed class StepOverheadTests : IAsyncDisposable
     public async Task A_steps_network_mode_reaches_its_container(Network network)
     {
         var step = Step("net", "ls /sys/class/net", null);
-        var run = await _harness.RunAsync(Pipeline(
+        var run = await Harness.RunAsync(Pipeline(
             "overhead-network",
             Runner.Docker,
             new StepDefinition { Key = step.Key, Label = step.Label, Command = step.Command, ConstantCommand = step.ConstantCommand, Network = network }));
@@ -166,7 +155,7 @@ public sealed class StepOverheadTests : IAsyncDisposable
         await Assert.That(interfaces.Order(StringComparer.Ordinal)).IsEquivalentTo(expected, CollectionOrdering.Matching);
     }
 
-    private string? Env(string name) => name == "HARMONT_CACHE_DIR" ? _harness.Cache : Environment.GetEnvironmentVariable(name);
+    private string? Env(string name) => name == "HARMONT_CACHE_DIR" ? Harness.Cache : Environment.GetEnvironmentVariable(name);
 
     private static string RunIdOf(RunOutcome run) => run.Events.OfType<BuildStarted>().Single().RunId;
 
