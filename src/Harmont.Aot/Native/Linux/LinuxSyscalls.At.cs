@@ -229,6 +229,7 @@ internal static unsafe partial class LinuxSyscalls
             buffer.Inode, new Timespec(buffer.CtimeSec, buffer.CtimeNsec))
         {
             SpecialDevice = ((ulong)buffer.RdevMajor << 32) | buffer.RdevMinor,
+            Gid = buffer.Gid,
         };
         return Errno.None;
     }

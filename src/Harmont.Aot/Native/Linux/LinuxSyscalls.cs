@@ -199,6 +199,7 @@ internal static unsafe partial class LinuxSyscalls
     private struct StatxBuffer
     {
         [FieldOffset(20)] public uint Uid;
+        [FieldOffset(24)] public uint Gid;
         [FieldOffset(28)] public ushort Mode;
         [FieldOffset(32)] public ulong Inode;
         [FieldOffset(40)] public long Size;
@@ -274,4 +275,7 @@ internal readonly record struct FileStatus(uint Mode, long Size, uint Uid, Times
 
     /// <summary>The device a character or block device node stands for (major &lt;&lt; 32 | minor); 0/0 is an overlay whiteout.</summary>
     public ulong SpecialDevice { get; init; }
+
+    /// <summary>The owning group.</summary>
+    public uint Gid { get; init; }
 }
