@@ -31,6 +31,13 @@ internal sealed class RunDirectory : IDisposable
         return new RunDirectory(path, OwnerLock.Acquire(System.IO.Path.Combine(path, LockName)));
     }
 
+    /// <summary>Whether some run's work directory in <paramref name="workRoot"/> belongs to a run that is gone (see <see cref="CollectStale"/>).</summary>
+    public static bool AnyStale(string workRoot) => Stale(workRoot).Any(probe =>
+    {
+        probe.Dispose();
+        return true;
+    });
+
     /// <summary>
     /// Removes the work directories of runs that are no longer alive, mounts included, whatever their files
     /// are named; returns what it removed. A directory without a lock file is only taken once it is a day old:
@@ -40,6 +47,32 @@ internal sealed class RunDirectory : IDisposable
     public static IReadOnlyList<string> CollectStale(string workRoot, ICollection<string>? problems = null)
     {
         var removed = new List<string>();
+        foreach (var probe in Stale(workRoot))
+        {
+            var dir = System.IO.Path.GetDirectoryName(probe.Name)!;
+            using (probe)
+            {
+                try
+                {
+                    RunWorkspaces.Delete(dir);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    problems?.Add($"{dir}: {ex.Message}");
+                    continue;
+                }
+            }
+
+            removed.Add(dir);
+        }
+
+        return removed;
+    }
+
+    // Dead runs' directories, each with its lock taken (the caller releases it): a directory without a lock file
+    // only once it is a day old, since a run that is starting creates its directory a moment before its lock.
+    private static IEnumerable<FileStream> Stale(string workRoot)
+    {
         List<string> candidates;
         try
         {
@@ -47,7 +80,7 @@ internal sealed class RunDirectory : IDisposable
         }
         catch (DirectoryNotFoundException)
         {
-            return removed;
+            yield break;
         }
 
         foreach (var dir in candidates)
@@ -67,23 +100,8 @@ internal sealed class RunDirectory : IDisposable
                 continue; // Held by a live run, gone since it was listed, or another user's: not ours to judge.
             }
 
-            using (probe)
-            {
-                try
-                {
-                    RunWorkspaces.Delete(dir);
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                    problems?.Add($"{dir}: {ex.Message}");
-                    continue;
-                }
-            }
-
-            removed.Add(dir);
+            yield return probe;
         }
-
-        return removed;
     }
 
     public void Dispose() => _lock.Dispose();

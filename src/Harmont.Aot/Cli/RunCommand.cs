@@ -28,6 +28,9 @@ internal static class RunCommand
                 throw new PipelineException($"--parallelism must be at least 1, not {request.Parallelism}.");
             }
 
+            // Keys are SHA-256, which loads and initialises OpenSSL (a few milliseconds): begun now, beside the
+            // rest of the start, rather than when the first key is hashed.
+            _ = Task.Run(() => SHA256.HashData(ReadOnlySpan<byte>.Empty));
             var sourceRoot = SourceRepository.Resolve(request.Repo, context);
             var pipeline = IrSource.Choose(pipelines, request.Ir, IrSource.Name(request.Pipeline, request.PipelineOption), sourceRoot, context);
             var secrets = StepSecrets.Resolve(pipeline, context.GetEnv);
@@ -42,17 +45,22 @@ internal static class RunCommand
 
             using var runDirectory = RunDirectory.Claim(options.WorkRoot, runId);
             var store = new CacheStore(directories.Cache, context.Clock);
-            SecretsFile.CollectStale();
+
+            // Dead runs' secrets files are locked by nobody, this run's from their creation: collected beside the run.
+            _ = Task.Run(() => SecretsFile.CollectStale());
 
             // Keys are hashed while the engine is reached: one is CPU, the other waiting.
             var imageOwners = new Lazy<IReadOnlyDictionary<string, IReadOnlyList<string>>>(store.ImageOwners);
             var housekeeping = new EngineHousekeeping(
-                OwnerLock.Label(runDirectory.LockPath), OwnerLock.Label(store.Root), id => imageOwners.Value.GetValueOrDefault(id) ?? [], store.Contains);
+                OwnerLock.Label(runDirectory.LockPath), OwnerLock.Label(store.Root), id => imageOwners.Value.GetValueOrDefault(id) ?? [], store.Contains)
+            {
+                DeadRuns = RunDirectory.AnyStale(options.WorkRoot),
+            };
             async Task<BackendSet> ResolveBackendsAsync()
             {
                 var resolved = await BackendSet.ResolveAsync(
                     pipeline, request.Runner, context.Docker, context.Error, signals.Token, Path.Combine(options.WorkRoot, ".docker-gc"),
-                    new HostPaths(options.WorkRoot, options.SourceRoot, context.GetEnv), housekeeping);
+                    new HostPaths(options.WorkRoot, options.SourceRoot, context.GetEnv), housekeeping, deferred: remoteSetting is null);
                 if (pipeline.Steps.Any(s => s.Cache.Count > 0))
                 {
                     // The engine lists its cached images while the keys are still being hashed.
@@ -62,7 +70,8 @@ internal static class RunCommand
                 return resolved;
             }
 
-            var backendsTask = ResolveBackendsAsync();
+            // On the pool: the ping's socket set-up is the first of its kind in the process, and planning need not wait for it.
+            var backendsTask = Task.Run(ResolveBackendsAsync);
             CachePlan plan;
             var planning = System.Diagnostics.Stopwatch.StartNew();
             try
@@ -155,7 +164,7 @@ internal static class RunCommand
                 // run skips reading every entry.
                 if (cache.Published > 0 || pipeline.Steps.Any(s => s.CacheMounts.Count > 0))
                 {
-                    await CachePlanning.EvictAsync(store, maxBytes, backends.Docker, context.Error);
+                    await CachePlanning.EvictAsync(store, maxBytes, backends.Engine, context.Error);
                 }
             }
         }
@@ -295,7 +304,7 @@ internal static class RunCommand
         !string.IsNullOrWhiteSpace(value) && value.Trim() is not "0" && !value.Trim().Equals("false", StringComparison.OrdinalIgnoreCase);
 
     private static string NewRunId() =>
-        $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
+        $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid():N}"[..22];
 }
 
 /// <summary>What <c>run</c> was asked to do.</summary>

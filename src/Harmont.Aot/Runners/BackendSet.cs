@@ -20,8 +20,11 @@ internal sealed class BackendSet : IAsyncDisposable
     /// <summary>How long after one collection of crash leftovers the next run skips its own.</summary>
     public static TimeSpan GcInterval { get; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>The Docker backend, when an engine answered; the cache removes evicted entries' images through it.</summary>
-    public DockerBackend? Docker => _all.OfType<DockerBackend>().FirstOrDefault();
+    /// <summary>The Docker backend, when an engine answered and it is connected (a deferred one, once a step used it).</summary>
+    public DockerBackend? Docker => _all.OfType<DockerBackend>().FirstOrDefault() ?? _all.OfType<DeferredBackend>().Select(d => d.Connected).OfType<DockerBackend>().FirstOrDefault();
+
+    /// <summary>The backend that drives the engine, connected or deferred; the cache removes evicted entries' images through it.</summary>
+    public IStepBackend? Engine => _all.FirstOrDefault(b => b is DockerBackend or DeferredBackend);
 
     public IStepBackend For(string stepKey) => _byStep[stepKey];
 
@@ -45,6 +48,10 @@ internal sealed class BackendSet : IAsyncDisposable
     /// The run's lock and the cache: dead runs' objects are reaped at once, every time, and orphaned cache tags
     /// with the collection above. Null: neither, and the run's objects carry no lock.
     /// </param>
+    /// <param name="deferred">
+    /// Connect the engine when a step first uses it (<see cref="DeferredBackend"/>), where a ping can say it answers
+    /// and no dead run's objects wait to be reaped; otherwise now.
+    /// </param>
     public static async Task<BackendSet> ResolveAsync(
         PipelineDefinition pipeline,
         Runner? commandLine,
@@ -53,7 +60,8 @@ internal sealed class BackendSet : IAsyncDisposable
         CancellationToken cancellationToken,
         string? gcStamp = null,
         HostPaths? hostPaths = null,
-        EngineHousekeeping? housekeeping = null)
+        EngineHousekeeping? housekeeping = null,
+        bool deferred = false)
     {
         var wanted = pipeline.Steps.ToDictionary(
             s => s.Key,
@@ -66,7 +74,16 @@ internal sealed class BackendSet : IAsyncDisposable
             string? refused = null;
             try
             {
-                dockerBackend = await docker.ConnectAsync(cancellationToken);
+                // A ping says whether an engine answers, which is all choosing backends and looking up hits need; the
+                // engine is connected (and its housekeeping done) when a step first uses it. Dead runs' objects are
+                // reaped at once, before any work dir goes.
+                Task<IStepBackend?> ConnectAsync(CancellationToken ct) => ConnectHouseKeptAsync(docker, notices, gcStamp, housekeeping, ct);
+                dockerBackend = deferred && housekeeping is not { DeadRuns: true } && docker.AnswersAsync is { } answers
+                    ? await answers(cancellationToken)
+                        ? new DeferredBackend("docker", keepsSystemState: true, async ct => await ConnectAsync(ct)
+                            ?? throw new EngineUnavailableException($"the Docker engine at {docker.Endpoint} answered when the run started and no longer does"))
+                        : null
+                    : await ConnectAsync(cancellationToken);
             }
             catch (EngineUnavailableException ex)
             {
@@ -100,24 +117,6 @@ internal sealed class BackendSet : IAsyncDisposable
             else
             {
                 notices.WriteLine($"harmont: running steps in Docker (engine at {docker.Endpoint}).");
-                if (housekeeping is not null && dockerBackend is DockerBackend engine)
-                {
-                    engine.RunLock = housekeeping.RunLock;
-                    engine.CacheLabel = housekeeping.CacheLabel;
-
-                    // The run reaps the backend when it ends, however it ends, which waits for these.
-                    engine.RemovesInBackground = true;
-                    await ReapDeadRunsAsync(engine, housekeeping, notices, cancellationToken);
-                }
-
-                if (gcStamp is null || !File.Exists(gcStamp) || DateTime.UtcNow - File.GetLastWriteTimeUtc(gcStamp) > GcInterval)
-                {
-                    await CollectGarbageAsync(dockerBackend, housekeeping, notices, cancellationToken);
-                    if (gcStamp is not null)
-                    {
-                        File.WriteAllBytes(gcStamp, []);
-                    }
-                }
             }
         }
 
@@ -141,6 +140,42 @@ internal sealed class BackendSet : IAsyncDisposable
         }
 
         return new BackendSet(byStep, dockerBackend is null ? [host] : [host, dockerBackend]);
+    }
+
+    // Connects, stamps the run's lock and cache on what the backend makes, reaps dead runs' objects and, at most
+    // every GcInterval, collects crash leftovers; null when no engine answers.
+    private static async Task<IStepBackend?> ConnectHouseKeptAsync(
+        DockerConnector docker, TextWriter notices, string? gcStamp, EngineHousekeeping? housekeeping, CancellationToken cancellationToken)
+    {
+        var dockerBackend = await docker.ConnectAsync(cancellationToken);
+        if (dockerBackend is null)
+        {
+            return null;
+        }
+
+        if (housekeeping is not null && dockerBackend is DockerBackend engine)
+        {
+            engine.RunLock = housekeeping.RunLock;
+            engine.CacheLabel = housekeeping.CacheLabel;
+
+            // The run reaps the backend when it ends, however it ends, which waits for these.
+            engine.RemovesInBackground = true;
+            if (housekeeping.DeadRuns)
+            {
+                await ReapDeadRunsAsync(engine, housekeeping, notices, cancellationToken);
+            }
+        }
+
+        if (gcStamp is null || !File.Exists(gcStamp) || DateTime.UtcNow - File.GetLastWriteTimeUtc(gcStamp) > GcInterval)
+        {
+            await CollectGarbageAsync(dockerBackend, housekeeping, notices, cancellationToken);
+            if (gcStamp is not null)
+            {
+                File.WriteAllBytes(gcStamp, []);
+            }
+        }
+
+        return dockerBackend;
     }
 
     // The image a step would start from in Docker: its own, else its lineage root's, else the pipeline's.

@@ -26,8 +26,46 @@ internal static class DockerConnectors
             {
                 await RefuseForbiddenSocketAsync(endpoint, cancellationToken);
                 return await DockerBackend.TryConnectAsync(endpoint, WorkspaceOwner(), cancellationToken);
-            });
+            })
+        {
+            AnswersAsync = DockerHost.SocketPath(endpoint) is { } socket ? ct => PingAsync(socket, ct) : null,
+        };
     }
+
+    // GET /_ping on the socket, by hand: a fraction of a millisecond, where the client library's first request
+    // costs several in setting itself up. Any answer but 200 OK, or none within the engine's ping timeout, is no engine.
+    private static async Task<bool> PingAsync(string path, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(2));
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), timeout.Token);
+            await socket.SendAsync("GET /_ping HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n"u8.ToArray(), timeout.Token);
+            var buffer = new byte[64];
+            var read = 0;
+            while (read < 12 && await socket.ReceiveAsync(buffer.AsMemory(read), timeout.Token) is var n and > 0)
+            {
+                read += n;
+            }
+
+            // "HTTP/1.1 200 OK"
+            return read >= 12 && buffer.AsSpan(0, 5).SequenceEqual("HTTP/"u8) && buffer.AsSpan(8, 4).SequenceEqual(" 200"u8);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AccessDenied)
+        {
+            throw Forbidden(path, ex);
+        }
+        catch (Exception ex) when (ex is SocketException or IOException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return false;
+        }
+    }
+
+    private static EngineUnavailableException Forbidden(string path, Exception inner) => new(
+        $"permission denied on the Docker socket {path}: this user may not use the engine there " +
+        "(add it to the socket's group, e.g. docker, or point DOCKER_HOST at an engine it may use)", inner);
 
     // An engine this user may not talk to is there, not absent: saying "no engine answered" (or quietly
     // running on the host) would send the user looking for the wrong fix.
@@ -45,9 +83,7 @@ internal static class DockerConnectors
         }
         catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AccessDenied)
         {
-            throw new EngineUnavailableException(
-                $"permission denied on the Docker socket {path}: this user may not use the engine there " +
-                "(add it to the socket's group, e.g. docker, or point DOCKER_HOST at an engine it may use)", ex);
+            throw Forbidden(path, ex);
         }
         catch (SocketException)
         {

@@ -47,30 +47,23 @@ internal sealed partial class DockerEngine : IDisposable
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         var display = DockerHost.Describe(endpoint);
-        Version chosen;
+        string? reported;
         using (var probe = Build(endpoint, null))
         {
+            // One request both finds the engine and says which API it speaks: a run that only hits waits on it.
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(PingTimeout);
             try
             {
-                await probe.System.PingAsync(timeout.Token);
+                reported = (await probe.System.GetVersionAsync(timeout.Token)).APIVersion;
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested && (IsFailure(ex) || ex is OperationCanceledException or IOException))
             {
                 return null;
             }
-
-            try
-            {
-                chosen = ChooseApiVersion((await probe.System.GetVersionAsync(cancellationToken)).APIVersion);
-            }
-            catch (Exception ex) when (IsFailure(ex))
-            {
-                throw Translate(ex, display);
-            }
         }
 
+        var chosen = ChooseApiVersion(reported);
         return new DockerEngine(Build(endpoint, chosen), display, chosen);
     }
 
