@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Harmont.Aot.Cache.Remote;
+using Harmont.Aot.Model;
 using Harmont.Aot.Runners;
 using Harmont.Aot.Workspaces;
 
@@ -42,15 +43,16 @@ internal sealed partial class StepCache : IDisposable
     public IReadOnlyDictionary<string, string> Outcomes => _outcomes;
 
     /// <summary>
-    /// Looks the step up. A hit needs a complete entry from the same backend and, for Docker, its
-    /// image still on the engine; when a child will start from it, also its output workspace, and for a
-    /// workspace stored as a layer, every entry below it, each leased with it. An entry that fails any
-    /// of these is dropped (and said why) and the step runs.
+    /// Looks the step up. A hit needs a complete entry from the same backend; when a child will start from
+    /// it, also its output workspace, and for a workspace stored as a layer, every entry below it, each leased
+    /// with it; and when a child may run from its system state, its image still on the engine (the only
+    /// question for the engine, so a run whose steps all hit never asks it). An entry that fails any of these
+    /// is dropped (and said why) and the step runs.
     /// </summary>
     /// <param name="step">The step.</param>
     /// <param name="backend">The backend the step would run on.</param>
     /// <param name="needsWorkspace">Whether a child will start from the step's output workspace.</param>
-    /// <param name="needsSnapshot">Whether a child will start from the step's committed system state.</param>
+    /// <param name="needsSnapshot">Whether a child may start from the step's committed system state.</param>
     /// <param name="workspaceStrategy">This run's workspace strategy; asked only when a layered workspace is needed.</param>
     /// <param name="cancellationToken">Stops the image check.</param>
     public async Task<CacheLookup> LookUpAsync(
@@ -79,40 +81,17 @@ internal sealed partial class StepCache : IDisposable
         var entry = lease.Entry;
         var leases = new List<CacheLease> { lease };
         var layers = new List<string>();
-        string? stale = null;
+        string? stale;
         try
         {
-            if (!string.Equals(entry.Backend, backend.Name, StringComparison.Ordinal))
-            {
-                stale = $"it was recorded by the {entry.Backend ?? "unknown"} backend and this run uses {backend.Name}";
-            }
-            else if (needsWorkspace && !entry.HasWorkspace)
-            {
-                stale = "it was recorded without its output workspace (the step had no children then)";
-            }
-            else if (entry.HasWorkspace && !IsComplete(lease))
-            {
-                stale = "its output workspace is missing";
-            }
-            else if (needsSnapshot && entry.Image is null)
-            {
-                stale = "it was recorded without an image (no child started from it then)";
-            }
-            else if (entry.Image is { } image && !await backend.HasSnapshotAsync(image, cancellationToken))
+            stale = LocalStaleness(lease, backend.Name, needsWorkspace, needsSnapshot);
+            if (stale is null && needsSnapshot && entry.Image is { } image && !await backend.HasSnapshotAsync(image, cancellationToken))
             {
                 stale = $"its image {image} is no longer on the engine";
             }
-            else if (needsWorkspace && !SourceManifest.LooksWhole(Path.Combine(lease.Directory, SourcesFile)))
-            {
-                stale = "its source manifest is damaged";
-            }
-            else if (needsWorkspace)
+            else if (stale is null && needsWorkspace)
             {
                 stale = OpenLayers(workspaceStrategy, leases, layers);
-            }
-            else if (entry.Base is { } below && !_store.Contains(below))
-            {
-                stale = $"the entry its workspace is layered on ({below[..16]}) is gone";
             }
         }
         catch
@@ -240,6 +219,80 @@ internal sealed partial class StepCache : IDisposable
         }
     }
 
+    /// <summary>
+    /// The hit with its output workspace opened, for a child that runs from it though its lookup expected none
+    /// to (every child looked cached then): its layers are leased now. One that will not do is condemned, and
+    /// the child fails with a message to run again, when the parent executes.
+    /// </summary>
+    public CacheHit WithWorkspace(string step, CacheHit hit, Func<string> workspaceStrategy)
+    {
+        ArgumentNullException.ThrowIfNull(hit);
+        if (hit.Layers.Count > 0)
+        {
+            return hit;
+        }
+
+        var lease = _store.TryOpen(hit.Key);
+        var leases = new List<CacheLease>();
+        var layers = new List<string>();
+        string? stale = "its entry is gone";
+        try
+        {
+            if (lease is not null)
+            {
+                leases.Add(lease);
+                stale = LocalStaleness(lease, lease.Entry.Backend ?? "", needsWorkspace: true, needsSnapshot: false) ?? OpenLayers(workspaceStrategy, leases, layers);
+            }
+        }
+        catch
+        {
+            leases.ForEach(l => l.Dispose());
+            throw;
+        }
+
+        if (stale is not null)
+        {
+            leases.ForEach(l => l.Dispose());
+            Condemn(hit.Key);
+            throw new PipelineException(
+                $"the cached output of '{step}' ({hit.Key[..16]}) cannot be used: {stale}. Its entry is removed when this run ends; run again and '{step}' executes.");
+        }
+
+        leases.ForEach(_leases.Add);
+        return hit with { Layers = layers };
+    }
+
+    /// <summary>
+    /// Whether the step's entry would do, as far as this machine's disk can tell without taking it: there, from
+    /// <paramref name="backend"/>, whole; the engine is not asked about its image. A step for which this is false
+    /// runs, so its parent's image must still be on the engine.
+    /// </summary>
+    public bool LooksUsable(string step, string backend, bool needsWorkspace, bool needsSnapshot)
+    {
+        if (Plan[step].Key is not { } key || _store.TryOpen(key) is not { } lease)
+        {
+            return false;
+        }
+
+        using (lease)
+        {
+            return LocalStaleness(lease, backend, needsWorkspace, needsSnapshot) is null;
+        }
+    }
+
+    // Why the leased entry will not do, from what the store holds (the image on the engine and the layers below are checked apart); null when it will.
+    private string? LocalStaleness(CacheLease lease, string backend, bool needsWorkspace, bool needsSnapshot)
+    {
+        var entry = lease.Entry;
+        return !string.Equals(entry.Backend, backend, StringComparison.Ordinal) ? $"it was recorded by the {entry.Backend ?? "unknown"} backend and this run uses {backend}"
+            : needsWorkspace && !entry.HasWorkspace ? "it was recorded without its output workspace (the step had no children then)"
+            : entry.HasWorkspace && !IsComplete(lease) ? "its output workspace is missing"
+            : needsSnapshot && entry.Image is null ? "it was recorded without an image (no child started from it then)"
+            : needsWorkspace && !SourceManifest.LooksWhole(Path.Combine(lease.Directory, SourcesFile)) ? "its source manifest is damaged"
+            : !needsWorkspace && entry.Base is { } below && !_store.Contains(below) ? $"the entry its workspace is layered on ({below[..16]}) is gone"
+            : null;
+    }
+
     // The workspace (and its manifest) is there; entries recorded without one have nothing to check.
     private static bool IsComplete(CacheLease lease) =>
         Directory.Exists(Path.Combine(lease.Directory, WorkspaceDir)) && File.Exists(Path.Combine(lease.Directory, SourcesFile));
@@ -294,7 +347,7 @@ internal sealed record PersistedLayer(string Base, string Strategy);
 /// <param name="Key">The entry's key.</param>
 /// <param name="Layers">
 /// The cached output workspace, read-only for everyone: one directory, or (an entry layered on others)
-/// overlay layers topmost first. Empty when no child needed it at lookup.
+/// overlay layers topmost first. Empty when no child was expected to run from it at lookup (see <see cref="StepCache.WithWorkspace"/>).
 /// </param>
 /// <param name="SourcesFile">The source manifest of the run that made it (docs/workspaces.md), read only if a child executes.</param>
 /// <param name="Image">The committed image (Docker); children start from it.</param>

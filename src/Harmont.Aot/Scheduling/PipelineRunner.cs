@@ -31,6 +31,10 @@ internal sealed class PipelineRunner
     private readonly ConcurrentDictionary<string, CacheHit> _hits = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<SourceManifest>> _manifests = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _warned = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _mayExecute = new(StringComparer.Ordinal);
+
+    // Hits whose image the engine was not asked about, as no child was expected to run from it.
+    private readonly ConcurrentDictionary<string, bool> _unchecked = new(StringComparer.Ordinal);
 
     public PipelineRunner(
         PipelineGraph graph,
@@ -71,6 +75,12 @@ internal sealed class PipelineRunner
         if (pipeline.Timeout is { } limit)
         {
             buildTimeout.CancelAfter(limit);
+        }
+
+        // An engine connected on first use is connected now if a step of its may run, beside the lookups.
+        foreach (var deferred in pipeline.Steps.Where(s => MayExecute(s.Key)).Select(s => _backends.For(s.Key)).OfType<DeferredBackend>().Distinct())
+        {
+            _ = deferred.ConnectAsync(CancellationToken.None);
         }
 
         using var stopAll = CancellationTokenSource.CreateLinkedTokenSource(userCancellation, buildTimeout.Token);
@@ -169,12 +179,12 @@ internal sealed class PipelineRunner
             workspace = await IncrementalWorkspaceAsync(step, backend, cancellation)
                 ?? (step.From is null ? await _workspaces.ForRootAsync(key, cancellation)
                 : _hits.TryGetValue(step.From, out var cachedParent)
-                    ? await _workspaces.ForCachedParentAsync(key, cachedParent.Key, cachedParent.Layers, ManifestOf(step.From, cachedParent), cancellation, files => Warn(step.From, files))
+                    ? await _workspaces.ForCachedParentAsync(key, cachedParent.Key, OpenedLayers(step.From), ManifestOf(step.From, cachedParent), cancellation, files => Warn(step.From, files))
                     : await _workspaces.ForChildAsync(key, step.From, cancellation));
             phases?.Mark("workspace");
 
             var baseImage = step.From is not null && _snapshots.TryGetValue(step.From, out var snapshot)
-                ? snapshot
+                ? await CheckedSnapshotAsync(step.From, snapshot, backend, cancellation)
                 : step.Image ?? _graph.Pipeline.DefaultImage;
             timings.AddSince(StepPhase.Prepare, phase);
 
@@ -277,6 +287,30 @@ internal sealed class PipelineRunner
         return status;
     }
 
+    // A hit's output layers, opened once when its first child runs if its lookup did not open them.
+    private IReadOnlyList<string> OpenedLayers(string parent)
+    {
+        lock (_hits)
+        {
+            var hit = _hits[parent] = _cache!.WithWorkspace(parent, _hits[parent], () => _workspaces.Strategy.Name);
+            return hit.Layers;
+        }
+    }
+
+    // A hit's image, asked about now if its lookup did not (its children all looked cached then). One that is
+    // gone fails the child and condemns the entry, so the next run executes the parent.
+    private async Task<string> CheckedSnapshotAsync(string parent, string image, IStepBackend backend, CancellationToken cancellation)
+    {
+        if (!_unchecked.ContainsKey(parent) || await backend.HasSnapshotAsync(image, cancellation))
+        {
+            return image;
+        }
+
+        _cache!.Condemn(_hits[parent].Key);
+        throw new PipelineException(
+            $"the cached image of '{parent}' ({image}) is no longer on the engine. Its entry is removed when this run ends; run again and '{parent}' executes.");
+    }
+
     // Said once per cached parent, in its child's log and after the run by --explain.
     private void Warn(string parent, IReadOnlyList<string> files)
     {
@@ -323,6 +357,18 @@ internal sealed class PipelineRunner
     // Whether a child starts from the step's system state (on the same backend).
     private bool KeepsSnapshot(string key, IStepBackend backend) => _graph.ChildrenOf(key).Any(child => _backends.For(child) == backend);
 
+    // Whether a hit's image must be on the engine: some child on its backend may run from it.
+    private bool NeedsSnapshot(string key, IStepBackend backend) =>
+        backend.KeepsSystemState && _graph.ChildrenOf(key).Any(child => _backends.For(child) == backend && MayExecute(child));
+
+    // Whether a step may run rather than hit, as this machine's disk can tell before the run: it is not cached, its
+    // entry will not do, or one of its children may run (its own hit would then need its image and output, which may
+    // be gone too). A hit whose children all hit needs neither, so a run of hits never asks the engine or mounts.
+    private bool MayExecute(string key) => _mayExecute.GetOrAdd(key, k =>
+        _cache?.Plan[k] is not { IsCached: true }
+        || _graph.ChildrenOf(k).Any(MayExecute)
+        || !_cache.LooksUsable(k, _backends.For(k).Name, needsWorkspace: false, needsSnapshot: false));
+
     // A hit, decided before any workspace or container exists: the children start from the entry's
     // output and image, and nothing runs. Null is a miss (or not cached); a lookup that fails is a
     // miss said in the step's log, since running the step is always correct.
@@ -337,7 +383,7 @@ internal sealed class PipelineRunner
         var backend = _backends.For(key);
         try
         {
-            if (!await LookUpAsync(key, backend, _graph.ChildrenOf(key).Count > 0, KeepsSnapshot(key, backend) && backend.KeepsSystemState, control.StopAll.Token))
+            if (!await LookUpAsync(key, backend, _graph.ChildrenOf(key).Any(MayExecute), NeedsSnapshot(key, backend), control.StopAll.Token))
             {
                 return null;
             }
@@ -373,6 +419,10 @@ internal sealed class PipelineRunner
         if (hit.Image is not null)
         {
             _snapshots[key] = hit.Image;
+            if (!needsSnapshot)
+            {
+                _unchecked[key] = true;
+            }
         }
 
         _cache.SetOutcome(key, "hit");
