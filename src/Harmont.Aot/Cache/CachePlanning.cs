@@ -24,7 +24,7 @@ internal static class CachePlanning
         ArgumentNullException.ThrowIfNull(pipeline);
 
         // git for the project identity, git for the listing and the memo's read all start at once.
-        var projectTask = ProjectIdentity.ResolveAsync(pipeline.Project, sourceRoot, cancellationToken);
+        var projectTask = ProjectIdentity.ResolveAsync(pipeline.Project, sourceRoot, cancellationToken, cacheRoot);
         var needsSources = pipeline.Steps.Any(s => s.Cache.OfType<OnChangeCachePolicy>().Any());
         var listing = needsSources ? SourceTree.ListAsync(sourceRoot, cancellationToken) : null;
         var memoLoad = needsSources ? Task.Run(() => FileHashMemo.Load(Path.Combine(cacheRoot, MemoFile)), cancellationToken) : null;

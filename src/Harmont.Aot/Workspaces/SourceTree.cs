@@ -79,29 +79,35 @@ internal static class SourceTree
             return null;
         }
 
-        // Two listings at once: the index's tracked files, and git's walk for untracked, unignored ones.
-        // Which tracked files are still on disk is checked here, in parallel, while the walk runs: git's
-        // own --deleted would lstat every tracked file on one thread before it even starts walking.
-        var trackedRun = Git.RunAsync(root, ["ls-files", "-z", "--cached"], cancellationToken);
-        var othersRun = Git.RunAsync(root, ["ls-files", "-z", "--others", "--exclude-standard"], cancellationToken);
-        var tracked = await trackedRun;
-        var others = await othersRun;
-        if (tracked is null || others is null)
+        // One git for both listings: the index's tracked files (tagged H, S when skip-worktree, M per unmerged
+        // stage) and git's walk for untracked, unignored ones (tagged ?). Which tracked files are still on disk is
+        // checked here, in parallel: git's own --deleted would lstat every tracked file on one thread.
+        var git = await Git.RunAsync(root, ["ls-files", "-z", "-t", "--cached", "--others", "--exclude-standard"], cancellationToken);
+        if (git is null)
         {
             return null; // git is not installed: fall back to a walk.
         }
 
-        foreach (var git in new[] { tracked, others })
+        if (git.ExitCode != 0)
         {
-            if (git.ExitCode != 0)
+            throw new InvalidOperationException($"git ls-files failed in {root}: {git.Error.Trim()}. Fix the repository or run outside it.");
+        }
+
+        var tracked = new List<string>();
+        var others = new List<string>();
+        foreach (var line in git.Output.Split('\0', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (line.Length < 3 || line[1] != ' ')
             {
-                throw new InvalidOperationException($"git ls-files failed in {root}: {git.Error.Trim()}. Fix the repository or run outside it.");
+                throw new InvalidOperationException($"git ls-files in {root} printed '{line}', which is not a tagged path; this git is not one the runner understands.");
             }
+
+            (line[0] == '?' ? others : tracked).Add(line[2..]);
         }
 
         // An unmerged path is listed once per stage; a deleted or skip-worktree (sparse) one is not on disk,
         // and only what is on disk is source.
-        var indexed = tracked.Output.Split('\0', StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.Ordinal).ToArray();
+        var indexed = tracked.Distinct(StringComparer.Ordinal).ToArray();
         var present = new bool[indexed.Length];
         using var contained = OperatingSystem.IsLinux() ? Containment.ContainedRoot.Open(root) : null;
         if (indexed.Length > 0)
@@ -120,7 +126,7 @@ internal static class SourceTree
 
         var result = new List<string>(indexed.Length);
         result.AddRange(indexed.Where((_, i) => present[i]));
-        result.AddRange(others.Output.Split('\0', StringSplitOptions.RemoveEmptyEntries));
+        result.AddRange(others);
         return result;
     }
 

@@ -71,4 +71,49 @@ public sealed class CacheKeyTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Test]
+    public async Task A_remembered_project_follows_every_change_to_the_git_configuration(CancellationToken cancellationToken)
+    {
+        var dir = Directory.CreateTempSubdirectory("harmont-project-").FullName;
+        var memo = Directory.CreateTempSubdirectory("harmont-project-memo-").FullName;
+        var config = Path.Combine(dir, ".git", "config");
+        try
+        {
+            await Exec.RunAsync("git", ["init", "-q"], dir, cancellationToken);
+            await Exec.RunAsync("git", ["remote", "add", "origin", "https://example.com/acme/first.git"], dir, cancellationToken);
+            async Task<string> ResolveAged()
+            {
+                // Older than two seconds, so the answer may be remembered; a config written just now never is.
+                File.SetLastWriteTimeUtc(config, DateTime.UtcNow.AddMinutes(-1));
+                var first = await ProjectIdentity.ResolveAsync(null, dir, cancellationToken, memo);
+                var second = await ProjectIdentity.ResolveAsync(null, dir, cancellationToken, memo);
+                await Assert.That(second).IsEqualTo(first);
+                return first;
+            }
+
+            await Assert.That(await ResolveAged()).IsEqualTo("origin:example.com/acme/first");
+            await Assert.That(File.ReadAllText(Path.Combine(memo, "project-identity"))).Contains("origin:example.com/acme/first");
+
+            await Exec.RunAsync("git", ["remote", "set-url", "origin", "https://example.com/acme/second-name.git"], dir, cancellationToken);
+            await Assert.That(await ProjectIdentity.ResolveAsync(null, dir, cancellationToken, memo)).IsEqualTo("origin:example.com/acme/second-name");
+            await Assert.That(await ResolveAged()).IsEqualTo("origin:example.com/acme/second-name");
+
+            await Exec.RunAsync("git", ["remote", "remove", "origin"], dir, cancellationToken);
+            await Assert.That(await ResolveAged()).IsEqualTo($"path:{dir}");
+
+            // A config that includes another is never remembered: the included file could change alone.
+            var included = Path.Combine(dir, "extra.config");
+            File.WriteAllText(included, "[remote \"origin\"]\n\turl = https://example.com/acme/included.git\n");
+            await Exec.RunAsync("git", ["config", "include.path", included], dir, cancellationToken);
+            await Assert.That(await ResolveAged()).IsEqualTo("origin:example.com/acme/included");
+            File.WriteAllText(included, "[remote \"origin\"]\n\turl = https://example.com/acme/moved.git\n");
+            await Assert.That(await ResolveAged()).IsEqualTo("origin:example.com/acme/moved");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+            Directory.Delete(memo, recursive: true);
+        }
+    }
 }
