@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Harmont.Aot.Cache;
 using Harmont.Aot.Cache.Remote;
 using Harmont.Aot.Cleanup;
@@ -28,9 +27,6 @@ internal static class RunCommand
                 throw new PipelineException($"--parallelism must be at least 1, not {request.Parallelism}.");
             }
 
-            // Keys are SHA-256, which loads and initialises OpenSSL (a few milliseconds): begun now, beside the
-            // rest of the start, rather than when the first key is hashed.
-            _ = Task.Run(() => SHA256.HashData(ReadOnlySpan<byte>.Empty));
             var sourceRoot = SourceRepository.Resolve(request.Repo, context);
             var pipeline = IrSource.Choose(pipelines, request.Ir, IrSource.Name(request.Pipeline, request.PipelineOption), sourceRoot, context);
             var secrets = StepSecrets.Resolve(pipeline, context.GetEnv);
@@ -76,7 +72,7 @@ internal static class RunCommand
             var planning = System.Diagnostics.Stopwatch.StartNew();
             try
             {
-                using (NoGcRegion.Enter())
+                using (NoGcRegion.EnterFor(CachePlanning.MemoPath(directories.Cache)))
                 {
                     plan = await CachePlanning.PlanAsync(pipeline, options.SourceRoot, directories.Cache, context.GetEnv, context.Clock, signals.Token);
                 }

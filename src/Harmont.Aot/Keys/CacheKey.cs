@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 
 namespace Harmont.Aot.Keys;
@@ -28,5 +27,5 @@ internal sealed record CacheKey(string Project, string Pipeline, string Step, st
     }
 
     /// <summary>SHA-256 of <paramref name="text"/>'s UTF-8 bytes: 64 lowercase hex digits.</summary>
-    public static string Sha256Hex(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+    public static string Sha256Hex(string text) => Convert.ToHexStringLower(KeySha256.HashData(Encoding.UTF8.GetBytes(text)));
 }

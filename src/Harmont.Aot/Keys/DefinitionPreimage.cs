@@ -57,7 +57,7 @@ internal static class DefinitionPreimage
 
         return hex.ToString();
 #else
-        return Convert.ToHexStringLower(SHA256.HashData(preimage));
+        return Convert.ToHexStringLower(KeySha256.HashData(preimage));
 #endif
     }
 

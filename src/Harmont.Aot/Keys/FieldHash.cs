@@ -6,13 +6,14 @@ namespace Harmont.Aot.Keys;
 
 /// <summary>
 /// SHA-256 of text fields, each as UTF-8 followed by one NUL: the shape of every preimage in docs/cache-keys.md.
-/// Fields are gathered in a 64 KiB buffer and handed to the hash a chunk at a time, so a preimage of
+/// Fields are gathered in a 64 KiB buffer. A preimage that fits is hashed in managed code at the end
+/// (<see cref="KeySha256"/>); a longer one is handed to the platform's hash a chunk at a time, so a preimage of
 /// ten thousand paths costs a handful of native calls, not twenty thousand.
 /// </summary>
 internal sealed class FieldHash : IDisposable
 {
     private const int ChunkSize = 64 * 1024;
-    private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private IncrementalHash? _sha;
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
     private int _length;
 
@@ -39,6 +40,14 @@ internal sealed class FieldHash : IDisposable
     /// <summary>The hash of every field added; the instance is then empty again.</summary>
     public byte[] Finish()
     {
+        if (_sha is null)
+        {
+            var digest = new byte[32];
+            KeySha256.Managed(_buffer.AsSpan(0, _length), digest);
+            _length = 0;
+            return digest;
+        }
+
         Flush();
         return _sha.GetHashAndReset();
     }
@@ -48,7 +57,7 @@ internal sealed class FieldHash : IDisposable
 
     public void Dispose()
     {
-        _sha.Dispose();
+        _sha?.Dispose();
         ArrayPool<byte>.Shared.Return(_buffer);
         _buffer = [];
     }
@@ -57,6 +66,7 @@ internal sealed class FieldHash : IDisposable
     {
         if (_length > 0)
         {
+            _sha ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             _sha.AppendData(_buffer, 0, _length);
             _length = 0;
         }

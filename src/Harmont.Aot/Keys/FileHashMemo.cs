@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
 
 namespace Harmont.Aot.Keys;
 
@@ -178,7 +177,7 @@ internal sealed class FileHashMemo
         }
 
         var body = bytes.Length - HashSize;
-        SHA256.HashData(bytes.AsSpan(0, body), bytes.AsSpan(body));
+        KeySha256.HashData(bytes.AsSpan(0, body), bytes.AsSpan(body));
 
         AtomicFile.Write(_path, bytes);
     }
@@ -202,7 +201,7 @@ internal sealed class FileHashMemo
 
         var body = bytes.Length - HashSize;
         Span<byte> digest = stackalloc byte[HashSize];
-        SHA256.HashData(bytes.AsSpan(0, body), digest);
+        KeySha256.HashData(bytes.AsSpan(0, body), digest);
         if (!digest.SequenceEqual(bytes.AsSpan(body)))
         {
             return false;

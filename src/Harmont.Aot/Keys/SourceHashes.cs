@@ -317,7 +317,7 @@ internal sealed class SourceHashes(string root, IReadOnlyList<string> sourceFile
         return Convert.ToHexStringLower(hash);
     }
 
-    private static byte[] HashText(byte[] linkTarget) => SHA256.HashData(linkTarget);
+    private static byte[] HashText(byte[] linkTarget) => KeySha256.HashData(linkTarget);
 
     private byte[] HashFile(string full)
     {
