@@ -155,6 +155,42 @@ public sealed class StepOverheadTests : DockerRunTest
         await Assert.That(interfaces.Order(StringComparer.Ordinal)).IsEquivalentTo(expected, CollectionOrdering.Matching);
     }
 
+    private static readonly string[] SharedNetworkSteps = ["first", "second", "third", "fourth", "beside", "own"];
+
+    [Test]
+    public async Task Steps_on_the_default_network_reuse_a_namespace_on_the_bridge_one_after_another_but_never_at_once()
+    {
+        const string Show = "readlink /proc/self/ns/net && ls /sys/class/net | tr '\\n' ' ' && echo";
+        static StepDefinition On(Network network, string key, string command, string? from) =>
+            new() { Key = key, Label = key, Command = () => command, ConstantCommand = command, From = from, Network = network };
+        var run = await Harness.RunAsync(
+            Pipeline(
+                "overhead-shared-network",
+                Runner.Docker,
+                Step("first", Show, null),
+                Step("second", "sleep 1 && " + Show, "first"),
+                Step("third", Show, "second"),
+                Step("fourth", Show, "third"),
+                Step("beside", "sleep 1 && " + Show, "first"),
+                On(Network.Bridge, "own", Show, "fourth")),
+            "--parallelism", "2");
+
+        await Assert.That(run.ExitCode == 0).IsTrue().Because(run.ToString());
+        string Namespace(string step) => run.LogsOf(step)[0];
+        foreach (var step in SharedNetworkSteps)
+        {
+            // Every one on the engine's bridge, whoever's namespace it is.
+            await Assert.That(run.LogsOf(step)[1].Split(' ', StringSplitOptions.RemoveEmptyEntries).Order()).IsEquivalentTo((IEnumerable<string>)["eth0", "lo"], CollectionOrdering.Matching).Because(step);
+        }
+
+        // second and beside ran at once (a second each, two slots): never one namespace. third and fourth ran
+        // after, alone: each reuses one the run had started. The explicit bridge is a namespace of its own.
+        await Assert.That(Namespace("second")).IsNotEqualTo(Namespace("beside"));
+        await Assert.That(Namespace("third")).IsEqualTo(Namespace("fourth"));
+        await Assert.That(SharedNetworkSteps.Where(s => s != "own").Select(Namespace)).DoesNotContain(Namespace("own"));
+        await Assert.That(await ContainersOfAsync(RunIdOf(run))).IsEmpty();
+    }
+
     private string? Env(string name) => name == "HARMONT_CACHE_DIR" ? Harness.Cache : Environment.GetEnvironmentVariable(name);
 
     private static string RunIdOf(RunOutcome run) => run.Events.OfType<BuildStarted>().Single().RunId;

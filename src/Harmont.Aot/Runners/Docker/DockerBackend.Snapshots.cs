@@ -108,6 +108,7 @@ internal sealed partial class DockerBackend
     /// <remarks>Containers still being removed are waited for first: an image goes only once no container uses it.</remarks>
     public async Task ReapAsync(CancellationToken cancellationToken)
     {
+        await RemoveNetworkHoldersAsync();
         var failures = await AwaitRemovalsAsync();
         string[] images;
         (string Reference, string Image, string Key)[] kept;

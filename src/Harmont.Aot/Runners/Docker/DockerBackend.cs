@@ -1,3 +1,4 @@
+using Docker.DotNet;
 using Docker.DotNet.Models;
 
 namespace Harmont.Aot.Runners.Docker;
@@ -93,6 +94,7 @@ internal sealed partial class DockerBackend : IStepBackend
     /// <remarks>Waits for containers still being removed first: the engine's client must outlive them.</remarks>
     public async ValueTask DisposeAsync()
     {
+        await RemoveNetworkHoldersAsync();
         await AwaitRemovalsAsync();
         if (_ownsEngine)
         {
@@ -115,11 +117,14 @@ internal sealed partial class DockerBackend : IStepBackend
         var spec = BuildSpec(invocation, image, name, binds);
         var completed = false;
         var created = false;
+        var network = "";
         var begun = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             var phases = invocation.Phases;
             var baseImage = await EnsureImageAsync(image, pullProgress, cancellationToken);
+            network = TakeNetwork(invocation, baseImage.ID);
+            spec.HostConfig!.NetworkMode = network;
             phases?.Mark("image");
 
             // Written only now, after any pull, and unlinked as soon as the container has started.
@@ -133,7 +138,19 @@ internal sealed partial class DockerBackend : IStepBackend
 
             // Count it as created before asking: if the reply is lost to cancellation, the name still finds it.
             created = true;
-            var id = (await _engine.Api.Containers.CreateContainerAsync(spec, cancellationToken)).ID;
+            string id;
+            try
+            {
+                id = (await _engine.Api.Containers.CreateContainerAsync(spec, cancellationToken)).ID;
+            }
+            catch (DockerApiException) when (network.StartsWith("container:", StringComparison.Ordinal))
+            {
+                // The namespace's holder is gone (removed behind the run's back): this step and the rest get their own.
+                StopSharingNetworks();
+                network = spec.HostConfig!.NetworkMode = NetworkMode(invocation);
+                id = (await _engine.Api.Containers.CreateContainerAsync(spec, cancellationToken)).ID;
+            }
+
             phases?.Mark("create");
             var exitCode = await RunToExitAsync(
                 id, invocation.Log, invocation.Masker, secrets, phases, cancellationToken, () => invocation.Timings?.AddSince(Tuning.StepPhase.Start, begun));
@@ -179,6 +196,11 @@ internal sealed partial class DockerBackend : IStepBackend
         }
         finally
         {
+            if (completed)
+            {
+                ReturnNetwork(network);
+            }
+
             if (created)
             {
                 var killed = cancellationToken.IsCancellationRequested;
@@ -237,7 +259,7 @@ internal sealed partial class DockerBackend : IStepBackend
             HostConfig = new HostConfig
             {
                 Binds = binds,
-                NetworkMode = NetworkMode(invocation),
+                NetworkMode = NetworkMode(invocation), // or a shared namespace: see TakeNetwork
 
                 // Output is read through attach, and a log driver's file would keep a step's unmasked
                 // output (secrets included) on the engine's disk.
