@@ -90,6 +90,9 @@ internal sealed record StepInvocation(
     /// <summary>The network of the step's container; the host backend has only the host's.</summary>
     public Network Network { get; init; }
 
+    /// <summary>Whether steps on the default network may run after this one, so a namespace kept for them would be used.</summary>
+    public bool NetworkSharedLater { get; init; }
+
     /// <summary>Where the step's time goes, when the run measures it (<see cref="StepPhaseLog"/>); null otherwise.</summary>
     public StepPhases? Phases { get; init; }
 }

@@ -33,6 +33,9 @@ internal sealed partial class PipelineRunner
     private readonly ConcurrentDictionary<string, bool> _warned = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _mayExecute = new(StringComparer.Ordinal);
 
+    // Steps on the default network, in a backend that keeps system state, that may still start (see NetworkSharedLater).
+    private int _defaultNetworkStepsLeft;
+
     // Hits whose image the engine was not asked about, as no child was expected to run from it.
     private readonly ConcurrentDictionary<string, bool> _unchecked = new(StringComparer.Ordinal);
 
@@ -76,6 +79,8 @@ internal sealed partial class PipelineRunner
         {
             buildTimeout.CancelAfter(limit);
         }
+
+        _defaultNetworkStepsLeft = pipeline.Steps.Count(s => s.Network == Network.Default && _backends.For(s.Key).KeepsSystemState && MayExecute(s.Key));
 
         // An engine connected on first use is connected now if a step of its may run, beside the lookups.
         foreach (var deferred in pipeline.Steps.Where(s => MayExecute(s.Key)).Select(s => _backends.For(s.Key)).OfType<DeferredBackend>().Distinct())
@@ -201,6 +206,7 @@ internal sealed partial class PipelineRunner
                 Timings = timings,
                 Phases = phases,
                 Network = step.Network,
+                NetworkSharedLater = step.Network == Network.Default && backend.KeepsSystemState && Interlocked.Decrement(ref _defaultNetworkStepsLeft) > 0,
             };
             phase = Stopwatch.GetTimestamp();
             StepResult result;

@@ -155,6 +155,21 @@ public sealed class StepOverheadTests : DockerRunTest
         await Assert.That(interfaces.Order(StringComparer.Ordinal)).IsEquivalentTo(expected, CollectionOrdering.Matching);
     }
 
+    [Test]
+    public async Task A_namespace_is_kept_only_for_steps_that_may_still_run()
+    {
+        var since = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var single = await Harness.RunAsync(Pipeline("overhead-one-step", Runner.Docker, Step("only", "true", null)));
+        var pair = await Harness.RunAsync(Pipeline("overhead-two-steps", Runner.Docker, Step("one", "true", null), Step("two", "true", "one")));
+        var until = DateTimeOffset.UtcNow.AddSeconds(1);
+
+        await Assert.That(single.ExitCode == 0 && pair.ExitCode == 0).IsTrue().Because($"{single}\n{pair}");
+        await Assert.That(await EngineEventsAsync(RunIdOf(single), "create", since, until)).IsEquivalentTo((IEnumerable<string>)["only"], CollectionOrdering.Matching);
+        await Assert.That(await EngineEventsAsync(RunIdOf(pair), "create", since, until))
+            .IsEquivalentTo((IEnumerable<string>)["one", DockerBackend.NetworkHolderStep, "two"], CollectionOrdering.Any);
+        await Assert.That(await ContainersOfAsync(RunIdOf(pair))).IsEmpty();
+    }
+
     private static readonly string[] SharedNetworkSteps = ["first", "second", "third", "fourth", "beside", "own"];
 
     [Test]

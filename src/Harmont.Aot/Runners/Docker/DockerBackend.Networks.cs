@@ -20,30 +20,42 @@ internal sealed partial class DockerBackend
     /// run's on the engine's bridge (<c>container:</c> a holder), so its container starts without making and tearing
     /// down a veth pair and a namespace: about 150 ms a step (bench/README.md, per-step overhead). Steps running at
     /// the same time never share one; the next step on the same slot does. With none free the step gets its own
-    /// bridge namespace as before, and a holder is started beside it for the steps after. Give it back with
+    /// bridge namespace as before, and, if steps on the default network may still run after it
+    /// (<see cref="StepInvocation.NetworkSharedLater"/>), a holder is started beside it for them. Give it back with
     /// <see cref="ReturnNetwork"/>.
     /// </summary>
-    private string TakeNetwork(StepInvocation invocation, string image)
+    private string TakeNetwork(StepInvocation invocation)
     {
-        if (invocation.Network != Network.Default || RunLock is null)
+        if (invocation.Network == Network.Default && RunLock is not null)
         {
-            return NetworkMode(invocation);
-        }
-
-        lock (_networkGate)
-        {
-            if (_freeNetworks.TryPop(out var holder))
+            lock (_networkGate)
             {
-                return $"container:{holder}";
-            }
-
-            if (!_noHolders && _holderStarting is null)
-            {
-                _holderStarting = Task.Run(() => StartHolderAsync(invocation.RunId, image));
+                if (_freeNetworks.TryPop(out var holder))
+                {
+                    return $"container:{holder}";
+                }
             }
         }
 
         return NetworkMode(invocation);
+    }
+
+    // Called once the step's own container has started, so the two starts do not compete: a holder for the steps
+    // after, when some may still run and none is free or being started.
+    private void StartHolderFor(StepInvocation invocation, string image)
+    {
+        if (invocation.Network != Network.Default || RunLock is null || !invocation.NetworkSharedLater)
+        {
+            return;
+        }
+
+        lock (_networkGate)
+        {
+            if (!_noHolders && _holderStarting is null && _freeNetworks.Count == 0)
+            {
+                _holderStarting = Task.Run(() => StartHolderAsync(invocation.RunId, image));
+            }
+        }
     }
 
     // A step that ended normally hands its namespace on; one killed or broken does not, and it goes with the run.

@@ -123,7 +123,7 @@ internal sealed partial class DockerBackend : IStepBackend
         {
             var phases = invocation.Phases;
             var baseImage = await EnsureImageAsync(image, pullProgress, cancellationToken);
-            network = TakeNetwork(invocation, baseImage.ID);
+            network = TakeNetwork(invocation);
             spec.HostConfig!.NetworkMode = network;
             phases?.Mark("image");
 
@@ -153,7 +153,11 @@ internal sealed partial class DockerBackend : IStepBackend
 
             phases?.Mark("create");
             var exitCode = await RunToExitAsync(
-                id, invocation.Log, invocation.Masker, secrets, phases, cancellationToken, () => invocation.Timings?.AddSince(Tuning.StepPhase.Start, begun));
+                id, invocation.Log, invocation.Masker, secrets, phases, cancellationToken, () =>
+                {
+                    invocation.Timings?.AddSince(Tuning.StepPhase.Start, begun);
+                    StartHolderFor(invocation, baseImage.ID);
+                });
             if (phases is not null)
             {
                 await TimeCommandAsync(id, phases, cancellationToken);
