@@ -39,10 +39,11 @@ internal sealed partial class PipelineRunner
     // Whether a step may run rather than hit, as this machine's disk can tell before the run: it is not cached, its
     // entry will not do, or one of its children may run (its own hit would then need its image and output, which may
     // be gone too). A hit whose children all hit needs neither, so a run of hits never asks the engine or mounts.
-    private bool MayExecute(string key) => _mayExecute.GetOrAdd(key, k =>
-        _cache?.Plan[k] is not { IsCached: true }
-        || _graph.ChildrenOf(k).Any(MayExecute)
-        || !_cache.LooksUsable(k, _backends.For(k).Name, needsWorkspace: false, needsSnapshot: false));
+    private bool MayExecute(string key) => _mayExecute.GetOrAdd(key, k => MayRunItself(k) || _graph.ChildrenOf(k).Any(MayExecute));
+
+    // Whether the step's own entry says it may run: not cached, or an entry that will not do.
+    private bool MayRunItself(string key) => _mayRunItself.GetOrAdd(key, k =>
+        _cache?.Plan[k] is not { IsCached: true } || !_cache.LooksUsable(k, _backends.For(k).Name, needsWorkspace: false, needsSnapshot: false));
 
     // A hit, decided before any workspace or container exists: the children start from the entry's
     // output and image, and nothing runs. Null is a miss (or not cached); a lookup that fails is a

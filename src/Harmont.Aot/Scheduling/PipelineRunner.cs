@@ -32,6 +32,7 @@ internal sealed partial class PipelineRunner
     private readonly ConcurrentDictionary<string, Lazy<SourceManifest>> _manifests = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _warned = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _mayExecute = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _mayRunItself = new(StringComparer.Ordinal);
 
     // Steps on the default network, in a backend that keeps system state, that may still start (see NetworkSharedLater).
     private int _defaultNetworkStepsLeft;
@@ -80,7 +81,7 @@ internal sealed partial class PipelineRunner
             buildTimeout.CancelAfter(limit);
         }
 
-        _defaultNetworkStepsLeft = pipeline.Steps.Count(s => s.Network == Network.Default && _backends.For(s.Key).KeepsSystemState && MayExecute(s.Key));
+        _defaultNetworkStepsLeft = pipeline.Steps.Count(s => s.Network == Network.Default && _backends.For(s.Key).KeepsSystemState && MayRunItself(s.Key));
 
         // An engine connected on first use is connected now if a step of its may run, beside the lookups.
         foreach (var deferred in pipeline.Steps.Where(s => MayExecute(s.Key)).Select(s => _backends.For(s.Key)).OfType<DeferredBackend>().Distinct())
