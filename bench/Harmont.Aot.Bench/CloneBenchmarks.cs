@@ -4,18 +4,45 @@ using Harmont.Aot.Workspaces;
 
 namespace Harmont.Aot.Bench;
 
-/// <summary>One whole-tree clone per iteration, ours against coreutils' <c>cp</c>, on the same tree.</summary>
-public abstract class TreeCloneBenchmarks
+/// <summary>
+/// A tree made once, and one fresh destination per iteration for a whole-tree clone of it, on the filesystem
+/// <see cref="Root"/> names; writes are synced before each, so no iteration pays for the last one's writeback.
+/// </summary>
+public abstract class TreeCloneIterations
 {
-    private string _source = "";
-    private string _destination = "";
     private int _next;
-
-    [Params(1_000, 20_000)]
-    public int Files { get; set; }
 
     /// <summary>The filesystem the tree and its clones live on.</summary>
     protected abstract string Root { get; }
+
+    /// <summary>How many files the tree has.</summary>
+    protected abstract int TreeFiles { get; }
+
+    protected string Source { get; private set; } = "";
+
+    protected string Destination { get; private set; } = "";
+
+    [GlobalSetup]
+    public void Setup() => Source = BenchTrees.Ensure(Root, TreeFiles);
+
+    [IterationSetup]
+    public void NextDestination()
+    {
+        Cp.Sync();
+        Destination = Path.Combine(Root, $"clone-{Environment.ProcessId}-{_next++}");
+    }
+
+    [IterationCleanup]
+    public void DeleteDestination() => Directory.Delete(Destination, recursive: true);
+}
+
+/// <summary>One whole-tree clone per iteration, ours against coreutils' <c>cp</c>, on the same tree.</summary>
+public abstract class TreeCloneBenchmarks : TreeCloneIterations
+{
+    [Params(1_000, 20_000)]
+    public int Files { get; set; }
+
+    protected override int TreeFiles => Files;
 
     /// <summary>The strategy under test.</summary>
     private protected abstract IWorkspaceStrategy Strategy { get; }
@@ -23,24 +50,11 @@ public abstract class TreeCloneBenchmarks
     /// <summary>The <c>cp</c> flags that do the same job.</summary>
     protected abstract string[] CpFlags { get; }
 
-    [GlobalSetup]
-    public void Setup() => _source = BenchTrees.Ensure(Root, Files);
-
-    [IterationSetup]
-    public void NextDestination()
-    {
-        Cp.Sync();
-        _destination = Path.Combine(Root, $"clone-{Environment.ProcessId}-{_next++}");
-    }
-
-    [IterationCleanup]
-    public void DeleteDestination() => Directory.Delete(_destination, recursive: true);
-
     [Benchmark(Baseline = true, Description = "cp")]
-    public void Coreutils() => Cp.Run([.. CpFlags, _source, _destination]);
+    public void Coreutils() => Cp.Run([.. CpFlags, Source, Destination]);
 
     [Benchmark(Description = "harmont")]
-    public Task Harmont() => Strategy.CloneTreeAsync(_source, _destination, CancellationToken.None);
+    public Task Harmont() => Strategy.CloneTreeAsync(Source, Destination, CancellationToken.None);
 }
 
 /// <summary>Our reflink clone against <c>cp -a --reflink=always</c>, on XFS.</summary>

@@ -9,12 +9,8 @@ namespace Harmont.Aot.Bench;
 /// Files cloned at once (<see cref="Tunables.CloneParallelism"/>): one whole-tree clone per iteration through the
 /// product's cloner, reflinked on XFS, copied (<c>copy_file_range</c>) on ext4.
 /// </summary>
-public class CloneParallelismBenchmarks
+public class CloneParallelismBenchmarks : TreeCloneIterations
 {
-    private string _source = "";
-    private string _destination = "";
-    private int _next;
-
     [Params("ext4", "xfs")]
     public string FileSystem { get; set; } = "";
 
@@ -25,25 +21,14 @@ public class CloneParallelismBenchmarks
     [Params(1, 2, 4, 8)]
     public int Parallelism { get; set; }
 
-    private string Root => FileSystem == "xfs" ? BenchTrees.XfsRoot : BenchTrees.Ext4Root;
+    protected override string Root => FileSystem == "xfs" ? BenchTrees.XfsRoot : BenchTrees.Ext4Root;
 
-    [GlobalSetup]
-    public void Setup() => _source = BenchTrees.Ensure(Root, Files);
-
-    [IterationSetup]
-    public void NextDestination()
-    {
-        Cp.Sync();
-        _destination = Path.Combine(Root, $"clone-{Environment.ProcessId}-{_next++}");
-    }
-
-    [IterationCleanup]
-    public void DeleteDestination() => Directory.Delete(_destination, recursive: true);
+    protected override int TreeFiles => Files;
 
     [Benchmark(Description = "clone tree")]
     public Task Clone() =>
         new TreeCloner(reflink: FileSystem == "xfs", Tunables.Default with { CloneParallelism = Parallelism })
-            .CloneTreeAsync(_source, _destination, CancellationToken.None);
+            .CloneTreeAsync(Source, Destination, CancellationToken.None);
 }
 
 /// <summary>

@@ -30,7 +30,7 @@ public static class TunableRounds
                     {
                         var bench = new CloneParallelismBenchmarks { FileSystem = fileSystem, Files = files, Parallelism = p };
                         bench.Setup();
-                        return (p, (Func<double>)(() => Time(bench.NextDestination, () => bench.Clone().GetAwaiter().GetResult(), bench.DeleteDestination)));
+                        return (p, (Func<double>)(() => Paired.Time(bench.NextDestination, () => bench.Clone().GetAwaiter().GetResult(), bench.DeleteDestination)));
                     })]);
                 }
             }
@@ -116,17 +116,7 @@ public static class TunableRounds
         return times;
     }
 
-    private static Func<double> Timed(Func<Task> work) => () => Time(() => { }, () => work().GetAwaiter().GetResult(), () => { });
-
-    private static double Time(Action setup, Action work, Action cleanup)
-    {
-        setup();
-        var clock = Stopwatch.StartNew();
-        work();
-        var elapsed = clock.Elapsed.TotalMilliseconds;
-        cleanup();
-        return elapsed;
-    }
+    private static Func<double> Timed(Func<Task> work) => () => Paired.Time(() => { }, () => work().GetAwaiter().GetResult(), () => { });
 
     private static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 

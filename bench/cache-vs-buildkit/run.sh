@@ -28,7 +28,7 @@ analyze=(python3 "$here/analyze.py")
 export HARMONT_CACHE_DIR="$root/cache"
 export LC_ALL=C
 
-die() { echo "ERROR: $*" >&2; exit 1; }
+. "$here/../lib.sh"
 mkdir -p "$root" "$log"
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
@@ -59,14 +59,7 @@ fi
 if [ -n "${HARMONT_CACHE_BENCH_BIN:-}" ]; then
   bin="$HARMONT_CACHE_BENCH_BIN"
 else
-  snap="$root/build-src"
-  rm -rf "${snap:?}" "${root:?}/bin"
-  mkdir -p "$snap"
-  tar -C "$repo_root" --exclude=./.git --exclude=./BenchmarkDotNet.Artifacts --exclude='*/bin' --exclude='*/obj' \
-    -cf - . | tar -C "$snap" -xf -
-  echo "publishing the AOT binary of bench/cache-vs-buildkit/pipeline.cs (log: $log/publish.log)"
-  (cd "$snap" && dotnet publish bench/cache-vs-buildkit/pipeline.cs -o "$root/bin") >"$log/publish.log" 2>&1 || { tail -30 "$log/publish.log"; die "publish failed"; }
-  bin="$root/bin/pipeline"
+  publish_snapshot "$repo_root" bench/cache-vs-buildkit/pipeline.cs "$root" "$log"
 fi
 [ -x "$bin" ] || die "no binary at $bin"
 
@@ -88,7 +81,6 @@ git -C "$gen" clean -fdq
 echo "repo: $(git -C "$gen" ls-files | wc -l) files, $(du -sh --exclude=.git "$gen" | cut -f1); rounds: $rounds (median)"
 
 # --- One timed run of each tool ---------------------------------------------------------------------------------
-ms_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", (b - a) * 1000 }'; }
 
 # harmont OUT: runs the pipeline; sets wall_ms; OUT.ndjson holds the events, OUT.err the notices.
 harmont() {

@@ -26,7 +26,7 @@ steps=10
 log="$root/logs"
 export HARMONT_CACHE_DIR="$root/cache"
 export LC_ALL=C
-die() { echo "ERROR: $*" >&2; exit 1; }
+. "$here/../lib.sh"
 mkdir -p "$root" "$log"
 rm -f "$log"/*.phases
 
@@ -48,14 +48,7 @@ fi
 if [ -n "${HARMONT_OVERHEAD_BENCH_BIN:-}" ]; then
   bin="$HARMONT_OVERHEAD_BENCH_BIN"
 else
-  snap="$root/build-src"
-  rm -rf "${snap:?}" "${root:?}/bin"
-  mkdir -p "$snap"
-  tar -C "$repo_root" --exclude=./.git --exclude=./BenchmarkDotNet.Artifacts --exclude='*/bin' --exclude='*/obj' \
-    -cf - . | tar -C "$snap" -xf -
-  echo "publishing the AOT binary of bench/step-overhead/pipeline.cs (log: $log/publish.log)"
-  (cd "$snap" && dotnet publish bench/step-overhead/pipeline.cs -o "$root/bin") >"$log/publish.log" 2>&1 || { tail -30 "$log/publish.log"; die "publish failed"; }
-  bin="$root/bin/pipeline"
+  publish_snapshot "$repo_root" bench/step-overhead/pipeline.cs "$root" "$log"
 fi
 [ -x "$bin" ] || die "no binary at $bin"
 
@@ -79,7 +72,6 @@ dockerfile() {
   for i in $(seq "$steps"); do printf 'RUN echo %d > f%02d # %s\n' "$i" "$i" "$nonce-$1"; done
 }
 
-ms_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", (b - a) * 1000 }'; }
 median() { python3 -c 'import statistics, sys; print(f"{statistics.median(float(x) for x in sys.argv[1:]):.1f}")' "$@"; }
 
 # harmont PIPELINE OUT: one cold run; sets wall_ms.

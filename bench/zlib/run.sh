@@ -23,7 +23,7 @@ src="$root/zlib"
 log="$root/logs"
 export HARMONT_CACHE_DIR="$root/cache"
 export LC_ALL=C
-die() { echo "ERROR: $*" >&2; exit 1; }
+. "$here/../lib.sh"
 mkdir -p "$root" "$log"
 echo "machine: $(nproc) cores, $(uname -sr), load $(cut -d' ' -f1-3 /proc/loadavg)"
 docker info >/dev/null 2>&1 || die "no Docker engine answers"
@@ -65,15 +65,9 @@ DOCKERFILE
 if [ -n "${HARMONT_ZLIB_BENCH_BIN:-}" ]; then
   bin="$HARMONT_ZLIB_BENCH_BIN"
 else
-  snap="$root/build-src"
-  rm -rf "${snap:?}" "${root:?}/bin" && mkdir -p "$snap"
-  tar -C "$repo_root" --exclude=./.git --exclude='*/bin' --exclude='*/obj' -cf - . | tar -C "$snap" -xf -
-  echo "publishing the AOT binary of bench/zlib/pipeline.cs (log: $log/publish.log)"
-  (cd "$snap" && dotnet publish bench/zlib/pipeline.cs -o "$root/bin") >"$log/publish.log" 2>&1 || { tail -30 "$log/publish.log"; die "publish failed"; }
-  bin="$root/bin/pipeline"
+  publish_snapshot "$repo_root" bench/zlib/pipeline.cs "$root" "$log"
 fi
 
-ms_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", (b - a) * 1000 }'; }
 harmont() { # PIPELINE OUT [args]
   local pipeline="$1" out="$2" t0 rc=0; shift 2
   t0="$EPOCHREALTIME"
