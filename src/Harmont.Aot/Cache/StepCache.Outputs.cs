@@ -1,5 +1,3 @@
-using Harmont.Aot.Workspaces;
-
 namespace Harmont.Aot.Cache;
 
 /// <summary>Entries by key rather than by plan: the previous outputs incremental steps start from (<see cref="IncrementalOutputs"/>).</summary>
@@ -10,25 +8,23 @@ internal sealed partial class StepCache
     /// entry it is layered on; null when it is gone, from another backend, or not whole. Nothing is dropped:
     /// an entry a lookup by key would drop is the next lookup's to judge.
     /// </summary>
-    public CacheHit? OpenOutput(string entryKey, string backend, Func<string> workspaceStrategy)
+    public CacheHit? OpenOutput(string entryKey, string backend, Func<string> workspaceStrategy) =>
+        OpenWorkspace(entryKey, backend, workspaceStrategy, out _);
+
+    // The entry's output workspace opened and leased with every entry below it, from BACKEND (null: any); null,
+    // saying why, when it is gone or not whole.
+    private CacheHit? OpenWorkspace(string key, string? backend, Func<string> workspaceStrategy, out string? why)
     {
-        if (_store.TryOpen(entryKey) is not { } lease)
+        if (_store.TryOpen(key) is not { } lease)
         {
+            why = "its entry is gone";
             return null;
         }
 
-        var leases = new List<CacheLease> { lease };
         var layers = new List<string>();
-        var sources = Path.Combine(lease.Directory, SourcesFile);
-        if (!string.Equals(lease.Entry.Backend, backend, StringComparison.Ordinal) || !lease.Entry.HasWorkspace || !IsComplete(lease)
-            || !SourceManifest.LooksWhole(sources) || OpenLayers(workspaceStrategy, leases, layers) is not null)
-        {
-            leases.ForEach(l => l.Dispose());
-            return null;
-        }
-
-        leases.ForEach(_leases.Add);
-        return new CacheHit(entryKey, layers, sources, lease.Entry.Image);
+        why = Hold(lease, leases =>
+            LocalStaleness(lease, backend ?? lease.Entry.Backend ?? "", needsWorkspace: true, needsSnapshot: false) ?? OpenLayers(workspaceStrategy, leases, layers));
+        return why is null ? new CacheHit(key, layers, Path.Combine(lease.Directory, SourcesFile), lease.Entry.Image) : null;
     }
 
     /// <summary>

@@ -79,8 +79,6 @@ internal sealed partial class StepCache : IDisposable
         }
 
         var entry = lease.Entry;
-        var leases = new List<CacheLease> { lease };
-        var layers = new List<string>();
         string? stale;
         try
         {
@@ -89,25 +87,29 @@ internal sealed partial class StepCache : IDisposable
             {
                 stale = $"its image {image} is no longer on the engine";
             }
-            else if (stale is null && needsWorkspace)
-            {
-                stale = OpenLayers(workspaceStrategy, leases, layers);
-            }
         }
         catch
         {
-            leases.ForEach(l => l.Dispose());
+            lease.Dispose();
             throw;
+        }
+
+        var layers = new List<string>();
+        if (stale is null)
+        {
+            stale = Hold(lease, leases => needsWorkspace ? OpenLayers(workspaceStrategy, leases, layers) : null);
+        }
+        else
+        {
+            lease.Dispose();
         }
 
         if (stale is not null)
         {
-            leases.ForEach(l => l.Dispose());
             _store.TryRemove(key);
             return new CacheLookup(null, $"cache entry {key[..16]} dropped: {stale}; running the step");
         }
 
-        leases.ForEach(_leases.Add);
         return new CacheLookup(new CacheHit(key, layers, Path.Combine(lease.Directory, SourcesFile), entry.Image), null);
     }
 
@@ -232,17 +234,25 @@ internal sealed partial class StepCache : IDisposable
             return hit;
         }
 
-        var lease = _store.TryOpen(hit.Key);
-        var leases = new List<CacheLease>();
-        var layers = new List<string>();
-        string? stale = "its entry is gone";
+        if (OpenWorkspace(hit.Key, null, workspaceStrategy, out var why) is { } opened)
+        {
+            return hit with { Layers = opened.Layers };
+        }
+
+        Condemn(hit.Key);
+        throw new PipelineException(
+            $"the cached output of '{step}' ({hit.Key[..16]}) cannot be used: {why}. Its entry is removed when this run ends; run again and '{step}' executes.");
+    }
+
+    // Checks an entry with the leases it takes (its own, then each entry below a layered one): kept until the run
+    // ends when the check finds nothing wrong, given back when it says why not or throws.
+    private string? Hold(CacheLease lease, Func<List<CacheLease>, string?> check)
+    {
+        var leases = new List<CacheLease> { lease };
+        string? stale;
         try
         {
-            if (lease is not null)
-            {
-                leases.Add(lease);
-                stale = LocalStaleness(lease, lease.Entry.Backend ?? "", needsWorkspace: true, needsSnapshot: false) ?? OpenLayers(workspaceStrategy, leases, layers);
-            }
+            stale = check(leases);
         }
         catch
         {
@@ -250,16 +260,16 @@ internal sealed partial class StepCache : IDisposable
             throw;
         }
 
-        if (stale is not null)
+        if (stale is null)
+        {
+            leases.ForEach(_leases.Add);
+        }
+        else
         {
             leases.ForEach(l => l.Dispose());
-            Condemn(hit.Key);
-            throw new PipelineException(
-                $"the cached output of '{step}' ({hit.Key[..16]}) cannot be used: {stale}. Its entry is removed when this run ends; run again and '{step}' executes.");
         }
 
-        leases.ForEach(_leases.Add);
-        return hit with { Layers = layers };
+        return stale;
     }
 
     /// <summary>
