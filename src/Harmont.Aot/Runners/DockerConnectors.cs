@@ -23,10 +23,9 @@ internal static class DockerConnectors
         return new DockerConnector(
             DockerHost.Describe(endpoint),
             async cancellationToken =>
-            {
-                await RefuseForbiddenSocketAsync(endpoint, cancellationToken);
-                return await DockerBackend.TryConnectAsync(endpoint, WorkspaceOwner(), cancellationToken);
-            })
+                DockerHost.SocketPath(endpoint) is { } socket && !await PingAsync(socket, cancellationToken)
+                    ? null
+                    : await DockerBackend.TryConnectAsync(endpoint, WorkspaceOwner(), cancellationToken))
         {
             AnswersAsync = DockerHost.SocketPath(endpoint) is { } socket ? ct => PingAsync(socket, ct) : null,
         };
@@ -34,6 +33,8 @@ internal static class DockerConnectors
 
     // GET /_ping on the socket, by hand: a fraction of a millisecond, where the client library's first request
     // costs several in setting itself up. Any answer but 200 OK, or none within the engine's ping timeout, is no engine.
+    // An engine this user may not talk to is there, not absent: saying "no engine answered" (or quietly running on
+    // the host) would send the user looking for the wrong fix.
     private static async Task<bool> PingAsync(string path, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -66,30 +67,6 @@ internal static class DockerConnectors
     private static EngineUnavailableException Forbidden(string path, Exception inner) => new(
         $"permission denied on the Docker socket {path}: this user may not use the engine there " +
         "(add it to the socket's group, e.g. docker, or point DOCKER_HOST at an engine it may use)", inner);
-
-    // An engine this user may not talk to is there, not absent: saying "no engine answered" (or quietly
-    // running on the host) would send the user looking for the wrong fix.
-    private static async Task RefuseForbiddenSocketAsync(Uri endpoint, CancellationToken cancellationToken)
-    {
-        if (DockerHost.SocketPath(endpoint) is not { } path)
-        {
-            return;
-        }
-
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken);
-        }
-        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AccessDenied)
-        {
-            throw Forbidden(path, ex);
-        }
-        catch (SocketException)
-        {
-            // Absent or refusing: the ping that follows says no engine answered.
-        }
-    }
 
     // Containers write as root; a non-root invoker gets the workspace handed back so it can delete it.
     private static string? WorkspaceOwner()
