@@ -48,19 +48,25 @@ public sealed partial class KillNineTests : IAsyncDisposable
         var published = await AotSmoke.PublishedAsync();
         await Assert.That(published.ExitCode == 0).IsTrue().Because(published.Output);
         string runId;
+        string[] holder;
+        using var client = await DockerTestEngine.ConnectAsync();
         using (var killed = new LiveProcess(published.Binary, ["killable", "--repo", _work], _work, ("HARMONT_CACHE_DIR", Cache)))
         {
             await killed.WaitForLineAsync(l => l.Contains("hanging", StringComparison.Ordinal), Patience);
             runId = await RunIdOf(killed.Output);
             _killedRuns.Add(runId);
+            holder = [$"{DockerNames.RunLabel}={runId}", $"{DockerNames.StepLabel}={DockerBackend.NetworkHolderStep}"];
+            await Assert.That(await client.ListContainersAsync(holder, cancellationToken))
+                .HasSingleItem().Because("the hanging step shares the namespace its parents kept");
             killed.Signal("KILL");
             await killed.WaitForExitAsync(Patience);
         }
 
         // Its step's container is still running now (unless a run of another test, starting meanwhile, has
-        // already reaped it, which is the behaviour under test too).
-        using var client = await DockerTestEngine.ConnectAsync();
+        // already reaped it, which is the behaviour under test too). The network namespace its steps shared is
+        // not: its holder read its stdin from the dead process, so it ended and the engine removed it.
         var label = $"{DockerNames.RunLabel}={runId}";
+        await Assert.That(await client.ContainersLeftAsync(holder, cancellationToken)).IsEmpty();
         var kept = (await Assert.That(new CacheStore(Cache, TimeProvider.System).List()).HasSingleItem()).Entry;
 
         // Killed between publishing an entry and tagging its image: the entry names an image with no cache tag.
@@ -73,7 +79,7 @@ public sealed partial class KillNineTests : IAsyncDisposable
         var next = await Exec.RunAsync(published.Binary, ["smoke", "--repo", _work], _work, cancellationToken, ("HARMONT_CACHE_DIR", Cache));
 
         await Assert.That(next.ExitCode == 0).IsTrue().Because(next.Output);
-        await Assert.That(await client.ListContainersAsync(label, cancellationToken)).IsEmpty();
+        await Assert.That(await client.ContainersLeftAsync(label, cancellationToken)).IsEmpty();
         foreach (var image in await client.ListImagesAsync(label, cancellationToken))
         {
             await Assert.That(image.Id == kept.Image)

@@ -91,7 +91,7 @@ public sealed partial class SignalTests : IDisposable
 
         using var client = await DockerTestEngine.ConnectAsync();
         var label = $"dev.harmont.aot.run={runId}";
-        await Assert.That(await client.ListContainersAsync(label, TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None))
+        await Assert.That(await client.ContainersLeftAsync(label, TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None))
             .IsEmpty();
         await Assert.That(await client.ListImagesAsync(label, TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None)).IsEmpty();
     }

@@ -99,7 +99,7 @@ public sealed class TimeoutAndKeepGoingTests : IDisposable
         await Assert.That(run.StatusOf("slow")).IsEqualTo(StepStatus.TimedOut);
         var runId = run.Events.OfType<BuildStarted>().Single().RunId;
         using var client = await DockerTestEngine.ConnectAsync();
-        await Assert.That(await client.ListContainersAsync($"dev.harmont.aot.run={runId}", cancellationToken)).IsEmpty();
+        await Assert.That(await client.ContainersLeftAsync($"dev.harmont.aot.run={runId}", cancellationToken)).IsEmpty();
         await Assert.That(_harness.LeftoverRunDirs()).IsEmpty();
         await Assert.That(_harness.LeftoverMounts()).IsEmpty();
     }

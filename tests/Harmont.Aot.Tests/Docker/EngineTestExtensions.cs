@@ -32,6 +32,29 @@ internal static class EngineTestExtensions
         public Task<IList<ContainerListResponse>> ListContainersAsync(string label, CancellationToken cancellationToken) =>
             engine.ListContainersAsync([label], cancellationToken);
 
+        /// <summary>
+        /// The containers carrying <paramref name="label"/> still there once the engine has had up to ten seconds to
+        /// remove what a run let go of: a run's network namespace holders end as it ends, and the engine removes them.
+        /// </summary>
+        public Task<IList<ContainerListResponse>> ContainersLeftAsync(string label, CancellationToken cancellationToken) =>
+            engine.ContainersLeftAsync([label], cancellationToken);
+
+        /// <summary>As <see cref="ContainersLeftAsync(DockerEngine, string, CancellationToken)"/>, for containers carrying every label.</summary>
+        public async Task<IList<ContainerListResponse>> ContainersLeftAsync(string[] labels, CancellationToken cancellationToken)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (true)
+            {
+                var left = await engine.ListContainersAsync(labels, cancellationToken);
+                if (left.Count == 0 || DateTime.UtcNow > deadline)
+                {
+                    return left;
+                }
+
+                await Task.Delay(50, cancellationToken);
+            }
+        }
+
         public Task RemoveContainerAsync(string id, CancellationToken cancellationToken) =>
             engine.RemoveContainerAsync(id, force: true, cancellationToken);
 

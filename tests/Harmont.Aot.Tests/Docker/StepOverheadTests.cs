@@ -199,10 +199,13 @@ public sealed class StepOverheadTests : DockerRunTest
         }
 
         // second and beside ran at once (a second each, two slots): never one namespace. third and fourth ran
-        // after, alone: each reuses one the run had started. The explicit bridge is a namespace of its own.
+        // after, alone: each reuses one the run had started. The explicit bridge is a namespace of its own, never the
+        // holder's third and fourth shared (alive until the run's end). It is not compared with the steps that may
+        // have had one of their own (first, beside, and second if its holder was still starting): theirs ended
+        // with them, and the kernel may give a dead namespace's number to the next one.
         await Assert.That(Namespace("second")).IsNotEqualTo(Namespace("beside"));
         await Assert.That(Namespace("third")).IsEqualTo(Namespace("fourth"));
-        await Assert.That(SharedNetworkSteps.Where(s => s != "own").Select(Namespace)).DoesNotContain(Namespace("own"));
+        await Assert.That(Namespace("own")).IsNotEqualTo(Namespace("third"));
         await Assert.That(await ContainersOfAsync(RunIdOf(run))).IsEmpty();
     }
 
@@ -213,7 +216,7 @@ public sealed class StepOverheadTests : DockerRunTest
     private static async Task<IReadOnlyList<string>> ContainersOfAsync(string runId)
     {
         using var client = await DockerTestEngine.ConnectAsync();
-        var containers = await client.ListContainersAsync($"{DockerNames.RunLabel}={runId}", CancellationToken.None);
+        var containers = await client.ContainersLeftAsync($"{DockerNames.RunLabel}={runId}", CancellationToken.None);
         return [.. containers.Select(c => c.Names.FirstOrDefault() ?? c.Id)];
     }
 

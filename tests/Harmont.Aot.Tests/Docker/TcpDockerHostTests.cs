@@ -59,7 +59,7 @@ public sealed class TcpDockerHostTests : IDisposable
         }
 
         using var engine = await DockerTestEngine.ConnectAsync();
-        await Assert.That(await engine.ListContainersAsync($"{DockerNames.RunLabel}={_runId}", cancellationToken)).IsEmpty();
+        await Assert.That(await engine.ContainersLeftAsync($"{DockerNames.RunLabel}={_runId}", cancellationToken)).IsEmpty();
         await Assert.That(await engine.ListImagesAsync($"{DockerNames.RunLabel}={_runId}", cancellationToken)).IsEmpty();
     }
 

@@ -49,7 +49,7 @@ public sealed class DockerRunTests : IDisposable
         var runId = run.Events.OfType<BuildStarted>().Single().RunId;
         using var client = await DockerTestEngine.ConnectAsync();
         var label = $"dev.harmont.aot.run={runId}";
-        await Assert.That(await client.ListContainersAsync(label, cancellationToken)).IsEmpty();
+        await Assert.That(await client.ContainersLeftAsync(label, cancellationToken)).IsEmpty();
         await Assert.That(await client.ListImagesAsync(label, cancellationToken)).IsEmpty();
     }
 

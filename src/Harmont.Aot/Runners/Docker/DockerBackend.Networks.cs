@@ -1,3 +1,4 @@
+using Docker.DotNet;
 using Docker.DotNet.Models;
 using Harmont.Aot.Model;
 
@@ -11,7 +12,7 @@ internal sealed partial class DockerBackend
 
     private readonly Lock _networkGate = new();
     private readonly Stack<string> _freeNetworks = new();
-    private readonly List<string> _networkHolders = [];
+    private readonly List<NetworkHolder> _networkHolders = [];
     private Task? _holderStarting;
     private bool _noHolders;
 
@@ -40,11 +41,13 @@ internal sealed partial class DockerBackend
         return NetworkMode(invocation);
     }
 
-    // Called once the step's own container has started, so the two starts do not compete: a holder for the steps
-    // after, when some may still run and none is free or being started.
-    private void StartHolderFor(StepInvocation invocation, string image)
+    // Called once a step's container has started on a namespace of its own (none was free), so the two starts do
+    // not compete: a holder for the steps after, when some may still run and none is being started. A step on a
+    // shared namespace starts none: it hands its own on when it ends, so a chain keeps one namespace throughout.
+    private void StartHolderFor(StepInvocation invocation, ImageInspectResponse image, string network)
     {
-        if (invocation.Network != Network.Default || RunLock is null || !invocation.NetworkSharedLater)
+        if (invocation.Network != Network.Default || RunLock is null || !invocation.NetworkSharedLater
+            || network.StartsWith("container:", StringComparison.Ordinal))
         {
             return;
         }
@@ -70,34 +73,42 @@ internal sealed partial class DockerBackend
         }
     }
 
-    // A container that only holds a namespace: sh waits on its stdin, which the engine keeps open. Any step image
-    // has sh. Labelled as the run's, so the run's reap removes it, and a dead run's is reaped with the rest.
-    private async Task StartHolderAsync(string runId, string image)
+    // A container that only holds a namespace: sh reads its stdin, which this backend holds open through an
+    // attach, and the engine closes when the attach goes (StdinOnce). So the holder ends, and the engine removes
+    // it (AutoRemove), when the run lets go of it or dies: nothing waits on a kill. Any step image has sh.
+    // Labelled as the run's, so a dead run's is reaped with the rest if the engine did not remove it.
+    private async Task StartHolderAsync(string runId, ImageInspectResponse image)
     {
         var name = DockerNames.ContainerName(runId, "network");
+        MultiplexedStream? stdin = null;
         try
         {
             var id = (await _engine.Api.Containers.CreateContainerAsync(
                 new CreateContainerParameters
                 {
                     Name = name,
-                    Image = image,
+                    Image = image.ID,
                     Cmd = ["sh", "-c", "read -r _"],
+                    AttachStdin = true,
                     OpenStdin = true,
+                    StdinOnce = true,
                     Labels = WithLock(new(StringComparer.Ordinal)
                     {
                         [DockerNames.OwnerLabel] = "1",
                         [DockerNames.RunLabel] = runId,
                         [DockerNames.StepLabel] = NetworkHolderStep,
                     }),
-                    HostConfig = new HostConfig { NetworkMode = "default", LogConfig = new LogConfig { Type = "none" } },
+                    HostConfig = new HostConfig { NetworkMode = "default", AutoRemove = true, LogConfig = new LogConfig { Type = "none" } },
                 },
                 CancellationToken.None)).ID;
+            var holder = new NetworkHolder(id, IsOurs(image));
             lock (_networkGate)
             {
-                _networkHolders.Add(name);
+                _networkHolders.Add(holder);
             }
 
+            holder.Stdin = stdin = await _engine.Api.Containers.AttachContainerAsync(
+                id, new ContainerAttachParameters { Stream = true, Stdin = true }, CancellationToken.None);
             await _engine.Api.Containers.StartContainerAsync(id, new ContainerStartParameters(), CancellationToken.None);
             lock (_networkGate)
             {
@@ -107,7 +118,8 @@ internal sealed partial class DockerBackend
         }
         catch (Exception ex) when (DockerEngine.IsFailure(ex))
         {
-            // Steps keep a namespace each, as they always had.
+            // Steps keep a namespace each, as they always had; one made but not started goes with the run.
+            stdin?.Dispose();
             lock (_networkGate)
             {
                 _noHolders = true;
@@ -125,11 +137,15 @@ internal sealed partial class DockerBackend
         }
     }
 
-    // At the run's end: no step uses a holder any more.
+    /// <summary>
+    /// At the run's end, when no step uses a holder any more: lets go of each holder's stdin, so it ends and the
+    /// engine removes it. The run waits only for a holder on an image of its own (a snapshot or a cached step's),
+    /// which it may remove next; the engine's teardown of a bridge namespace takes over 100 ms.
+    /// </summary>
     private async Task RemoveNetworkHoldersAsync()
     {
         Task? starting;
-        string[] holders;
+        NetworkHolder[] holders;
         lock (_networkGate)
         {
             _noHolders = true;
@@ -148,6 +164,57 @@ internal sealed partial class DockerBackend
             _freeNetworks.Clear();
         }
 
-        await Task.WhenAll(holders.Select(h => RemoveContainerAsync(h, kill: true, rethrow: false)));
+        await Task.WhenAll(holders.Select(async holder =>
+        {
+            if (holder.Stdin is not { } stdin)
+            {
+                await RemoveContainerAsync(holder.Id, kill: true, rethrow: false);
+                return;
+            }
+
+            stdin.Dispose();
+            if (holder.OnOurImage)
+            {
+                await AwaitGoneAsync(holder.Id);
+            }
+        }));
+    }
+
+    // A holder that has not gone in time is removed by force, as before holders ended themselves.
+    private async Task AwaitGoneAsync(string id)
+    {
+        var deadline = DateTime.UtcNow + HolderExitTimeout;
+        try
+        {
+            while (await _engine.InspectContainerAsync(id, CancellationToken.None) is not null)
+            {
+                if (DateTime.UtcNow > deadline)
+                {
+                    await RemoveContainerAsync(id, kill: true, rethrow: false);
+                    return;
+                }
+
+                await Task.Delay(20);
+            }
+        }
+        catch (Exception ex) when (DockerEngine.IsFailure(ex))
+        {
+            // The engine's own error goes with the run's reap; the holder is labelled for the next run's.
+        }
+    }
+
+    private static readonly TimeSpan HolderExitTimeout = TimeSpan.FromSeconds(10);
+
+    private static bool IsOurs(ImageInspectResponse image) =>
+        image.Config?.Labels is { } labels && labels.TryGetValue(DockerNames.OwnerLabel, out var owner) && owner == "1";
+
+    // A namespace holder: its stdin, held open until the run's end, and whether it runs on an image of ours.
+    private sealed class NetworkHolder(string id, bool onOurImage)
+    {
+        public string Id { get; } = id;
+
+        public bool OnOurImage { get; } = onOurImage;
+
+        public MultiplexedStream? Stdin { get; set; }
     }
 }

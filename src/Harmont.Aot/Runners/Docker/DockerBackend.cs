@@ -156,7 +156,7 @@ internal sealed partial class DockerBackend : IStepBackend
                 id, invocation.Log, invocation.Masker, secrets, phases, cancellationToken, () =>
                 {
                     invocation.Timings?.AddSince(Tuning.StepPhase.Start, begun);
-                    StartHolderFor(invocation, baseImage.ID);
+                    StartHolderFor(invocation, baseImage, network);
                 });
             if (phases is not null)
             {
