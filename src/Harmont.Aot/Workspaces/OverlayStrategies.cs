@@ -59,13 +59,24 @@ internal sealed class KernelOverlayStrategy : OverlayStrategyBase
 {
     public override string Name => WorkspaceStrategies.Overlay;
 
+    // A layer is kept as plain files (an entry's layer, the links of an entry's tree), so the kernel must copy a
+    // whole file up and never mark a renamed directory as a redirect, whatever its build's defaults are. A kernel
+    // older than these options (4.19) does neither, and refuses them: it is mounted without.
+    private const string WholeFiles = ",redirect_dir=off,metacopy=off";
+    private static volatile bool s_knowsWholeFiles = true;
+
     public override Task<OverlayMount> MountAsync(IReadOnlyList<string> lowers, string upper, string work, string merged, CancellationToken cancellationToken)
     {
-        var options = Options(lowers, upper, work, "");
         Directory.CreateDirectory(upper);
         Directory.CreateDirectory(work);
         Directory.CreateDirectory(merged);
-        var error = LinuxSyscalls.Mount("overlay", merged, "overlay", options);
+        var error = s_knowsWholeFiles ? LinuxSyscalls.Mount("overlay", merged, "overlay", Options(lowers, upper, work, WholeFiles)) : Errno.EINVAL;
+        if (error == Errno.EINVAL)
+        {
+            error = LinuxSyscalls.Mount("overlay", merged, "overlay", Options(lowers, upper, work, ""));
+            s_knowsWholeFiles &= error != Errno.None;
+        }
+
         if (error != Errno.None)
         {
             var hint = error == Errno.EPERM ? "; mounting overlayfs needs CAP_SYS_ADMIN: root, or a user namespace on kernel >= 5.11" : "";

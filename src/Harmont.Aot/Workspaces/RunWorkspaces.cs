@@ -293,7 +293,17 @@ internal sealed class RunWorkspaces : IAsyncDisposable
             return new PersistedLayer(entry.Key, Strategy.Name);
         }
 
-        await Strategy.CloneTreeAsync(workspace, destination, cancellationToken);
+        if (OperatingSystem.IsLinux() && live is { Mount: not null } && OnOneFileSystem(live.Stack, Path.GetDirectoryName(destination)!))
+        {
+            // A whole tree, but its files are the layers' own: linked rather than copied (about 40 ms for a
+            // 3 MB tree of 115 files on ext4; bench/README.md). The step is done with them, and so is the run.
+            await Strategy.Cloner.LinkMergedAsync(workspace, [.. live.Stack.Select(l => l.Path)], destination, cancellationToken);
+        }
+        else
+        {
+            await Strategy.CloneTreeAsync(workspace, destination, cancellationToken);
+        }
+
         if (live is not null)
         {
             live.PersistedDepth = 1;
@@ -540,6 +550,20 @@ internal sealed class RunWorkspaces : IAsyncDisposable
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     private static bool SameFileSystem(string a, string b) =>
         LinuxSyscalls.Stat(a, out var first) == Errno.None && LinuxSyscalls.Stat(b, out var second) == Errno.None && first.Device == second.Device;
+
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    private static bool OnOneFileSystem(IReadOnlyList<Layer> layers, string directory)
+    {
+        foreach (var layer in layers)
+        {
+            if (!SameFileSystem(layer.Path, directory))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     private string NewPath(string stepKey)
     {

@@ -36,6 +36,75 @@ internal sealed partial class TreeCloner
         CopyMetadata(from, to, "");
     }
 
+    /// <summary>
+    /// Clones the overlay workspace mounted at <paramref name="merged"/> into a new <paramref name="destination"/> as
+    /// <see cref="CloneTreeAsync"/> does, except that each regular file is hard-linked from the layer it lives in
+    /// (<paramref name="layers"/>, topmost first) when that layer's file is the very one the merged view shows: the
+    /// first layer holding the path has a regular file there of the same mode, size and modification time. Any
+    /// other file (on another filesystem, with too many links, or not found so) is copied. For layers nothing writes
+    /// again once their step is done (a run's source snapshot, a finished upper layer, an entry's layer): sharing
+    /// their inodes costs a link per file instead of a copy of its bytes. The mount must have no metacopy or
+    /// redirected directories (<see cref="KernelOverlayStrategy"/> turns both off), so a layer's file is whole.
+    /// </summary>
+    [SupportedOSPlatform("linux")]
+    public async Task LinkMergedAsync(string merged, IReadOnlyList<string> layers, string destination, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        using var from = ContainedRoot.Open(merged);
+        var roots = new List<ContainedRoot>(layers.Count);
+        try
+        {
+            foreach (var layer in layers)
+            {
+                roots.Add(ContainedRoot.Open(layer));
+            }
+
+            using var to = ContainedRoot.Create(destination);
+            var entries = ContainedTree.Walk(from);
+            await CloneContainedAsync(from, to, entries, cancellationToken, (relative, shown) => TryLinkFromLayer(roots, to, relative, shown));
+            CopyMetadata(from, to, "");
+        }
+        finally
+        {
+            foreach (var root in roots)
+            {
+                root.Dispose();
+            }
+        }
+    }
+
+    // The first layer that has the path decides: its file, if it is the one the merged view shows, is linked.
+    [SupportedOSPlatform("linux")]
+    private bool TryLinkFromLayer(List<ContainedRoot> layers, ContainedRoot to, string relative, FileStatus shown)
+    {
+        foreach (var layer in layers)
+        {
+            var error = layer.TryStat(relative, out var status);
+            if (error is Errno.ENOENT or Errno.ENOTDIR)
+            {
+                continue;
+            }
+
+            if (error != Errno.None || !status.IsRegular || status.Mode != shown.Mode || status.Size != shown.Size || status.Modification != shown.Modification)
+            {
+                return false;
+            }
+
+            var (parent, name) = ContainedRoot.SplitParent(relative);
+            using var source = layer.TryOpenDirectory(parent);
+            using var target = to.OpenDirectory(parent);
+            if (source is null || LinuxSyscalls.LinkAt(source, name, target, name) != Errno.None)
+            {
+                return false;
+            }
+
+            Counters.Linked();
+            return true;
+        }
+
+        return false;
+    }
+
     [SupportedOSPlatform("linux")]
     private async Task CopyEntriesContainedAsync(string source, string destination, IReadOnlyList<string> relativePaths, CancellationToken cancellationToken)
     {
@@ -71,7 +140,8 @@ internal sealed partial class TreeCloner
     }
 
     [SupportedOSPlatform("linux")]
-    private async Task CloneContainedAsync(ContainedRoot from, ContainedRoot to, List<ContainedEntry> entries, CancellationToken cancellationToken)
+    private async Task CloneContainedAsync(
+        ContainedRoot from, ContainedRoot to, List<ContainedEntry> entries, CancellationToken cancellationToken, Func<string, FileStatus, bool>? link = null)
     {
         // Parents come before children in both walks and listings, so each directory's parent exists when it is made.
         var directories = entries.Where(e => e.Status.IsDirectory).Select(e => e.Relative).ToList();
@@ -92,7 +162,11 @@ internal sealed partial class TreeCloner
             new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Parallelism },
             (entry, _) =>
             {
-                CloneOneContained(from, to, entry.Relative, entry.Status);
+                if (link is null || !entry.Status.IsRegular || !link(entry.Relative, entry.Status))
+                {
+                    CloneOneContained(from, to, entry.Relative, entry.Status);
+                }
+
                 return ValueTask.CompletedTask;
             });
 

@@ -217,6 +217,7 @@ internal sealed class CloneCounters
     private long _reflinked;
     private long _copied;
     private long _skipped;
+    private long _linked;
     private string? _fallbackReason;
 
     /// <summary>Files that share extents with their source.</summary>
@@ -224,6 +225,9 @@ internal sealed class CloneCounters
 
     /// <summary>Files whose bytes were copied.</summary>
     public long CopiedFiles => Interlocked.Read(ref _copied);
+
+    /// <summary>Files hard-linked from an overlay layer (<see cref="TreeCloner.LinkMergedAsync"/>).</summary>
+    public long LinkedFiles => Interlocked.Read(ref _linked);
 
     /// <summary>Sockets, FIFOs and devices left out.</summary>
     public long SkippedFiles => Interlocked.Read(ref _skipped);
@@ -243,4 +247,6 @@ internal sealed class CloneCounters
     }
 
     internal void Skipped() => Interlocked.Increment(ref _skipped);
+
+    internal void Linked() => Interlocked.Increment(ref _linked);
 }
