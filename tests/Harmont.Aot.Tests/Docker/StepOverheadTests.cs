@@ -170,6 +170,29 @@ public sealed class StepOverheadTests : DockerRunTest
         await Assert.That(await ContainersOfAsync(RunIdOf(pair))).IsEmpty();
     }
 
+    [Test]
+    public async Task A_namespace_holder_on_a_cached_image_is_gone_when_the_run_returns(CancellationToken cancellationToken)
+    {
+        // On the second run the root is a hit, so the first step to run, and the holder beside it, start on the
+        // root's cached image, which the cache may remove as soon as the run is over: that holder is waited for.
+        var pipeline = Pipeline(
+            "overhead-holder-on-cache",
+            Runner.Docker,
+            Cached("root", "echo root > /etc/root-mark", null, Forever()),
+            Step("one", "cat /etc/root-mark", "root"),
+            Step("two", "cat /etc/root-mark", "one"));
+        var first = await Harness.RunAsync(pipeline);
+        var second = await Harness.RunAsync(pipeline);
+
+        await Assert.That(first.ExitCode == 0 && second.ExitCode == 0).IsTrue().Because($"{first}\n{second}");
+        await Assert.That(second.Hit("root")).IsTrue().Because(second.ToString());
+        using var client = await DockerTestEngine.ConnectAsync();
+        var label = $"{DockerNames.RunLabel}={RunIdOf(second)}";
+        await Assert.That(await client.ListContainersAsync(label, cancellationToken)).IsEmpty();
+        await Assert.That(await EngineEventsAsync(RunIdOf(second), "create", DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddSeconds(1)))
+            .Contains(DockerBackend.NetworkHolderStep);
+    }
+
     private static readonly string[] SharedNetworkSteps = ["first", "second", "third", "fourth", "beside", "own"];
 
     [Test]
