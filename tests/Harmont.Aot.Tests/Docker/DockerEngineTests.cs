@@ -65,6 +65,33 @@ public sealed class DockerEngineTests
     }
 
     [Test]
+    public async Task Removing_a_container_the_engine_is_removing_already_waits_for_it(CancellationToken cancellationToken)
+    {
+        // An AutoRemove container that ends (as a network holder does when its run lets go) is removed by the
+        // engine; a removal asked meanwhile is refused with 409 "already in progress". Raced twenty times: each
+        // removal must return without an error, with the container gone.
+        await BusyboxImage.EnsureAsync();
+        using var engine = await DockerTestEngine.ConnectAsync();
+        for (var i = 0; i < 20; i++)
+        {
+            var id = (await engine.Api.Containers.CreateContainerAsync(
+                new CreateContainerParameters
+                {
+                    Image = BusyboxImage.Image,
+                    Cmd = ["true"],
+                    HostConfig = new HostConfig { AutoRemove = true, NetworkMode = "none" },
+                },
+                cancellationToken)).ID;
+            await engine.StartContainerAsync(id, cancellationToken);
+            await Task.Delay(i, cancellationToken);
+
+            await engine.RemoveContainerAsync(id, force: true, cancellationToken);
+
+            await Assert.That(await engine.InspectContainerAsync(id, cancellationToken)).IsNull();
+        }
+    }
+
+    [Test]
     public async Task Attached_before_start_the_output_has_every_line_in_order_and_the_tail(CancellationToken cancellationToken)
     {
         await BusyboxImage.EnsureAsync();

@@ -183,18 +183,11 @@ internal sealed partial class DockerBackend
     // A holder that has not gone in time is removed by force, as before holders ended themselves.
     private async Task AwaitGoneAsync(string id)
     {
-        var deadline = DateTime.UtcNow + HolderExitTimeout;
         try
         {
-            while (await _engine.InspectContainerAsync(id, CancellationToken.None) is not null)
+            if (!await _engine.WaitGoneAsync(id, HolderExitTimeout, CancellationToken.None))
             {
-                if (DateTime.UtcNow > deadline)
-                {
-                    await RemoveContainerAsync(id, kill: true, rethrow: false);
-                    return;
-                }
-
-                await Task.Delay(20);
+                await RemoveContainerAsync(id, kill: true, rethrow: false);
             }
         }
         catch (Exception ex) when (DockerEngine.IsFailure(ex))

@@ -179,7 +179,7 @@ internal sealed partial class DockerEngine : IDisposable
         }
     }
 
-    /// <summary>Removes a container with its anonymous volumes; an absent one is fine.</summary>
+    /// <summary>Removes a container with its anonymous volumes; an absent one is fine, and one the engine is removing already is waited for.</summary>
     public async Task RemoveContainerAsync(string id, bool force, CancellationToken cancellationToken)
     {
         try
@@ -190,7 +190,35 @@ internal sealed partial class DockerEngine : IDisposable
         {
             // Gone already, which is what was asked.
         }
+        catch (DockerApiException ex) when (ex.StatusCode == HttpStatusCode.Conflict && MessageOf(ex).Contains("already in progress", StringComparison.Ordinal))
+        {
+            // An AutoRemove container that ended (a network holder whose run let go of it): the engine's removal.
+            if (!await WaitGoneAsync(id, RemovalPatience, cancellationToken))
+            {
+                throw;
+            }
+        }
     }
+
+    /// <summary>Waits until no container <paramref name="id"/> exists, asking every 20 ms; false if one still does after <paramref name="patience"/>.</summary>
+    public async Task<bool> WaitGoneAsync(string id, TimeSpan patience, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + patience;
+        while (await InspectContainerAsync(id, cancellationToken) is not null)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(20, cancellationToken);
+        }
+
+        return true;
+    }
+
+    // How long an engine's own removal of a container may take before a removal asked of it counts as failed.
+    private static readonly TimeSpan RemovalPatience = TimeSpan.FromSeconds(10);
 
     /// <summary>Sends SIGKILL; a container that is gone or already stopped is fine.</summary>
     public async Task KillContainerAsync(string id, CancellationToken cancellationToken)
