@@ -198,6 +198,7 @@ internal sealed partial class DockerBackend
 
     private static readonly TimeSpan HolderExitTimeout = TimeSpan.FromSeconds(10);
 
+    // Made by this runner (a snapshot or a cached step's image), whatever cache or run it belongs to.
     private static bool IsOurs(ImageInspectResponse image) =>
         image.Config?.Labels is { } labels && labels.TryGetValue(DockerNames.OwnerLabel, out var owner) && owner == "1";
 

@@ -50,8 +50,7 @@ internal sealed partial class DockerBackend
 
     private bool IsCachedImageOfOurs(ImageInspectResponse image) =>
         CacheLabel is { Length: > 0 } cache
-        && image.Config?.Labels is { } labels
-        && labels.TryGetValue(DockerNames.OwnerLabel, out var owner) && owner == "1"
+        && IsOurs(image) && image.Config?.Labels is { } labels
         && labels.TryGetValue(DockerNames.EphemeralLabel, out var ephemeral) && ephemeral == "0"
         && labels.TryGetValue(DockerNames.CacheLabel, out var label) && label == cache;
 }
