@@ -21,7 +21,8 @@ internal sealed partial class DockerEngine : IDisposable
     /// <summary>Newest engine API asked for (Docker 29).</summary>
     public static readonly Version MaximumApiVersion = new(1, 52);
 
-    private static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(2);
+    /// <summary>How long an engine has to answer before it counts as absent.</summary>
+    internal static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(2);
 
     private readonly DockerClient _client;
 
