@@ -98,7 +98,8 @@ internal sealed partial class RegistryClient : IDisposable
                 request.Headers.Authorization = new AuthenticationHeaderValue("Basic", credential.BasicHeader);
             }
 
-            var response = await TimedAsync(ct => _http.SendAsync(request, completion, ct), $"{request.Method} {request.RequestUri}", cancellationToken);
+            var response = await TimedAsync(
+                ct => _http.SendAsync(request, completion, ct), $"{request.Method} {request.RequestUri}", cancellationToken, request.Content?.Headers.ContentLength ?? 0);
             if (response.StatusCode != HttpStatusCode.Unauthorized || attempt > 0)
             {
                 return response;
@@ -121,18 +122,29 @@ internal sealed partial class RegistryClient : IDisposable
         }
     }
 
-    // Runs one network call under the remote's timeout; the user's cancellation stays a cancellation.
-    private async Task<T> TimedAsync<T>(Func<CancellationToken, Task<T>> call, string what, CancellationToken cancellationToken)
+    /// <summary>
+    /// The slowest a transfer may go: a request that moves <c>n</c> bytes must be done within the timeout plus
+    /// <c>n</c> at this rate, so a registry that trickles a byte a second is a fault, not a run that never ends.
+    /// </summary>
+    public const long MinimumBytesPerSecond = 64 * 1024;
+
+    /// <summary>How long a request that moves <paramref name="bytes"/> bytes may take, whole.</summary>
+    public TimeSpan Deadline(long bytes) => _setting.Timeout + TimeSpan.FromSeconds((double)Math.Max(0, bytes) / MinimumBytesPerSecond);
+
+    // Runs one network call under the remote's timeout (plus the time its body may take at the slowest rate
+    // allowed); the user's cancellation stays a cancellation.
+    private async Task<T> TimedAsync<T>(Func<CancellationToken, Task<T>> call, string what, CancellationToken cancellationToken, long bytes = 0)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_setting.Timeout);
+        var limit = Deadline(bytes);
+        timeout.CancelAfter(limit);
         try
         {
             return await call(timeout.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new RegistryException($"the registry {_setting.Host} did not answer {what} within {_setting.Timeout.TotalSeconds:0.#} s") { IsUnreachable = true };
+            throw new RegistryException($"the registry {_setting.Host} did not answer {what} within {limit.TotalSeconds:0.#} s") { IsUnreachable = true };
         }
         catch (HttpRequestException ex)
         {
@@ -155,20 +167,34 @@ internal sealed partial class RegistryClient : IDisposable
 
         await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
         using var buffer = new MemoryStream();
-        await CopyAsync(body, buffer, max, null, what, cancellationToken);
+        await CopyAsync(body, buffer, max, null, what, cancellationToken, response.Content.Headers.ContentLength is { } length and >= 0 ? Math.Min(length, max) : max);
         return buffer.ToArray();
     }
 
-    // Copies a response body, each read under the timeout (a stalled transfer fails, a slow one does not),
-    // at most max bytes, hashing what passes; returns how many.
+    // Copies a response body, each read under the timeout (a stalled transfer fails) and the whole under the
+    // deadline for its expected length (a trickling one fails too), at most max bytes, hashing what passes;
+    // returns how many.
     private async Task<long> CopyAsync(
-        Stream body, Stream destination, long max, System.Security.Cryptography.IncrementalHash? hash, string what, CancellationToken cancellationToken)
+        Stream body, Stream destination, long max, System.Security.Cryptography.IncrementalHash? hash, string what, CancellationToken cancellationToken, long? expected = null)
     {
+        var limit = Deadline(expected ?? max);
+        using var whole = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        whole.CancelAfter(limit);
         var buffer = new byte[81920];
         var total = 0L;
         while (true)
         {
-            var read = await TimedAsync(ct => body.ReadAsync(buffer, ct).AsTask(), $"with the rest of {what}", cancellationToken);
+            int read;
+            try
+            {
+                read = await TimedAsync(ct => body.ReadAsync(buffer, ct).AsTask(), $"with the rest of {what}", whole.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new RegistryException(
+                    $"the registry {_setting.Host} did not send {what} within {limit.TotalSeconds:0.#} s (slower than {MinimumBytesPerSecond / 1024} KiB/s)") { IsUnreachable = true };
+            }
+
             if (read == 0)
             {
                 return total;
