@@ -71,8 +71,10 @@ internal static class CacheBundle
     /// <summary>
     /// The same, refusing the bundle unless it holds exactly the entry <paramref name="onlyKey"/> (when not null). With
     /// <paramref name="sources"/>, the bundle must not hold the entry's source manifest: that file is its manifest.
+    /// <paramref name="vet"/> judges each entry record before anything is published: a reason refuses the bundle.
     /// </summary>
-    public static async Task<int> ImportAsync(CacheStore store, string file, string? onlyKey, CancellationToken cancellationToken, string? sources = null)
+    public static async Task<int> ImportAsync(
+        CacheStore store, string file, string? onlyKey, CancellationToken cancellationToken, string? sources = null, Func<CacheEntry, string?>? vet = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         if (!OperatingSystem.IsLinux())
@@ -106,7 +108,13 @@ internal static class CacheBundle
 
                 foreach (var key in extractor.Keys)
                 {
-                    staged.Add((Path.Combine(staging, key), Validate(extractor.Root, key)));
+                    var entry = Validate(extractor.Root, key);
+                    if (vet?.Invoke(entry) is { } problem)
+                    {
+                        throw BundleExtractor.Reject($"{Prefix}{key}/entry.json", problem);
+                    }
+
+                    staged.Add((Path.Combine(staging, key), entry));
                 }
             }
 

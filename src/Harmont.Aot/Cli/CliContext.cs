@@ -30,6 +30,12 @@ internal sealed record CliContext(
     /// <summary>Whether <see cref="Out"/> is a terminal, which selects the live view.</summary>
     public bool IsTerminal { get; init; }
 
+    /// <summary>
+    /// This program's own binary, which a local run starts again as <c>cache push</c> to finish its pushes after it
+    /// ends; null where the process is not one (tests drive the CLI in-process; <c>dotnet app.dll</c> is the host's).
+    /// </summary>
+    public string? Executable { get; init; }
+
     public static CliContext FromProcess()
     {
         return new CliContext(
@@ -41,6 +47,7 @@ internal sealed record CliContext(
             CancellationToken.None)
         {
             IsTerminal = !Console.IsOutputRedirected,
+            Executable = Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) != "dotnet" ? self : null,
         };
     }
 }

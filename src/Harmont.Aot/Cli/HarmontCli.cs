@@ -10,7 +10,7 @@ public static class HarmontCli
 {
     private const string Description = "Harmont.Aot: runs the C# pipelines in this program, each step in its own container or process.";
 
-    private static readonly string[] CacheVerbs = ["ls", "prune", "clean", "export", "import"];
+    private static readonly string[] CacheVerbs = ["ls", "prune", "clean", "export", "import", "push"];
 
     // The parser reads no word at all after a verb without parameters, so it would take any.
     private static readonly string[] TakeNothing = ["list", "cache ls", "cache clean"];
@@ -97,6 +97,7 @@ public static class HarmontCli
         app.Add("cache clean", verbs.CacheClean);
         app.Add("cache export", verbs.CacheExport);
         app.Add("cache import", verbs.CacheImport);
+        app.Add("cache push", verbs.CachePush);
         return app;
     }
 

@@ -134,6 +134,10 @@ internal sealed class HarmontVerbs(IReadOnlyList<PipelineDefinition> pipelines, 
             : Finish(CacheRemoteCommand.PruneAsync(context, cacheRemote, keep));
     }
 
+    /// <summary>Push the entries this cache still owes the shared cache (left by a run that ended before its pushes did), waiting for each.</summary>
+    /// <param name="cacheRemote">The registry: oci://HOST[:PORT]/REPO (default: HARMONT_CACHE_REMOTE).</param>
+    public Task CachePush(string? cacheRemote = null) => Finish(CacheRemoteCommand.PushAsync(context, cacheRemote));
+
     /// <summary>Remove every entry that no run is using.</summary>
     public Task CacheClean() => Finish(CacheCommand.CleanAsync(context));
 

@@ -92,6 +92,11 @@ internal static class RunCommand
             // Read beside the steps (its file table can be big), since only the end of the run needs it.
             var loadPrevious = Task.Run(() => RunRecord.Load(recordPath));
             await using var remote = OpenRemote(remoteSetting, store, backends, context);
+            if (remote is not null && OperatingSystem.IsLinux())
+            {
+                remote.ResumeOwed(); // What an earlier run left owed goes up beside this one.
+            }
+
             using var cache = new StepCache(store, plan, context.Clock, remote);
             var incremental = pipeline.Steps.Any(s => s.Incremental)
                 ? new IncrementalOutputs(directories.Cache, pipeline, cache, request.NoIncremental || IsSet(context.GetEnv("HARMONT_NO_INCREMENTAL")))
@@ -118,7 +123,7 @@ internal static class RunCommand
                     graph, backends, workspaces, options, renderer, runId, secrets, cache, incremental, new CacheMountStore(directories.Cache, context.Clock), timings).RunAsync(signals.Token);
                 if (remote is not null && await remote.DrainAsync() is { } moved)
                 {
-                    await context.Error.WriteLineAsync(moved);
+                    await context.Error.WriteLineAsync(moved + HandOver(remote, directories.Cache, context));
                 }
 
                 var previous = await loadPrevious;
@@ -198,6 +203,19 @@ internal static class RunCommand
 
         return pipelines.FirstOrDefault(p => p.Slug == slug)
             ?? throw new PipelineException($"no pipeline named '{slug}'. This program defines: {string.Join(", ", pipelines.Select(p => p.Slug))}.");
+    }
+
+    // Pushes a run that does not wait left owed go on in a detached 'cache push' of this same program, or with the next run.
+    private static string HandOver(RemoteCache remote, string cacheDir, CliContext context)
+    {
+        if (remote.Setting.WaitForPushes || remote.Owed == 0)
+        {
+            return "";
+        }
+
+        return DetachedUploader.Start(context, remote.Setting, cacheDir) is { } log
+            ? $"; they go on in the background (log: {log})"
+            : "; the next run, or 'cache push', finishes them";
     }
 
     // The shared cache, when one is set: its warning comes from pushes in the background, so it is written under a lock.

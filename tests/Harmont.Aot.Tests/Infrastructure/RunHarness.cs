@@ -57,8 +57,12 @@ public sealed class RunHarness : IDisposable
         var output = new StringWriter();
         var error = new StringWriter();
         var events = new RecordingSink();
+        // CI=true unless a test says otherwise: a run then waits for its shared-cache pushes wherever the suite runs.
         string? GetEnv(string name) =>
-            Env.TryGetValue(name, out var value) ? value : name == "HARMONT_CACHE_DIR" ? Cache : Environment.GetEnvironmentVariable(name);
+            Env.TryGetValue(name, out var value) ? value
+            : name == "HARMONT_CACHE_DIR" ? Cache
+            : name == "CI" ? "true"
+            : Environment.GetEnvironmentVariable(name);
         var context = new CliContext(
             output, error, Source, GetEnv, DockerConnectors.FromEnvironment(GetEnv), TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None)
         {

@@ -10,6 +10,9 @@ internal sealed partial class RegistryClient
     /// <summary>The most a manifest may hold: the distribution spec asks registries to accept at least 4 MiB.</summary>
     public const int MaxManifestBytes = 4 << 20;
 
+    /// <summary>The manifest type the engine pushes images as; read like an OCI one (the same fields).</summary>
+    public const string DockerManifestMediaType = "application/vnd.docker.distribution.manifest.v2+json";
+
     private const int MaxTagPages = 1000;
 
     /// <summary>Stores <paramref name="manifest"/> under <paramref name="reference"/> (a tag, or its own digest); returns its digest.</summary>
@@ -49,6 +52,7 @@ internal sealed partial class RegistryClient
             {
                 var request = new HttpRequestMessage(HttpMethod.Get, ManifestPath(reference));
                 request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(OciManifest.MediaTypeName));
+                request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(DockerManifestMediaType));
                 return request;
             },
             PullScope,
@@ -92,7 +96,7 @@ internal sealed partial class RegistryClient
             {
                 var request = new HttpRequestMessage(HttpMethod.Head, ManifestPath(reference));
                 request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(OciManifest.MediaTypeName));
-                request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/vnd.docker.distribution.manifest.v2+json"));
+                request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(DockerManifestMediaType));
                 return request;
             },
             PullScope,

@@ -3,32 +3,81 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Harmont.Aot.Containment;
 using Harmont.Aot.Native.Linux;
+using Harmont.Aot.Runners;
 
 namespace Harmont.Aot.Cache.Remote;
 
-// Pushing what a run recorded: in the background, two entries at a time, blobs the registry has never sent twice.
+// Pushing what a run recorded: in the background, two entries at a time, each blob and image sent once per run. Every
+// push is journalled first (RemotePushJournal), so one that a kill, a fault or the end of the run cut short is
+// finished by a later run or by 'cache push'.
 internal sealed partial class RemoteCache
 {
     /// <summary>Starts sharing the published entry <paramref name="key"/> (and the entries its workspace is layered on) in the background.</summary>
     [SupportedOSPlatform("linux")]
     public void Push(string key)
     {
-        if (Setting.CanWrite && Volatile.Read(ref _unreachable) == 0)
+        if (!Setting.CanWrite)
+        {
+            return;
+        }
+
+        try
+        {
+            _journal.Add(key);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Fault($"recording the push of {key[..16]}", ex); // Pushed all the same, but nobody finishes it if this run does not.
+        }
+
+        Start(key);
+    }
+
+    /// <summary>Starts the pushes earlier runs left owed (killed, failed, or handed over at their end).</summary>
+    [SupportedOSPlatform("linux")]
+    public void ResumeOwed()
+    {
+        if (Setting.CanWrite)
+        {
+            foreach (var key in _journal.Pending())
+            {
+                Start(key);
+            }
+        }
+    }
+
+    /// <summary>How many pushes are owed to the registry now, by this run or earlier ones.</summary>
+    public int Owed => _journal.Pending().Count;
+
+    [SupportedOSPlatform("linux")]
+    private void Start(string key)
+    {
+        if (Volatile.Read(ref _unreachable) == 0 && _started.TryAdd(key, 0))
         {
             _pushes.Enqueue(Task.Run(() => PushAsync(key, _stop.Token)));
         }
     }
 
-    /// <summary>Waits for every push the run started; returns the run's line on what moved each way, or null when nothing did.</summary>
+    /// <summary>
+    /// Ends the run's pushes: waits for them all when the setting says to (CI's default), else lets those still going
+    /// stop where they are (they stay owed) and returns at once. Returns the run's line on what moved each way, or
+    /// null when nothing did.
+    /// </summary>
     public async Task<string?> DrainAsync()
     {
+        if (!Setting.WaitForPushes)
+        {
+            await _stop.CancelAsync();
+        }
+
         while (_pushes.TryDequeue(out var push))
         {
             await push;
         }
 
         var (fetched, pushed, faults) = (Volatile.Read(ref _fetched), Volatile.Read(ref _pushed), Volatile.Read(ref _faults));
-        if (fetched + pushed + faults == 0)
+        var owed = Setting.CanWrite ? Owed : 0;
+        if (fetched + pushed + faults + owed == 0)
         {
             return null;
         }
@@ -36,7 +85,8 @@ internal sealed partial class RemoteCache
         var received = _client.BytesReceived + Interlocked.Read(ref _imageBytesIn);
         var sent = _client.BytesSent + Interlocked.Read(ref _imageBytesOut);
         return $"harmont: remote cache {Setting}: {fetched} fetched ({CacheUnits.FormatSize(received)} in), {pushed} pushed ({CacheUnits.FormatSize(sent)} out)"
-            + (faults > 0 ? $", {faults} failed" : "");
+            + (faults > 0 ? $", {faults} failed" : "")
+            + (owed > 0 ? $", {owed} still to push" : "");
     }
 
     [SupportedOSPlatform("linux")]
@@ -44,20 +94,27 @@ internal sealed partial class RemoteCache
     {
         var leases = new List<CacheLease>();
         string? staging = null;
+        using var claim = _journal.TryClaim(key);
+        if (claim is null)
+        {
+            return; // Another live process is pushing it, or it is owed no more.
+        }
+
         try
         {
             await _pushSlots.WaitAsync(cancellationToken);
             try
             {
-                if (await _client.ResolveManifestAsync(key, cancellationToken) is not null)
-                {
-                    return; // Shared already, by this machine or another.
-                }
-
                 // The entry and each entry its workspace is layered on, leased while they are read; bottom first.
                 for (var current = key; ;)
                 {
-                    var lease = _store.TryOpen(current) ?? throw new IOException($"the entry {current[..16]} left the local cache before it was pushed");
+                    if (_store.TryOpen(current) is not { } lease)
+                    {
+                        // Evicted or cleaned since: there is nothing left to share, so nothing is owed.
+                        claim.Done();
+                        return;
+                    }
+
                     leases.Add(lease);
                     if (lease.Entry.Base is not { } below)
                     {
@@ -71,11 +128,17 @@ internal sealed partial class RemoteCache
                 var top = leases[^1].Entry;
                 if (top.Image is not null && _images is null)
                 {
-                    return; // Its image cannot be shared without an engine, and the entry is no use without it.
+                    return; // Its image cannot be shared without an engine, and the entry is no use without it: owed still.
+                }
+
+                if (await HasWholeEntryAsync(key, cancellationToken))
+                {
+                    claim.Done(); // Shared already, by this machine or another, image and all.
+                    return;
                 }
 
                 staging = _store.BeginEntry();
-                var image = top.Image is { } id ? PushImageAsync(id, key, cancellationToken) : Task.FromResult<string?>(null);
+                var image = top.Image is { } id ? PushImageAsync(id, top.ImageSize, key, cancellationToken) : Task.FromResult<string?>(null);
                 var layers = leases.Select(l => LayerBlobsAsync(l, cancellationToken)).ToList();
 
                 // The layers first: they read the leased entries, which must stay until every read is done.
@@ -109,6 +172,15 @@ internal sealed partial class RemoteCache
 
                 // The tag goes last: a reader never finds an entry whose blobs are not all there.
                 await _client.PutManifestAsync(key, JsonSerializer.SerializeToUtf8Bytes(manifest, RegistryJsonContext.Default.OciManifest), OciManifest.MediaTypeName, cancellationToken);
+
+                // A retention pass that ran between the image's push and the tag above took an image no entry named yet:
+                // the entry stays owed, and the next push of it finds it incomplete and sends the image again.
+                if (metadata.ImageDigest is { } pushedImage && await _client.ResolveManifestAsync(pushedImage, cancellationToken) is null)
+                {
+                    throw new RegistryException($"the image {pushedImage[..19]} of the entry {key[..16]} was deleted from the registry while it was pushed");
+                }
+
+                claim.Done();
                 Interlocked.Increment(ref _pushed);
             }
             finally
@@ -118,7 +190,7 @@ internal sealed partial class RemoteCache
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // The run is ending without waiting: the entry stays local, and a later run pushes it.
+            // The run is ending without waiting: the entry stays owed, and a later run or 'cache push' finishes it.
         }
         catch (Exception ex) when (IsFault(ex, cancellationToken))
         {
@@ -132,6 +204,29 @@ internal sealed partial class RemoteCache
                 _store.Abandon(staging);
             }
         }
+    }
+
+    // Whether the registry holds the entry and the image it names: a tag whose image a retention pass took, or
+    // whose entry does not read (damaged, forged), is pushed again over the top, since this cache holds the real one.
+    private async Task<bool> HasWholeEntryAsync(string key, CancellationToken cancellationToken)
+    {
+        if (await _client.GetManifestAsync(key, cancellationToken) is not { } found)
+        {
+            return false;
+        }
+
+        RemoteEntryMetadata metadata;
+        try
+        {
+            (_, metadata) = await RemoteEntryReader.ReadAsync(_client, key, found.Manifest, cancellationToken);
+        }
+        catch (RegistryException ex) when (ex.Status is not null and not System.Net.HttpStatusCode.Unauthorized and not System.Net.HttpStatusCode.Forbidden
+            || ex.Status is null && !ex.IsUnreachable)
+        {
+            return false;
+        }
+
+        return metadata.ImageDigest is not { } digest || await _client.ResolveManifestAsync(digest, cancellationToken) is not null;
     }
 
     // Each entry's layer is written and uploaded once per run, however many entries above it are pushed: the 19
@@ -193,11 +288,64 @@ internal sealed partial class RemoteCache
         return new OciDescriptor { MediaType = mediaType, Digest = digest, Size = size };
     }
 
-    private async Task<string?> PushImageAsync(string image, string key, CancellationToken cancellationToken)
+    // One engine push per image and run, however many entries name it (a step that changed nothing shares its
+    // parent's): pushed once under the first entry's image tag, then tagged for the others by its manifest alone,
+    // so its blobs never go up twice and two pushes of one image never race on the registry.
+    private async Task<string?> PushImageAsync(string image, long size, string key, CancellationToken cancellationToken)
+    {
+        var first = false;
+        var pushed = _imagePushes.GetOrAdd(image, _ => new Lazy<Task<string>>(() =>
+        {
+            first = true;
+            return PushImageOnceAsync(image, size, key, cancellationToken);
+        }));
+        string digest;
+        try
+        {
+            digest = await pushed.Value;
+        }
+        catch when (first)
+        {
+            // A failed push is not the image's last word in this run: the next entry that names it tries again.
+            _imagePushes.TryRemove(new KeyValuePair<string, Lazy<Task<string>>>(image, pushed));
+            throw;
+        }
+
+        if (!first)
+        {
+            var tag = key + RemotePrune.ImageTagSuffix;
+            var found = await _client.GetManifestAsync(digest, cancellationToken)
+                ?? throw new RegistryException($"the image {digest[..19]} pushed in this run is no longer in the registry");
+            await _client.PutManifestAsync(tag, found.Content, found.Manifest.MediaType ?? OciManifest.MediaTypeName, cancellationToken);
+        }
+
+        return digest;
+    }
+
+    private async Task<string> PushImageOnceAsync(string image, long size, string key, CancellationToken cancellationToken)
     {
         var credential = await _client.CredentialAsync(cancellationToken);
-        var (digest, bytes) = await _images!.PushAsync(image, ImageRepository, key + RemotePrune.ImageTagSuffix, credential, cancellationToken);
-        Interlocked.Add(ref _imageBytesOut, bytes);
-        return digest;
+        for (var attempt = 1; ; attempt++)
+        {
+            // The engine's transfer, bounded like every request of ours: a registry that trickles is a fault.
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(_client.Deadline(size));
+            try
+            {
+                var (digest, bytes) = await _images!.PushAsync(image, ImageRepository, key + RemotePrune.ImageTagSuffix, credential, deadline.Token);
+                Interlocked.Add(ref _imageBytesOut, bytes);
+                return digest;
+            }
+            catch (DockerEngineException) when (attempt == 1 && !cancellationToken.IsCancellationRequested)
+            {
+                // Another machine pushing the same blobs at this moment can make the registry refuse one upload
+                // (distribution answers 500); the second try finds those blobs there.
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new RegistryException($"the engine's push of the image {image[..19]} to {Setting.Host} did not finish within {_client.Deadline(size).TotalSeconds:0} s");
+            }
+        }
     }
 }

@@ -35,6 +35,9 @@ internal sealed partial class RemoteCache : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Lazy<Task<string>>> _sourcesFiles = new(StringComparer.Ordinal);
     private readonly Lazy<string> _scratch;
     private readonly ConcurrentDictionary<string, Lazy<Task>> _layerImports = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<string>>> _imagePushes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _started = new(StringComparer.Ordinal);
+    private readonly RemotePushJournal _journal;
     private readonly SemaphoreSlim _pushSlots = new(ConcurrentPushes);
     private readonly CancellationTokenSource _stop = new();
     private int _warned;
@@ -56,6 +59,7 @@ internal sealed partial class RemoteCache : IAsyncDisposable
         _store = store;
         _images = images;
         _warn = warn;
+        _journal = new RemotePushJournal(store.Root, client.Setting);
         _scratch = new Lazy<string>(store.BeginEntry, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
@@ -96,8 +100,21 @@ internal sealed partial class RemoteCache : IAsyncDisposable
                     return false;
                 }
 
+                var bytes = await CheckImageAsync(key, image, metadata.ImageDigest!, cancellationToken);
                 var credential = await _client.CredentialAsync(cancellationToken);
-                Interlocked.Add(ref _imageBytesIn, await _images.PullAsync(ImageRepository, metadata.ImageDigest!, image, key, credential, cancellationToken));
+
+                // The engine's transfer, bounded like every request of ours: a registry that trickles is a miss.
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                deadline.CancelAfter(_client.Deadline(bytes));
+                try
+                {
+                    Interlocked.Add(ref _imageBytesIn, await _images.PullAsync(ImageRepository, metadata.ImageDigest!, image, key, credential, deadline.Token));
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new RegistryException($"the engine's pull of the image {metadata.ImageDigest![..19]} from {Setting.Host} did not finish within {_client.Deadline(bytes).TotalSeconds:0} s");
+                }
+
                 tagged = key;
             }
 
@@ -120,6 +137,22 @@ internal sealed partial class RemoteCache : IAsyncDisposable
         }
     }
 
+    // The image an entry names must be the one the registry holds at the digest it names (an image's id is its config's
+    // digest), before the engine is asked for anything: a forged entry naming an image this engine already has (the
+    // user's own, another cache's) with a digest of its choosing never gets the cache's tag onto it. Returns the bytes
+    // the image is, which bound the engine's pull.
+    private async Task<long> CheckImageAsync(string key, string image, string digest, CancellationToken cancellationToken)
+    {
+        var found = await _client.GetManifestAsync(digest, cancellationToken)
+            ?? throw new RegistryException($"the registry's entry {key[..16]} names the image {digest[..19]}, which the registry does not have");
+        if (found.Manifest.Config!.Digest != image)
+        {
+            throw new RegistryException($"the registry's entry {key[..16]} names the image {image[..19]}, but the image {digest[..19]} it points to is {RegistryClient.Short(found.Manifest.Config.Digest)}");
+        }
+
+        return found.Manifest.Config.Size + found.Manifest.Layers!.Sum(l => Math.Max(0, l.Size));
+    }
+
     // Each layer's entry, bottom first, unless the store has it. Entries fetched side by side that stand on one base
     // bring the base in once.
     private async Task ImportLayersAsync(OciManifest manifest, RemoteEntryMetadata metadata, CancellationToken cancellationToken)
@@ -131,7 +164,12 @@ internal sealed partial class RemoteCache : IAsyncDisposable
             var sources = manifest.Layers.Count == 2 * count ? manifest.Layers[count + i] : null;
             if (!_store.Contains(layerKey))
             {
-                await _layerImports.GetOrAdd(layerKey, _ => new Lazy<Task>(() => ImportLayerAsync(layerKey, blob, sources, cancellationToken))).Value;
+                // The entry's own record must name the image the metadata does, which is the one checked and pulled.
+                var image = i == count - 1 ? metadata.Image : null;
+                Func<CacheEntry, string?>? vet = i == count - 1
+                    ? e => e.Image == image ? null : $"names the image {e.Image ?? "none"}, where the registry's metadata names {image ?? "none"}"
+                    : null;
+                await _layerImports.GetOrAdd(layerKey, _ => new Lazy<Task>(() => ImportLayerAsync(layerKey, blob, sources, vet, cancellationToken))).Value;
             }
         }
     }
@@ -180,7 +218,7 @@ internal sealed partial class RemoteCache : IAsyncDisposable
 
     // Downloaded into staging (its digest checked while it streams), then imported as a bundle, which checks every
     // member and publishes nothing of a bad one.
-    private async Task ImportLayerAsync(string layerKey, OciDescriptor blob, OciDescriptor? sources, CancellationToken cancellationToken)
+    private async Task ImportLayerAsync(string layerKey, OciDescriptor blob, OciDescriptor? sources, Func<CacheEntry, string?>? vet, CancellationToken cancellationToken)
     {
         var staging = _store.BeginEntry();
         try
@@ -192,7 +230,7 @@ internal sealed partial class RemoteCache : IAsyncDisposable
                 await _client.DownloadBlobAsync(blob, output, cancellationToken);
             }
 
-            await CacheBundle.ImportAsync(_store, file, layerKey, cancellationToken, manifest is null ? null : await manifest);
+            await CacheBundle.ImportAsync(_store, file, layerKey, cancellationToken, manifest is null ? null : await manifest, vet);
         }
         finally
         {

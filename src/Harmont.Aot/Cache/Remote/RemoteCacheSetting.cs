@@ -15,7 +15,7 @@ internal enum RemoteCacheMode
 
 /// <summary>
 /// The one setting that shares the step cache through an OCI registry:
-/// <c>oci://HOST[:PORT]/REPO[?mode=read|write|read-write][&amp;insecure=1][&amp;timeout=30s]</c>, from
+/// <c>oci://HOST[:PORT]/REPO[?mode=read|write|read-write][&amp;insecure=1][&amp;timeout=30s][&amp;push=wait|background]</c>, from
 /// <c>--cache-remote</c> or <c>HARMONT_CACHE_REMOTE</c>. Everything about the remote is in the one string, so a CI
 /// variable carries it whole.
 /// </summary>
@@ -39,6 +39,13 @@ internal sealed record RemoteCacheSetting(string Host, string Repository, Remote
 
     public bool CanWrite => Mode.HasFlag(RemoteCacheMode.Write);
 
+    /// <summary>
+    /// Whether a run waits for its pushes before it ends (<c>push=wait</c>), so a later job finds its entries; else
+    /// (<c>push=background</c>) the pushes still going at the end stay owed and a later run or <c>cache push</c>
+    /// finishes them. Waiting is the default where <c>CI</c> is set, as every CI system sets it.
+    /// </summary>
+    public bool WaitForPushes { get; init; } = true;
+
     /// <summary>The registry's base address, <c>https://HOST[:PORT]</c> (or <c>http://</c>).</summary>
     public Uri BaseAddress => new($"{(PlainHttp ? "http" : "https")}://{Host}/");
 
@@ -53,15 +60,19 @@ internal sealed record RemoteCacheSetting(string Host, string Repository, Remote
     {
         ArgumentNullException.ThrowIfNull(getEnv);
         var (text, source) = !string.IsNullOrWhiteSpace(flag) ? (flag, "--cache-remote") : (getEnv(EnvironmentVariable), EnvironmentVariable);
-        return string.IsNullOrWhiteSpace(text) ? null : Parse(text.Trim(), source);
+        return string.IsNullOrWhiteSpace(text) ? null : Parse(text.Trim(), source, waitByDefault: IsCi(getEnv("CI")));
     }
 
+    /// <summary>Whether a <c>CI</c> variable says this is a CI job (GitHub Actions, GitLab, Buildkite and the rest set <c>CI=true</c>).</summary>
+    public static bool IsCi(string? value) =>
+        !string.IsNullOrWhiteSpace(value) && !value.Trim().Equals("false", StringComparison.OrdinalIgnoreCase) && value.Trim() != "0";
+
     /// <summary>Parses <paramref name="text"/>; <paramref name="source"/> names where it came from in errors.</summary>
-    public static RemoteCacheSetting Parse(string text, string source = "--cache-remote")
+    public static RemoteCacheSetting Parse(string text, string source = "--cache-remote", bool waitByDefault = true)
     {
         ArgumentNullException.ThrowIfNull(text);
         PipelineException Bad(string why) => new(
-            $"{source} '{text}' {why}; write oci://HOST[:PORT]/REPOSITORY, optionally with ?mode=read|write|read-write, &insecure=1 or &timeout=30s.");
+            $"{source} '{text}' {why}; write oci://HOST[:PORT]/REPOSITORY, optionally with ?mode=read|write|read-write, &insecure=1, &timeout=30s or &push=wait|background.");
 
         if (!text.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
         {
@@ -101,6 +112,7 @@ internal sealed record RemoteCacheSetting(string Host, string Repository, Remote
         var mode = RemoteCacheMode.ReadWrite;
         var insecure = false;
         var timeout = DefaultTimeout;
+        var wait = waitByDefault;
         foreach (var pair in query.Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
             var (name, value) = pair.IndexOf('=', StringComparison.Ordinal) is var eq and >= 0 ? (pair[..eq], pair[(eq + 1)..]) : (pair, "");
@@ -125,12 +137,20 @@ internal sealed record RemoteCacheSetting(string Host, string Repository, Remote
                         ? TimeSpan.FromTicks(ticks)
                         : throw Bad($"sets timeout to '{value}', which is not a duration such as 30s or 2m");
                     break;
+                case "push":
+                    wait = value switch
+                    {
+                        "wait" => true,
+                        "background" => false,
+                        _ => throw Bad($"sets push to '{value}'; write push=wait (a run waits for its pushes) or push=background"),
+                    };
+                    break;
                 default:
                     throw Bad($"has the unknown option '{name}'");
             }
         }
 
-        return new RemoteCacheSetting(host.ToLowerInvariant(), repository, mode, insecure, timeout);
+        return new RemoteCacheSetting(host.ToLowerInvariant(), repository, mode, insecure, timeout) { WaitForPushes = wait };
     }
 
     /// <summary>Whether <paramref name="host"/> (no port) is this machine: <c>localhost</c>, 127.0.0.0/8 or ::1.</summary>
