@@ -73,3 +73,11 @@ static partial class Killable
     [Step(From = nameof(Between))]
     static string Hang() => "echo hanging && sleep 300";
 }
+
+// A cached step whose push the shared-cache tests catch mid-way: its line comes two seconds before it ends.
+[Pipeline("pushy", Runner = Runner.Host)]
+static partial class Pushy
+{
+    [Step, CacheForever]
+    static string Write() => "echo data > data.txt && echo written && sleep 2";
+}

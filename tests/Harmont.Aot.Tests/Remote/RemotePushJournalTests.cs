@@ -119,7 +119,7 @@ public sealed class RemotePushJournalTests : IAsyncDisposable
         await Assert.That(pushed.Error).Contains("3 pushed", StringComparison.Ordinal);
 
         // One byte every half second: every read gets its byte long before the 2 s timeout, forever.
-        await using var proxy = new TrickleProxy(registry.Host);
+        await using var proxy = new RegistryProxy(registry.Host) { Trickle = true };
         _b.Env["HARMONT_CACHE_REMOTE"] = $"oci://{proxy.Host}/team/journal?mode=read&timeout=2s";
         var run = await _b.RunAsync(Chain());
 

@@ -4,11 +4,13 @@ using System.Net.Sockets;
 namespace Harmont.Aot.Tests;
 
 /// <summary>
-/// A loopback TCP proxy in front of a real registry that answers promptly and then trickles: each response's headers
-/// pass at once, and every byte after them goes one at a time, <see cref="Interval"/> apart. Each read of the client
-/// then gets a byte in time, so only a deadline on the whole request ends it.
+/// A loopback TCP proxy in front of a real registry that misbehaves on request. With <see cref="Trickle"/> it answers
+/// promptly and then trickles: each response's headers pass at once, and every byte after them goes one at a time,
+/// <see cref="Interval"/> apart, so each read of the client gets a byte in time and only a deadline on the whole
+/// request ends it. With <see cref="Hold"/> it stops forwarding what clients send, on new and open connections
+/// alike, until released: a push caught mid-way, for a test to kill the process making it.
 /// </summary>
-public sealed class TrickleProxy : IAsyncDisposable
+public sealed class RegistryProxy : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
@@ -16,7 +18,7 @@ public sealed class TrickleProxy : IAsyncDisposable
     private readonly int _upstreamPort;
     private readonly Task _accepting;
 
-    public TrickleProxy(string upstream)
+    public RegistryProxy(string upstream)
     {
         ArgumentNullException.ThrowIfNull(upstream);
         var colon = upstream.LastIndexOf(':');
@@ -24,6 +26,22 @@ public sealed class TrickleProxy : IAsyncDisposable
         _listener.Start();
         _accepting = AcceptAsync();
     }
+
+    /// <summary>Whether responses trickle after their headers.</summary>
+    public bool Trickle { get; init; }
+
+    /// <summary>While true, nothing clients send is forwarded.</summary>
+    public bool Hold
+    {
+        get => Volatile.Read(ref _hold) != 0;
+        set => Volatile.Write(ref _hold, value ? 1 : 0);
+    }
+
+    /// <summary>How many times a client's bytes have waited on <see cref="Hold"/>.</summary>
+    public int Held => Volatile.Read(ref _held);
+
+    private int _hold;
+    private int _held;
 
     /// <summary>The time between two trickled bytes.</summary>
     public TimeSpan Interval { get; init; } = TimeSpan.FromMilliseconds(500);
@@ -67,14 +85,32 @@ public sealed class TrickleProxy : IAsyncDisposable
                 await upstream.ConnectAsync(_upstreamHost, _upstreamPort, _stop.Token);
                 var down = client.GetStream();
                 var up = upstream.GetStream();
-                var requests = down.CopyToAsync(up, _stop.Token);
-                await TrickleAsync(up, down, _stop.Token);
+                var requests = ForwardAsync(down, up, _stop.Token);
+                await (Trickle ? TrickleAsync(up, down, _stop.Token) : up.CopyToAsync(down, _stop.Token));
                 await requests;
             }
             catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
             {
                 // The client gave up, as it should.
             }
+        }
+    }
+
+    private async Task ForwardAsync(NetworkStream from, NetworkStream to, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[81920];
+        for (int read; (read = await from.ReadAsync(buffer, cancellationToken)) > 0;)
+        {
+            if (Hold)
+            {
+                Interlocked.Increment(ref _held);
+                while (Hold)
+                {
+                    await Task.Delay(50, cancellationToken);
+                }
+            }
+
+            await to.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
         }
     }
 
