@@ -142,7 +142,7 @@ internal static class CacheCommand
         }
         catch (EngineUnavailableException ex)
         {
-            await context.Error.WriteLineAsync($"harmont: {ex.Message}; the images of removed entries stay (harmont-aot/cache:<key>).");
+            await context.Error.WriteLineAsync($"harmont: {ex.Message}; the images of removed entries stay ({DockerNames.CacheRepository(OwnerLock.Label(store.Root))}:<key>).");
             return;
         }
 
@@ -153,16 +153,20 @@ internal static class CacheCommand
                 if (needed)
                 {
                     await context.Error.WriteLineAsync(
-                        $"harmont: no Docker engine answered at {context.Docker.Endpoint}; the images of removed entries stay (harmont-aot/cache:<key>).");
+                        $"harmont: no Docker engine answered at {context.Docker.Endpoint}; the images of removed entries stay ({DockerNames.CacheRepository(OwnerLock.Label(store.Root))}:<key>).");
                 }
 
                 return;
             }
 
+            // The removed entries' names are this cache dir's own; another cache dir's on the engine stay, and with them its images.
+            docker.CacheLabel = OwnerLock.Label(store.Root);
             await CachePlanning.RemoveImagesAsync(removed, docker, context.Error);
             try
             {
-                var orphans = await DockerGarbage.CollectOrphanTagsAsync(docker.Client, OwnerLock.Label(store.Root), store.Contains, null, context.Cancellation);
+                var owners = new Lazy<IReadOnlyDictionary<string, IReadOnlyList<string>>>(store.ImageOwners);
+                var orphans = await DockerGarbage.CollectOrphanTagsAsync(
+                    docker.Client, docker.CacheLabel, store.Contains, id => owners.Value.GetValueOrDefault(id) ?? [], null, context.Cancellation);
                 if (orphans.Count > 0)
                 {
                     context.Out.WriteLine($"removed {orphans.Count} cache tag(s) whose entries were gone");

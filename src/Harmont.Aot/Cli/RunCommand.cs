@@ -233,7 +233,7 @@ internal static class RunCommand
         }
 
         var client = new RegistryClient(setting, new RegistryCredentials(context.GetEnv));
-        var images = backends.Docker is { } docker ? new DockerRemoteImages(docker.Client) : null;
+        var images = backends.Docker is { } docker ? new DockerRemoteImages(docker.Client, OwnerLock.Label(store.Root)) : null;
         return new RemoteCache(client, store, images, line =>
         {
             lock (context.Error)

@@ -213,7 +213,8 @@ internal sealed class BackendSet : IAsyncDisposable
             Say(await DockerGarbage.CollectAsync(docker.Client, DateTimeOffset.UtcNow, cancellationToken), notices);
             if (housekeeping is not null)
             {
-                var orphans = await DockerGarbage.CollectOrphanTagsAsync(docker.Client, housekeeping.CacheLabel, housekeeping.HasEntry, null, cancellationToken);
+                var orphans = await DockerGarbage.CollectOrphanTagsAsync(
+                    docker.Client, housekeeping.CacheLabel, housekeeping.HasEntry, housekeeping.EntriesForImage, null, cancellationToken);
                 if (orphans.Count > 0)
                 {
                     notices.WriteLine($"harmont: removed {orphans.Count} cache tag(s) whose entries are gone.");

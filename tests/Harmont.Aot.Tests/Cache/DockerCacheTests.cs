@@ -78,7 +78,7 @@ public sealed class DockerCacheTests : IAsyncDisposable
 
         var entry = (await Assert.That(new CacheStore(_harness.Cache, TimeProvider.System).List()).HasSingleItem()).Entry;
         using var client = await DockerTestEngine.ConnectAsync();
-        var image = await client.InspectImageAsync(DockerNames.CacheReference(entry.Key), cancellationToken);
+        var image = await client.InspectImageAsync(_harness.CacheReference(entry.Key), cancellationToken);
         await Assert.That(image).IsNotNull();
         await Assert.That(image.Id).IsEqualTo(entry.Image);
         await Assert.That(image.Config!.Labels![DockerNames.EphemeralLabel]).IsEqualTo("0");
@@ -95,9 +95,9 @@ public sealed class DockerCacheTests : IAsyncDisposable
         using (var client = await DockerTestEngine.ConnectAsync())
         {
             // b's image stacks on a's layers, so only the tag can go; by its id, a's image is gone to any lookup by id.
-            await client.RemoveImageAsync(DockerNames.CacheReference(a.Key), force: true, cancellationToken);
+            await client.RemoveImageAsync(_harness.CacheReference(a.Key), force: true, cancellationToken);
             var b = store.List().Single(l => l.Entry.Step == "b").Entry;
-            await client.RemoveImageAsync(DockerNames.CacheReference(b.Key), force: true, cancellationToken);
+            await client.RemoveImageAsync(_harness.CacheReference(b.Key), force: true, cancellationToken);
             await client.RemoveImageAsync(a.Image!, force: true, cancellationToken);
             await Assert.That(await client.InspectImageAsync(a.Image!, cancellationToken)).IsNull();
         }
@@ -130,7 +130,7 @@ public sealed class DockerCacheTests : IAsyncDisposable
         await Assert.That(entry.ImageSize).IsBetween(300_000, 400_000);
         await Assert.That(entry.Size >= entry.ImageSize).IsTrue();
         using var client = await DockerTestEngine.ConnectAsync();
-        var image = await client.InspectImageAsync(DockerNames.CacheReference(entry.Key), cancellationToken);
+        var image = await client.InspectImageAsync(_harness.CacheReference(entry.Key), cancellationToken);
         await Assert.That(image?.Id).IsEqualTo(entry.Image);
     }
 
@@ -157,7 +157,7 @@ public sealed class DockerCacheTests : IAsyncDisposable
             .Contains(r => r.LogsOf("racer").Any(l => l.Contains("another run cached this step's result first", StringComparison.Ordinal)));
         var entry = (await Assert.That(new CacheStore(_harness.Cache, TimeProvider.System).List()).HasSingleItem()).Entry;
         using var client = await DockerTestEngine.ConnectAsync();
-        await Assert.That((await client.InspectImageAsync(DockerNames.CacheReference(entry.Key), cancellationToken))?.Id).IsEqualTo(entry.Image);
+        await Assert.That((await client.InspectImageAsync(_harness.CacheReference(entry.Key), cancellationToken))?.Id).IsEqualTo(entry.Image);
 
         // The loser's commit went with its run: of both runs' images, only the entry's is left.
         var left = new List<string>();

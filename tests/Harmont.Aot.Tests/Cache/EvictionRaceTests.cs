@@ -111,17 +111,17 @@ public sealed class EvictionRaceTests : IAsyncDisposable
         };
         using (var rootfs = BusyboxImage.BuildRootfs())
         {
-            await client.ImportImageAsync(rootfs, DockerNames.CacheRepository, DockerNames.CacheTag(orphanKey), labels, cancellationToken);
+            await client.ImportImageAsync(rootfs, DockerNames.CacheRepository(OwnerLock.Label(Cache)), DockerNames.CacheTag(orphanKey), labels, cancellationToken);
         }
 
-        await Assert.That(await CacheTagsAsync()).Contains(DockerNames.CacheReference(orphanKey));
+        await Assert.That(await CacheTagsAsync()).Contains(DockerNames.CacheReference(OwnerLock.Label(Cache), orphanKey));
 
         var published = await AotSmoke.PublishedAsync();
         var prune = await Exec.RunAsync(published.Binary, ["cache", "prune"], Source, cancellationToken, ("HARMONT_CACHE_DIR", Cache));
 
         await Assert.That(prune.ExitCode == 0).IsTrue().Because(prune.Output);
         await Assert.That(prune.Output).Contains("removed 1 cache tag(s) whose entries were gone", StringComparison.Ordinal);
-        await Assert.That(await client.InspectImageAsync(DockerNames.CacheReference(orphanKey), cancellationToken)).IsNull();
+        await Assert.That(await client.InspectImageAsync(DockerNames.CacheReference(OwnerLock.Label(Cache), orphanKey), cancellationToken)).IsNull();
     }
 
     // Cache tags of images made for this test's cache.
@@ -129,6 +129,6 @@ public sealed class EvictionRaceTests : IAsyncDisposable
     {
         using var client = await DockerTestEngine.ConnectAsync();
         var images = await client.ListImagesAsync([$"{DockerNames.CacheLabel}={OwnerLock.Label(Cache)}"], Ct);
-        return [.. images.SelectMany(i => i.RepoTags ?? []).Where(t => t.StartsWith(DockerNames.CacheRepository + ":", StringComparison.Ordinal))];
+        return [.. images.SelectMany(i => i.RepoTags ?? []).Where(DockerNames.IsAnyCacheReference)];
     }
 }

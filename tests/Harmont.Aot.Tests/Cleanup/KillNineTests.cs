@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Harmont.Aot.Cache;
+using Harmont.Aot.Cleanup;
 using Harmont.Aot.Runners.Docker;
 using TUnit.Assertions.Enums;
 
@@ -70,7 +71,7 @@ public sealed partial class KillNineTests : IAsyncDisposable
         var kept = (await Assert.That(new CacheStore(Cache, TimeProvider.System).List()).HasSingleItem()).Entry;
 
         // Killed between publishing an entry and tagging its image: the entry names an image with no cache tag.
-        await client.RemoveImageAsync(DockerNames.CacheReference(kept.Key), force: false, cancellationToken);
+        await client.RemoveImageAsync(DockerNames.CacheReference(OwnerLock.Label(Cache), kept.Key), force: false, cancellationToken);
 
         // A writer killed mid-copy (a moment no kill can be timed to): staging no live process owns.
         var staging = Directory.CreateDirectory(Path.Combine(Cache, "staging", Guid.NewGuid().ToString("N"), "workspace")).FullName;
@@ -86,10 +87,10 @@ public sealed partial class KillNineTests : IAsyncDisposable
                 .IsTrue()
                 .Because($"image {image.Id} ({string.Join(", ", image.RepoTags ?? [])}) of the dead run was left\n{next.Output}");
             await Assert.That(image.RepoTags)
-                .IsEquivalentTo((IEnumerable<string>)[DockerNames.CacheReference(kept.Key)], CollectionOrdering.Matching);
+                .IsEquivalentTo((IEnumerable<string>)[DockerNames.CacheReference(OwnerLock.Label(Cache), kept.Key)], CollectionOrdering.Matching);
         }
 
-        await Assert.That((await client.InspectImageAsync(DockerNames.CacheReference(kept.Key), cancellationToken))?.Id).IsEqualTo(kept.Image);
+        await Assert.That((await client.InspectImageAsync(DockerNames.CacheReference(OwnerLock.Label(Cache), kept.Key), cancellationToken))?.Id).IsEqualTo(kept.Image);
         await Assert.That(Directory.GetDirectories(Path.Combine(Cache, "staging"))).IsEmpty();
         await Assert.That(RunHarness.RunDirsIn(Path.Combine(Cache, "work"))).DoesNotContain(Path.Combine(Cache, "work", $"run-{runId}"));
     }

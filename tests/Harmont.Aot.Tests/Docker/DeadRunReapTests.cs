@@ -1,4 +1,6 @@
+using Harmont.Aot.Cache;
 using Harmont.Aot.Cleanup;
+using Harmont.Aot.Model;
 using Harmont.Aot.Runners.Docker;
 using TUnit.Assertions.Enums;
 
@@ -80,7 +82,7 @@ public sealed class DeadRunReapTests : IAsyncDisposable
 
         await Assert.That(report.Problems).IsEmpty();
         await Assert.That((await _client.ListImagesAsync(_scope, cancellationToken)).Single(i => i.Id == shared).RepoTags)
-            .IsEquivalentTo(keys.Select(DockerNames.CacheReference), CollectionOrdering.Any);
+            .IsEquivalentTo(keys.Select(k => DockerNames.CacheReference(OurCache, k)), CollectionOrdering.Any);
     }
 
     private static string NewKey() => Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()) + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
@@ -99,27 +101,95 @@ public sealed class DeadRunReapTests : IAsyncDisposable
 
         await Assert.That(report.Problems).IsEmpty();
         await Assert.That(await _client.InspectImageAsync(garbage, cancellationToken)).IsNull();
-        await Assert.That((await _client.InspectImageAsync(DockerNames.CacheReference(key), cancellationToken))?.Id).IsEqualTo(recorded);
+        await Assert.That((await _client.InspectImageAsync(DockerNames.CacheReference(OurCache, key), cancellationToken))?.Id).IsEqualTo(recorded);
         await Assert.That((await _client.ListImagesAsync(_scope, cancellationToken)).Single(i => i.Id == recorded).RepoTags)
-            .IsEquivalentTo((IEnumerable<string>)[DockerNames.CacheReference(key)], CollectionOrdering.Matching);
+            .IsEquivalentTo((IEnumerable<string>)[DockerNames.CacheReference(OurCache, key)], CollectionOrdering.Matching);
         await Assert.That(await _client.InspectImageAsync(otherCache, cancellationToken)).IsNotNull();
     }
 
     [Test]
-    public async Task Orphan_collection_takes_this_caches_tags_without_entries_and_no_other_caches(CancellationToken cancellationToken)
+    public async Task A_dead_runs_image_gets_this_caches_name_and_another_caches_image_for_the_key_keeps_its_own(CancellationToken cancellationToken)
     {
-        var orphanKey = $"{Guid.NewGuid():N}{Guid.NewGuid():N}";
-        var keptKey = $"{Guid.NewGuid():N}{Guid.NewGuid():N}";
-        var otherKey = $"{Guid.NewGuid():N}{Guid.NewGuid():N}";
-        await ImportAsync(DockerNames.CacheRepository, orphanKey, Labels("", OurCache));
-        await ImportAsync(DockerNames.CacheRepository, keptKey, Labels("", OurCache));
-        await ImportAsync(DockerNames.CacheRepository, otherKey, Labels("", "elsewhere:/cache"));
+        // Another cache dir on this engine ran the step first and holds its own image for the key.
+        using var other = new RunHarness();
+        var pipeline = new PipelineDefinition
+        {
+            Slug = "reap-two-caches",
+            Runner = Runner.Docker,
+            DefaultImage = BusyboxImage.Image,
+            Project = $"reap-two-caches-{Guid.NewGuid():N}",
+            Steps = [Define.Cached("tool", "echo other > /etc/mark", null, Define.Forever())],
+        };
+        try
+        {
+            var run = await other.RunAsync(pipeline);
+            await Assert.That(run.ExitCode == 0).IsTrue().Because(run.ToString());
+            var theirs = (await Assert.That(new CacheStore(other.Cache, TimeProvider.System).List()).HasSingleItem()).Entry;
+            var theirNames = (await _client.InspectImageAsync(theirs.Image!, cancellationToken))!.RepoTags;
 
-        var removed = await DockerGarbage.CollectOrphanTagsAsync(_client, OurCache, key => key == keptKey, _scope, cancellationToken);
+            // This cache's run recorded the same key and died before naming its image.
+            var ours = await ImportAsync(DockerNames.SnapshotRepository, $"reap-ours-{Guid.NewGuid():N}", Labels(OwnerLock.Label(Path.Combine(_dir, "dead.lock")), OurCache));
+            var report = await DockerGarbage.ReapDeadRunsAsync(_client, OurCache, id => id == ours ? [theirs.Key] : [], _scope, cancellationToken);
 
-        await Assert.That(removed).IsEquivalentTo((IEnumerable<string>)[DockerNames.CacheReference(orphanKey)], CollectionOrdering.Matching);
-        await Assert.That(await _client.InspectImageAsync(DockerNames.CacheReference(keptKey), cancellationToken)).IsNotNull();
-        await Assert.That(await _client.InspectImageAsync(DockerNames.CacheReference(otherKey), cancellationToken)).IsNotNull();
+            await Assert.That(report.Problems).IsEmpty();
+            await Assert.That((await _client.InspectImageAsync(theirs.Image!, cancellationToken))?.RepoTags)
+                .IsEquivalentTo(theirNames, CollectionOrdering.Any);
+            var ourNames = (await _client.InspectImageAsync(ours, cancellationToken))?.RepoTags;
+            await Assert.That(ourNames).HasSingleItem();
+            await Assert.That(ourNames!.Intersect(theirNames)).IsEmpty();
+        }
+        finally
+        {
+            await other.RunAsync([], ["cache", "clean"]);
+        }
+    }
+
+    [Test]
+    public async Task Orphan_collection_takes_this_caches_names_without_entries_and_no_other_caches(CancellationToken cancellationToken)
+    {
+        const string Elsewhere = "elsewhere:/cache";
+        var orphanKey = NewKey();
+        var fetchedKey = NewKey();
+        var keptKey = NewKey();
+        var otherKey = NewKey();
+        await ImportAsync(DockerNames.CacheRepository(OurCache), orphanKey, Labels("", OurCache));
+
+        // Fetched from the shared cache: made for another cache, named by this one.
+        await ImportAsync(DockerNames.CacheRepository(OurCache), fetchedKey, Labels("", Elsewhere));
+        await ImportAsync(DockerNames.CacheRepository(OurCache), keptKey, Labels("", OurCache));
+
+        // Made for this cache, fetched by another, whose entry is its only hold now.
+        await ImportAsync(DockerNames.CacheRepository(Elsewhere), otherKey, Labels("", OurCache));
+
+        var removed = await DockerGarbage.CollectOrphanTagsAsync(_client, OurCache, key => key == keptKey, _ => [], _scope, cancellationToken);
+
+        await Assert.That(removed)
+            .IsEquivalentTo((IEnumerable<string>)[DockerNames.CacheReference(OurCache, orphanKey), DockerNames.CacheReference(OurCache, fetchedKey)], CollectionOrdering.Any);
+        await Assert.That(await _client.InspectImageAsync(DockerNames.CacheReference(OurCache, keptKey), cancellationToken)).IsNotNull();
+        await Assert.That(await _client.InspectImageAsync(DockerNames.CacheReference(Elsewhere, otherKey), cancellationToken)).IsNotNull();
+    }
+
+    [Test]
+    public async Task Orphan_collection_gives_legacy_named_images_of_this_caches_entries_its_names_and_drops_legacy_names_it_made_without_entries(
+        CancellationToken cancellationToken)
+    {
+        // Named the way every cache named its images before each named its own.
+        var heldKey = NewKey();
+        var goneKey = NewKey();
+        var otherKey = NewKey();
+        var held = await ImportAsync(DockerNames.LegacyCacheRepository, heldKey, Labels("", OurCache));
+        var gone = await ImportAsync(DockerNames.LegacyCacheRepository, goneKey, Labels("", OurCache));
+        var other = await ImportAsync(DockerNames.LegacyCacheRepository, otherKey, Labels("", "elsewhere:/cache"));
+
+        var removed = await DockerGarbage.CollectOrphanTagsAsync(
+            _client, OurCache, key => key == heldKey, id => id == held ? [heldKey] : [], _scope, cancellationToken);
+
+        await Assert.That(removed).IsEquivalentTo((IEnumerable<string>)[DockerNames.LegacyCacheReference(goneKey)], CollectionOrdering.Matching);
+        await Assert.That((await _client.InspectImageAsync(held, cancellationToken))?.RepoTags)
+            .IsEquivalentTo((IEnumerable<string>)[DockerNames.LegacyCacheReference(heldKey), DockerNames.CacheReference(OurCache, heldKey)], CollectionOrdering.Any);
+        await Assert.That(await _client.InspectImageAsync(gone, cancellationToken)).IsNull();
+        await Assert.That((await _client.InspectImageAsync(other, cancellationToken))?.RepoTags)
+            .IsEquivalentTo((IEnumerable<string>)[DockerNames.LegacyCacheReference(otherKey)], CollectionOrdering.Matching);
     }
 
     private Dictionary<string, string> Labels(string runLock, string cache) => new()

@@ -19,6 +19,24 @@ public sealed partial class DockerNamesTests
     }
 
     [Test]
+    public async Task Each_cache_dir_names_its_images_in_a_repository_of_its_own_that_no_other_cache_or_legacy_name_matches()
+    {
+        const string Key = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        var a = DockerNames.CacheReference("host:/home/a/.cache/harmont", Key);
+        var b = DockerNames.CacheReference("host:/home/b/.cache/harmont", Key);
+
+        await Assert.That(a).IsNotEqualTo(b);
+        await Assert.That(a).IsEqualTo(DockerNames.CacheReference("host:/home/a/.cache/harmont", Key));
+        await Assert.That(a).Matches(ReferenceGrammar());
+        await Assert.That(DockerNames.IsCacheReference(a, "host:/home/a/.cache/harmont", out var tag) && tag == Key).IsTrue();
+        await Assert.That(DockerNames.IsCacheReference(b, "host:/home/a/.cache/harmont", out _)).IsFalse();
+        await Assert.That(DockerNames.IsCacheReference(DockerNames.LegacyCacheReference(Key), "host:/home/a/.cache/harmont", out _)).IsFalse();
+        await Assert.That(DockerNames.IsLegacyCacheReference(a, out _)).IsFalse();
+        await Assert.That(new[] { a, b, DockerNames.LegacyCacheReference(Key) }.All(DockerNames.IsAnyCacheReference)).IsTrue();
+        await Assert.That(DockerNames.IsAnyCacheReference("harmont-aot/snap:" + Key)).IsFalse();
+    }
+
+    [Test]
     public async Task Plain_keys_are_kept_readable()
     {
         await Assert.That(DockerNames.SnapshotTag("run1", "build")).IsEqualTo("run1-build");
@@ -53,4 +71,8 @@ public sealed partial class DockerNamesTests
 
     [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
     private static partial Regex TagGrammar();
+
+    // A repository of lowercase path components, then a tag.
+    [GeneratedRegex("^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
+    private static partial Regex ReferenceGrammar();
 }

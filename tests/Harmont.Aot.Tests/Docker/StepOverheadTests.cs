@@ -1,5 +1,6 @@
 using System.Globalization;
 using Harmont.Aot.Cache;
+using Harmont.Aot.Cleanup;
 using Harmont.Aot.Cli;
 using Harmont.Aot.Events;
 using Harmont.Aot.Model;
@@ -71,20 +72,21 @@ public sealed class StepOverheadTests : DockerRunTest
         await Assert.That(build.ImageSize).IsEqualTo(0);
         using var client = await DockerTestEngine.ConnectAsync();
         var shared = (await client.InspectImageAsync(build.Image!, cancellationToken))!;
-        await Assert.That(shared.RepoTags).Contains(DockerNames.CacheReference(tool.Entry.Key));
-        await Assert.That(shared.RepoTags).Contains(DockerNames.CacheReference(build.Key));
+        await Assert.That(shared.RepoTags).Contains(Harness.CacheReference(tool.Entry.Key));
+        await Assert.That(shared.RepoTags).Contains(Harness.CacheReference(build.Key));
 
         // The parent's entry leaves the store after its tag moved elsewhere (a re-recorded key): its image,
         // which is the child's too, must stay, though the engine would delete a one-name image asked by id.
         var busybox = (await client.InspectImageAsync(BusyboxImage.Image, cancellationToken))!.Id;
-        await client.TagImageAsync(busybox, DockerNames.CacheRepository, DockerNames.CacheTag(tool.Entry.Key), cancellationToken);
+        await client.TagImageAsync(busybox, DockerNames.CacheRepository(OwnerLock.Label(Harness.Cache)), DockerNames.CacheTag(tool.Entry.Key), cancellationToken);
         await Assert.That(store.TryRemove(tool.Entry.Key)).IsTrue();
         await using (var backend = await DockerTestEngine.BackendAsync())
         {
+            backend.CacheLabel = OwnerLock.Label(Harness.Cache);
             await CachePlanning.RemoveImagesAsync([tool], backend, TextWriter.Null);
         }
 
-        await client.RemoveImageAsync(DockerNames.CacheReference(tool.Entry.Key), force: false, cancellationToken);
+        await client.RemoveImageAsync(Harness.CacheReference(tool.Entry.Key), force: false, cancellationToken);
         await Assert.That(await client.ImageExistsAsync(build.Image!, cancellationToken)).IsTrue();
 
         var second = await Harness.RunAsync(pipeline);

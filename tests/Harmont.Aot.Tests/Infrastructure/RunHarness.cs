@@ -26,6 +26,9 @@ public sealed class RunHarness : IDisposable
 
     public string WorkDir => Path.Combine(Cache, "work");
 
+    /// <summary>This harness's cache dir's name, on the engine, for the image of its entry <paramref name="key"/>.</summary>
+    public string CacheReference(string key) => Harmont.Aot.Runners.Docker.DockerNames.CacheReference(Harmont.Aot.Cleanup.OwnerLock.Label(Cache), key);
+
     /// <summary>Run work dirs still on disk; a finished run must leave none.</summary>
     public IReadOnlyList<string> LeftoverRunDirs() => RunDirsIn(WorkDir);
 

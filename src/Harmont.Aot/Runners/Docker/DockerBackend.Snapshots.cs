@@ -52,6 +52,7 @@ internal sealed partial class DockerBackend
     {
         ArgumentException.ThrowIfNullOrEmpty(snapshot);
         ArgumentException.ThrowIfNullOrEmpty(cacheKey);
+        var repository = OwnCacheRepository();
         lock (_snapshots)
         {
             // No longer the run's to reap, even if the tag below fails: the entry names the image by id.
@@ -64,14 +65,15 @@ internal sealed partial class DockerBackend
             }
         }
 
-        return _engine.GuardAsync(() => _engine.TagImageAsync(snapshot, DockerNames.CacheRepository, DockerNames.CacheTag(cacheKey), cancellationToken));
+        return _engine.GuardAsync(() => _engine.TagImageAsync(snapshot, repository, DockerNames.CacheTag(cacheKey), cancellationToken));
     }
 
     /// <inheritdoc />
     /// <remarks>
-    /// By its tag while the tag is still the entry's: a cached child's image may stack on its layers, and
-    /// untagging leaves them to it; an image that another entry's tag also names (a step that changed nothing
-    /// shares its parent's) stays for that entry. A tag that has moved is another entry's now (a run re-recorded
+    /// By this cache's tag while the tag is still the entry's: a cached child's image may stack on its layers, and
+    /// untagging leaves them to it; an image that another name also holds (another entry's, when a step that changed
+    /// nothing shares its parent's; another cache dir's on this engine; one from before each cache named its own,
+    /// which orphan collection judges) stays for it. A tag that has moved is another entry's now (a run re-recorded
     /// the key since): the entry's own image goes by id, but only once nothing names it, since the engine
     /// deletes an image with a single name when asked by id.
     /// </remarks>
@@ -79,9 +81,9 @@ internal sealed partial class DockerBackend
     {
         ArgumentException.ThrowIfNullOrEmpty(snapshot);
         ArgumentException.ThrowIfNullOrEmpty(cacheKey);
+        var reference = $"{OwnCacheRepository()}:{DockerNames.CacheTag(cacheKey)}";
         return _engine.GuardAsync(async () =>
         {
-            var reference = DockerNames.CacheReference(cacheKey);
             if ((await _engine.InspectImageAsync(reference, cancellationToken))?.ID == snapshot)
             {
                 await _engine.RemoveImageAsync(reference, force: false, cancellationToken);
@@ -141,7 +143,7 @@ internal sealed partial class DockerBackend
             {
                 // The run still leases these entries, so their tags belong where they point; one a racing
                 // removal took is put back before the run's own name, the image's last hold, goes.
-                await _engine.TagImageAsync(image, DockerNames.CacheRepository, DockerNames.CacheTag(key), cancellationToken);
+                await _engine.TagImageAsync(image, OwnCacheRepository(), DockerNames.CacheTag(key), cancellationToken);
                 await _engine.RemoveImageAsync(reference, force: false, cancellationToken);
             }
             catch (Exception ex) when (DockerEngine.IsFailure(ex))
@@ -227,11 +229,23 @@ internal sealed partial class DockerBackend
         }
     }
 
+    // The images this cache names, and those named the way every cache did before each named its own; any other
+    // image is asked about on its own. A backend with no cache has none.
     private async Task<HashSet<string>> ListCachedImagesAsync()
     {
-        var images = await _engine.ListImagesAsync([$"{DockerNames.OwnerLabel}=1", $"{DockerNames.EphemeralLabel}=0"], CancellationToken.None);
+        if (CacheLabel is not { Length: > 0 } cache)
+        {
+            return [];
+        }
+
+        var images = await _engine.ListImagesAsync([], CancellationToken.None, repositories: [DockerNames.CacheRepository(cache), DockerNames.LegacyCacheRepository]);
         return [.. images.Select(i => i.ID)];
     }
+
+    // Where this backend's cache names its entries' images; only a backend serving a cache keeps or drops them.
+    private string OwnCacheRepository() => CacheLabel is { Length: > 0 } cache
+        ? DockerNames.CacheRepository(cache)
+        : throw new InvalidOperationException("the Docker backend serves no cache dir (CacheLabel is unset), so it has no name for a cached image.");
 
     /// <summary>Snapshots the container as a fresh one-layer image with the config a commit would give it.</summary>
     /// <remarks>

@@ -62,7 +62,10 @@ internal sealed partial class DockerBackend : IStepBackend
     /// </summary>
     public string? RunLock { get; set; }
 
-    /// <summary>The cache directory's <c>OwnerLock.Label</c>, stamped on every image, so cleanup judges it against that cache only.</summary>
+    /// <summary>
+    /// The cache directory's <c>OwnerLock.Label</c>, stamped on every image, so cleanup judges it against that cache only;
+    /// the cache's names for its entries' images come from it (<see cref="DockerNames.CacheRepository"/>). Set before keeping or dropping one.
+    /// </summary>
     public string? CacheLabel { get; set; }
 
     /// <summary>The engine this backend drives.</summary>

@@ -236,11 +236,15 @@ internal sealed partial class DockerEngine : IDisposable
 
     /// <summary>Containers, running or not, carrying every label in <paramref name="labels"/> (<c>key</c> or <c>key=value</c>).</summary>
     public async Task<IList<ContainerListResponse>> ListContainersAsync(IEnumerable<string> labels, CancellationToken cancellationToken) =>
-        await _client.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = Filters(labels, untaggedOnly: false) }, cancellationToken);
+        await _client.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = Filters(labels, untaggedOnly: false, repositories: null) }, cancellationToken);
 
-    /// <summary>Top-level images carrying every label in <paramref name="labels"/>; with <paramref name="untaggedOnly"/>, only those with no tag.</summary>
-    public async Task<IList<ImagesListResponse>> ListImagesAsync(IEnumerable<string> labels, CancellationToken cancellationToken, bool untaggedOnly = false) =>
-        await _client.Images.ListImagesAsync(new ImagesListParameters { Filters = Filters(labels, untaggedOnly) }, cancellationToken);
+    /// <summary>
+    /// Top-level images carrying every label in <paramref name="labels"/>; with <paramref name="untaggedOnly"/>, only those with no tag;
+    /// with <paramref name="repositories"/>, only those named in one of them.
+    /// </summary>
+    public async Task<IList<ImagesListResponse>> ListImagesAsync(
+        IEnumerable<string> labels, CancellationToken cancellationToken, bool untaggedOnly = false, IEnumerable<string>? repositories = null) =>
+        await _client.Images.ListImagesAsync(new ImagesListParameters { Filters = Filters(labels, untaggedOnly, repositories) }, cancellationToken);
 
     /// <summary>Names <paramref name="image"/> <c>repo:tag</c>, moving the tag if another image had it.</summary>
     public Task TagImageAsync(string image, string repo, string tag, CancellationToken cancellationToken) =>
@@ -270,7 +274,7 @@ internal sealed partial class DockerEngine : IDisposable
             .WithTimeout(Timeout.InfiniteTimeSpan)
             .Build();
 
-    private static Dictionary<string, IDictionary<string, bool>> Filters(IEnumerable<string> labels, bool untaggedOnly)
+    private static Dictionary<string, IDictionary<string, bool>> Filters(IEnumerable<string> labels, bool untaggedOnly, IEnumerable<string>? repositories)
     {
         var filters = new Dictionary<string, IDictionary<string, bool>>(StringComparer.Ordinal)
         {
@@ -279,6 +283,12 @@ internal sealed partial class DockerEngine : IDisposable
         if (untaggedOnly)
         {
             filters["dangling"] = new Dictionary<string, bool> { ["true"] = true };
+        }
+
+        if (repositories is not null)
+        {
+            // The engine matches a pattern without a tag against the repository alone; several patterns match any one.
+            filters["reference"] = repositories.ToDictionary(r => r, _ => true, StringComparer.Ordinal);
         }
 
         return filters;

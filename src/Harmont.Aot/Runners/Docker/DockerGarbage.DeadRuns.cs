@@ -11,7 +11,7 @@ internal static partial class DockerGarbage
     /// Removes at once what runs of this machine that are gone (their owner lock free) left: their containers
     /// are killed and removed; their images go, unless cache entries record one, which is then given each entry's
     /// cache tag (a run killed between publishing an entry and tagging its image). A live run's objects, and another
-    /// machine's, are never touched.
+    /// machine's, are never touched, nor another cache dir's names: an image one of them holds stays for it.
     /// </summary>
     /// <param name="engine">The engine.</param>
     /// <param name="cacheLabel">This cache's label: only images made for it are judged (containers are, whatever their cache).</param>
@@ -22,20 +22,32 @@ internal static partial class DockerGarbage
         DockerEngine engine, string cacheLabel, Func<string, IReadOnlyList<string>> entriesFor, string? scope, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(engine);
+        ArgumentException.ThrowIfNullOrEmpty(cacheLabel);
         ArgumentNullException.ThrowIfNull(entriesFor);
         return engine.GuardAsync(() => ReapDeadRunsCoreAsync(engine, cacheLabel, entriesFor, scope, cancellationToken));
     }
 
     /// <summary>
     /// Removes this cache's tags whose entry is gone (a removal the engine refused while a container used the
-    /// image leaves one behind); the image goes with its last tag unless something still stacks on it.
+    /// image leaves one behind); the image goes with its last tag unless something still stacks on it. Names from
+    /// before each cache named its own (<see cref="DockerNames.LegacyCacheRepository"/>) are taken over: an image this
+    /// cache's entries record gets this cache's names, and a legacy name on an image made for this cache goes once this
+    /// cache has no entry for its key, as it did then. Another cache dir's names are never touched.
     /// </summary>
+    /// <param name="engine">The engine.</param>
+    /// <param name="cacheLabel">This cache's label, from which its names come.</param>
+    /// <param name="hasEntry">Whether this cache holds an entry under a key.</param>
+    /// <param name="entriesFor">The keys of this cache's entries recording an image id (empty for none); asked only about images with a legacy name.</param>
+    /// <param name="scope">An extra <c>key=value</c> label every image must carry; tests use it to keep to their own.</param>
+    /// <param name="cancellationToken">Stops the work between images.</param>
     public static Task<IReadOnlyList<string>> CollectOrphanTagsAsync(
-        DockerEngine engine, string cacheLabel, Func<string, bool> hasEntry, string? scope, CancellationToken cancellationToken)
+        DockerEngine engine, string cacheLabel, Func<string, bool> hasEntry, Func<string, IReadOnlyList<string>> entriesFor, string? scope, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(engine);
+        ArgumentException.ThrowIfNullOrEmpty(cacheLabel);
         ArgumentNullException.ThrowIfNull(hasEntry);
-        return engine.GuardAsync(() => CollectOrphanTagsCoreAsync(engine, cacheLabel, hasEntry, scope, cancellationToken));
+        ArgumentNullException.ThrowIfNull(entriesFor);
+        return engine.GuardAsync(() => CollectOrphanTagsCoreAsync(engine, cacheLabel, hasEntry, entriesFor, scope, cancellationToken));
     }
 
     private static async Task<GcReport> ReapDeadRunsCoreAsync(
@@ -76,7 +88,7 @@ internal static partial class DockerGarbage
         {
             try
             {
-                await ReapImageAsync(client, image, entriesFor, report, cancellationToken);
+                await ReapImageAsync(client, image, cacheLabel, entriesFor, report, cancellationToken);
             }
             catch (DockerApiException ex)
             {
@@ -88,20 +100,27 @@ internal static partial class DockerGarbage
     }
 
     private static async Task<IReadOnlyList<string>> CollectOrphanTagsCoreAsync(
-        DockerEngine client, string cacheLabel, Func<string, bool> hasEntry, string? scope, CancellationToken cancellationToken)
+        DockerEngine client, string cacheLabel, Func<string, bool> hasEntry, Func<string, IReadOnlyList<string>> entriesFor, string? scope, CancellationToken cancellationToken)
     {
         var removed = new List<string>();
-        List<string> filters = [$"{DockerNames.OwnerLabel}=1", $"{DockerNames.CacheLabel}={cacheLabel}"];
-        if (scope is not null)
-        {
-            filters.Add(scope);
-        }
+        var repository = DockerNames.CacheRepository(cacheLabel);
 
-        foreach (var image in await client.ListImagesAsync(filters, cancellationToken))
+        // By name, whatever the labels: an image fetched from the shared cache carries the labels of the cache that made it.
+        var images = await client.ListImagesAsync(scope is null ? [] : [scope], cancellationToken, repositories: [repository, DockerNames.LegacyCacheRepository]);
+        foreach (var image in images)
         {
-            foreach (var reference in image.RepoTags ?? [])
+            var references = image.RepoTags ?? [];
+            if (references.Any(r => DockerNames.IsLegacyCacheReference(r, out _)))
             {
-                if (!DockerNames.IsCacheReference(reference, out var tag) || hasEntry(tag))
+                await TakeOverAsync(client, image, repository, entriesFor, cancellationToken);
+            }
+
+            foreach (var reference in references)
+            {
+                var orphan = DockerNames.IsCacheReference(reference, cacheLabel, out var tag)
+                    ? !hasEntry(tag)
+                    : DockerNames.IsLegacyCacheReference(reference, out tag) && CacheOf(image.Labels) == cacheLabel && !hasEntry(tag);
+                if (!orphan)
                 {
                     continue;
                 }
@@ -122,6 +141,23 @@ internal static partial class DockerGarbage
         return removed;
     }
 
+    // An image named the way every cache named its images before each named its own: this cache's entries that record
+    // it get their names first, so another cache dropping the legacy name no longer takes it.
+    private static async Task TakeOverAsync(
+        DockerEngine client, ImagesListResponse image, string repository, Func<string, IReadOnlyList<string>> entriesFor, CancellationToken cancellationToken)
+    {
+        foreach (var key in entriesFor(image.ID))
+        {
+            if (!(image.RepoTags ?? []).Contains($"{repository}:{DockerNames.CacheTag(key)}"))
+            {
+                await client.TagImageAsync(image.ID, repository, DockerNames.CacheTag(key), cancellationToken);
+            }
+        }
+    }
+
+    private static string CacheOf(IDictionary<string, string>? labels) =>
+        labels is not null && labels.TryGetValue(DockerNames.CacheLabel, out var label) ? label : "";
+
     // Untagged, or named by its run: something a run leaves only until it ends.
     private static bool HoldsRunLeftovers(ImagesListResponse image) =>
         References(image) is var references && (references.Count == 0 || references.Any(DockerNames.IsRunReference));
@@ -129,22 +165,24 @@ internal static partial class DockerGarbage
     private static List<string> References(ImagesListResponse image) => [.. (image.RepoTags ?? []).Where(r => r != "<none>:<none>")];
 
     private static async Task ReapImageAsync(
-        DockerEngine client, ImagesListResponse image, Func<string, IReadOnlyList<string>> entriesFor, Collected report, CancellationToken cancellationToken)
+        DockerEngine client, ImagesListResponse image, string cacheLabel, Func<string, IReadOnlyList<string>> entriesFor, Collected report, CancellationToken cancellationToken)
     {
         var references = References(image);
         var runNames = references.Where(DockerNames.IsRunReference).ToList();
-        if (references.Any(r => !DockerNames.IsRunReference(r) && !DockerNames.IsCacheReference(r, out _)))
+        if (references.Any(r => !DockerNames.IsRunReference(r) && !DockerNames.IsAnyCacheReference(r)))
         {
             return; // Someone else named it: not ours to take.
         }
 
+        // This cache's names only: another cache dir's name on the image (it fetched it) holds it for that cache, and
+        // another cache's image for the same key is that cache's, which a name of this cache must never move.
         var keys = entriesFor(image.ID);
-        foreach (var key in keys.Where(k => !references.Contains(DockerNames.CacheReference(k))))
+        foreach (var key in keys.Where(k => !references.Contains(DockerNames.CacheReference(cacheLabel, k))))
         {
             // Killed between publishing an entry and tagging the image: the tag the entry's image should have.
             // Every entry's, since an image shared by several goes with its last tag.
-            await client.TagImageAsync(image.ID, DockerNames.CacheRepository, DockerNames.CacheTag(key), cancellationToken);
-            report.Tagged.Add(DockerNames.CacheReference(key));
+            await client.TagImageAsync(image.ID, DockerNames.CacheRepository(cacheLabel), DockerNames.CacheTag(key), cancellationToken);
+            report.Tagged.Add(DockerNames.CacheReference(cacheLabel, key));
         }
 
         if (keys.Count == 0 && references.Count == 0)

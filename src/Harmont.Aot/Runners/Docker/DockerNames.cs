@@ -21,8 +21,9 @@ internal static class DockerNames
     public const string LockLabel = "dev.harmont.aot.lock";
 
     /// <summary>
-    /// The cache directory (<c>host:path</c>) whose entries a committed image may belong to: cache tags and a dead
-    /// run's images are judged only against that cache, never against another user's or project's.
+    /// The cache directory (<c>host:path</c>) whose entries a committed image may belong to: a dead run's images are
+    /// judged only against that cache, never against another user's or project's. Its names come from it too
+    /// (<see cref="CacheRepository"/>), though an image fetched from the shared cache keeps the label of the cache that made it.
     /// </summary>
     public const string CacheLabel = "dev.harmont.aot.cache";
 
@@ -32,8 +33,11 @@ internal static class DockerNames
     /// <summary>Repository of step snapshots.</summary>
     public const string SnapshotRepository = "harmont-aot/snap";
 
-    /// <summary>Repository of cached steps' images; the tag is the cache key.</summary>
-    public const string CacheRepository = "harmont-aot/cache";
+    /// <summary>
+    /// Where every cache dir named its entries' images before each named its own (<see cref="CacheRepository"/>):
+    /// one name per key for the whole engine, so one cache dropping its entry took another's image.
+    /// </summary>
+    public const string LegacyCacheRepository = "harmont-aot/cache";
 
     private const int MaxTagLength = 128;
 
@@ -66,14 +70,31 @@ internal static class DockerNames
         return $"{clean[..keep]}-{hash}";
     }
 
-    /// <summary>Whether <paramref name="reference"/> is one of this runner's cache tags, and for which tag.</summary>
-    public static bool IsCacheReference(string reference, out string tag)
+    /// <summary>
+    /// The repository in which the cache dir <paramref name="cache"/> (its <see cref="CacheLabel"/> value) names its
+    /// entries' images, the tag being the key. Each cache dir names its own, so an image two caches record carries
+    /// two names and one cache dropping its entry takes only its own name: the engine deletes an image with its last.
+    /// </summary>
+    /// <remarks>
+    /// A hash of the label, not an id stored in the cache dir: the label already says which cache made an image and
+    /// is judged by cleanup, so the name and the label agree, and a copied cache dir (another path) gets a name of its own.
+    /// </remarks>
+    public static string CacheRepository(string cache)
     {
-        ArgumentNullException.ThrowIfNull(reference);
-        var prefix = CacheRepository + ":";
-        tag = reference.StartsWith(prefix, StringComparison.Ordinal) ? reference[prefix.Length..] : "";
-        return tag.Length > 0;
+        ArgumentException.ThrowIfNullOrEmpty(cache);
+        return $"{LegacyCacheRepository}/{Keys.CacheKey.Sha256Hex(cache)[..16]}";
     }
+
+    /// <summary>Whether <paramref name="reference"/> is the cache dir <paramref name="cache"/>'s name for an image, and for which tag.</summary>
+    public static bool IsCacheReference(string reference, string cache, out string tag) => IsIn(reference, CacheRepository(cache), out tag);
+
+    /// <summary>Whether <paramref name="reference"/> is a name from <see cref="LegacyCacheRepository"/>, and for which tag.</summary>
+    public static bool IsLegacyCacheReference(string reference, out string tag) => IsIn(reference, LegacyCacheRepository, out tag);
+
+    /// <summary>Whether <paramref name="reference"/> is any cache dir's name for an image, or a legacy one: this runner's, though maybe not this cache's.</summary>
+    public static bool IsAnyCacheReference(string reference) =>
+        reference?.StartsWith(LegacyCacheRepository + ":", StringComparison.Ordinal) == true
+        || reference?.StartsWith(LegacyCacheRepository + "/", StringComparison.Ordinal) == true;
 
     /// <summary>Whether <paramref name="reference"/> is a run's own name for an image (<see cref="SnapshotRepository"/>), which goes with the run.</summary>
     public static bool IsRunReference(string reference) =>
@@ -82,13 +103,24 @@ internal static class DockerNames
     /// <summary>The snapshot tag for a step of a run.</summary>
     public static string SnapshotTag(string runId, string stepKey) => ToTag($"{runId}-{stepKey}");
 
-    /// <summary>The tag, in <see cref="CacheRepository"/>, of a cached step's image: the key itself.</summary>
+    /// <summary>The tag, in a <see cref="CacheRepository"/>, of a cached step's image: the key itself.</summary>
     public static string CacheTag(string key) => ToTag(key);
 
-    /// <summary>The image reference a cached step's image is tagged with.</summary>
-    public static string CacheReference(string key) => $"{CacheRepository}:{CacheTag(key)}";
+    /// <summary>The cache dir <paramref name="cache"/>'s name for the image of its entry <paramref name="key"/>.</summary>
+    public static string CacheReference(string cache, string key) => $"{CacheRepository(cache)}:{CacheTag(key)}";
+
+    /// <summary>The name every cache dir gave the image of an entry <paramref name="key"/> before each named its own.</summary>
+    public static string LegacyCacheReference(string key) => $"{LegacyCacheRepository}:{CacheTag(key)}";
 
     /// <summary>A unique, readable container name for one step execution.</summary>
     public static string ContainerName(string runId, string stepKey) =>
         $"harmont-{ToTag($"{runId}-{stepKey}", 48)}-{Guid.NewGuid():N}";
+
+    private static bool IsIn(string reference, string repository, out string tag)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        var prefix = repository + ":";
+        tag = reference.StartsWith(prefix, StringComparison.Ordinal) ? reference[prefix.Length..] : "";
+        return tag.Length > 0;
+    }
 }

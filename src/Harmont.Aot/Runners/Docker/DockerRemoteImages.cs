@@ -5,10 +5,14 @@ namespace Harmont.Aot.Runners.Docker;
 
 /// <summary>
 /// Moves cached steps' images between this engine and the shared cache's registry: the engine pushes and pulls them
-/// (by digest), so layers it already has never cross the wire; the names it needs for that are taken off again.
+/// (by digest), so layers it already has never cross the wire; the names it needs for that are taken off again. A fetched
+/// image is named for the cache dir it is fetched into (<c>cache</c>, its <see cref="DockerNames.CacheLabel"/> value), as that
+/// cache's own images are: an image the engine had already, another cache dir's, then carries both caches' names.
 /// </summary>
-internal sealed class DockerRemoteImages(DockerEngine engine) : IRemoteImages
+internal sealed class DockerRemoteImages(DockerEngine engine, string cache) : IRemoteImages
 {
+    private readonly string _repository = DockerNames.CacheRepository(cache);
+
     /// <inheritdoc />
     public async Task<(string Digest, long Bytes)> PushAsync(string image, string repository, string tag, RegistryCredential? credential, CancellationToken cancellationToken)
     {
@@ -29,7 +33,7 @@ internal sealed class DockerRemoteImages(DockerEngine engine) : IRemoteImages
     {
         if (await engine.GuardAsync(() => engine.InspectImageAsync(image, cancellationToken)) is not null)
         {
-            await engine.GuardAsync(() => engine.TagImageAsync(image, DockerNames.CacheRepository, DockerNames.CacheTag(cacheKey), cancellationToken));
+            await engine.GuardAsync(() => engine.TagImageAsync(image, _repository, DockerNames.CacheTag(cacheKey), cancellationToken));
             return 0;
         }
 
@@ -43,11 +47,11 @@ internal sealed class DockerRemoteImages(DockerEngine engine) : IRemoteImages
                 throw new RegistryException($"the image {digest[..19]} in the registry is {pulled?.ID ?? "nothing"}, not the entry's {image}");
             }
 
-            await engine.GuardAsync(() => engine.TagImageAsync(image, DockerNames.CacheRepository, DockerNames.CacheTag(cacheKey), cancellationToken));
+            await engine.GuardAsync(() => engine.TagImageAsync(image, _repository, DockerNames.CacheTag(cacheKey), cancellationToken));
         }
         finally
         {
-            // The cache tag is the image's one name, as for an image this machine committed; without it, the image goes.
+            // This cache's tag is then the image's name, as for an image it committed; without it, the image goes.
             await engine.GuardAsync(() => engine.RemoveImageAsync(reference, force: false, CancellationToken.None));
         }
 
@@ -55,8 +59,9 @@ internal sealed class DockerRemoteImages(DockerEngine engine) : IRemoteImages
     }
 
     /// <inheritdoc />
+    /// <remarks>Only this cache's name: an image another cache dir names stays for it.</remarks>
     public Task ForgetAsync(string cacheKey, CancellationToken cancellationToken) =>
-        engine.GuardAsync(() => engine.RemoveImageAsync(DockerNames.CacheReference(cacheKey), force: false, cancellationToken));
+        engine.GuardAsync(() => engine.RemoveImageAsync($"{_repository}:{DockerNames.CacheTag(cacheKey)}", force: false, cancellationToken));
 
     // An identity token (Docker's "<token>" user) goes as one, which the engine trades at the registry's realm.
     private static AuthConfig? Auth(RegistryCredential? credential, string repository) => credential switch
