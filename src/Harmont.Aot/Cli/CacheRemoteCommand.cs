@@ -1,4 +1,5 @@
 using Harmont.Aot.Cache;
+using Harmont.Aot.Cleanup;
 using Harmont.Aot.Cache.Remote;
 using Harmont.Aot.Runners;
 using Harmont.Aot.Runners.Docker;
@@ -59,7 +60,7 @@ internal static class CacheRemoteCommand
 
         await using (engine)
         {
-            var images = engine is DockerBackend docker ? new DockerRemoteImages(docker.Client) : null;
+            var images = engine is DockerBackend docker ? new DockerRemoteImages(docker.Client, OwnerLock.Label(store.Root)) : null;
             await using var remote = new RemoteCache(new RegistryClient(setting, new RegistryCredentials(context.GetEnv)), store, images, line => context.Error.WriteLine(line));
             remote.ResumeOwed();
             var moved = await remote.DrainAsync();
