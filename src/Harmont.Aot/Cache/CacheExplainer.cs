@@ -16,7 +16,8 @@ internal static class CacheExplainer
     /// <param name="current">This run's record; a step's outcome says whether it hit.</param>
     /// <param name="previous">The run before it, or null.</param>
     /// <param name="order">Step keys in the order to print them.</param>
-    public static string Describe(RunRecord current, RunRecord? previous, IEnumerable<string> order)
+    /// <param name="project">The project identity the keys were made with, said first: it decides which clones share entries.</param>
+    public static string Describe(RunRecord current, RunRecord? previous, IEnumerable<string> order, string project)
     {
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(order);
@@ -26,6 +27,7 @@ internal static class CacheExplainer
         text.AppendLine(previous is null
             ? "cache: no earlier run of this pipeline is recorded, so there is nothing to compare with."
             : $"cache: compared with run {previous.RunId} ({previous.At:yyyy-MM-dd HH:mm:ss}Z):");
+        text.Append("  ").AppendLine(ProjectIdentity.Describe(project));
         foreach (var step in steps)
         {
             var record = current.Steps[step];

@@ -107,33 +107,6 @@ internal sealed class CacheMountStore(string cacheRoot, TimeProvider clock)
         return true;
     }
 
-    /// <summary>
-    /// Removes least-recently-used mounts (never one in use) while the mounts and <paramref name="entryBytes"/> of
-    /// entries exceed <paramref name="maxBytes"/>, but only mounts used before <paramref name="before"/> (the oldest
-    /// entry's use, so entries and mounts leave in one least-recently-used order); null: any mount.
-    /// </summary>
-    public List<CacheMountListing> Evict(long maxBytes, long entryBytes, DateTimeOffset? before)
-    {
-        var removed = new List<CacheMountListing>();
-        var listings = List();
-        var total = entryBytes + listings.Sum(l => l.Size);
-        foreach (var listing in listings)
-        {
-            if (total <= maxBytes || (before is { } cutoff && listing.LastUsed >= cutoff))
-            {
-                break;
-            }
-
-            if (TryRemove(listing.Id))
-            {
-                removed.Add(listing);
-                total -= listing.Size;
-            }
-        }
-
-        return removed;
-    }
-
     private string LockPath(string id) => Path.Combine(Root, id + ".lock");
 
     private async Task<FileStream> LockAsync(string id, Action<string> waiting, CancellationToken cancellationToken)

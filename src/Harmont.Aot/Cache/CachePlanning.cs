@@ -68,24 +68,18 @@ internal static class CachePlanning
     }
 
     /// <summary>
-    /// Evicts least-recently-used entries down to <paramref name="maxBytes"/> (never one in use), with
-    /// their images, and says what went: eviction is never silent.
+    /// Evicts least-recently-used entries and cache mounts down to <paramref name="maxBytes"/> (never one in
+    /// use), with the entries' images, and says what went: eviction is never silent.
     /// </summary>
     public static async Task EvictAsync(CacheStore store, long maxBytes, IStepBackend? docker, TextWriter notices)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(notices);
-        IReadOnlyList<CacheListing> evicted;
         var kept = new List<CacheListing>();
-        List<CacheMountListing> mountsGone;
+        CacheEviction eviction;
         try
         {
-            // Cache mounts count against the same bound: those used before every entry go first, then entries, then mounts.
-            var mounts = new CacheMountStore(store.Root, TimeProvider.System);
-            var entries = store.List();
-            mountsGone = mounts.Evict(maxBytes, entries.Sum(e => e.Entry.Size), entries.Count > 0 ? entries[0].LastUsed : null);
-            evicted = store.EvictToFit(Math.Max(0, maxBytes - mounts.List().Sum(m => m.Size)), kept);
-            mountsGone.AddRange(mounts.Evict(maxBytes, store.List().Sum(e => e.Entry.Size), null));
+            eviction = store.EvictToFit(maxBytes, kept);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -93,11 +87,17 @@ internal static class CachePlanning
             return;
         }
 
+        var (evicted, mountsGone) = (eviction.Entries, eviction.Mounts);
         if (mountsGone.Count > 0)
         {
             await notices.WriteLineAsync(
                 $"harmont: cache over its {CacheUnits.FormatSize(maxBytes)} bound: removed {mountsGone.Count} least-recently-used cache mount(s) " +
                 $"({CacheUnits.FormatSize(mountsGone.Sum(m => m.Size))}): {string.Join(", ", mountsGone.Select(m => m.Id))}");
+        }
+
+        if (eviction.KeptMounts.Count > 0)
+        {
+            await notices.WriteLineAsync($"harmont: cache over its {CacheUnits.FormatSize(maxBytes)} bound: kept {eviction.KeptMounts.Count} cache mount(s) a step is using.");
         }
 
         if (kept.Count > 0)

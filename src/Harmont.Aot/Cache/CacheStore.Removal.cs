@@ -6,27 +6,49 @@ namespace Harmont.Aot.Cache;
 internal sealed partial class CacheStore
 {
     /// <summary>
-    /// Removes least-recently-used entries until the store fits in <paramref name="maxBytes"/>; entries in
-    /// use stay. An entry whose workspace is layered on an evicted one goes with it: it could never hit again.
+    /// Removes the least recently used of the entries and cache mounts together until both fit in
+    /// <paramref name="maxBytes"/>: the one accounting of the bound, for eviction after a run and for
+    /// <c>cache prune</c> alike. What a run or a step is using stays. An entry whose workspace is layered on an
+    /// evicted one goes with it: it could never hit again.
     /// </summary>
     /// <param name="maxBytes">The bound.</param>
     /// <param name="kept">Receives the entries due that a run is using, which stay.</param>
-    public IReadOnlyList<CacheListing> EvictToFit(long maxBytes, ICollection<CacheListing>? kept = null)
+    public CacheEviction EvictToFit(long maxBytes, ICollection<CacheListing>? kept = null)
     {
+        var mountStore = new CacheMountStore(Root, _clock);
         var listings = List();
-        var total = listings.Sum(l => l.Entry.Size);
+        var mounts = mountStore.List();
+        var total = listings.Sum(l => l.Entry.Size) + mounts.Sum(m => m.Size);
         var removal = new Removal(this, listings, kept);
-        foreach (var listing in listings)
+        var mountsGone = new List<CacheMountListing>();
+        var mountsKept = new List<CacheMountListing>();
+
+        // One least-recently-used order over both kinds; on a tie an entry goes first, as it is cheaper to make again.
+        var order = listings.Select(l => (l.LastUsed, Kind: 0, Entry: (CacheListing?)l, Mount: (CacheMountListing?)null))
+            .Concat(mounts.Select(m => (m.LastUsed, Kind: 1, Entry: (CacheListing?)null, Mount: (CacheMountListing?)m)))
+            .OrderBy(c => c.LastUsed).ThenBy(c => c.Kind);
+        foreach (var candidate in order)
         {
-            if (total - removal.Bytes <= maxBytes)
+            if (total - removal.Bytes - mountsGone.Sum(m => m.Size) <= maxBytes)
             {
                 break;
             }
 
-            removal.Remove(listing);
+            if (candidate.Entry is { } entry)
+            {
+                removal.Remove(entry);
+            }
+            else if (mountStore.TryRemove(candidate.Mount!.Id))
+            {
+                mountsGone.Add(candidate.Mount);
+            }
+            else
+            {
+                mountsKept.Add(candidate.Mount);
+            }
         }
 
-        return removal.Removed;
+        return new CacheEviction(removal.Removed, mountsGone, mountsKept, mounts.Count);
     }
 
     /// <summary>Removes entries not used within <paramref name="olderThan"/>, and the entries layered on them.</summary>
@@ -108,6 +130,14 @@ internal sealed partial class CacheStore
         return owners.ToDictionary(o => o.Key, IReadOnlyList<string> (o) => o.Value, StringComparer.Ordinal);
     }
 }
+
+/// <summary>What one cut to the size bound removed, and the cache mounts it kept because a step was using them.</summary>
+/// <param name="Entries">The entries removed, with the entries layered on them.</param>
+/// <param name="Mounts">The cache mounts removed.</param>
+/// <param name="KeptMounts">The cache mounts due that a step was using, which stay.</param>
+/// <param name="MountsCounted">How many cache mounts counted toward the bound.</param>
+internal sealed record CacheEviction(
+    IReadOnlyList<CacheListing> Entries, IReadOnlyList<CacheMountListing> Mounts, IReadOnlyList<CacheMountListing> KeptMounts, int MountsCounted);
 
 /// <summary>
 /// One eviction or prune over a listing of the store: each entry removed takes, transitively, the entries

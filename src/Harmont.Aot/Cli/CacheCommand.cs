@@ -48,7 +48,7 @@ internal static class CacheCommand
         return 0;
     });
 
-    /// <summary><c>cache prune</c>: entries unused for <paramref name="olderThan"/>, then least recently used ones down to the bound.</summary>
+    /// <summary><c>cache prune</c>: entries unused for <paramref name="olderThan"/>, then the least recently used entries and cache mounts down to the bound.</summary>
     public static Task<int> PruneAsync(CliContext context, string? olderThan, string? maxSize) => GuardAsync(context, async store =>
     {
         var removed = new List<CacheListing>();
@@ -58,14 +58,24 @@ internal static class CacheCommand
             removed.AddRange(store.Prune(CacheUnits.ParseAge(olderThan, "--older-than"), kept));
         }
 
-        removed.AddRange(store.EvictToFit(MaxBytes(context, maxSize), kept));
+        // The same accounting as eviction after a run: entries and cache mounts count toward one bound.
+        var eviction = store.EvictToFit(MaxBytes(context, maxSize), kept);
+        removed.AddRange(eviction.Entries);
         foreach (var l in removed)
         {
             context.Out.WriteLine($"removed {l.Entry.Key[..16]} {l.Entry.Pipeline}/{l.Entry.Step} ({CacheUnits.FormatSize(l.Entry.Size)})");
         }
 
+        foreach (var m in eviction.Mounts)
+        {
+            context.Out.WriteLine($"removed cache mount {m.Id} ({CacheUnits.FormatSize(m.Size)})");
+        }
+
         var inUse = kept.Select(l => l.Entry.Key).Distinct(StringComparer.Ordinal).Count();
-        context.Out.WriteLine($"{removed.Count} entries removed{(inUse > 0 ? $", {inUse} in use by a run kept" : "")}");
+        var mounts = eviction.MountsCounted > 0 ? $" and {eviction.Mounts.Count} cache mount(s)" : "";
+        context.Out.WriteLine(
+            $"{removed.Count} entries{mounts} removed{(inUse > 0 ? $", {inUse} in use by a run kept" : "")}" +
+            (eviction.KeptMounts.Count > 0 ? $", {eviction.KeptMounts.Count} cache mount(s) in use by a step kept" : ""));
         SweepStaging(context, store);
         await CleanEngineAsync(context, store, removed);
         return 0;

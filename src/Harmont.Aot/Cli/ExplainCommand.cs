@@ -68,7 +68,7 @@ internal static class ExplainCommand
                 .ToDictionary(p => p.Step, _ => "hit", StringComparer.Ordinal);
             var current = RunRecord.From("now", context.Clock.GetUtcNow(), plan, outcomes);
             IEnumerable<string> order = step is null ? pipeline.Steps.Select(s => s.Key) : [step];
-            await context.Out.WriteAsync(CacheExplainer.Describe(current, previous, order));
+            await context.Out.WriteAsync(CacheExplainer.Describe(current, previous, order, plan.Project));
             foreach (var warning in await OverwrittenWarningsAsync(pipeline, plan, store, outcomes.Keys.Where(order.Contains), root, directories.Cache, cancellation))
             {
                 await context.Out.WriteLineAsync($"warning: {warning}");

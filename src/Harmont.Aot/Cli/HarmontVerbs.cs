@@ -114,7 +114,7 @@ internal sealed class HarmontVerbs(IReadOnlyList<PipelineDefinition> pipelines, 
     /// <summary>List entries: key, pipeline/step, size, age and last use.</summary>
     public void CacheList() => Finish(() => CacheCommand.List(context));
 
-    /// <summary>Evict least-recently-used entries down to the size bound; entries in use stay.</summary>
+    /// <summary>Evict least-recently-used entries and cache mounts down to the size bound; what is in use stays.</summary>
     /// <param name="olderThan">Also remove entries not used for this long (7d, 12h, 30m).</param>
     /// <param name="maxSize">Size bound to evict down to (default: HARMONT_CACHE_MAX_SIZE, else 10GiB).</param>
     /// <param name="remote">Prune the shared cache in the registry instead: keep the newest --keep entries of each step.</param>

@@ -145,7 +145,7 @@ internal static class RunCommand
                 {
                     // On stdout with human output; with --format json stdout is NDJSON only.
                     var explanation = request.Format == OutputFormat.Json ? context.Error : context.Out;
-                    await explanation.WriteAsync(CacheExplainer.Describe(record, previous, pipeline.Steps.Select(s => s.Key)));
+                    await explanation.WriteAsync(CacheExplainer.Describe(record, previous, pipeline.Steps.Select(s => s.Key), plan.Project));
                     foreach (var warning in cache.Warnings)
                     {
                         await explanation.WriteLineAsync($"warning: {warning}");

@@ -3,9 +3,10 @@ using Harmont.Aot.Workspaces;
 namespace Harmont.Aot.Keys;
 
 /// <summary>
-/// The <c>project</c> component of a key: an explicit name, else the normalised <c>origin</c> URL,
-/// else the repository root path. Two repositories must never share entries by accident, and two
-/// clones of one repository (or one reached by SSH and by HTTPS) should.
+/// The <c>project</c> component of a key: an explicit name, else the normalised <c>origin</c> URL, else
+/// the repository's root commit, else the repository root path. Two repositories must never share entries
+/// by accident, and two clones of one repository (or one reached by SSH and by HTTPS, or at two paths with
+/// no remote) should.
 /// </summary>
 internal static class ProjectIdentity
 {
@@ -28,20 +29,61 @@ internal static class ProjectIdentity
 
         var full = Path.GetFullPath(root).TrimEnd('/');
         var signature = memoDirectory is null ? null : ConfigSignature(full);
+        var head = signature is null ? null : HeadSignature(full);
         var memo = memoDirectory is null ? null : Path.Combine(memoDirectory, MemoFile);
-        if (signature is not null && Remembered(memo!, full, signature) is { } known)
+        if (signature is not null && Remembered(memo!, full, signature, head) is { } known)
         {
             return known;
         }
 
         var origin = await OriginUrlAsync(root, cancellationToken);
-        var identity = origin is not null ? "origin:" + NormaliseRemote(origin) : "path:" + full;
+        var identity = origin is not null ? "origin:" + NormaliseRemote(origin)
+            : await RootCommitAsync(root, cancellationToken) is { } commit ? "root:" + commit
+            : "path:" + full;
         if (signature is not null)
         {
-            Remember(memo!, full, signature, identity);
+            Remember(memo!, full, signature, head, identity);
         }
 
         return identity;
+    }
+
+    /// <summary>
+    /// Says which identity is in force and what it came from, for <c>explain</c>: a user whose clones share
+    /// nothing needs to know why, and how to choose one.
+    /// </summary>
+    public static string Describe(string identity)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        var colon = identity.IndexOf(':', StringComparison.Ordinal);
+        var value = colon < 0 ? identity : identity[(colon + 1)..];
+        return (colon < 0 ? "" : identity[..colon]) switch
+        {
+            "name" => $"project: {value} (named by [Pipeline(Project=…)])",
+            "origin" => $"project: origin remote {value}",
+            "root" => $"project: root commit {value[..Math.Min(8, value.Length)]} (no origin remote; every clone of this history shares it; set [Pipeline(Project=…)] to choose one)",
+            "path" => $"project: repository path {value} (no origin remote and no root commit to use: no commit yet, a shallow clone or not a git repository; " +
+                "a clone at another path shares nothing; set [Pipeline(Project=…)] to choose one)",
+            _ => $"project: {identity}",
+        };
+    }
+
+    // The first commit of HEAD's first-parent line, which every full clone has whatever its path. Following first
+    // parents makes it one commit when unrelated histories were merged in, and a history merged in later does not
+    // move it. A shallow clone's oldest commit is only where its history was cut, so it has none; nor has an unborn
+    // HEAD. Replacement refs are ignored: they are local and would give two clones two answers.
+    private static async Task<string?> RootCommitAsync(string root, CancellationToken cancellationToken)
+    {
+        var shallow = Git.RunAsync(root, ["rev-parse", "--is-shallow-repository"], cancellationToken);
+        var roots = Git.RunAsync(root, ["--no-replace-objects", "rev-list", "--first-parent", "--max-parents=0", "HEAD"], cancellationToken);
+        await Task.WhenAll(shallow, roots);
+        if (shallow.Result is not { ExitCode: 0 } isShallow || isShallow.Output.Trim() != "false" || roots.Result is not { ExitCode: 0 } listed)
+        {
+            return null;
+        }
+
+        var commits = listed.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return commits.Length == 1 && commits[0].Length is 40 or 64 && commits[0].All(char.IsAsciiHexDigitLower) ? commits[0] : null;
     }
 
     // What git's answer depends on: the files it reads the remote from and the variables that move them. Null
@@ -88,17 +130,67 @@ internal static class ProjectIdentity
         return signature.ToString();
     }
 
-    // Lines of "root \t signature \t identity"; a damaged memo is only a miss.
-    private static string? Remembered(string memo, string root, string signature)
+    // What a root commit (or its absence) depends on besides the configuration: HEAD, the commit its branch names, and
+    // whether the history is cut short (shallow) or rewritten (grafts). Null when it cannot be told safely: a ref
+    // store other than files, a packed ref written in the last two seconds.
+    private static string? HeadSignature(string root)
+    {
+        var git = Path.Combine(root, ".git");
+        try
+        {
+            if (Directory.Exists(Path.Combine(git, "reftable")) || new FileInfo(Path.Combine(git, "HEAD")) is not { Exists: true, Length: < 4096 } headFile)
+            {
+                return null;
+            }
+
+            var head = File.ReadAllText(headFile.FullName).Trim();
+            var signature = new System.Text.StringBuilder(head);
+            if (head.StartsWith("ref: ", StringComparison.Ordinal))
+            {
+                var name = head[5..];
+                if (!name.StartsWith("refs/", StringComparison.Ordinal) || name.Contains("..", StringComparison.Ordinal))
+                {
+                    return null;
+                }
+
+                // A loose ref's content is the commit; a packed one is told by its file's change.
+                var loose = new FileInfo(Path.Combine(git, name));
+                signature.Append('|').Append(loose is { Exists: true, Length: < 4096 } ? File.ReadAllText(loose.FullName).Trim() : Stat(Path.Combine(git, "packed-refs")));
+            }
+
+            foreach (var cut in new[] { "shallow", Path.Combine("info", "grafts") })
+            {
+                signature.Append('|').Append(Stat(Path.Combine(git, cut)));
+            }
+
+            return signature.ToString().Contains('\0', StringComparison.Ordinal) ? null : signature.ToString();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+
+        // "\0" (never in a real signature) marks a file too fresh to be told by its time and size.
+        static string Stat(string file) =>
+            new FileInfo(file) is not { Exists: true } info ? "-"
+            : info.LastWriteTimeUtc > DateTime.UtcNow.AddSeconds(-2) ? "\0"
+            : $"{info.LastWriteTimeUtc.Ticks}:{info.Length}";
+    }
+
+    // Lines of "root \t config signature \t head signature \t identity"; a damaged memo is only a miss. An origin
+    // identity depends on the configuration alone; a root commit or a path also on HEAD's history, so it is
+    // remembered only with a head signature and served only while that matches.
+    private static string? Remembered(string memo, string root, string signature, string? head)
     {
         try
         {
             foreach (var line in File.ReadLines(memo))
             {
                 var fields = line.Split('\t');
-                if (fields.Length == 3 && fields[0] == root && fields[1] == signature)
+                if (fields.Length == 4 && fields[0] == root && fields[1] == signature
+                    && (fields[3].StartsWith("origin:", StringComparison.Ordinal) || (head is not null && fields[2] == head)))
                 {
-                    return fields[2];
+                    return fields[3];
                 }
             }
         }
@@ -109,9 +201,10 @@ internal static class ProjectIdentity
         return null;
     }
 
-    private static void Remember(string memo, string root, string signature, string identity)
+    private static void Remember(string memo, string root, string signature, string? head, string identity)
     {
-        if ($"{root}{signature}{identity}".AsSpan().IndexOfAny('\t', '\n', '\r') >= 0)
+        if ((head is null && !identity.StartsWith("origin:", StringComparison.Ordinal))
+            || $"{root}{signature}{head}{identity}".AsSpan().IndexOfAny('\t', '\n', '\r') >= 0)
         {
             return;
         }
@@ -119,7 +212,7 @@ internal static class ProjectIdentity
         try
         {
             var lines = File.Exists(memo) ? File.ReadLines(memo).Where(l => !l.StartsWith(root + "\t", StringComparison.Ordinal)).TakeLast(63).ToList() : [];
-            lines.Add($"{root}\t{signature}\t{identity}");
+            lines.Add($"{root}\t{signature}\t{head ?? "-"}\t{identity}");
             AtomicFile.Write(memo, System.Text.Encoding.UTF8.GetBytes(string.Join('\n', lines) + "\n"));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

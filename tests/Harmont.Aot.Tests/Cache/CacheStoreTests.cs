@@ -45,13 +45,13 @@ public sealed class CacheStoreTests : IDisposable
         {
             _clock.Advance(TimeSpan.FromMinutes(1));
             using var inUse = store.TryOpen(KeyB);
-            var evicted = store.EvictToFit(0);
+            var evicted = store.EvictToFit(0).Entries;
 
             // A and B are open: only C can go, however much the bound asks for.
             await Assert.That(evicted.Select(e => e.Entry.Key)).IsEquivalentTo((IEnumerable<string>)[KeyC], CollectionOrdering.Matching);
         }
 
-        await Assert.That(store.EvictToFit(1500).Select(e => e.Entry.Key)).IsEquivalentTo((IEnumerable<string>)[KeyA], CollectionOrdering.Matching);
+        await Assert.That(store.EvictToFit(1500).Entries.Select(e => e.Entry.Key)).IsEquivalentTo((IEnumerable<string>)[KeyA], CollectionOrdering.Matching);
         await Assert.That(store.List().Select(l => l.Entry.Key)).IsEquivalentTo((IEnumerable<string>)[KeyB], CollectionOrdering.Matching);
     }
 
@@ -69,7 +69,7 @@ public sealed class CacheStoreTests : IDisposable
             // A is the least recently used; taking it takes B and C, which stack on it.
         }
 
-        var evicted = store.EvictToFit(500);
+        var evicted = store.EvictToFit(500).Entries;
 
         await Assert.That(evicted.Select(e => e.Entry.Key)).IsEquivalentTo((IEnumerable<string>)[KeyA, KeyB, KeyC], CollectionOrdering.Matching);
         await Assert.That(store.List()).IsEmpty();
