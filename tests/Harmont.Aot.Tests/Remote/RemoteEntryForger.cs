@@ -21,10 +21,15 @@ internal sealed class RemoteEntryForger(RegistryClient client, Random random)
     /// <summary>Forges the entry <paramref name="key"/> (another entry of the same repository is <paramref name="donor"/>); returns what it did.</summary>
     public async Task<string> ForgeAsync(string key, string donor, CancellationToken cancellationToken)
     {
+        var kind = Kinds[random.Next(Kinds.Length)];
+        return $"{kind}: {await ForgeAsync(kind, key, donor, cancellationToken)}";
+    }
+
+    private async Task<string> ForgeAsync(string kind, string key, string donor, CancellationToken cancellationToken)
+    {
         var found = (await client.GetManifestAsync(key, cancellationToken))!.Value;
         var (manifest, metadata) = await RemoteEntryReader.ReadAsync(client, key, found.Manifest, cancellationToken);
         var count = metadata.Layers.Count;
-        var kind = Kinds[random.Next(Kinds.Length)];
         switch (kind)
         {
             case "sources":
@@ -33,7 +38,7 @@ internal sealed class RemoteEntryForger(RegistryClient client, Random random)
                 var layers = manifest.Layers!.ToArray();
                 layers[count + count - 1] = new OciDescriptor { MediaType = RemoteCache.SourcesMediaType, Digest = blob.Digest, Size = blob.Size };
                 await PutAsync(key, manifest with { Layers = layers }, cancellationToken);
-                return $"sources: {what}";
+                return what;
             case "metadata-key":
                 return await WithMetadataAsync(key, manifest, metadata with { Key = donor }, "metadata names another key", cancellationToken);
             case "metadata-layers":
