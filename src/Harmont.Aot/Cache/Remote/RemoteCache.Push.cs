@@ -41,7 +41,16 @@ internal sealed partial class RemoteCache
         {
             foreach (var key in _journal.Pending())
             {
-                Start(key);
+                if (_store.Contains(key))
+                {
+                    Start(key);
+                }
+                else
+                {
+                    // Evicted or cleaned since: nothing is left to share.
+                    using var claim = _journal.TryClaim(key);
+                    claim?.Done();
+                }
             }
         }
     }
