@@ -139,6 +139,15 @@ public sealed class CacheStoreTests : IDisposable
     }
 
     [Test]
+    public async Task An_empty_store_exports_a_bundle_that_imports(CancellationToken cancellationToken)
+    {
+        var bundle = Path.Combine(_root, "empty.tar.zst");
+
+        await Assert.That(await CacheBundle.ExportAsync(new CacheStore(Path.Combine(_root, "source"), _clock), bundle, cancellationToken)).IsEqualTo(0);
+        await Assert.That(await CacheBundle.ImportAsync(new CacheStore(Path.Combine(_root, "target"), _clock), bundle, cancellationToken)).IsEqualTo(0);
+    }
+
+    [Test]
     [Arguments("traversal", "entries/KEY/../../../escaped.txt", "leaves its entry")]
     [Arguments("absolute", "/etc/harmont-escaped", "is not under entries/<key>/")]
     [Arguments("hardlink-out", "entries/KEY/workspace/evil", "outside its entry")]
