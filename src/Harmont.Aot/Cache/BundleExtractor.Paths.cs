@@ -75,22 +75,6 @@ internal sealed partial class BundleExtractor
         return slash < 0 ? (rest, "") : (rest[..slash], rest[(slash + 1)..]);
     }
 
-    // Read as text inside the entry: '..' never climbs above the entry's directory.
-    private static bool StaysInside(string relative)
-    {
-        var depth = 0;
-        foreach (var part in relative.Split('/'))
-        {
-            depth += part switch { ".." => -1, "" or "." => 0, _ => 1 };
-            if (depth < 0)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
     private static Timespec Time(DateTimeOffset time)
     {
         var ticks = time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;

@@ -29,8 +29,25 @@ internal static class BundleWriter
     {
         bool Wanted(string relative) => IsPart(relative) && (withSources || relative != SourcesPart);
 
+        int count;
+        await using (var tar = new TarWriter(tarStream, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            count = await WriteEntriesAsync(tar, listings, Wanted, cancellationToken);
+        }
+
+        // TarWriter ends an archive only when it wrote a member; an empty store must still export a bundle that
+        // imports (CI restores and imports before its first run has cached anything).
+        if (count == 0)
+        {
+            await tarStream.WriteAsync(new byte[2 * 512], cancellationToken);
+        }
+
+        return count;
+    }
+
+    private static async Task<int> WriteEntriesAsync(TarWriter tar, IReadOnlyList<CacheListing> listings, Func<string, bool> wanted, CancellationToken cancellationToken)
+    {
         var count = 0;
-        await using var tar = new TarWriter(tarStream, TarEntryFormat.Pax, leaveOpen: true);
         foreach (var listing in listings)
         {
             ContainedRoot root;
@@ -50,7 +67,7 @@ internal static class BundleWriter
                     continue; // Damaged or half-removed: an importer would refuse the whole bundle for it.
                 }
 
-                foreach (var item in ContainedTree.Walk(root, Wanted).Where(e => Wanted(e.Relative)))
+                foreach (var item in ContainedTree.Walk(root, wanted).Where(e => wanted(e.Relative)))
                 {
                     await WriteMemberAsync(tar, root, $"{Prefix}{listing.Entry.Key}/{item.Relative}", item, cancellationToken);
                 }

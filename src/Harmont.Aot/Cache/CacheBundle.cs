@@ -3,6 +3,7 @@ using System.Runtime.Versioning;
 using Harmont.Aot.Containment;
 using Harmont.Aot.Model;
 using Harmont.Aot.Native.Linux;
+using Harmont.Aot.Workspaces;
 using SharpCompress.Common;
 using static Harmont.Aot.Cache.CacheBundleFormat;
 
@@ -218,7 +219,42 @@ internal static class CacheBundle
             throw BundleExtractor.Reject(record, "says the entry holds a workspace, but its workspace/ directory or sources file is missing");
         }
 
+        ValidateSources(staging, key);
         return entry;
+    }
+
+    // A hit's child reads the source manifest to lay the source delta over the cached output: one it cannot read
+    // would fail that child in every run that imports the entry, so it is read here, by the child's own rules.
+    [SupportedOSPlatform("linux")]
+    private static void ValidateSources(ContainedRoot staging, string key)
+    {
+        var member = $"{Prefix}{key}/sources";
+        using var handle = staging.TryOpen($"{key}/sources", LinuxSyscalls.ReadOnlyFlag, 0, out var error);
+        if (error == Errno.ENOENT)
+        {
+            return; // An entry without a workspace has no manifest.
+        }
+
+        if (error != Errno.None || LinuxSyscalls.StatHandle(handle, out var status) != Errno.None || !status.IsRegular)
+        {
+            throw BundleExtractor.Reject(member, $"cannot be read back as a file ({error.Describe()})");
+        }
+
+        if (status.Size > SourceManifest.MaxBytes)
+        {
+            throw BundleExtractor.Reject(member, $"is {status.Size} bytes, more than a source manifest can be ({SourceManifest.MaxBytes})");
+        }
+
+        var bytes = new byte[status.Size];
+        using (var input = new FileStream(handle, FileAccess.Read, bufferSize: 0))
+        {
+            input.ReadExactly(bytes);
+        }
+
+        if (SourceManifest.TryParse(bytes, out _) is { } problem)
+        {
+            throw BundleExtractor.Reject(member, $"is a source manifest no run can use: {problem}");
+        }
     }
 
     [SupportedOSPlatform("linux")]

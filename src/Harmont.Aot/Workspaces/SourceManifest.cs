@@ -21,6 +21,9 @@ internal readonly record struct SourceFile(uint Mode, string Hash)
 /// </summary>
 internal sealed class SourceManifest
 {
+    /// <summary>The most bytes a manifest may hold: about ten million files, and a bound on reading a hostile one.</summary>
+    public const long MaxBytes = 1L << 30;
+
     private const string Header = "harmont-sources 2\n";
 
     public SourceManifest(IReadOnlyDictionary<string, SourceFile> files) => Files = files;
@@ -73,52 +76,71 @@ internal sealed class SourceManifest
     }
 
     /// <summary>Reads a manifest; one that is not in this format, or names a path that is not plain and relative, is refused.</summary>
-    public static SourceManifest Read(string path)
+    public static SourceManifest Read(string path) =>
+        TryParse(File.ReadAllBytes(path), out var manifest) is { } problem ? throw new InvalidDataException($"source manifest {path} is corrupt: {problem}") : manifest;
+
+    /// <summary>
+    /// Parses a manifest's bytes by the rules every reader uses (an importer checks a manifest from elsewhere with
+    /// these before it publishes it): null and the manifest, or what is wrong with it.
+    /// </summary>
+    public static string? TryParse(ReadOnlySpan<byte> bytes, out SourceManifest manifest)
     {
-        var bytes = File.ReadAllBytes(path);
+        manifest = Empty;
         var header = Encoding.ASCII.GetBytes(Header);
-        if (!bytes.AsSpan().StartsWith(header))
+        if (!bytes.StartsWith(header))
         {
-            throw new InvalidDataException($"{path} is not a source manifest of this version");
+            return "it is not a source manifest of this version (its first line is not 'harmont-sources 2')";
         }
 
         var files = new Dictionary<string, SourceFile>(StringComparer.Ordinal);
-        var rest = bytes.AsSpan(header.Length);
+        var rest = bytes[header.Length..];
         while (!rest.IsEmpty)
         {
             var end = rest.IndexOf((byte)0);
-            var record = end < 0 ? throw Bad(path, "a record is not NUL-terminated") : rest[..end];
+            if (end < 0)
+            {
+                return "a record is not NUL-terminated";
+            }
+
+            var record = rest[..end];
             rest = rest[(end + 1)..];
             var firstSpace = record.IndexOf((byte)' ');
             var secondSpace = firstSpace < 0 ? -1 : record[(firstSpace + 1)..].IndexOf((byte)' ') + firstSpace + 1;
             if (firstSpace <= 0 || secondSpace <= firstSpace)
             {
-                throw Bad(path, "a record is not 'mode hash path'");
+                return "a record is not 'mode hash path'";
             }
 
             var modeText = Encoding.ASCII.GetString(record[..firstSpace]);
             var hash = Encoding.ASCII.GetString(record[(firstSpace + 1)..secondSpace]);
             var name = PathBytes.Decode(record[(secondSpace + 1)..]);
-            if (!uint.TryParse(modeText, NumberStyles.None, CultureInfo.InvariantCulture, out _) || modeText.Any(c => c > '7'))
+
+            // st_mode is 16 bits; a longer number is not a mode any file had.
+            if (modeText.Length > 6 || !uint.TryParse(modeText, NumberStyles.None, CultureInfo.InvariantCulture, out _) || modeText.Any(c => c > '7'))
             {
-                throw Bad(path, $"mode '{modeText}' is not octal");
+                return $"mode '{Printable(modeText)}' is not an octal file mode";
             }
 
             if (hash != "-" && (hash.Length != 64 || !hash.All(char.IsAsciiHexDigitLower)))
             {
-                throw Bad(path, $"hash '{hash}' is not 64 lowercase hex digits");
+                return $"hash '{Printable(hash)}' is not 64 lowercase hex digits";
             }
 
             if (!RelativePath.IsPlain(name) || !files.TryAdd(name, new SourceFile(Convert.ToUInt32(modeText, 8), hash == "-" ? "" : hash)))
             {
-                throw Bad(path, $"path '{name}' is not plain and relative, or is listed twice");
+                return $"path '{Printable(name)}' is not plain and relative, or is listed twice";
             }
         }
 
-        return new SourceManifest(files);
+        manifest = new SourceManifest(files);
+        return null;
     }
 
-    private static InvalidDataException Bad(string path, string why) => new($"source manifest {path} is corrupt: {why}");
+    private static SourceManifest Empty { get; } = new(new Dictionary<string, SourceFile>(StringComparer.Ordinal));
+
+    // A hostile manifest's text goes into a message a terminal shows: no control characters, and not all of a long one.
+    private static string Printable(string text) =>
+        new([.. text.Take(200).Select(c => char.IsControl(c) || char.IsSurrogate(c) ? '?' : c)]);
 }
 
 /// <summary>What changed in the source between a cache entry's manifest and now (docs/workspaces.md).</summary>

@@ -80,6 +80,52 @@ public sealed class BundleContainmentTests : IDisposable
     }
 
     [Test]
+    public async Task An_absolute_link_is_imported_as_a_link_and_cleaned_without_touching_what_it_names(CancellationToken cancellationToken)
+    {
+        await File.WriteAllTextAsync(Path.Combine(_outside, "precious.txt"), "mine", cancellationToken);
+        var bundle = new HostileBundle().Entry(Key)
+            .Link($"entries/{Key}/workspace/outside", _outside).Link($"entries/{Key}/workspace/python", "/usr/bin/python3")
+            .Write(Path.Combine(_harness.Root, "absolute.tar.zst"));
+
+        var import = await _harness.RunAsync([], ["cache", "import", bundle]);
+        var store = new CacheStore(_harness.Cache, TimeProvider.System);
+        string? kept;
+        using (var lease = store.TryOpen(Key))
+        {
+            kept = lease is null ? null : new FileInfo(Path.Combine(lease.Directory, "workspace", "outside")).LinkTarget;
+        }
+
+        var clean = await _harness.RunAsync([], ["cache", "clean"]);
+
+        await Assert.That(import.ExitCode == 0).IsTrue().Because(import.ToString());
+        await Assert.That(kept).IsEqualTo(_outside);
+        await Assert.That(clean.ExitCode).IsEqualTo(0);
+        await Assert.That(await File.ReadAllTextAsync(Path.Combine(_outside, "precious.txt"), cancellationToken)).IsEqualTo("mine");
+    }
+
+    [Test]
+    [Arguments("file")]
+    [Arguments("directory")]
+    [Arguments("hard-link")]
+    public async Task A_member_placed_through_an_absolute_link_rejects_the_bundle(string kind)
+    {
+        var bundle = new HostileBundle().Entry(Key).File($"entries/{Key}/workspace/payload", "x").Link($"entries/{Key}/workspace/out", _outside);
+        var through = $"entries/{Key}/workspace/out/ESCAPED";
+        _ = kind switch
+        {
+            "file" => bundle.File(through, "x"),
+            "directory" => bundle.Dir(through),
+            _ => bundle.HardLink(through, $"entries/{Key}/workspace/payload"),
+        };
+
+        var import = await _harness.RunAsync([], ["cache", "import", bundle.Write(Path.Combine(_harness.Root, $"{kind}.tar.zst"))]);
+
+        await BundleAssert.NothingImported(_harness, import);
+        await Assert.That(import.Error).Contains("beyond a link", StringComparison.Ordinal);
+        await Assert.That(Directory.GetFileSystemEntries(_outside)).IsEmpty();
+    }
+
+    [Test]
     [Arguments("base-climbs-out")]
     [Arguments("base-uppercase")]
     [Arguments("key-climbs-out")]

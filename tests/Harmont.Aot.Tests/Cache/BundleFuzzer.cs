@@ -77,7 +77,7 @@ internal sealed class BundleFuzzer(int seed, string outside)
         var hasWorkspace = _random.Next(4) != 0;
         Member(new PaxTarEntry(TarEntryType.Directory, prefix));
         Member(new PaxTarEntry(TarEntryType.Directory, prefix + "workspace"));
-        Member(File(prefix + "sources", "src.txt\n"));
+        Member(File(prefix + "sources", HostileBundle.EmptySources + "100644 - src.txt\0"));
         var record = _random.Next(12) == 0 ? HostileRecord(key) : HostileBundle.Record(key, e => e with { HasWorkspace = hasWorkspace });
         var members = _random.Next(0, 14);
         for (var i = 0; i < members; i++)
@@ -107,7 +107,9 @@ internal sealed class BundleFuzzer(int seed, string outside)
                 Member(new PaxTarEntry(TarEntryType.Directory, dir + Fresh("o"), new Dictionary<string, string> { [CacheBundleFormat.OpaqueRecord] = "y" }));
                 break;
             case 2:
-                Member(new PaxTarEntry(TarEntryType.SymbolicLink, dir + Fresh("s")) { LinkName = _random.Next(2) == 0 ? "f0" : "../sources" });
+                // A link's target is data: in the entry, climbing out of it, absolute, or naming nothing.
+                string[] targets = ["f0", "../sources", outside, "../../../../../../../../.." + outside, "/usr/bin/python3", "/nowhere/at/all"];
+                Member(new PaxTarEntry(TarEntryType.SymbolicLink, dir + Fresh("s")) { LinkName = targets[_random.Next(targets.Length)] });
                 break;
             case 3 when _files.Count > 0 && _files[^1].StartsWith(dir, StringComparison.Ordinal):
                 Member(new PaxTarEntry(TarEntryType.HardLink, dir + Fresh("h")) { LinkName = _files[^1] });
@@ -163,7 +165,10 @@ internal sealed class BundleFuzzer(int seed, string outside)
                 Member(File(dir + string.Concat(Enumerable.Repeat("../", 12)) + outside.TrimStart('/') + "/dotdot", "x"));
                 break;
             case 6:
-                Member(new PaxTarEntry(TarEntryType.SymbolicLink, dir + Fresh("s")) { LinkName = _random.Next(2) == 0 ? outside : "../../../../../../../../.." + outside });
+                // The link alone is data; a member placed through it would write outside.
+                var link = dir + Fresh("s");
+                Member(new PaxTarEntry(TarEntryType.SymbolicLink, link) { LinkName = _random.Next(2) == 0 ? outside : "../../../../../../../../.." + outside });
+                Member(File($"{link}/escaped", "x"));
                 break;
             case 7:
                 Member(new PaxTarEntry(_random.Next(2) == 0 ? TarEntryType.CharacterDevice : TarEntryType.BlockDevice, dir + Fresh("dev")) { DeviceMajor = 1, DeviceMinor = 3 });

@@ -20,9 +20,12 @@ internal sealed class HostileBundle
         return JsonSerializer.Serialize(change is null ? entry : change(entry), CacheJsonContext.Default.CacheEntry);
     }
 
+    /// <summary>A source manifest that lists no file: a valid one.</summary>
+    public const string EmptySources = "harmont-sources 2\n";
+
     /// <summary>A whole, valid entry: its directory, record, source manifest and workspace directory.</summary>
     public HostileBundle Entry(string key, string? record = null) =>
-        Dir($"entries/{key}/").File($"entries/{key}/entry.json", record ?? Record(key)).File($"entries/{key}/sources", "").Dir($"entries/{key}/workspace/");
+        Dir($"entries/{key}/").File($"entries/{key}/entry.json", record ?? Record(key)).File($"entries/{key}/sources", EmptySources).Dir($"entries/{key}/workspace/");
 
     public HostileBundle Dir(string name, IReadOnlyDictionary<string, string>? records = null) =>
         Add(records is null ? new PaxTarEntry(TarEntryType.Directory, name) : new PaxTarEntry(TarEntryType.Directory, name, records));

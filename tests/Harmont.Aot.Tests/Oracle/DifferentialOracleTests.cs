@@ -7,7 +7,8 @@ namespace Harmont.Aot.Tests.Oracle;
 /// The source-delta rule of docs/workspaces.md, differentially: over generated repositories, pipelines and edit sequences,
 /// a run with cache hits hits exactly what an independent model predicts, and every step it executes
 /// prints and leaves what the same step prints and leaves in a cold run. Every workspace strategy (forced,
-/// reflink on a real XFS mount), host and Docker. A failure names its seed and prints a shrunk reproduction.
+/// reflink on a real XFS mount), host and Docker; on the host also with the cache carried between runs by
+/// 'cache export'/'cache import' and by the shared cache. A failure names its seed and prints a shrunk reproduction.
 /// </summary>
 /// <remarks>
 /// <c>HARMONT_ORACLE_SEED=S</c> (or <c>docker:S</c>) replays one seed; <c>HARMONT_ORACLE_SOAK=N</c> plays N fresh
@@ -24,6 +25,19 @@ public sealed class DifferentialOracleTests(XfsLoopMount xfs)
     [Test]
     public async Task Host_runs_with_cache_hits_equal_cold_runs() =>
         await OracleDriver.PlayAsync(docker: false, ciCount: 150, xfs.NewDirectory("oracle"));
+
+    // The same scenarios with each run's hits imported from the bundle the run before exported (the CI cache recipe).
+    [Test]
+    public async Task Host_runs_with_hits_from_an_imported_bundle_equal_cold_runs() =>
+        await OracleDriver.PlayAsync(docker: false, ciCount: 40, xfs.NewDirectory("oracle"), Carrier.Bundle);
+
+    // The same scenarios with each run on an empty machine, every hit fetched from a real registry.
+    [Test]
+    public async Task Host_runs_with_hits_fetched_from_the_shared_cache_equal_cold_runs()
+    {
+        await using var registry = await RegistryServer.SharedAsync();
+        await OracleDriver.PlayAsync(docker: false, ciCount: 40, xfs.NewDirectory("oracle"), Carrier.Remote, registry.Remote("oracle"));
+    }
 
     [Test]
     [Property("Requires", "docker")]

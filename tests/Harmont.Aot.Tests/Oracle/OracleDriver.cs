@@ -28,7 +28,9 @@ public static class OracleDriver
     /// <param name="docker">Which backend.</param>
     /// <param name="ciCount">How many scenarios CI plays.</param>
     /// <param name="reflinkDir">A directory on a reflink filesystem: the reflink strategy's repositories and caches go there.</param>
-    public static async Task PlayAsync(bool docker, int ciCount, string reflinkDir)
+    /// <param name="carrier">How each run gets the entries the runs before it recorded.</param>
+    /// <param name="remote">For <see cref="Carrier.Remote"/>: the registry, as <c>oci://host/prefix</c>.</param>
+    public static async Task PlayAsync(bool docker, int ciCount, string reflinkDir, Carrier carrier = Carrier.Local, string? remote = null)
     {
         var cancellationToken = TestContext.Current?.Execution.CancellationToken ?? CancellationToken.None;
         var seeds = Seeds(docker, ciCount, out var note);
@@ -40,7 +42,7 @@ public static class OracleDriver
             async (seed, ct) =>
             {
                 var scenario = Generate(seed, docker);
-                if (await PlayOneAsync(scenario, reflinkDir, ct) is { } failure)
+                if (await PlayOneAsync(scenario, reflinkDir, ct, carrier, remote) is { } failure)
                 {
                     failures.Add((scenario, failure));
                 }
@@ -48,12 +50,15 @@ public static class OracleDriver
 
         if (failures.IsEmpty)
         {
+            var linked = seeds.Count(seed => Generate(seed, docker).Steps.SelectMany(s => s.Ops).Any(o => o.Shell.Contains("ln -s /", StringComparison.Ordinal)));
+            TestContext.Current?.Output.WriteLine(
+                $"{seeds.Count} scenarios equal cold runs (cache carried: {carrier}); {linked} of them make absolute links; played in {clock.Elapsed.TotalSeconds:F0} s.");
             return;
         }
 
         var sorted = failures.OrderBy(f => f.Scenario.Seed).ToList();
         var report = new StringBuilder();
-        report.AppendLine(CultureInfo.InvariantCulture, $"{sorted.Count} of {seeds.Count} scenarios differ from a cold run{note}; played in {clock.Elapsed.TotalSeconds:F0} s.");
+        report.AppendLine(CultureInfo.InvariantCulture, $"{sorted.Count} of {seeds.Count} scenarios differ from a cold run{note} (cache carried: {carrier}); played in {clock.Elapsed.TotalSeconds:F0} s.");
         report.AppendLine("failing seeds: " + string.Join(" ", sorted.Select(f => $"{f.Scenario.Seed}({f.Failure.Kind})")));
         var (first, failed) = sorted[0];
         if (Environment.GetEnvironmentVariable("HARMONT_ORACLE_SHRINK") == "0")
@@ -62,7 +67,7 @@ public static class OracleDriver
             Assert.Fail(report.ToString());
         }
 
-        var (small, smallFailure) = await Shrinker.ShrinkAsync(first, failed, s => PlayOneAsync(s, reflinkDir, cancellationToken));
+        var (small, smallFailure) = await Shrinker.ShrinkAsync(first, failed, s => PlayOneAsync(s, reflinkDir, cancellationToken, carrier, remote));
         report.AppendLine();
         report.AppendLine(CultureInfo.InvariantCulture, $"first failure, seed {first.Seed}, shrunk (replay: {first.ReplayHint}):");
         report.AppendLine(smallFailure.Message);
@@ -78,13 +83,14 @@ public static class OracleDriver
         return ScenarioGenerator.Generate(seed, docker, strategy, pwd);
     }
 
-    public static async Task<OracleFailure?> PlayOneAsync(Scenario scenario, string reflinkDir, CancellationToken cancellationToken)
+    public static async Task<OracleFailure?> PlayOneAsync(
+        Scenario scenario, string reflinkDir, CancellationToken cancellationToken, Carrier carrier = Carrier.Local, string? remote = null)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         var under = scenario.Strategy == WorkspaceStrategies.Reflink ? reflinkDir : null;
         try
         {
-            return await ScenarioRunner.RunAsync(scenario, under, cancellationToken);
+            return await ScenarioRunner.RunAsync(scenario, under, cancellationToken, carrier, remote);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

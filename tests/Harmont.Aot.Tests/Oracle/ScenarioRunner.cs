@@ -10,6 +10,19 @@ namespace Harmont.Aot.Tests.Oracle;
 /// <param name="Kind">A short class of failure, so shrinking keeps to the same problem.</param>
 public sealed record OracleFailure(int Round, string Kind, string Message);
 
+/// <summary>How each run of a scenario gets the entries the runs before it recorded.</summary>
+public enum Carrier
+{
+    /// <summary>The same cache directory, run after run.</summary>
+    Local,
+
+    /// <summary>'cache export' after each run and 'cache import' into an empty cache directory, as a CI cache service carries it.</summary>
+    Bundle,
+
+    /// <summary>The shared cache: each run on an empty cache directory, fetching what the runs before it pushed.</summary>
+    Remote,
+}
+
 /// <summary>
 /// Plays a scenario: a real git repository, every round's edits, a run over the persistent cache, then
 /// the same source cold over an empty cache. Checks the hits against <see cref="OracleModel"/> and every
@@ -21,8 +34,11 @@ public static class ScenarioRunner
     /// <param name="scenario">What to play.</param>
     /// <param name="under">Where the repository and the caches go (the XFS mount for reflink); null: the system temp dir.</param>
     /// <param name="cancellationToken">Stops between runs.</param>
+    /// <param name="carrier">How the entries reach the next run.</param>
+    /// <param name="remote">The registry's <c>oci://host</c> for <see cref="Carrier.Remote"/>.</param>
     /// <returns>The first failure, or null.</returns>
-    public static async Task<OracleFailure?> RunAsync(Scenario scenario, string? under, CancellationToken cancellationToken)
+    public static async Task<OracleFailure?> RunAsync(
+        Scenario scenario, string? under, CancellationToken cancellationToken, Carrier carrier = Carrier.Local, string? remote = null)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         using var harness = new RunHarness(under);
@@ -39,6 +55,7 @@ public static class ScenarioRunner
         var cold = scenario.Docker ? Pipeline(scenario) : warm;
         var predicted = OracleModel.Hits(scenario);
         var repo = new ScenarioRepo(harness.Source, cancellationToken);
+        var repository = $"{remote}/s{scenario.Seed}-{Guid.NewGuid():N}";
         try
         {
             await repo.CreateAsync(scenario.Files);
@@ -61,11 +78,34 @@ public static class ScenarioRunner
                 clock.Now = Scenario.Epoch + round.Clock;
                 var expectHit = predicted[r];
 
+                if (carrier == Carrier.Remote)
+                {
+                    // A machine that starts empty, as CI's do: every hit is fetched.
+                    await DropCacheAsync(harness, warmCache, scenario.Docker);
+                    warmCache = NewDirectory(caches, "warm");
+                    harness.Env["HARMONT_CACHE_REMOTE"] = repository;
+                }
+
                 harness.Env["HARMONT_CACHE_DIR"] = warmCache;
                 var withCache = await RunOnceAsync(harness, warm, scenario);
+                harness.Env.Remove("HARMONT_CACHE_REMOTE");
                 if (Check(harness, withCache, r, "run with the cache") is { } failed)
                 {
                     return failed;
+                }
+
+                if (carrier == Carrier.Remote && withCache.Error.Contains("warning: remote cache", StringComparison.Ordinal))
+                {
+                    return new OracleFailure(r, "remote", $"run {r}: the shared cache failed\n{Tail(withCache)}");
+                }
+
+                if (carrier == Carrier.Bundle)
+                {
+                    (warmCache, var carried) = await CarryAsync(harness, warmCache, caches, r);
+                    if (carried is not null)
+                    {
+                        return carried;
+                    }
                 }
 
                 var ran = withCache.Executed.ToHashSet(StringComparer.Ordinal);
@@ -108,6 +148,21 @@ public static class ScenarioRunner
         {
             await DropCacheAsync(harness, warmCache, scenario.Docker);
         }
+    }
+
+    // The warm cache exported and imported into an empty directory, which the next round uses.
+    private static async Task<(string Cache, OracleFailure? Failure)> CarryAsync(RunHarness harness, string cache, string caches, int round)
+    {
+        var bundle = Path.Combine(caches, $"round-{round}.tar.zst");
+        var export = await harness.RunAsync([], ["cache", "export", bundle]);
+        var imported = NewDirectory(caches, "warm");
+        harness.Env["HARMONT_CACHE_DIR"] = imported;
+        var import = export.ExitCode == 0 ? await harness.RunAsync([], ["cache", "import", bundle]) : export;
+        await DropCacheAsync(harness, cache, docker: false);
+        File.Delete(bundle);
+        return import.ExitCode == 0 && export.ExitCode == 0
+            ? (imported, null)
+            : (imported, new OracleFailure(round, "bundle", $"run {round}: 'cache export' then 'cache import' failed\n{Tail(export)}\n{Tail(import)}"));
     }
 
     private static OracleFailure? Compare(Scenario scenario, int round, RunOutcome withCache, RunOutcome cold)

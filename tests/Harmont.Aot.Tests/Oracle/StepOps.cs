@@ -2,8 +2,8 @@ namespace Harmont.Aot.Tests.Oracle;
 
 /// <summary>
 /// Generates one step operation (POSIX sh that busybox runs too) and what it touches: modify, delete,
-/// create, chmod and rename files, tracked or not; swap a directory and a file; make relative and
-/// dangling links; print files and listings; write <c>$PWD</c>.
+/// create, chmod and rename files, tracked or not; swap a directory and a file; make relative, absolute
+/// and dangling links; print files and listings; write <c>$PWD</c>.
 /// </summary>
 internal static class StepOps
 {
@@ -80,8 +80,16 @@ internal static class StepOps
 
             case 12:
             {
+                // Relative or absolute, to something or to nothing: a venv's bin/python, a tracked link to /etc.
+                // One draw as before, so every other seed's scenario stays what it was.
                 var link = ScenarioGenerator.Join(anyDir, names.Next("ln"));
-                var target = rng.Next(2) == 0 ? names.Next("missing") : Relative(link, file);
+                var target = rng.Next(4) switch
+                {
+                    0 => names.Next("missing"),
+                    1 => Relative(link, file),
+                    2 => "/etc",
+                    _ => "/nowhere/" + names.Next("gone"),
+                };
                 tree.AddLink(link);
                 return Op($"ln -s {target} {link}", link, Within(anyDir));
             }

@@ -12,7 +12,7 @@ namespace Harmont.Aot.Tests;
 /// stops mid-run, stops answering, changed its password, or serves a blob corrupted on its disk.
 /// </summary>
 [NotInParallel(nameof(RemoteCacheFaultTests))]
-public sealed class RemoteCacheFaultTests : IAsyncDisposable
+public sealed partial class RemoteCacheFaultTests : IAsyncDisposable
 {
     private const string User = "ci";
     private readonly RunHarness _a = new();
