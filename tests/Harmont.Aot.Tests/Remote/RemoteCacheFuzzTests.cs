@@ -94,6 +94,7 @@ public sealed class RemoteCacheFuzzTests
             }
         }
 
+        Console.WriteLine($"remote-cache fuzzer: {cases} cases ({string.Join(", ", kinds.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => $"{k.Key} {k.Value}"))}), {failures.Count} failed");
         await Assert.That(failures).IsEmpty().Because($"{cases} cases ({string.Join(", ", kinds.Select(k => $"{k.Key} {k.Value}"))}):\n{string.Join("\n\n", failures)}");
     }
 }
