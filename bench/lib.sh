@@ -18,3 +18,25 @@ publish_snapshot() {
   (cd "$snap" && dotnet publish "$pipeline" -o "$root/bin") >"$log/publish.log" 2>&1 || { tail -30 "$log/publish.log"; die "publish failed"; }
   bin="$root/bin/pipeline"
 }
+
+# start_registry DIR LOG: Debian's docker-registry (distribution's registry) on a free loopback port, with deleting
+# allowed and its storage under DIR, emptied first; sets port and registry_pid. stop_registry ends it.
+start_registry() {
+  local dir="$1" log="$2"
+  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  rm -rf "${dir:?}" && mkdir -p "$dir"
+  printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:%s\n' \
+    "$dir/storage" "$port" >"$dir/config.yml"
+  /usr/bin/docker-registry serve "$dir/config.yml" >"$log" 2>&1 &
+  registry_pid=$!
+  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && return 0; sleep 0.1; done
+  die "the registry did not answer on 127.0.0.1:$port; see $log"
+}
+
+stop_registry() {
+  if [ -n "${registry_pid:-}" ]; then
+    kill "$registry_pid" 2>/dev/null || true
+    wait "$registry_pid" 2>/dev/null || true
+  fi
+  registry_pid=""
+}

@@ -14,6 +14,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo_root="$(cd "$here/../.." && pwd)"
+source "$here/../lib.sh"   # start_registry; this script's own die and ms_since (whole milliseconds) follow
 root="${HARMONT_REMOTE_BENCH_ROOT:-/var/tmp/harmont-remote-bench}"
 rounds="${HARMONT_REMOTE_BENCH_ROUNDS:-3}"
 image="harmont-test/busybox:1"
@@ -43,19 +44,13 @@ if [ ! -f "$gen/Dockerfile" ]; then
 fi
 
 # --- The registry --------------------------------------------------------------------------------------------
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-rm -rf "$root/registry" && mkdir -p "$root/registry"
-printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:%s\n' \
-  "$root/registry/storage" "$port" >"$root/registry/config.yml"
-/usr/bin/docker-registry serve "$root/registry/config.yml" >"$log/registry.log" 2>&1 &
-registry_pid=$!
+start_registry "$root/registry" "$log/registry.log"
 engines=()
 cleanup() {
   for e in "${engines[@]}"; do stop_engine "$e" || true; done
-  kill "$registry_pid" 2>/dev/null || true
+  stop_registry
 }
 trap cleanup EXIT
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
 remote="oci://127.0.0.1:$port/bench/harmont"
 echo "registry: 127.0.0.1:$port"
 

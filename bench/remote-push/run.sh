@@ -33,21 +33,13 @@ mkdir -p "$root/base-src/bench/remote-push" && cp "$here/pipeline.cs" "$root/bas
 publish_snapshot "$root/base-src" bench/remote-push/pipeline.cs "$root/base" "$log"
 base_bin="$bin"
 
-registry_pid=""
-stop_registry() { [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null; registry_pid=""; }
-trap 'stop_registry; docker images -q --filter "reference=harmont-aot/*" | sort -u | xargs -r docker rmi -f >/dev/null 2>&1 || true' EXIT
-# A new, empty registry: every round uploads the whole image.
-start_registry() {
-  stop_registry
-  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-  rm -rf "$root/registry" && mkdir -p "$root/registry"
-  printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:%s\n' \
-    "$root/registry/storage" "$port" >"$root/registry/config.yml"
-  /usr/bin/docker-registry serve "$root/registry/config.yml" >"$log/registry.log" 2>&1 &
-  registry_pid=$!
-  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && return 0; sleep 0.1; done
-  die "the registry did not start"
+# Each cache dir's images go with its entries; no other image on the engine is touched.
+clean_caches() {
+  for kind in before wait local; do
+    [ -d "$root/cache-$kind" ] && HARMONT_CACHE_DIR="$root/cache-$kind" "$now_bin" cache clean >/dev/null 2>&1 || true
+  done
 }
+trap 'stop_registry; clean_caches' EXIT
 entries() { curl -fs "http://127.0.0.1:$port/v2/bench/push/tags/list" | python3 -c 'import json,sys,re; print(sum(1 for t in (json.load(sys.stdin).get("tags") or []) if re.fullmatch("[0-9a-f]{64}", t)))' 2>/dev/null || echo 0; }
 
 mkdir -p "$root/repo" && [ -d "$root/repo/.git" ] || { git -C "$root/repo" init -q; echo bench >"$root/repo/README"; git -C "$root/repo" add -A; git -C "$root/repo" -c user.name=b -c user.email=b@l commit -qm init; }
@@ -58,7 +50,9 @@ one() {
   local kind="$1" round="$2" binary="$now_bin" push="wait" ci=true cache="$root/cache-$1"
   [ "$kind" = before ] && binary="$base_bin"
   [ "$kind" = local ] && { push=background; ci=""; }
-  start_registry
+  stop_registry
+  start_registry "$root/registry" "$log/registry.log"   # a new, empty registry: every round uploads the whole image
+  [ -d "$cache" ] && HARMONT_CACHE_DIR="$cache" "$now_bin" cache clean >/dev/null 2>&1 || true
   rm -rf "$cache"
   local remote="oci://127.0.0.1:$port/bench/push"
   [ "$kind" = before ] || remote="$remote?push=$push"
