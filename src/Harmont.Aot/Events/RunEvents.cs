@@ -1,38 +1,38 @@
 namespace Harmont.Aot.Events;
 
 /// <summary>Something that happened during a run; renderers and tests consume these.</summary>
-public abstract record RunEvent(DateTimeOffset At);
+internal abstract record RunEvent(DateTimeOffset At);
 
 /// <summary>The run has started.</summary>
-public sealed record BuildStarted(DateTimeOffset At, string Pipeline, string RunId, IReadOnlyList<string> Steps) : RunEvent(At)
+internal sealed record BuildStarted(DateTimeOffset At, string Pipeline, string RunId, IReadOnlyList<string> Steps) : RunEvent(At)
 {
     /// <summary>Each step's lineage parent, for steps that have one; renderers nest by it.</summary>
     public IReadOnlyDictionary<string, string> Parents { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>A step is waiting for its inputs or a free slot.</summary>
-public sealed record StepQueued(DateTimeOffset At, string Step) : RunEvent(At);
+internal sealed record StepQueued(DateTimeOffset At, string Step) : RunEvent(At);
 
 /// <summary>A step's command has started on a backend.</summary>
-public sealed record StepStarted(DateTimeOffset At, string Step, string Backend) : RunEvent(At);
+internal sealed record StepStarted(DateTimeOffset At, string Step, string Backend) : RunEvent(At);
 
 /// <summary>A step's result came from the cache: no workspace, no container, no command.</summary>
-public sealed record StepCacheHit(DateTimeOffset At, string Step, string Key) : RunEvent(At);
+internal sealed record StepCacheHit(DateTimeOffset At, string Step, string Key) : RunEvent(At);
 
 /// <summary>One line of a step's output.</summary>
-public sealed record StepLog(DateTimeOffset At, string Step, bool IsError, string Line) : RunEvent(At);
+internal sealed record StepLog(DateTimeOffset At, string Step, bool IsError, string Line) : RunEvent(At);
 
 /// <summary>A step has reached a final status.</summary>
-public sealed record StepFinished(DateTimeOffset At, string Step, StepStatus Status, int? ExitCode, TimeSpan Duration, string? Reason) : RunEvent(At);
+internal sealed record StepFinished(DateTimeOffset At, string Step, StepStatus Status, int? ExitCode, TimeSpan Duration, string? Reason) : RunEvent(At);
 
 /// <summary>A step failed or timed out; says why in one line.</summary>
-public sealed record StepFailure(DateTimeOffset At, string Step, StepStatus Status, int? ExitCode, string Message) : RunEvent(At);
+internal sealed record StepFailure(DateTimeOffset At, string Step, StepStatus Status, int? ExitCode, string Message) : RunEvent(At);
 
 /// <summary>The run has ended.</summary>
-public sealed record BuildFinished(DateTimeOffset At, string Pipeline, int ExitCode, TimeSpan Duration) : RunEvent(At);
+internal sealed record BuildFinished(DateTimeOffset At, string Pipeline, int ExitCode, TimeSpan Duration) : RunEvent(At);
 
 /// <summary>Where a step ended up.</summary>
-public enum StepStatus
+internal enum StepStatus
 {
     /// <summary>Ran and exited 0.</summary>
     Passed,
@@ -51,7 +51,7 @@ public enum StepStatus
 }
 
 /// <summary>Receives run events; implementations must be safe to call from several steps at once.</summary>
-public interface IRunEventSink
+internal interface IRunEventSink
 {
     /// <summary>Handles one event.</summary>
     void Publish(RunEvent runEvent);

@@ -16,7 +16,7 @@ namespace Harmont.Aot.Ir;
 /// The pipeline's name is <see cref="IrReadOptions.Name"/>, else the document's <c>slug</c>, else
 /// <c>default</c> (harmont-py's own default slug), never the file name: renaming the file keeps its history.
 /// </remarks>
-public static class IrDocument
+internal static class IrDocument
 {
     /// <summary>The pipeline name of a document that names none and was given none.</summary>
     public const string DefaultSlug = "default";
@@ -123,7 +123,7 @@ public static class IrDocument
 /// <summary>What reading an IR document needs from outside it.</summary>
 /// <param name="SourceRoot">The repository root that <c>on_change</c> paths are relative to.</param>
 /// <param name="Name">The pipeline's name when the caller gives one (<c>--pipeline</c>); it replaces the document's <c>slug</c>.</param>
-public sealed record IrReadOptions(string SourceRoot, string? Name = null);
+internal sealed record IrReadOptions(string SourceRoot, string? Name = null);
 
 /// <summary>The pipeline-level fields both forms share, and where the document's paths are resolved.</summary>
 internal sealed record IrHeader(

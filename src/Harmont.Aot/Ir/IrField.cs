@@ -34,6 +34,7 @@ internal readonly record struct IrField(string Source, string Path, JsonElement 
     /// honour is an error, never silently dropped, and a repeated one has no single meaning.
     /// </summary>
     /// <param name="what">What the object is, for the message: "a command step".</param>
+    /// <param name="known">The field names the object may have.</param>
     public void RequireOnly(string what, params string[] known)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);

@@ -18,6 +18,8 @@ internal static class IrStep
     private const int LongestKey = 200;
 
     /// <param name="step">The step object; its fields were checked by the caller's form.</param>
+    /// <param name="from">The key of the step's lineage parent, as the caller's form gives it; null for a root.</param>
+    /// <param name="after">The keys of the steps it waits for, as the caller's form gives them.</param>
     /// <param name="header">The pipeline's fields: its env lies under the step's own, and its source root resolves on_change paths.</param>
     /// <param name="mergedEnv">The graph form's node env, already merged; null when absent.</param>
     public static StepDefinition Read(

@@ -15,7 +15,7 @@ namespace Harmont.Aot.Ir;
 /// any v0 consumer runs it in the right place. <c>slug</c>, pipeline <c>env</c> and <c>runner</c> are
 /// top-level fields v0 consumers ignore. Commands that are not constants are evaluated once, here.
 /// </remarks>
-public static class IrWriter
+internal static class IrWriter
 {
     public static string Render(PipelineDefinition pipeline)
     {

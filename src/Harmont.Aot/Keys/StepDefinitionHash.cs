@@ -3,7 +3,7 @@ using Harmont.Aot.Model;
 namespace Harmont.Aot.Keys;
 
 /// <summary>Computes a step's <c>definition</c> (docs/cache-keys.md) hash at run time; the canonical form is <see cref="DefinitionPreimage"/>'s.</summary>
-public static class StepDefinitionHash
+internal static class StepDefinitionHash
 {
     /// <summary>The generator's constant when it could fold the command, otherwise <see cref="Compute(PipelineDefinition, StepDefinition)"/>.</summary>
     public static string Get(PipelineDefinition pipeline, StepDefinition step)

@@ -4,7 +4,7 @@ namespace Harmont.Aot.Model;
 
 /// <summary>A persistent directory mounted into a step (<see cref="CacheMountAttribute"/>); never part of a key or an entry.</summary>
 /// <param name="Path">Where the step sees it: absolute, or <c>~/…</c>.</param>
-/// <param name="Id">Which directory; null takes <see cref="DefaultId"/> of the path.</param>
+/// <param name="Id">Which directory: steps naming the same id share it; null takes one made from the path.</param>
 public sealed record CacheMount(string Path, string? Id)
 {
     private const int MaxIdLength = 64;
@@ -13,7 +13,7 @@ public sealed record CacheMount(string Path, string? Id)
     public string EffectiveId => Id ?? DefaultId(Path);
 
     /// <summary>The path's characters, each one not allowed in an id made a '-': <c>/root/.cache/ccache</c> is <c>root-.cache-ccache</c>.</summary>
-    public static string DefaultId(string path)
+    internal static string DefaultId(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         var trimmed = path.StartsWith("~/", StringComparison.Ordinal) ? "home-" + path[2..] : path.TrimStart('/');
@@ -28,7 +28,7 @@ public sealed record CacheMount(string Path, string? Id)
     }
 
     /// <summary>What is wrong with this mount for step <paramref name="step"/>, or null: bad input is said in one line with the fix.</summary>
-    public string? Problem(string step)
+    internal string? Problem(string step)
     {
         if (Path is null || !(Path.StartsWith('/') || Path.StartsWith("~/", StringComparison.Ordinal)))
         {

@@ -34,10 +34,13 @@ public abstract record CachePolicy
 /// <param name="EnvKeys">Names of environment variables whose values (read at run time) join the key.</param>
 public sealed record ForeverCachePolicy(IReadOnlyList<string> EnvKeys) : CachePolicy
 {
+    /// <summary>Equal when the lists hold the same items in the same order.</summary>
     public bool Equals(ForeverCachePolicy? other) => other is not null && SameItems(EnvKeys, other.EnvKeys);
 
+    /// <inheritdoc/>
     public override int GetHashCode() => ItemsHash(EnvKeys);
 
+    /// <inheritdoc/>
     public override string Describe() => $"forever({Join(EnvKeys)})";
 }
 
@@ -46,10 +49,13 @@ public sealed record ForeverCachePolicy(IReadOnlyList<string> EnvKeys) : CachePo
 /// <param name="EnvKeys">Names of environment variables whose values join the key.</param>
 public sealed record TtlCachePolicy(TimeSpan Duration, IReadOnlyList<string> EnvKeys) : CachePolicy
 {
+    /// <summary>Equal when the durations are and the lists hold the same items in the same order.</summary>
     public bool Equals(TtlCachePolicy? other) => other is not null && Duration == other.Duration && SameItems(EnvKeys, other.EnvKeys);
 
+    /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Duration, ItemsHash(EnvKeys));
 
+    /// <inheritdoc/>
     public override string Describe() =>
         EnvKeys.Count == 0 ? $"ttl({DurationNotation.Format(Duration)})" : $"ttl({DurationNotation.Format(Duration)}, {Join(EnvKeys)})";
 }
@@ -58,9 +64,12 @@ public sealed record TtlCachePolicy(TimeSpan Duration, IReadOnlyList<string> Env
 /// <param name="Globs">Patterns such as <c>src/**</c> or <c>*.csproj</c>; each must match at least one file at run time.</param>
 public sealed record OnChangeCachePolicy(IReadOnlyList<string> Globs) : CachePolicy
 {
+    /// <summary>Equal when the lists hold the same items in the same order.</summary>
     public bool Equals(OnChangeCachePolicy? other) => other is not null && SameItems(Globs, other.Globs);
 
+    /// <inheritdoc/>
     public override int GetHashCode() => ItemsHash(Globs);
 
+    /// <inheritdoc/>
     public override string Describe() => $"on-change({Join(Globs)})";
 }

@@ -1,7 +1,7 @@
 namespace Harmont.Aot.Model;
 
 /// <summary>The pipeline or the command line is wrong; the message names the problem and the fix. Exit code 2.</summary>
-public sealed class PipelineException : Exception
+internal sealed class PipelineException : Exception
 {
     public PipelineException(string message)
         : base(message)

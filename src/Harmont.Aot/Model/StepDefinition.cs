@@ -1,3 +1,5 @@
+using System.ComponentModel;
+
 namespace Harmont.Aot.Model;
 
 /// <summary>One step of a pipeline: its command, its place in the graph and its settings.</summary>
@@ -12,7 +14,8 @@ public sealed class StepDefinition
     /// <summary>Produces the shell command. Called once per run, so non-constant commands work.</summary>
     public required Func<string> Command { get; init; }
 
-    /// <summary>The command when the compiler could fold it to a constant; null otherwise.</summary>
+    /// <summary>The command when the compiler could fold it to a constant; null otherwise. Set by the generator.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public string? ConstantCommand { get; init; }
 
     /// <summary>Key of the parent whose snapshot and workspace this step starts from.</summary>
@@ -48,8 +51,9 @@ public sealed class StepDefinition
 
     /// <summary>
     /// The <c>definition</c> (docs/cache-keys.md) hash, computed by the generator when the command is a constant;
-    /// null otherwise. <see cref="Keys.StepDefinitionHash"/> computes the same value at run time.
+    /// null otherwise, and the runner computes the same value at run time.
     /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public string? DefinitionHash { get; init; }
 
     /// <summary>Backend override; <see cref="Runner.Inherit"/> takes the pipeline's.</summary>

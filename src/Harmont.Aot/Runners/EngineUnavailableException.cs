@@ -1,7 +1,7 @@
 namespace Harmont.Aot.Runners;
 
 /// <summary>A step needs Docker and no engine answered. Exit code 4.</summary>
-public sealed class EngineUnavailableException : Exception
+internal sealed class EngineUnavailableException : Exception
 {
     public EngineUnavailableException(string message)
         : base(message)

@@ -6,7 +6,7 @@ namespace Harmont.Aot.Tests;
 /// </summary>
 public abstract class DockerRunTest : IAsyncDisposable
 {
-    protected RunHarness Harness { get; } = new();
+    private protected RunHarness Harness { get; } = new();
 
     [Before(Test)]
     public async Task EnsureImageAsync() => await BusyboxImage.EnsureAsync();

@@ -1,7 +1,7 @@
 namespace Harmont.Aot.Tests;
 
 /// <summary>The test's own git calls on a harness source tree: a repository with one commit, and later commits.</summary>
-public static class GitRepo
+internal static class GitRepo
 {
     /// <summary>Writes <paramref name="files"/> and commits them as a new repository.</summary>
     public static async Task InitAsync(RunHarness harness, params (string Path, string Content)[] files)

@@ -6,7 +6,7 @@ using Harmont.Aot.Runners;
 namespace Harmont.Aot.Tests;
 
 /// <summary>A private source tree and cache directory, and a way to run a pipeline over them in-process.</summary>
-public sealed class RunHarness : IDisposable
+internal sealed class RunHarness : IDisposable
 {
     /// <param name="under">Where the harness's directory goes (a reflink filesystem, say); null: the system temp dir.</param>
     public RunHarness(string? under = null)
@@ -114,7 +114,7 @@ public sealed class RunHarness : IDisposable
 }
 
 /// <summary>What one run printed and emitted.</summary>
-public sealed record RunOutcome(int ExitCode, string Output, string Error, IReadOnlyList<RunEvent> Events)
+internal sealed record RunOutcome(int ExitCode, string Output, string Error, IReadOnlyList<RunEvent> Events)
 {
     public IReadOnlyList<string> LogsOf(string step) =>
         [.. Events.OfType<StepLog>().Where(e => e.Step == step).Select(e => e.Line)];
