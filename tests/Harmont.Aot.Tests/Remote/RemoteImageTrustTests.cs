@@ -130,6 +130,48 @@ public sealed class RemoteImageTrustTests : IAsyncDisposable
     }
 
     [Test]
+    public async Task Every_forged_pair_of_image_and_digest_is_a_miss_that_leaves_every_image_as_it_was(CancellationToken cancellationToken)
+    {
+        const string OwnImage = "cat sys.out > child.out && echo child > /etc/childfile";
+        var pushed = await _a.RunAsync(Shared(OwnImage));
+        await Assert.That(pushed.Error).Contains("2 pushed", StringComparison.Ordinal).Because(pushed.ToString());
+        using var engine = await DockerTestEngine.ConnectAsync();
+        var user = (await engine.InspectImageAsync(BusyboxImage.Image, cancellationToken))!;
+        var entries = new CacheStore(_a.Cache, TimeProvider.System).List().ToDictionary(l => l.Entry.Step, l => l.Entry.Key);
+        using var client = Client();
+        var (_, sys) = await ReadAsync(client, entries["sys"], cancellationToken);
+        var (_, child) = await ReadAsync(client, entries["child"], cancellationToken);
+        var random = OciDigest.Prefix + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+        // Every image id (the user's, another entry's, one nobody has) with every digest (unknown, another entry's, its
+        // own), less the one genuine pair; and the field pointing to nothing at all on a Docker entry.
+        var images = new[] { ("the user's image", user.ID), ("the child's image", child.Image!), ("an unknown image", random), ("its own image", sys.Image!) };
+        var digests = new[] { ("an unknown digest", random), ("the child's digest", child.ImageDigest!), ("its own digest", sys.ImageDigest!) };
+        var cases = 0;
+        foreach (var ((imageName, image), (digestName, digest)) in images.SelectMany(i => digests.Select(d => (i, d))))
+        {
+            if (image == sys.Image && digest == sys.ImageDigest)
+            {
+                continue;
+            }
+
+            cases++;
+            await ForgeAsync("sys", m => m with { Image = image, ImageDigest = digest }, cancellationToken);
+            using var fresh = new RunHarness();
+            fresh.WriteSource("input.txt", "v1\n");
+            fresh.Env["HARMONT_CACHE_REMOTE"] = _registry.Remote(_repository, "?mode=read");
+            var run = await fresh.RunAsync(Shared(OwnImage));
+            var because = $"{imageName} with {digestName}:\n{run}";
+            await Assert.That(run.ExitCode == 0 && run.Executed.Contains("sys")).IsTrue().Because(because);
+            await Assert.That(run.Error.Split('\n').Count(l => l.Contains("warning: remote cache", StringComparison.Ordinal))).IsEqualTo(1).Because(because);
+            await Assert.That((await engine.InspectImageAsync(BusyboxImage.Image, cancellationToken))!.RepoTags).IsEquivalentTo(user.RepoTags).Because(because);
+            await fresh.RunAsync([], ["cache", "clean"]);
+        }
+
+        await Assert.That(cases).IsEqualTo(11);
+    }
+
+    [Test]
     public async Task One_image_that_several_entries_share_goes_up_once_per_run(CancellationToken cancellationToken)
     {
         var since = DateTimeOffset.UtcNow.AddSeconds(-1);

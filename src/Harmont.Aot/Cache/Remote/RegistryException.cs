@@ -6,7 +6,7 @@ namespace Harmont.Aot.Cache.Remote;
 /// The registry refused, failed or sent something unusable (a wrong digest, a malformed manifest). To the cache
 /// this is a miss and a warning, never a failed step; the message names the registry's part and never a secret.
 /// </summary>
-public sealed class RegistryException : Exception
+internal sealed class RegistryException : Exception
 {
     public RegistryException(string message)
         : base(message)
