@@ -12,7 +12,7 @@ namespace Harmont.Aot.Cli;
 internal static class CacheCommand
 {
     /// <summary><c>cache ls</c>: a line per entry, newest use first, then the totals.</summary>
-    public static int List(CliContext context) => Guard(context, store =>
+    public static int List(CliContext context) => WithStore(context, store =>
     {
         var now = DateTimeOffset.UtcNow;
         var listings = store.List().OrderByDescending(l => l.LastUsed).ToList();
@@ -49,7 +49,7 @@ internal static class CacheCommand
     });
 
     /// <summary><c>cache prune</c>: entries unused for <paramref name="olderThan"/>, then the least recently used entries and cache mounts down to the bound.</summary>
-    public static Task<int> PruneAsync(CliContext context, string? olderThan, string? maxSize) => GuardAsync(context, async store =>
+    public static Task<int> PruneAsync(CliContext context, string? olderThan, string? maxSize) => WithStoreAsync(context, async store =>
     {
         var removed = new List<CacheListing>();
         var kept = new List<CacheListing>();
@@ -82,7 +82,7 @@ internal static class CacheCommand
     });
 
     /// <summary><c>cache clean</c>: every entry no run is using.</summary>
-    public static Task<int> CleanAsync(CliContext context) => GuardAsync(context, async store =>
+    public static Task<int> CleanAsync(CliContext context) => WithStoreAsync(context, async store =>
     {
         var listings = store.List();
         var removed = listings.Where(l => store.TryRemove(l.Entry.Key)).ToList();
@@ -100,7 +100,7 @@ internal static class CacheCommand
     });
 
     /// <summary><c>cache export FILE</c>: every entry into one bundle.</summary>
-    public static Task<int> ExportAsync(CliContext context, string file) => GuardAsync(context, async store =>
+    public static Task<int> ExportAsync(CliContext context, string file) => WithStoreAsync(context, async store =>
     {
         var count = await CacheBundle.ExportAsync(store, file, context.Cancellation);
         context.Out.WriteLine($"exported {count} entries to {file}");
@@ -108,7 +108,7 @@ internal static class CacheCommand
     });
 
     /// <summary><c>cache import FILE</c>: a bundle's entries, keeping those already present.</summary>
-    public static Task<int> ImportAsync(CliContext context, string file) => GuardAsync(context, async store =>
+    public static Task<int> ImportAsync(CliContext context, string file) => WithStoreAsync(context, async store =>
     {
         if (!File.Exists(file))
         {
@@ -194,27 +194,20 @@ internal static class CacheCommand
         : context.GetEnv("HARMONT_CACHE_MAX_SIZE") is { Length: > 0 } env ? CacheUnits.ParseSize(env, "HARMONT_CACHE_MAX_SIZE")
         : CacheUnits.DefaultMaxBytes;
 
-    private static int Guard(CliContext context, Func<CacheStore, int> action) =>
-        GuardAsync(context, store => Task.FromResult(action(store))).GetAwaiter().GetResult();
-
-    private static async Task<int> GuardAsync(CliContext context, Func<CacheStore, Task<int>> action)
+    /// <summary>How the cache verbs' failures read: an I/O failure is the cache directory's or a file named, not a bug.</summary>
+    public static FailureScope Failures(CliContext context)
     {
-        var directories = HarmontDirectories.FromEnvironment(context.GetEnv);
-        try
+        ArgumentNullException.ThrowIfNull(context);
+        var cache = HarmontDirectories.FromEnvironment(context.GetEnv).Cache;
+        return new FailureScope(context.Cancellation)
         {
-            return await action(new CacheStore(directories.Cache, TimeProvider.System));
-        }
-        catch (PipelineException ex)
-        {
-            await context.Error.WriteLineAsync($"harmont: error: {ex.Message}");
-            return ExitCodes.Usage;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // The cache directory or a file named on the command line, not a bug: one line, no stack trace.
-            await context.Error.WriteLineAsync(
-                $"harmont: error: {ex.Message.ReplaceLineEndings(" ")}. Check that the cache directory ({directories.Cache}) and any file named are readable and writable.");
-            return ExitCodes.Usage;
-        }
+            FileProblem = message => $"{message.ReplaceLineEndings(" ")}. Check that the cache directory ({cache}) and any file named are readable and writable.",
+        };
     }
+
+    private static int WithStore(CliContext context, Func<CacheStore, int> action) => action(Open(context));
+
+    private static Task<int> WithStoreAsync(CliContext context, Func<CacheStore, Task<int>> action) => action(Open(context));
+
+    private static CacheStore Open(CliContext context) => new(HarmontDirectories.FromEnvironment(context.GetEnv).Cache, TimeProvider.System);
 }

@@ -20,26 +20,16 @@ internal static class CacheRemoteCommand
     public static async Task<int> PushAsync(CliContext context, string? cacheRemote)
     {
         ArgumentNullException.ThrowIfNull(context);
-        RemoteCacheSetting setting;
-        try
+        var setting = (RemoteCacheSetting.Resolve(cacheRemote, context.GetEnv)
+            ?? throw new PipelineException($"cache push needs the registry: pass --cache-remote oci://HOST[:PORT]/REPO or set {RemoteCacheSetting.EnvironmentVariable}.")) with { WaitForPushes = true };
+        if (!setting.CanWrite)
         {
-            setting = (RemoteCacheSetting.Resolve(cacheRemote, context.GetEnv)
-                ?? throw new PipelineException($"cache push needs the registry: pass --cache-remote oci://HOST[:PORT]/REPO or set {RemoteCacheSetting.EnvironmentVariable}.")) with { WaitForPushes = true };
-            if (!setting.CanWrite)
-            {
-                throw new PipelineException($"cache push: the remote {setting} is read-only; drop mode=read to push to it.");
-            }
-        }
-        catch (PipelineException ex)
-        {
-            await context.Error.WriteLineAsync($"harmont: error: {ex.Message}");
-            return ExitCodes.Usage;
+            throw new PipelineException($"cache push: the remote {setting} is read-only; drop mode=read to push to it.");
         }
 
         if (!OperatingSystem.IsLinux())
         {
-            await context.Error.WriteLineAsync("harmont: error: cache push needs Linux (entries are read by handle).");
-            return ExitCodes.Usage;
+            throw new PipelineException("cache push needs Linux (entries are read by handle).");
         }
 
         var store = new CacheStore(HarmontDirectories.FromEnvironment(context.GetEnv).Cache, context.Clock);
@@ -89,42 +79,35 @@ internal static class CacheRemoteCommand
     }
 
     /// <summary>Keeps the newest <paramref name="keep"/> entries of each step in the remote <paramref name="cacheRemote"/> names (else the environment's).</summary>
-    /// <returns>0; 2 for a missing or malformed setting; 1 when the registry fails (this command is asked for by name, so a fault is its result).</returns>
+    /// <returns>0; 2 for a missing or malformed setting; 1 when the registry fails (see <see cref="PruneFailures"/>).</returns>
     public static async Task<int> PruneAsync(CliContext context, string? cacheRemote, int? keep)
     {
         ArgumentNullException.ThrowIfNull(context);
-        RemoteCacheSetting setting;
-        try
+        var setting = RemoteCacheSetting.Resolve(cacheRemote, context.GetEnv)
+            ?? throw new PipelineException($"cache prune --remote needs the registry: pass --cache-remote oci://HOST[:PORT]/REPO or set {RemoteCacheSetting.EnvironmentVariable}.");
+        if (keep is not { } count || count < 1)
         {
-            setting = RemoteCacheSetting.Resolve(cacheRemote, context.GetEnv)
-                ?? throw new PipelineException($"cache prune --remote needs the registry: pass --cache-remote oci://HOST[:PORT]/REPO or set {RemoteCacheSetting.EnvironmentVariable}.");
-            if (keep is not { } count || count < 1)
-            {
-                throw new PipelineException($"cache prune --remote needs --keep N, the number of newest entries to keep per step (1 or more){(keep is null ? "" : $", not {keep}")}.");
-            }
-        }
-        catch (PipelineException ex)
-        {
-            await context.Error.WriteLineAsync($"harmont: error: {ex.Message}");
-            return ExitCodes.Usage;
+            throw new PipelineException($"cache prune --remote needs --keep N, the number of newest entries to keep per step (1 or more){(keep is null ? "" : $", not {keep}")}.");
         }
 
         using var client = new RegistryClient(setting, new RegistryCredentials(context.GetEnv));
-        try
-        {
-            var result = await RemotePrune.PruneAsync(client, keep.Value, context.Cancellation);
-            await context.Out.WriteLineAsync(
-                $"cache prune --remote {setting}: kept {result.Kept} entr{(result.Kept == 1 ? "y" : "ies")} (the newest {keep} per step), deleted {result.Deleted}"
-                + (result.Refused > 0 ? $"; the registry refused to delete {result.Refused} (it may not allow deleting: enable it, or delete them with the registry's own tools)" : "")
-                + (result.Unreadable > 0 ? $"; left {result.Unreadable} tag(s) that are not readable entries" : "")
-                + (result.Orphans > 0 ? $"; deleted {result.Orphans} image(s) whose entry was never pushed" : "")
-                + ".");
-            return ExitCodes.Passed;
-        }
-        catch (RegistryException ex)
-        {
-            await context.Error.WriteLineAsync($"harmont: error: cache prune --remote: {ex.Message}");
-            return ExitCodes.StepFailed;
-        }
+        var result = await RemotePrune.PruneAsync(client, count, context.Cancellation);
+        await context.Out.WriteLineAsync(
+            $"cache prune --remote {setting}: kept {result.Kept} entr{(result.Kept == 1 ? "y" : "ies")} (the newest {keep} per step), deleted {result.Deleted}"
+            + (result.Refused > 0 ? $"; the registry refused to delete {result.Refused} (it may not allow deleting: enable it, or delete them with the registry's own tools)" : "")
+            + (result.Unreadable > 0 ? $"; left {result.Unreadable} tag(s) that are not readable entries" : "")
+            + (result.Orphans > 0 ? $"; deleted {result.Orphans} image(s) whose entry was never pushed" : "")
+            + ".");
+        return ExitCodes.Passed;
+    }
+
+    /// <summary>
+    /// How <c>cache prune --remote</c>'s failures read: this command is asked for by name, so the registry failing is
+    /// its result (exit 1), not the miss it is to a run.
+    /// </summary>
+    public static FailureScope PruneFailures(CliContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return new FailureScope(context.Cancellation) { RegistryCommand = "cache prune --remote" };
     }
 }

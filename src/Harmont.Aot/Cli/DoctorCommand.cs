@@ -1,7 +1,5 @@
 using System.Globalization;
-using Harmont.Aot.Model;
 using Harmont.Aot.Runners.Host;
-using Harmont.Aot.Scheduling;
 using Harmont.Aot.Tuning;
 using Harmont.Aot.Workspaces;
 
@@ -30,6 +28,8 @@ internal static class DoctorCommand
             output.WriteLine($"  {probe.Name.PadRight(width)}  {state,-11}  {time,10}  {probe.Reason}");
         }
 
+        // A part that fails is said and the rest still reported; a cancel is not a part's, and stops the verb.
+        var part = new FailureScope(CancellationToken.None);
         var exitCode = 0;
         try
         {
@@ -39,10 +39,9 @@ internal static class DoctorCommand
                 : chosen.Name == WorkspaceStrategies.Copy ? " (the slow fallback: nothing faster works here)" : "";
             output.WriteLine($"run will use: {chosen.Name}{why}");
         }
-        catch (PipelineException ex)
+        catch (Exception ex) when (CliFailures.Describe(ex, part) is { } failure)
         {
-            context.Error.WriteLine($"harmont: error: {ex.Message}");
-            exitCode = ExitCodes.Usage;
+            exitCode = Report(failure, context);
         }
 
         output.WriteLine($"host steps: each pipeline's workspace at one path, {Path.Combine(workDir, StableWorkspace.Folder)}/<hash of project and pipeline>");
@@ -53,31 +52,35 @@ internal static class DoctorCommand
                 ? $"host isolation: namespace, steps run in parallel ({isolation.Reason})"
                 : $"host isolation: serial, a pipeline's host steps run one at a time ({isolation.Reason})");
         }
-        catch (PipelineException ex)
+        catch (Exception ex) when (CliFailures.Describe(ex, part) is { } failure)
         {
-            context.Error.WriteLine($"harmont: error: {ex.Message}");
-            exitCode = ExitCodes.Usage;
+            exitCode = Report(failure, context);
         }
 
         if (bench)
         {
             var reflink = probes.Any(p => p.Name == WorkspaceStrategies.Reflink && p.Available);
+            var measuring = part with
+            {
+                FileProblem = message => $"doctor --bench cannot measure in {workDir}: {message}; free space there or point HARMONT_WORK_DIR at a writable disk.",
+            };
             try
             {
                 WriteBench(output, DiskBench.RunAsync(workDir, reflink, context.Cancellation).GetAwaiter().GetResult());
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (CliFailures.Describe(ex, measuring) is { } failure)
             {
-                context.Error.WriteLine($"harmont: error: doctor --bench cannot measure in {workDir}: {ex.Message}; free space there or point HARMONT_WORK_DIR at a writable disk.");
-                exitCode = ExitCodes.Usage;
-            }
-            catch (OperationCanceledException) when (context.Cancellation.IsCancellationRequested)
-            {
-                exitCode = ExitCodes.Cancelled;
+                exitCode = Report(failure, context);
             }
         }
 
         return exitCode;
+    }
+
+    private static int Report(CliFailure failure, CliContext context)
+    {
+        context.Error.WriteLine(failure.Line);
+        return failure.ExitCode;
     }
 
     private static void WriteBench(TextWriter output, DiskBenchResult result)

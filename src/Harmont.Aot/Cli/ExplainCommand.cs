@@ -46,41 +46,33 @@ internal static class ExplainCommand
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
         var (step, cancellation) = (request.Step, context.Cancellation);
-        try
+        var root = SourceRepository.Resolve(request.Repo, context);
+        var pipeline = IrSource.Choose(pipelines, request.Ir, request.Pipeline, root, context);
+        if (step is not null && pipeline.Steps.All(s => s.Key != step))
         {
-            var root = SourceRepository.Resolve(request.Repo, context);
-            var pipeline = IrSource.Choose(pipelines, request.Ir, request.Pipeline, root, context);
-            if (step is not null && pipeline.Steps.All(s => s.Key != step))
-            {
-                throw new PipelineException(
-                    $"pipeline '{pipeline.Slug}' has no step '{step}'. Its steps: {string.Join(", ", pipeline.Steps.Select(s => s.Key))}.");
-            }
-
-            PipelineGraph.Build(pipeline);
-            var directories = HarmontDirectories.FromEnvironment(context.GetEnv);
-            var store = new CacheStore(directories.Cache, context.Clock);
-            var plan = await CachePlanning.PlanAsync(pipeline, root, directories.Cache, context.GetEnv, context.Clock, cancellation);
-            var previous = RunRecord.Load(RunRecord.PathFor(directories.Cache, plan.Project, pipeline.Slug));
-
-            // "hit" here means a complete entry is in the store now; a run also checks a Docker entry's image.
-            var outcomes = plan.Steps.Values
-                .Where(p => p.Key is { } key && store.Contains(key))
-                .ToDictionary(p => p.Step, _ => "hit", StringComparer.Ordinal);
-            var current = RunRecord.From("now", context.Clock.GetUtcNow(), plan, outcomes);
-            IEnumerable<string> order = step is null ? pipeline.Steps.Select(s => s.Key) : [step];
-            await context.Out.WriteAsync(CacheExplainer.Describe(current, previous, order, plan.Project));
-            foreach (var warning in await OverwrittenWarningsAsync(pipeline, plan, store, outcomes.Keys.Where(order.Contains), root, directories.Cache, cancellation))
-            {
-                await context.Out.WriteLineAsync($"warning: {warning}");
-            }
-
-            return ExitCodes.Passed;
+            throw new PipelineException(
+                $"pipeline '{pipeline.Slug}' has no step '{step}'. Its steps: {string.Join(", ", pipeline.Steps.Select(s => s.Key))}.");
         }
-        catch (PipelineException ex)
+
+        PipelineGraph.Build(pipeline);
+        var directories = HarmontDirectories.FromEnvironment(context.GetEnv);
+        var store = new CacheStore(directories.Cache, context.Clock);
+        var plan = await CachePlanning.PlanAsync(pipeline, root, directories.Cache, context.GetEnv, context.Clock, cancellation);
+        var previous = RunRecord.Load(RunRecord.PathFor(directories.Cache, plan.Project, pipeline.Slug));
+
+        // "hit" here means a complete entry is in the store now; a run also checks a Docker entry's image.
+        var outcomes = plan.Steps.Values
+            .Where(p => p.Key is { } key && store.Contains(key))
+            .ToDictionary(p => p.Step, _ => "hit", StringComparer.Ordinal);
+        var current = RunRecord.From("now", context.Clock.GetUtcNow(), plan, outcomes);
+        IEnumerable<string> order = step is null ? pipeline.Steps.Select(s => s.Key) : [step];
+        await context.Out.WriteAsync(CacheExplainer.Describe(current, previous, order, plan.Project));
+        foreach (var warning in await OverwrittenWarningsAsync(pipeline, plan, store, outcomes.Keys.Where(order.Contains), root, directories.Cache, cancellation))
         {
-            await context.Error.WriteLineAsync($"harmont: error: {ex.Message}");
-            return ExitCodes.Usage;
+            await context.Out.WriteLineAsync($"warning: {warning}");
         }
+
+        return ExitCodes.Passed;
     }
 }
 

@@ -1,13 +1,17 @@
 using System.Text;
 using Harmont.Aot.Model;
+using Harmont.Aot.Scheduling;
 
 namespace Harmont.Aot.Cli;
 
 /// <summary><c>graph [pipeline]</c>: prints a pipeline as a Mermaid flowchart.</summary>
 internal static class GraphCommand
 {
-    public static int Execute(IReadOnlyList<PipelineDefinition> pipelines, string? slug, CliContext context) =>
-        PipelineArgument.Invoke(pipelines, slug, context, pipeline => context.Out.Write(Mermaid(pipeline)));
+    public static int Execute(IReadOnlyList<PipelineDefinition> pipelines, string? slug, CliContext context)
+    {
+        context.Out.Write(Mermaid(RunCommand.Select(pipelines, slug)));
+        return ExitCodes.Passed;
+    }
 
     /// <summary>
     /// One node per step, labelled with its key and its cache policies; <c>--&gt;</c> for lineage

@@ -124,11 +124,8 @@ public static class HarmontCli
     private static bool AsksForHelp(string[] words) =>
         words.TakeWhile(w => w != "--").Any(w => w is "-h" or "--help" or "--version");
 
-    private static async Task<int> UsageAsync(CliContext context, string message)
-    {
-        await context.Error.WriteLineAsync($"harmont: error: {message}");
-        return ExitCodes.Usage;
-    }
+    private static Task<int> UsageAsync(CliContext context, string message) =>
+        CliFailures.ReportAsync(CliFailures.Usage(message), context.Error);
 
     private static string[]? ReadResponseFile(string path, string workingDirectory)
     {

@@ -7,7 +7,8 @@ namespace Harmont.Aot.Cli;
 
 /// <summary>
 /// The verbs as the parser sees them: one method each, whose parameters are the options and whose XML docs are the
-/// help. Each records its exit code here rather than returning it, so the parser never sets the process-wide one.
+/// help. Each records its exit code here rather than returning it, so the parser never sets the process-wide one;
+/// what a verb throws becomes that code here, through <see cref="CliFailures"/>, and nowhere else.
 /// </summary>
 internal sealed class HarmontVerbs(IReadOnlyList<PipelineDefinition> pipelines, CliContext context)
 {
@@ -30,7 +31,7 @@ internal sealed class HarmontVerbs(IReadOnlyList<PipelineDefinition> pipelines, 
     /// <param name="repo">The source repository to build (default: the git repository the command runs in).</param>
     /// <param name="noIncremental">Run incremental steps clean, from their parent's output, as for a release build (also HARMONT_NO_INCREMENTAL=1).</param>
     /// <param name="cacheRemote">Share the step cache through an OCI registry: oci://HOST[:PORT]/REPO[?mode=read|write|read-write] (default: HARMONT_CACHE_REMOTE).</param>
-    public Task Run(
+    public async Task Run(
         [Argument] string? slug = null,
         int? parallelism = null,
         BackendChoice? runner = null,
@@ -47,7 +48,8 @@ internal sealed class HarmontVerbs(IReadOnlyList<PipelineDefinition> pipelines, 
         if (!Enum.IsDefined(format) || (runner is { } chosen && !Enum.IsDefined(chosen)))
         {
             // The parser reads a number as an enum's value: only the names are the contract.
-            return Finish(Usage(!Enum.IsDefined(format) ? $"--format takes human or json, not {(int)format}" : $"--runner takes auto, docker or host, not {(int)runner!}"));
+            await Finish(() => Usage(!Enum.IsDefined(format) ? $"--format takes human or json, not {(int)format}" : $"--runner takes auto, docker or host, not {(int)runner!}"));
+            return;
         }
 
         var request = new RunRequest(slug, parallelism ?? Environment.ProcessorCount, ToRunner(runner), keepGoing)
@@ -61,11 +63,15 @@ internal sealed class HarmontVerbs(IReadOnlyList<PipelineDefinition> pipelines, 
             CacheRemote = cacheRemote,
             NoIncremental = noIncremental,
         };
-        return Finish(RunCommand.ExecuteAsync(pipelines, request, context));
+
+        // Ctrl-C and SIGTERM are the run's to handle: they cancel its steps, it cleans up, and the cancel is the user's.
+        using var signals = new SignalCancellation(context.Cancellation);
+        var run = context with { Cancellation = signals.Token };
+        await Finish(() => RunCommand.ExecuteAsync(pipelines, request, run), new FailureScope(signals.Token));
     }
 
     /// <summary>List the pipelines and their steps.</summary>
-    public void List() => Finish(() =>
+    public Task List() => Finish(() =>
     {
         ListCommand.Write(pipelines, context.Out);
         return ExitCodes.Passed;
@@ -73,11 +79,11 @@ internal sealed class HarmontVerbs(IReadOnlyList<PipelineDefinition> pipelines, 
 
     /// <summary>Print a pipeline as Harmont v0 IR JSON.</summary>
     /// <param name="slug">The pipeline; may be left out when the program defines one.</param>
-    public void Render([Argument] string? slug = null) => Finish(() => RenderCommand.Execute(pipelines, slug, context));
+    public Task Render([Argument] string? slug = null) => Finish(() => RenderCommand.Execute(pipelines, slug, context));
 
     /// <summary>Print a pipeline as a Mermaid flowchart: lineage solid, ordering dotted.</summary>
     /// <param name="slug">The pipeline; may be left out when the program defines one.</param>
-    public void Graph([Argument] string? slug = null) => Finish(() => GraphCommand.Execute(pipelines, slug, context));
+    public Task Graph([Argument] string? slug = null) => Finish(() => GraphCommand.Execute(pipelines, slug, context));
 
     /// <summary>Say whether each step would be a cache hit now and, for a miss, which input changed since the last run.</summary>
     /// <param name="step">The step to explain; all steps when left out.</param>
@@ -85,11 +91,11 @@ internal sealed class HarmontVerbs(IReadOnlyList<PipelineDefinition> pipelines, 
     /// <param name="ir">Explain a Harmont v0 IR document (as run --ir runs it) instead of one of this program's pipelines.</param>
     /// <param name="repo">The source repository (default: the git repository the command runs in).</param>
     public Task Explain([Argument] string? step = null, string? pipeline = null, string? ir = null, string? repo = null) =>
-        Finish(ExplainCommand.ExecuteAsync(pipelines, new ExplainRequest(step, pipeline, ir, repo), context));
+        Finish(() => ExplainCommand.ExecuteAsync(pipelines, new ExplainRequest(step, pipeline, ir, repo), context));
 
     /// <summary>Check this machine: which workspace strategies work for the work dir, why, and how fast; and how host steps are isolated.</summary>
     /// <param name="bench">Also time the runner's own settings (clone and hashing parallelism, hash read size, the hash memo) in the work dir, and say which it would pick there (~10 s).</param>
-    public void Doctor(bool bench = false) => Finish(() => DoctorCommand.Execute(context, bench));
+    public Task Doctor(bool bench = false) => Finish(() => DoctorCommand.Execute(context, bench));
 
     /// <summary>Per step over recent runs: hit rate, executed time, time saved by hits, hashing time, entry size, evictions needed again; then the pipeline's totals.</summary>
     /// <param name="last">How many of the newest recorded runs to read (default: all kept, HARMONT_RUNS_KEEP).</param>
@@ -98,7 +104,7 @@ internal sealed class HarmontVerbs(IReadOnlyList<PipelineDefinition> pipelines, 
     /// <param name="ir">The runs of a Harmont v0 IR document (as run --ir ran it) instead of one of this program's pipelines.</param>
     /// <param name="repo">The source repository (default: the git repository the command runs in).</param>
     public Task Stats(int? last = null, OutputFormat format = OutputFormat.Human, string? pipeline = null, string? ir = null, string? repo = null) =>
-        Finish(!Enum.IsDefined(format) ? Usage($"--format takes human or json, not {(int)format}")
+        Finish(() => !Enum.IsDefined(format) ? Usage($"--format takes human or json, not {(int)format}")
             : TuningCommands.StatsAsync(pipelines, new TuningRequest(last, format == OutputFormat.Json, pipeline, ir, repo), context));
 
     /// <summary>Recommendations from recent runs, largest measured saving first, each with its evidence and the exact change to make.</summary>
@@ -108,11 +114,11 @@ internal sealed class HarmontVerbs(IReadOnlyList<PipelineDefinition> pipelines, 
     /// <param name="ir">The runs of a Harmont v0 IR document (as run --ir ran it) instead of one of this program's pipelines.</param>
     /// <param name="repo">The source repository (default: the git repository the command runs in).</param>
     public Task Tune(int? last = null, OutputFormat format = OutputFormat.Human, string? pipeline = null, string? ir = null, string? repo = null) =>
-        Finish(!Enum.IsDefined(format) ? Usage($"--format takes human or json, not {(int)format}")
+        Finish(() => !Enum.IsDefined(format) ? Usage($"--format takes human or json, not {(int)format}")
             : TuningCommands.TuneAsync(pipelines, new TuningRequest(last, format == OutputFormat.Json, pipeline, ir, repo), context));
 
     /// <summary>List entries: key, pipeline/step, size, age and last use.</summary>
-    public void CacheList() => Finish(() => CacheCommand.List(context));
+    public Task CacheList() => Finish(() => CacheCommand.List(context), CacheCommand.Failures(context));
 
     /// <summary>Evict least-recently-used entries and cache mounts down to the size bound; what is in use stays.</summary>
     /// <param name="olderThan">Also remove entries not used for this long (7d, 12h, 30m).</param>
@@ -124,30 +130,34 @@ internal sealed class HarmontVerbs(IReadOnlyList<PipelineDefinition> pipelines, 
     {
         if (!remote)
         {
-            return keep is not null || cacheRemote is not null
-                ? Finish(Usage("--keep and --cache-remote go with 'cache prune --remote'"))
-                : Finish(CacheCommand.PruneAsync(context, olderThan, maxSize));
+            return Finish(
+                () => keep is not null || cacheRemote is not null
+                    ? Usage("--keep and --cache-remote go with 'cache prune --remote'")
+                    : CacheCommand.PruneAsync(context, olderThan, maxSize),
+                CacheCommand.Failures(context));
         }
 
-        return olderThan is not null || maxSize is not null
-            ? Finish(Usage("'cache prune --remote' takes --keep N, not --older-than or --max-size (those prune this machine's cache)"))
-            : Finish(CacheRemoteCommand.PruneAsync(context, cacheRemote, keep));
+        return Finish(
+            () => olderThan is not null || maxSize is not null
+                ? Usage("'cache prune --remote' takes --keep N, not --older-than or --max-size (those prune this machine's cache)")
+                : CacheRemoteCommand.PruneAsync(context, cacheRemote, keep),
+            CacheRemoteCommand.PruneFailures(context));
     }
 
     /// <summary>Push the entries this cache still owes the shared cache (left by a run that ended before its pushes did), waiting for each.</summary>
     /// <param name="cacheRemote">The registry: oci://HOST[:PORT]/REPO (default: HARMONT_CACHE_REMOTE).</param>
-    public Task CachePush(string? cacheRemote = null) => Finish(CacheRemoteCommand.PushAsync(context, cacheRemote));
+    public Task CachePush(string? cacheRemote = null) => Finish(() => CacheRemoteCommand.PushAsync(context, cacheRemote));
 
     /// <summary>Remove every entry that no run is using.</summary>
-    public Task CacheClean() => Finish(CacheCommand.CleanAsync(context));
+    public Task CacheClean() => Finish(() => CacheCommand.CleanAsync(context), CacheCommand.Failures(context));
 
     /// <summary>Write every entry to a bundle (for CI cache services).</summary>
     /// <param name="file">The bundle to write.</param>
-    public Task CacheExport([Argument] string file) => Finish(CacheCommand.ExportAsync(context, file));
+    public Task CacheExport([Argument] string file) => Finish(() => CacheCommand.ExportAsync(context, file), CacheCommand.Failures(context));
 
     /// <summary>Add the entries of a bundle; entries already present are kept.</summary>
     /// <param name="file">A bundle written by 'cache export'.</param>
-    public Task CacheImport([Argument] string file) => Finish(CacheCommand.ImportAsync(context, file));
+    public Task CacheImport([Argument] string file) => Finish(() => CacheCommand.ImportAsync(context, file), CacheCommand.Failures(context));
 
     private static Runner? ToRunner(BackendChoice? choice) => choice switch
     {
@@ -157,22 +167,22 @@ internal sealed class HarmontVerbs(IReadOnlyList<PipelineDefinition> pipelines, 
         _ => null,
     };
 
-    private async Task<int> Usage(string message)
-    {
-        await context.Error.WriteLineAsync($"harmont: error: {message}.");
-        return ExitCodes.Usage;
-    }
+    // A bad option value the parser let through: the same failure, and line, as any usage error a verb finds.
+    private static Task<int> Usage(string message) => Task.FromException<int>(new PipelineException($"{message}."));
 
-    private void Finish(Func<int> verb)
+    private Task Finish(Func<int> verb, FailureScope? scope = null) => Finish(() => Task.FromResult(verb()), scope);
+
+    private async Task Finish(Func<Task<int>> verb, FailureScope? scope = null)
     {
         Started = true;
-        ExitCode = verb();
-    }
-
-    private async Task Finish(Task<int> verb)
-    {
-        Started = true;
-        ExitCode = await verb;
+        try
+        {
+            ExitCode = await verb();
+        }
+        catch (Exception ex) when (CliFailures.Describe(ex, scope ?? new FailureScope(context.Cancellation)) is { } failure)
+        {
+            ExitCode = await CliFailures.ReportAsync(failure, context.Error);
+        }
     }
 }
 

@@ -17,172 +17,155 @@ namespace Harmont.Aot.Cli;
 /// <summary><c>run [pipeline]</c>: executes one pipeline of this program.</summary>
 internal static class RunCommand
 {
+    /// <param name="context">Its <see cref="CliContext.Cancellation"/> is the user's Ctrl-C: the run stops its steps and cleans up.</param>
     internal static async Task<int> ExecuteAsync(IReadOnlyList<PipelineDefinition> pipelines, RunRequest request, CliContext context)
     {
-        using var signals = new SignalCancellation(context.Cancellation);
+        var cancellation = context.Cancellation;
+        if (request.Parallelism < 1)
+        {
+            throw new PipelineException($"--parallelism must be at least 1, not {request.Parallelism}.");
+        }
+
+        var sourceRoot = SourceRepository.Resolve(request.Repo, context);
+        var pipeline = IrSource.Choose(pipelines, request.Ir, IrSource.Name(request.Pipeline, request.PipelineOption), sourceRoot, context);
+        var secrets = StepSecrets.Resolve(pipeline, context.GetEnv);
+        var graph = PipelineGraph.Build(pipeline);
+        var directories = UsableDirectories.Prepare(context.GetEnv);
+        var remoteSetting = RemoteCacheSetting.Resolve(request.CacheRemote, context.GetEnv);
+        // Read now, so a bad bound is a usage error before anything runs, not after the steps passed.
+        var maxBytes = CacheCommand.MaxBytes(context, null);
+        var keepRuns = RunHistory.Keep(context.GetEnv);
+        var runId = NewRunId();
+        var options = new RunOptions(sourceRoot, directories.Work, request.Parallelism, request.KeepGoing) { PhaseLog = StepPhaseLog.FromEnvironment(context.GetEnv) };
+
+        using var runDirectory = RunDirectory.Claim(options.WorkRoot, runId);
+        var store = new CacheStore(directories.Cache, context.Clock);
+
+        // Dead runs' secrets files are locked by nobody, this run's from their creation: collected beside the run.
+        _ = Task.Run(() => SecretsFile.CollectStale());
+
+        // Keys are hashed while the engine is reached: one is CPU, the other waiting.
+        var imageOwners = new Lazy<IReadOnlyDictionary<string, IReadOnlyList<string>>>(store.ImageOwners);
+        var housekeeping = new EngineHousekeeping(
+            OwnerLock.Label(runDirectory.LockPath), OwnerLock.Label(store.Root), id => imageOwners.Value.GetValueOrDefault(id) ?? [], store.Contains)
+        {
+            DeadRuns = RunDirectory.AnyStale(options.WorkRoot),
+        };
+        async Task<BackendSet> ResolveBackendsAsync()
+        {
+            var resolved = await BackendSet.ResolveAsync(
+                pipeline, request.Runner, context.Docker, context.Error, cancellation, Path.Combine(options.WorkRoot, ".docker-gc"),
+                new HostPaths(options.WorkRoot, options.SourceRoot, context.GetEnv), housekeeping, deferred: remoteSetting is null);
+            if (pipeline.Steps.Any(s => s.Cache.Count > 0))
+            {
+                // The engine lists its cached images while the keys are still being hashed.
+                resolved.Docker?.PrefetchSnapshots();
+            }
+
+            return resolved;
+        }
+
+        // On the pool: the ping's socket set-up is the first of its kind in the process, and planning need not wait for it.
+        var backendsTask = Task.Run(ResolveBackendsAsync);
+        CachePlan plan;
+        var planning = System.Diagnostics.Stopwatch.StartNew();
         try
         {
-            if (request.Parallelism < 1)
+            using (NoGcRegion.EnterFor(CachePlanning.MemoPath(directories.Cache)))
             {
-                throw new PipelineException($"--parallelism must be at least 1, not {request.Parallelism}.");
-            }
-
-            var sourceRoot = SourceRepository.Resolve(request.Repo, context);
-            var pipeline = IrSource.Choose(pipelines, request.Ir, IrSource.Name(request.Pipeline, request.PipelineOption), sourceRoot, context);
-            var secrets = StepSecrets.Resolve(pipeline, context.GetEnv);
-            var graph = PipelineGraph.Build(pipeline);
-            var directories = UsableDirectories.Prepare(context.GetEnv);
-            var remoteSetting = RemoteCacheSetting.Resolve(request.CacheRemote, context.GetEnv);
-            // Read now, so a bad bound is a usage error before anything runs, not after the steps passed.
-            var maxBytes = CacheCommand.MaxBytes(context, null);
-            var keepRuns = RunHistory.Keep(context.GetEnv);
-            var runId = NewRunId();
-            var options = new RunOptions(sourceRoot, directories.Work, request.Parallelism, request.KeepGoing) { PhaseLog = StepPhaseLog.FromEnvironment(context.GetEnv) };
-
-            using var runDirectory = RunDirectory.Claim(options.WorkRoot, runId);
-            var store = new CacheStore(directories.Cache, context.Clock);
-
-            // Dead runs' secrets files are locked by nobody, this run's from their creation: collected beside the run.
-            _ = Task.Run(() => SecretsFile.CollectStale());
-
-            // Keys are hashed while the engine is reached: one is CPU, the other waiting.
-            var imageOwners = new Lazy<IReadOnlyDictionary<string, IReadOnlyList<string>>>(store.ImageOwners);
-            var housekeeping = new EngineHousekeeping(
-                OwnerLock.Label(runDirectory.LockPath), OwnerLock.Label(store.Root), id => imageOwners.Value.GetValueOrDefault(id) ?? [], store.Contains)
-            {
-                DeadRuns = RunDirectory.AnyStale(options.WorkRoot),
-            };
-            async Task<BackendSet> ResolveBackendsAsync()
-            {
-                var resolved = await BackendSet.ResolveAsync(
-                    pipeline, request.Runner, context.Docker, context.Error, signals.Token, Path.Combine(options.WorkRoot, ".docker-gc"),
-                    new HostPaths(options.WorkRoot, options.SourceRoot, context.GetEnv), housekeeping, deferred: remoteSetting is null);
-                if (pipeline.Steps.Any(s => s.Cache.Count > 0))
-                {
-                    // The engine lists its cached images while the keys are still being hashed.
-                    resolved.Docker?.PrefetchSnapshots();
-                }
-
-                return resolved;
-            }
-
-            // On the pool: the ping's socket set-up is the first of its kind in the process, and planning need not wait for it.
-            var backendsTask = Task.Run(ResolveBackendsAsync);
-            CachePlan plan;
-            var planning = System.Diagnostics.Stopwatch.StartNew();
-            try
-            {
-                using (NoGcRegion.EnterFor(CachePlanning.MemoPath(directories.Cache)))
-                {
-                    plan = await CachePlanning.PlanAsync(pipeline, options.SourceRoot, directories.Cache, context.GetEnv, context.Clock, signals.Token);
-                }
-            }
-            catch
-            {
-                await DisposeQuietlyAsync(backendsTask);
-                throw;
-            }
-
-            planning.Stop();
-            await using var backends = await backendsTask;
-
-            // After the engine has reaped dead runs' containers: one still running writes into its work dir.
-            await CollectLeftoversAsync(options.WorkRoot, store, context.Error);
-            var recordPath = RunRecord.PathFor(directories.Cache, plan.Project, pipeline.Slug);
-            // Read beside the steps (its file table can be big), since only the end of the run needs it.
-            var loadPrevious = Task.Run(() => RunRecord.Load(recordPath));
-            await using var remote = OpenRemote(remoteSetting, store, backends, context);
-            if (remote is not null && OperatingSystem.IsLinux())
-            {
-                remote.ResumeOwed(); // What an earlier run left owed goes up beside this one.
-            }
-
-            using var cache = new StepCache(store, plan, context.Clock, remote);
-            var incremental = pipeline.Steps.Any(s => s.Incremental)
-                ? new IncrementalOutputs(directories.Cache, pipeline, cache, request.NoIncremental || IsSet(context.GetEnv("HARMONT_NO_INCREMENTAL")))
-                : null;
-            // Probed when the first workspace is made, so a fully cached run never probes; a strategy the
-            // user forces is checked now, so an unusable one stops the run before anything starts.
-            IWorkspaceStrategy Probe() => WorkspaceStrategies.ForWorkDir(directories.Work, context.GetEnv, context.Error);
-            var strategy = string.IsNullOrWhiteSpace(context.GetEnv(WorkspaceStrategies.EnvironmentVariable))
-                ? new Lazy<IWorkspaceStrategy>(Probe)
-                : new Lazy<IWorkspaceStrategy>(Probe());
-            // Source manifests hash every source file: planning's hashes are reused, and the memo saves the rest.
-            SourceHashes? runHashes = null;
-            SourceHashes HashesFor(IReadOnlyList<string> files) =>
-                runHashes ??= plan.Hashes ?? new SourceHashes(options.SourceRoot, files, FileHashMemo.Load(CachePlanning.MemoPath(directories.Cache)));
-            await using var workspaces = new RunWorkspaces(runDirectory.Path, options.SourceRoot, strategy, plan.SourceFiles, HashesFor);
-            var display = OutputMode.Create(request.Format, request.Logs, context.Out, context.IsTerminal, context.GetEnv);
-            using var disposeDisplay = display as IDisposable;
-            var renderer = context.Observer is { } observer ? new TeeSink(display, observer) : display;
-
-            try
-            {
-                var timings = new RunTimings { Planning = planning.Elapsed };
-                var result = await new PipelineRunner(
-                    graph, backends, workspaces, options, renderer, runId, secrets, cache, incremental, new CacheMountStore(directories.Cache, context.Clock), timings).RunAsync(signals.Token);
-                if (remote is not null && await remote.DrainAsync() is { } moved)
-                {
-                    await context.Error.WriteLineAsync(moved + HandOver(remote, directories.Cache, context));
-                }
-
-                var previous = await loadPrevious;
-                var record = await RecordFacts.CompleteAsync(
-                    RunRecord.From(runId, context.Clock.GetUtcNow(), plan, cache.Outcomes), previous, pipeline, timings, cache.Recorded, new RunFacts
-                    {
-                        Project = plan.Project,
-                        WallMs = Math.Round(timings.Now.TotalMilliseconds, 1),
-                        Parallelism = request.Parallelism,
-                        Cores = Environment.ProcessorCount,
-                        Strategy = strategy.IsValueCreated ? strategy.Value.Name : null,
-                        WorkDir = directories.Work,
-                        CacheDir = directories.Cache,
-                        SameFileSystem = FileSystems.Same(directories.Work, directories.Cache),
-                        MaxBytes = maxBytes,
-                        ExitCode = result.ExitCode,
-                    });
-                if (request.Explain)
-                {
-                    // On stdout with human output; with --format json stdout is NDJSON only.
-                    var explanation = request.Format == OutputFormat.Json ? context.Error : context.Out;
-                    await explanation.WriteAsync(CacheExplainer.Describe(record, previous, pipeline.Steps.Select(s => s.Key), plan.Project));
-                    foreach (var warning in cache.Warnings)
-                    {
-                        await explanation.WriteLineAsync($"warning: {warning}");
-                    }
-                }
-
-                SaveRecord(record, recordPath, keepRuns, context.Error);
-                return result.ExitCode;
-            }
-            finally
-            {
-                await ReapQuietlyAsync(backends, context.Error);
-                cache.Dispose();
-                runHashes?.SaveMemo();
-
-                // Only a run that added entries can have pushed the store past its bound; a fully cached
-                // run skips reading every entry.
-                if (cache.Published > 0 || pipeline.Steps.Any(s => s.CacheMounts.Count > 0))
-                {
-                    await CachePlanning.EvictAsync(store, maxBytes, backends.Engine, context.Error);
-                }
+                plan = await CachePlanning.PlanAsync(pipeline, options.SourceRoot, directories.Cache, context.GetEnv, context.Clock, cancellation);
             }
         }
-        catch (PipelineException ex)
+        catch
         {
-            await context.Error.WriteLineAsync($"harmont: error: {ex.Message}");
-            return ExitCodes.Usage;
+            await DisposeQuietlyAsync(backendsTask);
+            throw;
         }
-        catch (EngineUnavailableException ex)
+
+        planning.Stop();
+        await using var backends = await backendsTask;
+
+        // After the engine has reaped dead runs' containers: one still running writes into its work dir.
+        await CollectLeftoversAsync(options.WorkRoot, store, context.Error);
+        var recordPath = RunRecord.PathFor(directories.Cache, plan.Project, pipeline.Slug);
+        // Read beside the steps (its file table can be big), since only the end of the run needs it.
+        var loadPrevious = Task.Run(() => RunRecord.Load(recordPath));
+        await using var remote = OpenRemote(remoteSetting, store, backends, context);
+        if (remote is not null && OperatingSystem.IsLinux())
         {
-            await context.Error.WriteLineAsync($"harmont: error: {ex.Message}");
-            return ExitCodes.EngineUnavailable;
+            remote.ResumeOwed(); // What an earlier run left owed goes up beside this one.
         }
-        catch (OperationCanceledException) when (signals.Token.IsCancellationRequested)
+
+        using var cache = new StepCache(store, plan, context.Clock, remote);
+        var incremental = pipeline.Steps.Any(s => s.Incremental)
+            ? new IncrementalOutputs(directories.Cache, pipeline, cache, request.NoIncremental || IsSet(context.GetEnv("HARMONT_NO_INCREMENTAL")))
+            : null;
+        // Probed when the first workspace is made, so a fully cached run never probes; a strategy the
+        // user forces is checked now, so an unusable one stops the run before anything starts.
+        IWorkspaceStrategy Probe() => WorkspaceStrategies.ForWorkDir(directories.Work, context.GetEnv, context.Error);
+        var strategy = string.IsNullOrWhiteSpace(context.GetEnv(WorkspaceStrategies.EnvironmentVariable))
+            ? new Lazy<IWorkspaceStrategy>(Probe)
+            : new Lazy<IWorkspaceStrategy>(Probe());
+        // Source manifests hash every source file: planning's hashes are reused, and the memo saves the rest.
+        SourceHashes? runHashes = null;
+        SourceHashes HashesFor(IReadOnlyList<string> files) =>
+            runHashes ??= plan.Hashes ?? new SourceHashes(options.SourceRoot, files, FileHashMemo.Load(CachePlanning.MemoPath(directories.Cache)));
+        await using var workspaces = new RunWorkspaces(runDirectory.Path, options.SourceRoot, strategy, plan.SourceFiles, HashesFor);
+        var display = OutputMode.Create(request.Format, request.Logs, context.Out, context.IsTerminal, context.GetEnv);
+        using var disposeDisplay = display as IDisposable;
+        var renderer = context.Observer is { } observer ? new TeeSink(display, observer) : display;
+
+        try
         {
-            await context.Error.WriteLineAsync("harmont: cancelled");
-            return ExitCodes.Cancelled;
+            var timings = new RunTimings { Planning = planning.Elapsed };
+            var result = await new PipelineRunner(
+                graph, backends, workspaces, options, renderer, runId, secrets, cache, incremental, new CacheMountStore(directories.Cache, context.Clock), timings).RunAsync(cancellation);
+            if (remote is not null && await remote.DrainAsync() is { } moved)
+            {
+                await context.Error.WriteLineAsync(moved + HandOver(remote, directories.Cache, context));
+            }
+
+            var previous = await loadPrevious;
+            var record = await RecordFacts.CompleteAsync(
+                RunRecord.From(runId, context.Clock.GetUtcNow(), plan, cache.Outcomes), previous, pipeline, timings, cache.Recorded, new RunFacts
+                {
+                    Project = plan.Project,
+                    WallMs = Math.Round(timings.Now.TotalMilliseconds, 1),
+                    Parallelism = request.Parallelism,
+                    Cores = Environment.ProcessorCount,
+                    Strategy = strategy.IsValueCreated ? strategy.Value.Name : null,
+                    WorkDir = directories.Work,
+                    CacheDir = directories.Cache,
+                    SameFileSystem = FileSystems.Same(directories.Work, directories.Cache),
+                    MaxBytes = maxBytes,
+                    ExitCode = result.ExitCode,
+                });
+            if (request.Explain)
+            {
+                // On stdout with human output; with --format json stdout is NDJSON only.
+                var explanation = request.Format == OutputFormat.Json ? context.Error : context.Out;
+                await explanation.WriteAsync(CacheExplainer.Describe(record, previous, pipeline.Steps.Select(s => s.Key), plan.Project));
+                foreach (var warning in cache.Warnings)
+                {
+                    await explanation.WriteLineAsync($"warning: {warning}");
+                }
+            }
+
+            SaveRecord(record, recordPath, keepRuns, context.Error);
+            return result.ExitCode;
+        }
+        finally
+        {
+            await ReapQuietlyAsync(backends, context.Error);
+            cache.Dispose();
+            runHashes?.SaveMemo();
+
+            // Only a run that added entries can have pushed the store past its bound; a fully cached
+            // run skips reading every entry.
+            if (cache.Published > 0 || pipeline.Steps.Any(s => s.CacheMounts.Count > 0))
+            {
+                await CachePlanning.EvictAsync(store, maxBytes, backends.Engine, context.Error);
+            }
         }
     }
 

@@ -72,35 +72,27 @@ internal static class TuningCommands
     private static async Task<int> WithRunsAsync(
         IReadOnlyList<PipelineDefinition> pipelines, TuningRequest request, CliContext context, Func<string, List<RunRecord>, string, Task> report)
     {
-        try
+        if (request.Last is < 1)
         {
-            if (request.Last is < 1)
-            {
-                throw new PipelineException($"--last takes a number of runs, at least 1, like --last 20, not {request.Last}.");
-            }
+            throw new PipelineException($"--last takes a number of runs, at least 1, like --last 20, not {request.Last}.");
+        }
 
-            var keep = RunHistory.Keep(context.GetEnv);
-            var root = SourceRepository.Resolve(request.Repo, context);
-            var pipeline = IrSource.Choose(pipelines, request.Ir, request.Pipeline, root, context);
-            var directories = HarmontDirectories.FromEnvironment(context.GetEnv);
-            var project = await ProjectIdentity.ResolveAsync(pipeline.Project, root, context.Cancellation);
-            var recordPath = RunRecord.PathFor(directories.Cache, project, pipeline.Slug);
-            var runs = RunHistory.Load(recordPath, request.Last ?? int.MaxValue);
-            if (runs.Count == 0 && !request.Json)
-            {
-                await context.Out.WriteLineAsync(
-                    $"no run of pipeline '{pipeline.Slug}' is recorded in {directories.Cache} yet{(keep == 0 ? $" ({RunHistory.KeepVariable}=0 keeps none)" : "")}: run it, then ask again.");
-                return ExitCodes.Passed;
-            }
-
-            await report(pipeline.Slug, runs, recordPath);
+        var keep = RunHistory.Keep(context.GetEnv);
+        var root = SourceRepository.Resolve(request.Repo, context);
+        var pipeline = IrSource.Choose(pipelines, request.Ir, request.Pipeline, root, context);
+        var directories = HarmontDirectories.FromEnvironment(context.GetEnv);
+        var project = await ProjectIdentity.ResolveAsync(pipeline.Project, root, context.Cancellation);
+        var recordPath = RunRecord.PathFor(directories.Cache, project, pipeline.Slug);
+        var runs = RunHistory.Load(recordPath, request.Last ?? int.MaxValue);
+        if (runs.Count == 0 && !request.Json)
+        {
+            await context.Out.WriteLineAsync(
+                $"no run of pipeline '{pipeline.Slug}' is recorded in {directories.Cache} yet{(keep == 0 ? $" ({RunHistory.KeepVariable}=0 keeps none)" : "")}: run it, then ask again.");
             return ExitCodes.Passed;
         }
-        catch (PipelineException ex)
-        {
-            await context.Error.WriteLineAsync($"harmont: error: {ex.Message}");
-            return ExitCodes.Usage;
-        }
+
+        await report(pipeline.Slug, runs, recordPath);
+        return ExitCodes.Passed;
     }
 }
 

@@ -1,5 +1,8 @@
+using System.Reflection;
+using System.Text.RegularExpressions;
 using Harmont.Aot.Cli;
 using Harmont.Aot.Model;
+using Harmont.Aot.Runners;
 using TUnit.Assertions.Enums;
 
 namespace Harmont.Aot.Tests;
@@ -32,6 +35,8 @@ public sealed class CommandLineFormsTests
     [Arguments("--explain=false --logs=true", "run --logs")]
     [Arguments("--logs=yes", "run --logs=yes")]
     [Arguments("--explain no", "run --explain no")]
+    [Arguments("doctor --bench=false", "doctor")]
+    [Arguments("doctor --bench true", "doctor --bench")]
     public async Task A_flag_followed_by_true_or_false_is_on_or_off(string written, string parsed) =>
         await Assert.That(Normalise(written)).IsEqualTo(parsed);
 
@@ -89,6 +94,61 @@ public sealed class CommandLineFormsTests
     {
         await Assert.That(CommandLineForms.Normalise(["--", "@ci"], _ => throw new InvalidOperationException("not a response file")))
             .IsEquivalentTo((IEnumerable<string>)["run", "@ci"], CollectionOrdering.Matching);
+    }
+
+    [Test]
+    public async Task The_options_known_to_take_a_value_are_the_verbs_own()
+    {
+        var expected = new SortedDictionary<string, bool>(StringComparer.Ordinal);
+        var verbs = typeof(HarmontVerbs).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly).Where(m => !m.IsSpecialName);
+        foreach (var parameter in verbs.SelectMany(m => m.GetParameters()).Where(p => !p.GetCustomAttributes().Any(a => a.GetType().Name == "ArgumentAttribute")))
+        {
+            await Expect(expected, OptionName(parameter.Name!), parameter.ParameterType != typeof(bool));
+        }
+
+        // Short names exist only in the verbs' XML docs ("-j, Most steps..."), so they are read from the help they make.
+        var helps = new List<string>();
+        foreach (var verb in await VerbsAsync())
+        {
+            var help = await HelpAsync([.. verb.Split(' '), "--help"]);
+            helps.Add(help);
+            foreach (Match alias in Regex.Matches(help, @"^\s+(?<short>-\w), (?<long>--[\w-]+)", RegexOptions.Multiline))
+            {
+                await Assert.That(expected.ContainsKey(alias.Groups["long"].Value)).IsTrue().Because(help);
+                await Expect(expected, alias.Groups["short"].Value, expected[alias.Groups["long"].Value]);
+            }
+        }
+
+        await Assert.That(helps.Count(h => h.Contains("-j, --parallelism", StringComparison.Ordinal))).IsEqualTo(1).Because(string.Join("\n", helps));
+        await Assert.That(CommandLineForms.TakesValue).IsEquivalentTo(expected);
+    }
+
+    // One option name, one answer: the table cannot say that --format takes a value in one verb and not another.
+    private static async Task Expect(SortedDictionary<string, bool> expected, string name, bool takesValue)
+    {
+        if (expected.TryGetValue(name, out var known))
+        {
+            await Assert.That(known).IsEqualTo(takesValue).Because(name);
+        }
+
+        expected[name] = takesValue;
+    }
+
+    // As the parser names a parameter: keepGoing is --keep-going.
+    private static string OptionName(string parameter) =>
+        "--" + string.Concat(parameter.Select(c => char.IsUpper(c) ? "-" + char.ToLowerInvariant(c) : c.ToString()));
+
+    // The verbs as the root help lists them: "  cache prune   Evict...".
+    private static async Task<IReadOnlyList<string>> VerbsAsync() =>
+        [.. Regex.Matches(await HelpAsync(["--help"]), @"^  (?<verb>[a-z]+(?: [a-z]+)?)  ", RegexOptions.Multiline).Select(m => m.Groups["verb"].Value)];
+
+    private static async Task<string> HelpAsync(string[] args)
+    {
+        var output = new StringWriter();
+        var context = new CliContext(
+            output, TextWriter.Null, Environment.CurrentDirectory, _ => null, DockerConnectors.FromEnvironment(_ => null), CancellationToken.None);
+        await Assert.That(await HarmontCli.RunAsync(args, [], context)).IsEqualTo(0).Because(string.Join(' ', args));
+        return output.ToString();
     }
 
     private static string Normalise(string written) =>
