@@ -17,6 +17,9 @@ namespace Harmont.Aot.Cli;
 /// <summary><c>run [pipeline]</c>: executes one pipeline of this program.</summary>
 internal static class RunCommand
 {
+    /// <summary>Runs the pipeline <paramref name="request"/> names; returns the exit code.</summary>
+    /// <param name="pipelines">This program's pipelines.</param>
+    /// <param name="request">The run's options, as the command line gave them.</param>
     /// <param name="context">Its <see cref="CliContext.Cancellation"/> is the user's Ctrl-C: the run stops its steps and cleans up.</param>
     internal static async Task<int> ExecuteAsync(IReadOnlyList<PipelineDefinition> pipelines, RunRequest request, CliContext context)
     {
