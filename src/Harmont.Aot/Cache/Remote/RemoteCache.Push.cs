@@ -336,12 +336,10 @@ internal sealed partial class RemoteCache
         var credential = await _client.CredentialAsync(cancellationToken);
         for (var attempt = 1; ; attempt++)
         {
-            // The engine's transfer, bounded like every request of ours: a registry that trickles is a fault.
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            deadline.CancelAfter(_client.Deadline(size));
             try
             {
-                var (digest, bytes) = await _images!.PushAsync(image, ImageRepository, key + RemotePrune.ImageTagSuffix, credential, deadline.Token);
+                var (digest, bytes) = await EngineTransferAsync(
+                    ct => _images!.PushAsync(image, ImageRepository, key + RemotePrune.ImageTagSuffix, credential, ct), size, $"push of the image {image[..19]}", cancellationToken);
                 Interlocked.Add(ref _imageBytesOut, bytes);
                 return digest;
             }
@@ -350,10 +348,6 @@ internal sealed partial class RemoteCache
                 // Another machine pushing the same blobs at this moment can make the registry refuse one upload
                 // (distribution answers 500); the second try finds those blobs there.
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new RegistryException($"the engine's push of the image {image[..19]} to {Setting.Host} did not finish within {_client.Deadline(size).TotalSeconds:0} s");
             }
         }
     }

@@ -103,18 +103,8 @@ internal sealed partial class RemoteCache : IAsyncDisposable
                 var bytes = await CheckImageAsync(key, image, metadata.ImageDigest!, cancellationToken);
                 var credential = await _client.CredentialAsync(cancellationToken);
 
-                // The engine's transfer, bounded like every request of ours: a registry that trickles is a miss.
-                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                deadline.CancelAfter(_client.Deadline(bytes));
-                try
-                {
-                    Interlocked.Add(ref _imageBytesIn, await _images.PullAsync(ImageRepository, metadata.ImageDigest!, image, key, credential, deadline.Token));
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    throw new RegistryException($"the engine's pull of the image {metadata.ImageDigest![..19]} from {Setting.Host} did not finish within {_client.Deadline(bytes).TotalSeconds:0} s");
-                }
-
+                Interlocked.Add(ref _imageBytesIn, await EngineTransferAsync(
+                    ct => _images.PullAsync(ImageRepository, metadata.ImageDigest!, image, key, credential, ct), bytes, $"pull of the image {metadata.ImageDigest![..19]}", cancellationToken));
                 tagged = key;
             }
 
@@ -151,6 +141,23 @@ internal sealed partial class RemoteCache : IAsyncDisposable
         }
 
         return found.Manifest.Config.Size + found.Manifest.Layers!.Sum(l => Math.Max(0, l.Size));
+    }
+
+    // The engine's transfer of an image, bounded like every request of ours (the timeout plus its bytes at the slowest
+    // rate allowed): a registry that trickles is a fault, not a run that never ends.
+    private async Task<T> EngineTransferAsync<T>(Func<CancellationToken, Task<T>> transfer, long bytes, string what, CancellationToken cancellationToken)
+    {
+        var limit = _client.Deadline(bytes);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(limit);
+        try
+        {
+            return await transfer(deadline.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new RegistryException($"the engine's {what} at {Setting.Host} did not finish within {limit.TotalSeconds:0} s");
+        }
     }
 
     // Each layer's entry, bottom first, unless the store has it. Entries fetched side by side that stand on one base
