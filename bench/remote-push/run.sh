@@ -60,6 +60,7 @@ one() {
   (cd "$root/repo" && CI="$ci" ROUND="$kind-$round-$RANDOM" HARMONT_CACHE_DIR="$cache" HARMONT_CACHE_REMOTE="$remote" "$binary" push) >"$log/$kind-$round.log" 2>&1 \
     || { tail -20 "$log/$kind-$round.log"; die "$kind round $round failed"; }
   wall_ms="$(ms_since "$start")"
+  ! grep -q "warning: remote cache" "$log/$kind-$round.log" || { tail -3 "$log/$kind-$round.log"; die "$kind round $round: a push failed"; }
   for _ in $(seq 6000); do [ "$(entries)" -ge 2 ] && break; sleep 0.1; done
   done_ms="$(ms_since "$start")"
   sent="$(grep -o 'pushed ([^)]*)' "$log/$kind-$round.log" | head -1)"

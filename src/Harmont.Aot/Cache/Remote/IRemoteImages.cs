@@ -12,6 +12,9 @@ internal interface IRemoteImages
     /// </summary>
     Task<long> PullAsync(string repository, string digest, string image, string cacheKey, RegistryCredential? credential, CancellationToken cancellationToken);
 
+    /// <summary>The whole size of the local image <paramref name="image"/>, every layer: what a push may have to send.</summary>
+    Task<long> SizeAsync(string image, CancellationToken cancellationToken);
+
     /// <summary>Takes the cache tag of <paramref name="cacheKey"/> off again (its entry could not be brought in after all).</summary>
     Task ForgetAsync(string cacheKey, CancellationToken cancellationToken);
 }

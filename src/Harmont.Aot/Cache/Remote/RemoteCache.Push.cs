@@ -334,6 +334,9 @@ internal sealed partial class RemoteCache
     private async Task<string> PushImageOnceAsync(string image, long size, string key, CancellationToken cancellationToken)
     {
         var credential = await _client.CredentialAsync(cancellationToken);
+
+        // The entry counts only what its image adds over its parent's; a push may have to send every layer.
+        size = Math.Max(size, await _images!.SizeAsync(image, cancellationToken));
         for (var attempt = 1; ; attempt++)
         {
             try

@@ -14,6 +14,10 @@ internal sealed class DockerRemoteImages(DockerEngine engine, string cache) : IR
     private readonly string _repository = DockerNames.CacheRepository(cache);
 
     /// <inheritdoc />
+    public async Task<long> SizeAsync(string image, CancellationToken cancellationToken) =>
+        (await engine.GuardAsync(() => engine.InspectImageAsync(image, cancellationToken)))?.Size ?? 0;
+
+    /// <inheritdoc />
     public async Task<(string Digest, long Bytes)> PushAsync(string image, string repository, string tag, RegistryCredential? credential, CancellationToken cancellationToken)
     {
         await engine.GuardAsync(() => engine.TagImageAsync(image, repository, tag, cancellationToken));
