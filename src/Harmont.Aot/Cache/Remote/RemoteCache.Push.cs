@@ -229,8 +229,7 @@ internal sealed partial class RemoteCache
         {
             (_, metadata) = await RemoteEntryReader.ReadAsync(_client, key, found.Manifest, cancellationToken);
         }
-        catch (RegistryException ex) when (ex.Status is not null and not System.Net.HttpStatusCode.Unauthorized and not System.Net.HttpStatusCode.Forbidden
-            || ex.Status is null && !ex.IsUnreachable)
+        catch (RegistryException ex) when (!ex.IsDenied && !ex.IsUnreachable)
         {
             return false;
         }
@@ -302,27 +301,22 @@ internal sealed partial class RemoteCache
     // so its blobs never go up twice and two pushes of one image never race on the registry.
     private async Task<string?> PushImageAsync(string image, long size, string key, CancellationToken cancellationToken)
     {
-        var first = false;
-        var pushed = _imagePushes.GetOrAdd(image, _ => new Lazy<Task<string>>(() =>
-        {
-            first = true;
-            return PushImageOnceAsync(image, size, key, cancellationToken);
-        }));
-        string digest;
+        var tag = key + RemotePrune.ImageTagSuffix;
+        var once = _imagePushes.GetOrAdd(image, _ => new Lazy<Task<(string, string)>>(() => PushImageOnceAsync(image, size, tag, cancellationToken)));
+        string digest, pushedAs;
         try
         {
-            digest = await pushed.Value;
+            (digest, pushedAs) = await once.Value;
         }
-        catch when (first)
+        catch
         {
             // A failed push is not the image's last word in this run: the next entry that names it tries again.
-            _imagePushes.TryRemove(new KeyValuePair<string, Lazy<Task<string>>>(image, pushed));
+            _imagePushes.TryRemove(new KeyValuePair<string, Lazy<Task<(string, string)>>>(image, once));
             throw;
         }
 
-        if (!first)
+        if (pushedAs != tag)
         {
-            var tag = key + RemotePrune.ImageTagSuffix;
             var found = await _client.GetManifestAsync(digest, cancellationToken)
                 ?? throw new RegistryException($"the image {digest[..19]} pushed in this run is no longer in the registry");
             await _client.PutManifestAsync(tag, found.Content, found.Manifest.MediaType ?? OciManifest.MediaTypeName, cancellationToken);
@@ -331,7 +325,8 @@ internal sealed partial class RemoteCache
         return digest;
     }
 
-    private async Task<string> PushImageOnceAsync(string image, long size, string key, CancellationToken cancellationToken)
+    // Returns the image's digest in the registry and the tag it was pushed as.
+    private async Task<(string Digest, string Tag)> PushImageOnceAsync(string image, long size, string tag, CancellationToken cancellationToken)
     {
         var credential = await _client.CredentialAsync(cancellationToken);
 
@@ -342,9 +337,9 @@ internal sealed partial class RemoteCache
             try
             {
                 var (digest, bytes) = await EngineTransferAsync(
-                    ct => _images!.PushAsync(image, ImageRepository, key + RemotePrune.ImageTagSuffix, credential, ct), size, $"push of the image {image[..19]}", cancellationToken);
+                    ct => _images!.PushAsync(image, ImageRepository, tag, credential, ct), size, $"push of the image {image[..19]}", cancellationToken);
                 Interlocked.Add(ref _imageBytesOut, bytes);
-                return digest;
+                return (digest, tag);
             }
             catch (DockerEngineException) when (attempt == 1 && !cancellationToken.IsCancellationRequested)
             {

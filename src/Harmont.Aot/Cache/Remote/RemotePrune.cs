@@ -54,7 +54,8 @@ internal static class RemotePrune
 
         // An image a kept entry names stays, whichever tag led here; so does any image of an entry that could not be read.
         var keptImages = kept.Select(e => e.Metadata.ImageDigest).OfType<string>().ToHashSet(StringComparer.Ordinal);
-        foreach (var tag in tags.Where(t => IsImageTag(t, out var key) && !entries.Exists(e => e.Key == key) && entryTags.Contains(key)))
+        var readable = entries.Select(e => e.Key).ToHashSet(StringComparer.Ordinal);
+        foreach (var tag in tags.Where(t => IsImageTag(t, out var key) && !readable.Contains(key) && entryTags.Contains(key)))
         {
             if (await client.ResolveManifestAsync(tag, cancellationToken) is { } digest)
             {

@@ -65,7 +65,7 @@ internal sealed class DockerRemoteImages(DockerEngine engine, string cache) : IR
     /// <inheritdoc />
     /// <remarks>Only this cache's name: an image another cache dir names stays for it.</remarks>
     public Task ForgetAsync(string cacheKey, CancellationToken cancellationToken) =>
-        engine.GuardAsync(() => engine.RemoveImageAsync($"{_repository}:{DockerNames.CacheTag(cacheKey)}", force: false, cancellationToken));
+        engine.GuardAsync(() => engine.RemoveImageAsync(DockerNames.CacheReference(cache, cacheKey), force: false, cancellationToken));
 
     // An identity token (Docker's "<token>" user) goes as one, which the engine trades at the registry's realm.
     private static AuthConfig? Auth(RegistryCredential? credential, string repository) => credential switch
