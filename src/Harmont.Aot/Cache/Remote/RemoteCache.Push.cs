@@ -291,8 +291,20 @@ internal sealed partial class RemoteCache
             digest = OciDigest.Prefix + Convert.ToHexStringLower(await SHA256.HashDataAsync(read, cancellationToken));
         }
 
+        // One upload per blob and run: every entry a run records carries the same source manifest, and two uploads of
+        // one digest at once make distribution answer 500. The first caller's file stays until its upload is done.
         var size = new FileInfo(file).Length;
-        await _client.PushBlobAsync(digest, size, () => File.OpenRead(file), null, cancellationToken);
+        var once = _blobUploads.GetOrAdd(digest, _ => new Lazy<Task>(() => _client.PushBlobAsync(digest, size, () => File.OpenRead(file), null, cancellationToken)));
+        try
+        {
+            await once.Value;
+        }
+        catch
+        {
+            _blobUploads.TryRemove(new KeyValuePair<string, Lazy<Task>>(digest, once));
+            throw;
+        }
+
         return new OciDescriptor { MediaType = mediaType, Digest = digest, Size = size };
     }
 

@@ -36,6 +36,7 @@ internal sealed partial class RemoteCache : IAsyncDisposable
     private readonly Lazy<string> _scratch;
     private readonly ConcurrentDictionary<string, Lazy<Task>> _layerImports = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<(string, string)>>> _imagePushes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task>> _blobUploads = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _started = new(StringComparer.Ordinal);
     private readonly RemotePushJournal _journal;
     private readonly SemaphoreSlim _pushSlots = new(ConcurrentPushes);
